@@ -1,0 +1,37 @@
+"""Collectors: one module per orchestrator. `build_collector` picks the one a cluster config names."""
+from __future__ import annotations
+
+from importlib import import_module
+
+from fleet.config import ClusterConfig
+from fleet.source import Source
+
+# orchestrator -> "module:Class"; a module is imported only when a cluster uses it
+REGISTRY: dict[str, str] = {
+    "swarm": "collectors.swarm:SwarmCollector",
+}
+
+
+class NotAvailable:
+    """Stands in for a collector that has not been built yet: the cluster shows a clear error."""
+
+    def __init__(self, config: ClusterConfig, message: str):
+        self.name, self.orchestrator, self.endpoint = config.name, config.orchestrator, config.endpoint
+        self.message = message
+
+    def collect(self, timeout_s: float):
+        from fleet.source import UpstreamError
+
+        raise UpstreamError(self.message)
+
+    def close(self) -> None:
+        pass
+
+
+def build_collector(config: ClusterConfig) -> Source:
+    target = REGISTRY.get(config.orchestrator)
+    if target is None:
+        return NotAvailable(config, f"Podium has no {config.orchestrator} collector in this version")
+    module_name, class_name = target.split(":")
+    cls = getattr(import_module(module_name), class_name)
+    return cls(config)

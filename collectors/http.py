@@ -1,0 +1,93 @@
+"""A read-only JSON-over-HTTP client shared by the HTTP collectors.
+
+Only GET exists here, by design: collectors never send a mutating request. Transport failures
+and HTTP error statuses become the SourceError that says what the cluster's status is.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Mapping
+
+import requests
+
+from fleet.config import ClusterConfig
+from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
+
+log = logging.getLogger(__name__)
+
+
+def _retry_after_s(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+class HttpJsonClient:
+    """GET JSON from one API base URL with the cluster's TLS settings and auth headers."""
+
+    def __init__(self, base_url: str, config: ClusterConfig, *, headers: Mapping[str, str] | None = None):
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "podium/1"})
+        self.session.headers.update(headers or {})
+        if not config.verify_tls:
+            self.session.verify = False
+        elif config.tls.ca_file or config.ca_file:
+            self.session.verify = config.tls.ca_file or config.ca_file
+        if config.tls.cert_file and config.tls.key_file:
+            self.session.cert = (config.tls.cert_file, config.tls.key_file)
+
+    def get_response(self, path: str, *, timeout_s: float, params: Mapping[str, Any] | None = None,
+                     allow_redirects: bool = True, stream: bool = False) -> requests.Response:
+        url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
+        try:
+            response = self.session.get(url, params=params, timeout=timeout_s,
+                                        allow_redirects=allow_redirects, stream=stream)
+        except requests.exceptions.SSLError as exc:
+            raise Unreachable(f"TLS failure talking to {self.base_url}: {_short(exc)}") from None
+        except requests.exceptions.Timeout:
+            raise Unreachable(f"{self.base_url} did not answer within {timeout_s:g}s") from None
+        except requests.exceptions.ConnectionError as exc:
+            raise Unreachable(f"cannot connect to {self.base_url}: {_short(exc)}") from None
+        except requests.exceptions.RequestException as exc:
+            raise Unreachable(f"request to {self.base_url} failed: {_short(exc)}") from None
+        self.raise_for_status(response, path)
+        return response
+
+    def get_json(self, path: str, *, timeout_s: float, params: Mapping[str, Any] | None = None) -> Any:
+        response = self.get_response(path, timeout_s=timeout_s, params=params)
+        try:
+            return response.json()
+        except (ValueError, json.JSONDecodeError, requests.exceptions.RequestException) as exc:
+            raise MalformedPayload(f"GET {path} on {self.base_url} returned invalid JSON: {_short(exc)}") from None
+
+    def raise_for_status(self, response: requests.Response, path: str) -> None:
+        code = response.status_code
+        if code < 400:
+            return
+        where = f"GET {path} on {self.base_url}"
+        if code in (401, 403):
+            word = "unauthorized (401): check the token" if code == 401 else "forbidden (403): the token lacks read access"
+            raise Unauthorized(f"{where}: {word}")
+        if code == 429:
+            raise UpstreamError(f"{where}: rate limited (429)", retry_after_s=_retry_after_s(response))
+        raise UpstreamError(f"{where}: HTTP {code} {_body_hint(response)}".rstrip())
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _body_hint(response: requests.Response) -> str:
+    try:
+        text = response.text.strip().replace("\n", " ")
+    except Exception:  # a broken body must not hide the status
+        return ""
+    return text[:160]

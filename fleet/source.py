@@ -1,0 +1,74 @@
+"""What the poller needs from a collector, and the errors a collector may raise.
+
+The core knows no orchestrator: anything with `name`, `orchestrator`, `endpoint` and `collect()`
+is a source. Collectors (in `collectors/`) implement it; the poller turns their errors into
+`Cluster.status` / `Cluster.error`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+from fleet.model import ClusterStatus, Event, Instance, Node, Workload
+
+
+@dataclass
+class ClusterData:
+    """One successful collection of one cluster, already in the common model."""
+
+    version: str | None = None
+    nodes: list[Node] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    instances: list[Instance] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    # set when the core data came in but an optional part failed (status becomes `degraded`)
+    degraded_reason: str | None = None
+
+
+@runtime_checkable
+class Source(Protocol):
+    name: str
+    orchestrator: str
+    endpoint: str
+
+    def collect(self, timeout_s: float) -> ClusterData:
+        """Fetch and normalize one round. Raise a SourceError subclass on failure."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class SourceError(Exception):
+    """A collection failure with the cluster status it maps to and a message a human can act on."""
+
+    status: ClusterStatus = "error"
+
+    def __init__(self, message: str, *, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after_s = retry_after_s
+
+
+class Unreachable(SourceError):
+    """No connection, timeout, TLS failure."""
+
+    status = "unreachable"
+
+
+class Unauthorized(SourceError):
+    """401 or 403 on a core call."""
+
+    status = "unauthorized"
+
+
+class UpstreamError(SourceError):
+    """The server answered, but with an error (5xx, unexpected status)."""
+
+    status = "error"
+
+
+class MalformedPayload(SourceError):
+    """The server answered with something that is not the shape its API promises."""
+
+    status = "error"
