@@ -213,14 +213,15 @@ class _Validator:
         result = []
         for index, item in enumerate(raw):
             cluster = self.cluster(raw, index, item)
-            if cluster is None:
-                continue
-            if cluster.name in seen:
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str) and name in seen:
                 self.problem(item, "name", f"clusters[{index}].name",
-                             f"duplicate cluster name {cluster.name!r} (first used in clusters[{seen[cluster.name]}])")
+                             f"duplicate cluster name {name!r} (first used in clusters[{seen[name]}])")
                 continue
-            seen[cluster.name] = index
-            result.append(cluster)
+            if isinstance(name, str):
+                seen[name] = index
+            if cluster is not None:
+                result.append(cluster)
         return result
 
     def cluster(self, seq: Any, index: int, item: Any) -> ClusterConfig | None:
@@ -282,7 +283,7 @@ class _Validator:
                 self.problem(item, "namespace", f"{where}.namespace", 'must be a namespace name or "*"')
             else:
                 values["namespace"] = item["namespace"]
-        if orchestrator and orchestrator != "kubernetes" and "url" not in item:
+        if orchestrator in ORCHESTRATORS and orchestrator != "kubernetes" and "url" not in item:
             self.problem(item, "url", f"{where}.url", f"required for {orchestrator} clusters", _line_of(item, "name"))
         if orchestrator == "marathon" and "mesos_url" not in item:
             self.problem(item, "mesos_url", f"{where}.mesos_url",

@@ -1,0 +1,193 @@
+"""A small threaded HTTP(S) server the emulators share: routing is theirs, transport is here.
+
+Every request is recorded (method, path, query) so tests can audit that collectors only read.
+A fault hook lets tests make an emulator misbehave (refuse, hang, drip, error) without touching
+its handlers. Imports nothing from the app: the emulators must be able to disagree with it.
+"""
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes = b""
+
+    def param(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: Any = None  # bytes, str, or anything JSON-serializable
+    headers: dict[str, str] = field(default_factory=dict)
+    # when set, the body is streamed chunk by chunk (watch streams, event streams)
+    stream: Iterable[bytes] | None = None
+
+    def encoded(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode("utf-8")
+        return json.dumps(self.body, separators=(",", ":")).encode("utf-8")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+Handler = Callable[[Request], Response]
+# a fault returns a Response to send instead, or None to let the handler answer; it may also sleep
+Fault = Callable[[Request], Response | None]
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the record instead
+        pass
+
+    def _handle(self) -> None:
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(self.command, parts.path, parse_qs(parts.query, keep_blank_values=True),
+                          {k.lower(): v for k, v in self.headers.items()}, body)
+        emulator = self.server.emulator
+        emulator.record(request)
+        response = None
+        if emulator.fault is not None:
+            response = emulator.fault(request)
+        if response is None:
+            try:
+                response = emulator.handler(request)
+            except Exception as exc:  # an emulator bug answers 500 like a broken server would
+                response = json_response({"message": f"emulator error: {exc}"}, 500)
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        if response.stream is not None:
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            try:
+                for chunk in response.stream:
+                    if not chunk:
+                        continue
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+            self.close_connection = True
+            return
+        payload = response.encoded()
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    emulator: "EmulatorServer"
+
+
+class EmulatorServer:
+    """Serve `handler` on host:port (port 0 picks a free one), optionally over TLS."""
+
+    def __init__(self, handler: Handler, *, host: str = "127.0.0.1", port: int = 0,
+                 certfile: str | None = None, keyfile: str | None = None, client_ca: str | None = None):
+        self.handler = handler
+        self.fault: Fault | None = None
+        self.requests: list[tuple[str, str, dict[str, list[str]]]] = []
+        self._lock = threading.Lock()
+        self._server = _Server((host, port), _RequestHandler)
+        self._server.emulator = self
+        self.scheme = "http"
+        if certfile:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certfile, keyfile)
+            if client_ca:
+                context.verify_mode = ssl.CERT_REQUIRED
+                context.load_verify_locations(client_ca)
+            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self.scheme = "https"
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://127.0.0.1:{self.port}"
+
+    def record(self, request: Request) -> None:
+        with self._lock:
+            self.requests.append((request.method, request.path, request.query))
+
+    def methods_seen(self) -> set[str]:
+        with self._lock:
+            return {method for method, _, _ in self.requests}
+
+    def start(self) -> "EmulatorServer":
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name=f"emulator:{self.port}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> "EmulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def hang(seconds: float) -> Fault:
+    """A fault that accepts the request and then does not answer for `seconds`."""
+
+    def fault(request: Request) -> Response | None:
+        time.sleep(seconds)
+        return json_response({"message": "too late"}, 504)
+
+    return fault
+
+
+def status(code: int, body: Any = None, headers: dict[str, str] | None = None) -> Fault:
+    """A fault that answers every request with `code`."""
+
+    def fault(request: Request) -> Response | None:
+        return json_response(body if body is not None else {"message": f"injected {code}"}, code, headers)
+
+    return fault
