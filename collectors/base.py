@@ -45,6 +45,10 @@ class Collector(ABC, Generic[Raw]):
     def close(self) -> None:
         """Release connections. Called when the poller drops this collector."""
 
+    def secret_values(self) -> list[str]:
+        """The credentials in play, so the poller can scrub them from any message as a last guard."""
+        return [s.reveal() for s in (self.config.token, self.config.password) if s is not None]
+
 
 def require(payload: Any, kind: type, what: str) -> Any:
     """Check the top-level shape of a payload so a lying endpoint fails with a clear message."""

@@ -1,0 +1,223 @@
+"""The fleet poller: collects every cluster concurrently and keeps the last good state.
+
+It owns what no collector should do for itself (the netdata way): scheduling on a monotonic
+clock, a deadline per cluster, turning failures into `Cluster.status`/`error`, keeping the last
+good data marked `stale`, and backing off a failing cluster. One slow or dead cluster never
+delays the others: each runs on its own worker, and a round waits for none beyond its deadline.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+from fleet.config import Settings
+from fleet.model import Cluster, Snapshot, summarize, utc_now
+from fleet.source import ClusterData, Source, SourceError
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 600.0
+# a collector gets `timeout_s` per request; the whole collection of one cluster gets this many
+DEADLINE_REQUESTS = 3
+
+
+@dataclass
+class _ClusterState:
+    source: Source
+    last_good: Cluster | None = None
+    current: Cluster | None = None
+    failures: int = 0
+    next_attempt_at: float = 0.0
+    in_flight: Future | None = None
+    started_at: float = 0.0
+
+
+@dataclass
+class RoundProgress:
+    """What a long collection round has done so far, for progress bars and CLI lines."""
+
+    total: int
+    done: list[str] = field(default_factory=list)
+
+
+class Poller:
+    def __init__(self, sources: list[Source], settings: Settings, *,
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], datetime] = utc_now,
+                 on_cluster: Callable[[Cluster, float], None] | None = None):
+        self.settings = settings
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._on_cluster = on_cluster
+        self._states = [_ClusterState(source) for source in sources]
+        self._lock = threading.Lock()
+        self._executor = ThreadPoolExecutor(max_workers=max(2, len(sources)), thread_name_prefix="collect")
+        self._snapshot = Snapshot(taken_at=wall_clock(), clusters=[self._pending(s.source) for s in self._states])
+        self._rounds = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.progress = RoundProgress(total=len(sources))
+
+    @property
+    def deadline_s(self) -> float:
+        return self.settings.timeout_s * DEADLINE_REQUESTS
+
+    @property
+    def rounds(self) -> int:
+        return self._rounds
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            return self._snapshot
+
+    # -- one round -------------------------------------------------------------------------------
+
+    def poll_once(self, *, force: bool = False) -> Snapshot:
+        """Collect every cluster that is due (all when `force`), wait at most the deadline, publish."""
+        now = self._clock()
+        self.progress = RoundProgress(total=len(self._states))
+        for state in self._states:
+            due = force or now >= state.next_attempt_at
+            if due and state.in_flight is None:
+                state.started_at = now
+                state.in_flight = self._executor.submit(self._collect, state.source)
+        deadline = now + self.deadline_s
+        for state in self._states:
+            if state.in_flight is not None:
+                self._settle(state, deadline)
+            self.progress.done.append(state.source.name)
+            if self._on_cluster and state.current is not None:
+                self._on_cluster(state.current, self._clock() - state.started_at)
+        snapshot = Snapshot(taken_at=self._wall_clock(),
+                            clusters=[s.current or self._pending(s.source) for s in self._states])
+        with self._lock:
+            self._snapshot = snapshot
+            self._rounds += 1
+        return snapshot
+
+    def _collect(self, source: Source) -> ClusterData:
+        return source.collect(self.settings.timeout_s)
+
+    def _settle(self, state: _ClusterState, deadline: float) -> None:
+        future = state.in_flight
+        assert future is not None
+        try:
+            data = future.result(timeout=max(0.0, deadline - self._clock()))
+        except TimeoutError:
+            # the worker keeps running; it is not resubmitted until it returns
+            elapsed = self._clock() - state.started_at
+            self._failed(state, "unreachable", f"{state.source.endpoint} did not finish answering within "
+                                               f"{self.deadline_s:g}s ({elapsed:.0f}s so far)", None)
+            return
+        except SourceError as exc:
+            state.in_flight = None
+            self._failed(state, exc.status, exc.message, exc.retry_after_s)
+            return
+        except Exception as exc:  # a collector bug must not take the poller down
+            state.in_flight = None
+            log.exception("collector for %s crashed", state.source.name)
+            self._failed(state, "error", f"collector error: {type(exc).__name__}: {exc}", None)
+            return
+        state.in_flight = None
+        self._succeeded(state, data)
+
+    def _succeeded(self, state: _ClusterState, data: ClusterData) -> None:
+        source = state.source
+        status = "degraded" if data.degraded_reason else "ok"
+        cluster = Cluster(
+            name=source.name, orchestrator=source.orchestrator, endpoint=source.endpoint,  # type: ignore[arg-type]
+            status=status, error=self._redact(source, data.degraded_reason), version=data.version,
+            collected_at=self._wall_clock(), stale=False, nodes=data.nodes, workloads=data.workloads,
+            instances=data.instances, events=data.events,
+            summary=summarize(data.nodes, data.workloads, data.instances),
+        )
+        state.last_good = cluster
+        state.current = cluster
+        state.failures = 0
+        state.next_attempt_at = 0.0
+
+    def _failed(self, state: _ClusterState, status: str, message: str, retry_after_s: float | None) -> None:
+        source = state.source
+        state.failures += 1
+        backoff = self.backoff_s(state.failures, retry_after_s)
+        # measured from the round's start, so "one interval" means "the next round"
+        state.next_attempt_at = state.started_at + backoff - 0.05
+        message = self._redact(source, message) or ""
+        if state.failures > 1 or retry_after_s:
+            message += f" ({state.failures} failures in a row; next try in {backoff:.0f}s)"
+        log.warning("cluster %s: %s: %s", source.name, status, message)
+        last = state.last_good
+        state.current = Cluster(
+            name=source.name, orchestrator=source.orchestrator, endpoint=source.endpoint,  # type: ignore[arg-type]
+            status=status, error=message,  # type: ignore[arg-type]
+            version=last.version if last else None,
+            collected_at=last.collected_at if last else None,
+            stale=last is not None,
+            nodes=last.nodes if last else [], workloads=last.workloads if last else [],
+            instances=last.instances if last else [], events=last.events if last else [],
+            summary=last.summary if last else summarize([], [], []),
+        )
+
+    def backoff_s(self, failures: int, retry_after_s: float | None = None) -> float:
+        """Retry on the normal schedule after one failure, then double the wait, up to 10 minutes.
+        A server's Retry-After is honoured (capped the same way)."""
+        interval = self.settings.poll_interval_s
+        wait = min(MAX_BACKOFF_S, interval * 2 ** (max(1, failures) - 1))
+        if retry_after_s:
+            wait = max(wait, min(MAX_BACKOFF_S, retry_after_s))
+        return wait
+
+    @staticmethod
+    def _redact(source: Source, message: str | None) -> str | None:
+        if not message:
+            return message
+        secrets = getattr(source, "secret_values", lambda: [])()
+        for secret in secrets:
+            if secret:
+                message = message.replace(secret, "***")
+        return message
+
+    def _pending(self, source: Source) -> Cluster:
+        return Cluster(name=source.name, orchestrator=source.orchestrator,  # type: ignore[arg-type]
+                       endpoint=source.endpoint, status="unreachable", error="not collected yet", stale=False)
+
+    # -- background loop -------------------------------------------------------------------------
+
+    def start(self) -> "Poller":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="fleet-poller", daemon=True)
+            self._thread.start()
+        return self
+
+    def refresh_now(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = self._clock()
+            forced = self._wake.is_set()
+            self._wake.clear()
+            try:
+                self.poll_once(force=forced)
+            except Exception:  # keep polling whatever happens
+                log.exception("poll round failed")
+            wait = max(0.0, self.settings.poll_interval_s - (self._clock() - started))
+            self._wake.wait(wait)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.deadline_s + 5)
+            self._thread = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        for state in self._states:
+            try:
+                state.source.close()
+            except Exception:
+                log.debug("closing %s failed", state.source.name, exc_info=True)
