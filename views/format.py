@@ -1,0 +1,56 @@
+"""How numbers look on a page: bytes, cores, ages. Units and badges as data, not scattered code."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+STATUS_BADGES: dict[str, tuple[str, str]] = {
+    # status -> (colour name Streamlit understands, icon)
+    "ok": ("green", ":material/check_circle:"),
+    "degraded": ("orange", ":material/warning:"),
+    "unreachable": ("red", ":material/cloud_off:"),
+    "unauthorized": ("red", ":material/lock:"),
+    "error": ("red", ":material/error:"),
+}
+ORCHESTRATOR_LABELS = {"kubernetes": "Kubernetes", "swarm": "Docker Swarm", "nomad": "Nomad",
+                       "marathon": "Marathon / Mesos"}
+WORKLOAD_STATUS_COLOURS = {"healthy": "green", "progressing": "blue", "degraded": "orange", "failed": "red",
+                           "completed": "gray", "stopped": "gray", "unknown": "gray"}
+
+
+def human_bytes(value: float | None) -> str:
+    if value is None:
+        return "—"
+    amount = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if abs(amount) < 1024 or unit == "PiB":
+            return f"{amount:.0f} {unit}" if unit == "B" else f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} PiB"
+
+
+def cores(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+
+
+def ratio(part: float, whole: float) -> float:
+    return min(1.0, part / whole) if whole else 0.0
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    if when is None:
+        return "never"
+    seconds = max(0, int(((now or datetime.now(timezone.utc)) - when).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s ago"
+    if seconds < 3600:
+        return f"{seconds // 60}m ago"
+    if seconds < 86400:
+        return f"{seconds // 3600}h {seconds % 3600 // 60}m ago"
+    return f"{seconds // 86400}d ago"
+
+
+def badge(status: str) -> str:
+    colour, icon = STATUS_BADGES.get(status, ("gray", ":material/help:"))
+    return f":{colour}-badge[{icon} {status}]"
