@@ -1,0 +1,88 @@
+"""Start a Marathon and a Mesos master emulator over one scenario, optionally with a standby of each.
+
+A standby (non-leading) instance redirects to the leader, as the real ones do; pointing a client
+at the standby is how tests prove leader redirects are followed. `Timeline` makes the scenario
+evolve with wall-clock time: every `period_s` a different subset of problems is active.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sim.httpserver import EmulatorServer
+from sim.marathon.model import MarathonState
+from sim.marathon.scenario import PROBLEMS, Scenario, build
+from sim.marathon.server import MarathonServer
+from sim.mesos.auth import Auth
+from sim.mesos.master import MesosMaster, MesosState
+
+
+class Timeline:
+    """The scenario at the current time: phase = clock() // period_s picks which problems are on."""
+
+    def __init__(self, seed: int = 0, *, period_s: float = 90.0, clock: Callable[[], float] = time.time,
+                 **sizes: int):
+        self.seed, self.period_s, self.clock, self.sizes = seed, period_s, clock, sizes
+        self._lock = threading.Lock()
+        self._phase: int | None = None
+        self._scenario: Scenario | None = None
+
+    def problems_in(self, phase: int) -> tuple[str, ...]:
+        # each problem is on two phases out of three, staggered, so problems come and go
+        return tuple(p for i, p in enumerate(PROBLEMS) if (i + phase) % 3 != 0)
+
+    def current(self) -> Scenario:
+        phase = int(self.clock() // self.period_s)
+        with self._lock:
+            if phase != self._phase or self._scenario is None:
+                self._scenario = build(self.seed, problems=self.problems_in(phase), **self.sizes)
+                self._phase = phase
+            return self._scenario
+
+
+@dataclass
+class MarathonCluster:
+    marathon: EmulatorServer
+    mesos: EmulatorServer
+    marathon_api: MarathonServer
+    mesos_api: MesosMaster
+    standbys: list[EmulatorServer] = field(default_factory=list)
+
+    @property
+    def servers(self) -> list[EmulatorServer]:
+        return [self.marathon, self.mesos, *self.standbys]
+
+    def stop(self) -> None:
+        self.marathon_api.close()
+        for server in self.servers:
+            server.stop()
+
+
+def serve(source: Scenario | Timeline, *, auth: Auth | None = None, standbys: bool = False,
+          certfile: str | None = None, keyfile: str | None = None) -> MarathonCluster:
+    """Start the leading Marathon and Mesos master (and, with `standbys`, a redirecting standby of each)."""
+    def scenario() -> Scenario:
+        return source.current() if isinstance(source, Timeline) else source
+
+    def marathon_state() -> MarathonState:
+        return scenario().marathon
+
+    def mesos_state() -> MesosState:
+        return scenario().mesos
+
+    tls = {"certfile": certfile, "keyfile": keyfile}
+    mesos_api = MesosMaster(mesos_state, auth=auth)
+    mesos = EmulatorServer(mesos_api, **tls).start()
+    mesos_api.hostname = f"127.0.0.1:{mesos.port}"
+    marathon_api = MarathonServer(marathon_state, auth=auth)
+    marathon = EmulatorServer(marathon_api, **tls).start()
+    marathon_api.address = f"127.0.0.1:{marathon.port}"
+    cluster = MarathonCluster(marathon, mesos, marathon_api, mesos_api)
+    if standbys:
+        cluster.standbys = [
+            EmulatorServer(MarathonServer(marathon_state, auth=auth, leader=marathon_api.address), **tls).start(),
+            EmulatorServer(MesosMaster(mesos_state, auth=auth, leader=mesos_api.hostname), **tls).start(),
+        ]
+    return cluster
