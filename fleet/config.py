@@ -232,14 +232,16 @@ class _Validator:
         before = len(self.problems)
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
-            self.problem(item, "name", f"{where}.name", "required: a non-empty name", _line_of(seq, index))
+            self.problem(item, "name", f"{where}.name", "required: a non-empty name",
+                         None if "name" in item else _line_of(seq, index))
         else:
             where = f"clusters[{index}] ({name})"
         orchestrator = item.get("orchestrator")
         if orchestrator not in ORCHESTRATORS:
             message = (f"unknown orchestrator {orchestrator!r}; expected one of {', '.join(ORCHESTRATORS)}"
                        if orchestrator is not None else f"required: one of {', '.join(ORCHESTRATORS)}")
-            self.problem(item, "orchestrator", f"{where}.orchestrator", message, _line_of(seq, index))
+            self.problem(item, "orchestrator", f"{where}.orchestrator", message,
+                         None if "orchestrator" in item else _line_of(seq, index))
             allowed = ALL_CLUSTER_KEYS
         else:
             allowed = COMMON_KEYS | ORCHESTRATOR_KEYS[orchestrator]

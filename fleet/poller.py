@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 600.0
 # a collector gets `timeout_s` per request; the whole collection of one cluster gets this many
 DEADLINE_REQUESTS = 3
+NOT_COLLECTED_YET = "not collected yet: the first collection round is running"
 
 
 @dataclass
@@ -184,7 +185,7 @@ class Poller:
 
     def _pending(self, source: Source) -> Cluster:
         return Cluster(name=source.name, orchestrator=source.orchestrator,  # type: ignore[arg-type]
-                       endpoint=source.endpoint, status="unreachable", error="not collected yet", stale=False)
+                       endpoint=source.endpoint, status="unreachable", error=NOT_COLLECTED_YET, stale=False)
 
     # -- background loop -------------------------------------------------------------------------
 

@@ -1,0 +1,162 @@
+from __future__ import annotations
+
+import pytest
+
+from fleet.config import Settings
+from fleet.poller import MAX_BACKOFF_S, Poller
+from fleet.source import Unauthorized, Unreachable, UpstreamError
+from tests.fleet.fakes import Gate, ScriptedSource, small_cluster
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make_poller(*sources, interval: float = 10.0, timeout: float = 1.0, clock=None) -> Poller:
+    kwargs = {"clock": clock} if clock else {}
+    return Poller(list(sources), Settings(poll_interval_s=interval, timeout_s=timeout), **kwargs)
+
+
+def by_name(snapshot, name):
+    return next(c for c in snapshot.clusters if c.name == name)
+
+
+def test_successful_cluster_is_ok_with_summary():
+    poller = make_poller(ScriptedSource("a", [small_cluster(nodes=3)]))
+    cluster = poller.poll_once().clusters[0]
+    assert (cluster.status, cluster.error, cluster.stale, cluster.version) == ("ok", None, False, "1.0")
+    assert cluster.summary.nodes_ready == 3 and cluster.summary.cpu_allocatable_cores == 12
+    assert cluster.collected_at is not None
+
+
+def test_failure_keeps_last_good_data_marked_stale():
+    source = ScriptedSource("a", [small_cluster(nodes=3), Unreachable("cannot connect to tcp://a:2376")])
+    poller = make_poller(source)
+    good = poller.poll_once().clusters[0]
+    failed = poller.poll_once(force=True).clusters[0]
+    assert (failed.status, failed.stale) == ("unreachable", True)
+    assert failed.error.startswith("cannot connect to tcp://a:2376")
+    assert failed.nodes == good.nodes and failed.collected_at == good.collected_at
+    assert failed.version == "1.0"
+
+
+def test_failure_without_earlier_data_is_not_stale():
+    poller = make_poller(ScriptedSource("a", [Unauthorized("GET /nodes: unauthorized (401)")]))
+    cluster = poller.poll_once().clusters[0]
+    assert (cluster.status, cluster.stale, cluster.nodes, cluster.collected_at) == ("unauthorized", False, [], None)
+
+
+def test_slow_cluster_does_not_hold_back_the_others():
+    gate = Gate()
+    poller = make_poller(ScriptedSource("slow", [gate]), ScriptedSource("fast", [small_cluster()]), timeout=0.1)
+    try:
+        snapshot = poller.poll_once()
+        slow, fast = by_name(snapshot, "slow"), by_name(snapshot, "fast")
+        assert fast.status == "ok"
+        assert slow.status == "unreachable" and "did not finish answering within 0.3s" in slow.error
+    finally:
+        gate.release.set()
+        poller.stop()
+
+
+def test_hung_cluster_is_not_collected_twice_at_once():
+    gate = Gate()
+    source = ScriptedSource("slow", [gate])
+    poller = make_poller(source, timeout=0.05)
+    try:
+        poller.poll_once()
+        poller.poll_once(force=True)
+        assert source.calls == 1
+        gate.release.set()
+        assert poller.poll_once(force=True).clusters[0].status == "ok"
+    finally:
+        gate.release.set()
+        poller.stop()
+
+
+def test_collector_crash_becomes_error_status_not_an_exception():
+    poller = make_poller(ScriptedSource("a", [RuntimeError("boom")]), ScriptedSource("b", [small_cluster()]))
+    snapshot = poller.poll_once()
+    assert by_name(snapshot, "a").status == "error" and "RuntimeError: boom" in by_name(snapshot, "a").error
+    assert by_name(snapshot, "b").status == "ok"
+
+
+def test_degraded_reason_makes_cluster_degraded():
+    data = small_cluster()
+    data.degraded_reason = "metrics API unavailable (503): usage not shown"
+    cluster = make_poller(ScriptedSource("a", [data])).poll_once().clusters[0]
+    assert (cluster.status, cluster.error) == ("degraded", "metrics API unavailable (503): usage not shown")
+
+
+def test_failing_cluster_is_backed_off_and_says_so():
+    clock = ManualClock()
+    source = ScriptedSource("a", [Unreachable("down")])
+    poller = make_poller(source, interval=10, clock=clock)
+    poller.poll_once()                      # failure 1: retried next round
+    clock.now += 10
+    second = poller.poll_once()             # failure 2: wait 20s
+    assert source.calls == 2
+    assert "2 failures in a row; next try in 20s" in second.clusters[0].error
+    clock.now += 10
+    poller.poll_once()                      # within the penalty: not tried
+    assert source.calls == 2
+    clock.now += 10
+    poller.poll_once()
+    assert source.calls == 3
+
+
+def test_backoff_doubles_up_to_ten_minutes():
+    poller = make_poller(interval=15)
+    assert [poller.backoff_s(n) for n in (1, 2, 3, 4)] == [15, 30, 60, 120]
+    assert poller.backoff_s(20) == MAX_BACKOFF_S
+
+
+def test_retry_after_is_honoured_and_capped():
+    poller = make_poller(interval=15)
+    assert poller.backoff_s(1, retry_after_s=90) == 90
+    assert poller.backoff_s(1, retry_after_s=10_000) == MAX_BACKOFF_S
+    clock = ManualClock()
+    source = ScriptedSource("a", [UpstreamError("rate limited (429)", retry_after_s=45)])
+    poller = make_poller(source, interval=10, clock=clock)
+    cluster = poller.poll_once().clusters[0]
+    assert "next try in 45s" in cluster.error
+    clock.now += 40
+    poller.poll_once()
+    assert source.calls == 1
+
+
+def test_success_after_failures_resets_the_backoff():
+    clock = ManualClock()
+    source = ScriptedSource("a", [Unreachable("down"), Unreachable("down"), small_cluster()])
+    poller = make_poller(source, interval=10, clock=clock)
+    poller.poll_once()
+    poller.poll_once(force=True)
+    assert poller.poll_once(force=True).clusters[0].status == "ok"
+    clock.now += 10
+    poller.poll_once()
+    assert source.calls == 4
+
+
+def test_secrets_are_scrubbed_from_error_messages():
+    source = ScriptedSource("a", [UpstreamError("server echoed Bearer s3cr3t-canary back")], secrets=["s3cr3t-canary"])
+    cluster = make_poller(source).poll_once().clusters[0]
+    assert "s3cr3t-canary" not in cluster.error and "***" in cluster.error
+
+
+def test_clusters_keep_config_order_and_background_loop_publishes():
+    sources = [ScriptedSource(name, [small_cluster()]) for name in ("c", "a", "b")]
+    poller = make_poller(*sources, interval=0.05)
+    assert [c.status for c in poller.snapshot().clusters] == ["unreachable"] * 3  # not collected yet
+    poller.start()
+    try:
+        from tests.engines import wait_for
+        wait_for(lambda: poller.rounds >= 2, timeout_s=10, what="two rounds")
+        assert [c.name for c in poller.snapshot().clusters] == ["c", "a", "b"]
+        assert all(c.status == "ok" for c in poller.snapshot().clusters)
+    finally:
+        poller.stop()
+    assert all(s.closed for s in sources)
