@@ -9,6 +9,7 @@ from fleet.source import Source
 # orchestrator -> "module:Class"; a module is imported only when a cluster uses it
 REGISTRY: dict[str, str] = {
     "swarm": "collectors.swarm:SwarmCollector",
+    "marathon": "collectors.marathon:MarathonCollector",
 }
 
 

@@ -1,0 +1,217 @@
+"""Marathon on Mesos: apps and pods from Marathon (`url`), agents from the Mesos master (`mesos_url`).
+
+One round is five GETs to Marathon and one to the master, whatever the cluster's size (no per-app
+requests): `/v2/info`, `/v2/apps` with explicit embeds (tasks, counts, deployments, readiness,
+lastTaskFailure), `/v2/pods/::status`, `/v2/queue`, `/v2/deployments`, and the master's
+`/master/state-summary` (agents with resources and task counts; `/master/state` would add every
+task and framework for nothing). Big payloads are decoded by msgspec straight into the typed wire
+structs. Leader redirects of both services are followed (see `collectors.marathon_leader`).
+
+Marathon is the core: if `/v2/info` or `/v2/apps` fails, the round fails (`unreachable`,
+`unauthorized`, `error`). Everything else is optional and only makes the cluster `degraded`,
+naming the part that failed. In particular, Mesos master down while Marathon answers →
+`degraded`: workloads, instances and events are current; the nodes are the last ones the master
+gave (for up to `STALE_NODES_MAX_S`, said so in the message), or none.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+import msgspec
+
+from collectors.base import Collector
+from collectors.marathon_apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
+                                      pod_workload, queue_event, queue_problem, task_instance)
+from collectors.marathon_leader import LeaderFollowingClient
+from collectors.marathon_wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
+from collectors.mesos import MIB, Agent, AgentList, Resources, host_index, to_nodes
+from fleet.config import ClusterConfig
+from fleet.model import Event, Instance, Workload
+from fleet.source import ClusterData, MalformedPayload, SourceError, UpstreamError
+
+log = logging.getLogger(__name__)
+
+APP_EMBEDS = ("apps.tasks", "apps.counts", "apps.deployments", "apps.readiness", "apps.lastTaskFailure")
+STALE_NODES_MAX_S = 600.0
+LEADER_KINDS = {"Marathon": "Marathon", "Mesos master": "MesosMaster"}
+T = TypeVar("T")
+
+
+@dataclass
+class MarathonRaw:
+    collected_at: datetime
+    info: Info
+    apps: AppList
+    pods: list[PodStatus] = field(default_factory=list)
+    queue: Queue = field(default_factory=Queue)
+    deployments: list[Deployment] = field(default_factory=list)
+    agents: list[Agent] | None = None
+    # optional parts that failed, each one line naming the endpoint and what went wrong
+    problems: list[str] = field(default_factory=list)
+    # (service, configured URL, leader URL) for each leader redirect followed
+    leaders: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def decode(body: bytes, kind: type[T], what: str) -> T:
+    try:
+        return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise MalformedPayload(f"{what}: not JSON: {exc}") from None
+
+
+def auth_headers(config: ClusterConfig) -> dict[str, str]:
+    """DC/OS token (`Authorization: token=...`) or HTTP basic; the values stay in the header."""
+    if config.token is not None:
+        return {"Authorization": f"token={config.token.reveal()}"}
+    if config.username and config.password is not None:
+        pair = f"{config.username}:{config.password.reveal()}".encode()
+        return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
+    return {}
+
+
+class MarathonCollector(Collector[MarathonRaw]):
+    orchestrator = "marathon"
+
+    def __init__(self, config: ClusterConfig):
+        super().__init__(config)
+        headers = auth_headers(config)
+        self.marathon = LeaderFollowingClient(config.url or "", config, service="Marathon", headers=headers)
+        self.mesos = LeaderFollowingClient(config.mesos_url or "", config, service="Mesos master", headers=headers)
+        self._last_agents: tuple[float, list[Agent]] | None = None
+
+    # --- fetch ----------------------------------------------------------------------------------
+    def get(self, client: LeaderFollowingClient, path: str, kind: type[T], timeout_s: float,
+            params: dict[str, Any] | None = None) -> T:
+        body = client.get_bytes(path, timeout_s=timeout_s, params=params)
+        return decode(body, kind, f"GET {path} on {client.leader_url or client.base_url}")
+
+    def fetch(self, timeout_s: float) -> MarathonRaw:
+        info = self.get(self.marathon, "/v2/info", Info, timeout_s)
+        apps = self.get(self.marathon, "/v2/apps", AppList, timeout_s, {"embed": list(APP_EMBEDS)})
+        raw = MarathonRaw(collected_at=datetime.now(timezone.utc), info=info, apps=apps)
+        raw.pods = self.optional(raw, "pods", lambda: self.get(self.marathon, "/v2/pods/::status", list[PodStatus],
+                                                               timeout_s), default=[], missing_ok=True)
+        raw.queue = self.optional(raw, "launch queue", lambda: self.get(self.marathon, "/v2/queue", Queue, timeout_s),
+                                  default=Queue())
+        raw.deployments = self.optional(raw, "deployments", lambda: self.get(
+            self.marathon, "/v2/deployments", list[Deployment], timeout_s), default=[])
+        raw.agents = self.fetch_agents(raw, timeout_s)
+        for service, client in (("Marathon", self.marathon), ("Mesos master", self.mesos)):
+            if client.leader_url:
+                raw.leaders.append((service, client.base_url, client.leader_url))
+        return raw
+
+    def optional(self, raw: MarathonRaw, part: str, read: Any, default: T, missing_ok: bool = False) -> T:
+        try:
+            return read()
+        except UpstreamError as exc:
+            if missing_ok and "HTTP 404" in exc.message:  # Marathon < 1.4 has no pods
+                return default
+            raw.problems.append(f"{part}: {exc.message}")
+        except SourceError as exc:
+            raw.problems.append(f"{part}: {exc.message}")
+        return default
+
+    def fetch_agents(self, raw: MarathonRaw, timeout_s: float) -> list[Agent] | None:
+        try:
+            agents = self.get(self.mesos, "/master/state-summary", AgentList, timeout_s).slaves
+        except SourceError as exc:
+            raw.problems.append(f"nodes: Mesos master {exc.message}; {self.stale_note()}")
+            return self._last_agents[1] if self.stale_ok() else None
+        self._last_agents = (time.monotonic(), agents)
+        return agents
+
+    def stale_ok(self) -> bool:
+        return self._last_agents is not None and time.monotonic() - self._last_agents[0] <= STALE_NODES_MAX_S
+
+    def stale_note(self) -> str:
+        if not self.stale_ok():
+            return "no nodes shown"
+        assert self._last_agents is not None
+        return f"nodes shown are {time.monotonic() - self._last_agents[0]:.0f}s old"
+
+    # --- normalize ------------------------------------------------------------------------------
+    def normalize(self, raw: MarathonRaw) -> ClusterData:
+        return normalize(raw)
+
+    def close(self) -> None:
+        self.marathon.close()
+        self.mesos.close()
+
+
+def normalize(raw: MarathonRaw) -> ClusterData:
+    """Pure: one round's payloads → the common model (see the module doc for the status rules)."""
+    role = (raw.info.marathon_config.mesos_role if raw.info.marathon_config else None) or "*"
+    agents = raw.agents or []
+    hosts = host_index(agents)
+    problems = {item.run_spec_id: (item, queue_problem(item)) for item in raw.queue.queue}
+    workloads, instances, events = apps_section(raw, hosts, problems)
+    deploying_pods = {pod for d in raw.deployments for pod in d.affectedPods}
+    for pod in raw.pods:
+        workload = pod_workload(pod, pod.id in deploying_pods)
+        workloads.append(workload)
+        instances.extend(pod_instance(pod, i) for i in pod.instances)
+        events.extend(queue_events(problems.get(pod.id), "Pod", workload, raw.collected_at))
+    events.extend(deployment_event(d, raw.collected_at) for d in raw.deployments)
+    events.extend(leader_events(raw))
+    nodes = to_nodes(agents, role, allocated_by_tasks(raw, hosts) if agents and agents[0].used_resources is None
+                     else None)
+    return ClusterData(version=raw.info.version, nodes=nodes, workloads=workloads, instances=instances,
+                       events=sorted(events, key=lambda e: e.time, reverse=True),
+                       degraded_reason="; ".join(raw.problems) or None)
+
+
+def apps_section(raw: MarathonRaw, hosts: dict[str, str],
+                 problems: dict[str, tuple[QueueItem, QueueProblem | None]]) -> tuple[list[Workload], list[Instance],
+                                                                                     list[Event]]:
+    workloads: list[Workload] = []
+    instances: list[Instance] = []
+    events: list[Event] = []
+    for app in raw.apps.apps:
+        item, problem = problems.get(app.id, (None, None))
+        workload = app_workload(app, problem)
+        workloads.append(workload)
+        instances.extend(task_instance(task, app.id, hosts) for task in app.tasks or [])
+        failure = failure_event(app, raw.collected_at)
+        if failure is not None:
+            events.append(failure)
+        events.extend(queue_events((item, problem) if item else None, "App", workload, raw.collected_at))
+    return workloads, instances, events
+
+
+def queue_events(entry: tuple[QueueItem, QueueProblem | None] | None, kind: str, workload: Workload,
+                 collected_at: datetime) -> list[Event]:
+    if entry is None or entry[1] is None:
+        return []
+    up = workload.healthy if workload.healthy is not None else workload.running
+    return [queue_event(entry[0], entry[1], kind, up, collected_at)]
+
+
+def leader_events(raw: MarathonRaw) -> list[Event]:
+    return [Event(time=raw.collected_at, severity="info", object=f"{LEADER_KINDS[service]}/{configured}",
+                  reason="LeaderRedirect", message=f"{configured} is not the leading {service}; read from the "
+                                                   f"leader at {leader}")
+            for service, configured, leader in raw.leaders]
+
+
+def allocated_by_tasks(raw: MarathonRaw, hosts: dict[str, str]) -> dict[str, Resources]:
+    """Per agent, the resources of Marathon's live tasks there (for masters without used_resources)."""
+    totals: dict[str, Resources] = {}
+    for app in raw.apps.apps:
+        for task in app.tasks or []:
+            agent_id = task.slaveId or hosts.get(task.host or "")
+            if agent_id and (task.state is None or task.state in ("TASK_RUNNING", "TASK_STAGING", "TASK_STARTING")):
+                total = totals.setdefault(agent_id, Resources())
+                total.cpus += app.cpus
+                total.mem += app.mem
+    return totals
+
+
+__all__ = ["MarathonCollector", "MarathonRaw", "normalize", "MIB"]

@@ -1,0 +1,135 @@
+"""Mesos agents → nodes, from the master's legacy JSON (`/master/state-summary`, `/master/state`).
+
+The wire types below name only the fields Podium reads; msgspec skips the rest without building
+it, which is what keeps 50,000 agents cheap. Resources come as flat maps (`cpus` in cores, `mem`
+in MB). `active`, `deactivated` (Mesos ≥ 1.9) and `drain_info` give the node's status:
+
+    active                       → ready, schedulable
+    deactivated or drain_info    → ready, not schedulable (an operator took it out of rotation)
+    inactive and not deactivated → down (the agent disconnected; on Mesos < 1.9 the only way to
+                                   be inactive without maintenance tooling)
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from fleet.model import Node
+
+MIB = 1024 * 1024
+_PID_HOST = re.compile(r"@([^:]+):\d+$")
+
+
+class Resources(msgspec.Struct):
+    cpus: float = 0.0
+    mem: float = 0.0  # MB
+
+
+class DrainInfo(msgspec.Struct):
+    state: str = ""
+
+
+class DomainName(msgspec.Struct):
+    name: str = ""
+
+
+class FaultDomain(msgspec.Struct):
+    region: DomainName | None = None
+    zone: DomainName | None = None
+
+
+class Domain(msgspec.Struct):
+    fault_domain: FaultDomain | None = None
+
+
+class Agent(msgspec.Struct):
+    id: str
+    hostname: str = ""
+    pid: str | None = None
+    active: bool = True
+    deactivated: bool | None = None
+    drain_info: DrainInfo | None = None
+    resources: Resources = msgspec.field(default_factory=Resources)
+    used_resources: Resources | None = None
+    reserved_resources: dict[str, Resources] | None = None
+    unreserved_resources: Resources | None = None
+    attributes: dict[str, Any] = {}
+    version: str | None = None
+    domain: Domain | None = None
+
+
+class AgentList(msgspec.Struct):
+    """`/master/state-summary`, `/master/slaves` and `/master/state` all carry `slaves`."""
+
+    slaves: list[Agent] = []
+
+
+def node_status(agent: Agent) -> tuple[str, bool]:
+    """(status, schedulable) per the table in the module doc."""
+    if agent.active and agent.drain_info is None:
+        return "ready", True
+    if agent.deactivated or agent.drain_info is not None:
+        return "ready", False
+    return "down", False
+
+
+def allocatable(agent: Agent, role: str) -> Resources:
+    """What Marathon may be offered: unreserved resources plus those reserved for its own role.
+
+    Masters before 1.0 do not split reservations out; then the agent's whole size counts.
+    """
+    if agent.unreserved_resources is None:
+        return agent.resources
+    reserved = (agent.reserved_resources or {}).get(role) if role != "*" else None
+    if reserved is None:
+        return agent.unreserved_resources
+    return Resources(agent.unreserved_resources.cpus + reserved.cpus, agent.unreserved_resources.mem + reserved.mem)
+
+
+def attribute_text(value: Any) -> str:
+    if isinstance(value, float):
+        return format(value, "g")
+    return str(value)
+
+
+def address(agent: Agent) -> str | None:
+    match = _PID_HOST.search(agent.pid or "")
+    return match.group(1) if match else (agent.hostname or None)
+
+
+def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> Node:
+    """One agent as a node.
+
+    Allocated = the agent's `used_resources`: what the master has handed to every framework's
+    tasks and executors on it. That is the agent's real allocation (other frameworks and executor
+    overhead included), which a sum over Marathon's own tasks would miss. Masters that do not
+    report `used_resources` (0.x `/master/state`) fall back to the sum of Marathon's tasks there.
+    """
+    status, schedulable = node_status(agent)
+    used = agent.used_resources or fallback_allocated or Resources()
+    offerable = allocatable(agent, role)
+    fault = agent.domain.fault_domain if agent.domain else None
+    return Node(
+        id=agent.id, name=agent.hostname or agent.id, status=status, schedulable=schedulable, roles=["agent"],
+        address=address(agent),
+        zone=fault.zone.name if fault and fault.zone and fault.zone.name else None,
+        region=fault.region.name if fault and fault.region and fault.region.name else None,
+        cpu_capacity_cores=float(agent.resources.cpus), mem_capacity_bytes=int(agent.resources.mem * MIB),
+        cpu_allocatable_cores=round(float(offerable.cpus), 6), mem_allocatable_bytes=int(offerable.mem * MIB),
+        cpu_allocated_cores=round(float(used.cpus), 6), mem_allocated_bytes=int(used.mem * MIB),
+        labels={key: attribute_text(value) for key, value in agent.attributes.items()},
+        version=agent.version,
+    )
+
+
+def to_nodes(agents: list[Agent], role: str = "*",
+             fallback_allocated: dict[str, Resources] | None = None) -> list[Node]:
+    fallback = fallback_allocated or {}
+    return [to_node(agent, role, fallback.get(agent.id)) for agent in agents]
+
+
+def host_index(agents: list[Agent]) -> dict[str, str]:
+    """hostname → agent id, to place tasks of old Marathons that report only `host`."""
+    return {agent.hostname: agent.id for agent in agents if agent.hostname}
