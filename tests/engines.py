@@ -123,3 +123,47 @@ class Dockerd:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+
+
+class StreamlitServer:
+    """`streamlit run app.py` on a free port, as a user starts it; waits until it answers."""
+
+    def __init__(self, root: Path, env: dict[str, str]):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.log = Path(tempfile.mkstemp(prefix="podium-streamlit-", suffix=".log")[1])
+
+    def start(self) -> "StreamlitServer":
+        import sys
+        import urllib.request
+
+        command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                   "--server.port", str(self.port), "--server.address", "127.0.0.1",
+                   "--browser.gatherUsageStats", "false"]
+        self.process = subprocess.Popen(command, cwd=self.root, env={**os.environ, **self.env},
+                                        stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+
+        def healthy() -> bool:
+            if self.process.poll() is not None:
+                raise AssertionError(f"streamlit exited: {self.log.read_text()[-2000:]}")
+            with urllib.request.urlopen(self.url + "_stcore/health", timeout=2) as response:
+                return response.status == 200
+        wait_for(healthy, timeout_s=60, what="streamlit to answer")
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fleet.model import WORKLOAD_STATUSES, Cluster, Snapshot
+from fleet.poller import NOT_COLLECTED_YET
 from views.format import ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio
 
 
@@ -17,8 +18,13 @@ def render_cluster_card(cluster: Cluster) -> None:
         stale = " :orange-badge[stale data]" if cluster.stale else ""
         status.markdown(f"{badge(cluster.status)}{stale}")
         status.caption(f"collected {ago(cluster.collected_at)}")
+        if cluster.collected_at is None and cluster.error == NOT_COLLECTED_YET:
+            st.info("Collecting… the first round is under way.", icon=":material/hourglass_top:")
+            return
         if cluster.error:
             (st.warning if cluster.status == "degraded" else st.error)(cluster.error)
+        if cluster.collected_at is None:
+            return  # nothing was ever collected: no numbers to show
         nodes, workloads, instances = st.columns(3)
         nodes.metric("Nodes ready", f"{summary.nodes_ready} / {summary.nodes_total}")
         workloads.metric("Workloads", summary.workloads_total)

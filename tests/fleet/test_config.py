@@ -134,3 +134,13 @@ def test_concurrent_edit_is_detected_not_lost(editable):
     with pytest.raises(ConfigConflict, match="changed by someone else"):
         second.save()
     assert "name: one" in editable.read_text() and "name: two" not in editable.read_text()
+
+
+def test_example_config_is_valid_and_documents_every_key():
+    from fleet.config import ALL_CLUSTER_KEYS, SETTINGS_DEFAULTS, TLS_KEYS
+
+    example = Path(__file__).resolve().parents[2] / "config" / "clusters.example.yaml"
+    load_config(example, environ={})
+    text = example.read_text()
+    for key in sorted(ALL_CLUSTER_KEYS | TLS_KEYS | set(SETTINGS_DEFAULTS)):
+        assert f"{key}:" in text, f"{key} is not documented in clusters.example.yaml"

@@ -1,0 +1,72 @@
+"""The first page through Streamlit's AppTest: what a user sees for each state of the config."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.engines import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIGS = ROOT / "tests" / "fleet" / "configs"
+
+
+def run_app(monkeypatch, config: Path) -> AppTest:
+    monkeypatch.setenv("PODIUM_CONFIG", str(config))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    return app.run()
+
+
+def page_text(app: AppTest) -> str:
+    parts = [m.value for m in app.markdown] + [e.value for e in app.error] + [i.value for i in app.info]
+    parts += [c.value for c in app.caption] + [str(m.value) for m in app.metric] + [c.value for c in app.code]
+    parts += [w.value for w in app.warning]
+    return "\n".join(str(p) for p in parts)
+
+
+def rerun_until(app: AppTest, needle: str) -> str:
+    def shows() -> str | None:
+        app.run()
+        text = page_text(app)
+        return text if needle in text else None
+    return wait_for(shows, timeout_s=60, interval_s=0.5, what=f"the page to show {needle!r}")
+
+
+def test_without_config_the_page_says_how_to_add_clusters(monkeypatch, tmp_path):
+    app = run_app(monkeypatch, tmp_path / "clusters.yaml")
+    assert not app.exception
+    assert "No clusters configured yet" in app.info[0].value
+    assert "config/clusters.example.yaml" in app.info[0].value
+
+
+def test_broken_config_is_shown_with_file_line_and_key(monkeypatch):
+    app = run_app(monkeypatch, CONFIGS / "unknown-key.yaml")
+    assert not app.exception
+    assert "has problems" in app.error[0].value
+    assert "unknown-key.yaml:7: clusters[0] (edge).verfy_tls: unknown key" in app.code[0].value
+
+
+def test_unreachable_cluster_card_shows_status_and_error(monkeypatch, tmp_path):
+    config = tmp_path / "clusters.yaml"
+    config.write_text("settings:\n  timeout_s: 2\nclusters:\n"
+                      "  - name: far-away\n    orchestrator: swarm\n    url: unix:///nonexistent/docker.sock\n")
+    app = run_app(monkeypatch, config)
+    text = rerun_until(app, "no such socket")
+    assert not app.exception
+    assert "far-away" in text and "unreachable" in text
+    assert "cannot reach the Docker engine at unix:///nonexistent/docker.sock: no such socket" in app.error[0].value
+
+
+@pytest.mark.swarm
+def test_real_swarm_card_shows_version_nodes_and_allocation(monkeypatch, tmp_path, swarm_engine):
+    config = tmp_path / "clusters.yaml"
+    config.write_text(f"clusters:\n  - name: local-swarm\n    orchestrator: swarm\n    url: {swarm_engine.url}\n")
+    app = run_app(monkeypatch, config)
+    text = rerun_until(app, "collected")
+    text = rerun_until(app, swarm_engine.client.version()["Version"])
+    assert not app.exception
+    assert "local-swarm" in text and ":green-badge[:material/check_circle: ok]" in text
+    nodes = next(m for m in app.metric if m.label == "Nodes ready")
+    assert nodes.value == "1 / 1"
