@@ -93,8 +93,8 @@ def queue_problem(item: QueueItem) -> QueueProblem | None:
     steps = top_rejections(item)
     reason = steps[0].reason if steps else "OffersDeclined"
     detail = ", ".join(f"{s.reason} {s.declined}" for s in steps) or "no reason given"
-    return QueueProblem(reason, f"{item.count} instance(s) waiting for offers: all {summary.processedOffersCount} "
-                                f"offers declined ({detail})")
+    return QueueProblem(reason, f"{item.count} instance(s) waiting for offers: none of the last "
+                                f"{summary.processedOffersCount} offers fit; declined for {detail}")
 
 
 def app_status(app: App, running: int, healthy: int | None, problem: QueueProblem | None) -> str:
@@ -188,8 +188,12 @@ def queue_event(item: QueueItem, problem: QueueProblem, kind: str, up: int, coll
 def deployment_event(deployment: Deployment, collected_at: datetime) -> Event:
     actions = ", ".join(f"{a.action or a.type} {a.app or a.pod or ''}".strip() for a in deployment.currentActions)
     step = f"step {deployment.currentStep}/{deployment.totalSteps}" if deployment.totalSteps else "in progress"
-    targets = deployment.affectedApps + deployment.affectedPods
-    kind = "App" if deployment.affectedApps else "Pod"
-    return Event(time=deployment.version or collected_at, severity="info",
-                 object=f"{kind}{targets[0]}" if targets else f"Deployment/{deployment.id}", reason="Deployment",
+    current = next((a for a in deployment.currentActions if a.app or a.pod), None)
+    if current is not None:
+        target = f"App{current.app}" if current.app else f"Pod{current.pod}"
+    elif deployment.affectedApps or deployment.affectedPods:
+        target = f"App{deployment.affectedApps[0]}" if deployment.affectedApps else f"Pod{deployment.affectedPods[0]}"
+    else:
+        target = f"Deployment/{deployment.id}"
+    return Event(time=deployment.version or collected_at, severity="info", object=target, reason="Deployment",
                  message=f"deployment {deployment.id} {step}: {actions or 'no current action'}")
