@@ -1,0 +1,40 @@
+"""Shared by the Marathon emulator and collector tests: start a scenario, build a cluster config."""
+from __future__ import annotations
+
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+from collectors.marathon import MarathonCollector
+from fleet.config import ClusterConfig, Secret
+from fleet.source import ClusterData
+from sim.marathon import MarathonCluster, Scenario, serve
+
+
+@contextmanager
+def running(scenario: Scenario, **options: Any) -> Iterator[MarathonCluster]:
+    cluster = serve(scenario, **options)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def config(url: str, mesos_url: str, **values: Any) -> ClusterConfig:
+    return ClusterConfig(name="legacy", orchestrator="marathon", url=url, mesos_url=mesos_url, **values)
+
+
+def token_config(url: str, mesos_url: str, token: str, **values: Any) -> ClusterConfig:
+    return config(url, mesos_url, token_env="DCOS_TOKEN", token=Secret(token), **values)
+
+
+def collect(cluster: MarathonCluster, **values: Any) -> ClusterData:
+    collector = MarathonCollector(config(cluster.marathon.url, cluster.mesos.url, **values))
+    try:
+        return collector.collect(timeout_s=10)
+    finally:
+        collector.close()
+
+
+def by_status(items: list[Any], attribute: str = "status") -> dict[str, int]:
+    return dict(Counter(getattr(item, attribute) for item in items))
