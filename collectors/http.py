@@ -44,7 +44,8 @@ class HttpJsonClient:
                      allow_redirects: bool = True, stream: bool = False) -> requests.Response:
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         try:
-            response = self.session.get(url, params=params, timeout=timeout_s,
+            # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override a session's CA file
+            response = self.session.get(url, params=params, timeout=timeout_s, verify=self.session.verify,
                                         allow_redirects=allow_redirects, stream=stream)
         except requests.exceptions.SSLError as exc:
             raise Unreachable(f"TLS failure talking to {self.base_url}: {_short(exc)}") from None
