@@ -1,0 +1,153 @@
+"""The emulated state store: table indexes, rendered list caches and the event log.
+
+Nomad keeps one Raft index per table (nodes, jobs, allocs, deployment, evals); blocking queries
+wait on it and every answer carries it as `X-Nomad-Index`. Here a table's index moves when the
+scenario is replaced (the timeline moved on) or `update()` changes it. Rendered list items are
+cached per table index, so a 100,000-allocation list is built once, then served from bytes.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+import msgspec
+
+from sim.nomad import wire
+from sim.nomad.model import NANOS, Region
+from sim.nomad.scenario import Scenario
+
+TABLES = ("nodes", "jobs", "allocs", "deployment", "evals", "namespaces")
+EVENT_LOG_SIZE = 4096
+_encode = msgspec.json.encode
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    key: str  # sort order and pagination token
+    namespace: str
+    body: bytes
+    view: Callable[[], dict[str, Any]]  # the item as a dict, built only when a filter needs it
+
+
+class Store:
+    def __init__(self, scenario: Scenario | Callable[[], Scenario]):
+        self._source = scenario if callable(scenario) else (lambda s=scenario: s)
+        self._cond = threading.Condition()
+        self._scenario = self._source()
+        base = _max_index(self._scenario)
+        self._indexes = {(r, t): base for r in self._scenario.regions for t in TABLES}
+        self._cache: dict[tuple, list[Item]] = {}
+        self._events: dict[str, list[dict[str, Any]]] = {r: [] for r in self._scenario.regions}
+        self.closed = False
+
+    # --- the scenario and its indexes -------------------------------------------------------------
+    @property
+    def scenario(self) -> Scenario:
+        current = self._source()
+        if current is not self._scenario:
+            self._replace(current)
+        return self._scenario
+
+    def region(self, name: str) -> Region | None:
+        return self.scenario.regions.get(name)
+
+    def index(self, region: str, table: str) -> int:
+        self.scenario  # noqa: B018 - moves the timeline on if it is due
+        with self._cond:
+            return self._indexes[(region, table)]
+
+    def _replace(self, scenario: Scenario) -> None:
+        with self._cond:
+            old, self._scenario = self._scenario, scenario
+            top = max(self._indexes.values()) + 1
+            for key in self._indexes:
+                self._indexes[key] = top
+            self._cache.clear()
+            for name, region in scenario.regions.items():
+                before = {n.id: n.status for n in old.regions[name].nodes} if name in old.regions else {}
+                changed = [n for n in region.nodes if before.get(n.id) != n.status]
+                self._log(name, top, [("Node", "NodeRegistration", n.id, "", {"Node": wire.node_stub(
+                    n, resources=False, os=False)}) for n in changed])
+            self._cond.notify_all()
+
+    def update(self, region: str, tables: Iterable[str], change: Callable[[Region], None] | None = None) -> int:
+        """Change a region's state in place (tests, timelines) and move the given tables' index."""
+        with self._cond:
+            target = self._scenario.regions[region]
+            if change is not None:
+                change(target)
+            top = max(self._indexes.values()) + 1
+            for table in tables:
+                self._indexes[(region, table)] = top
+            self._cache = {k: v for k, v in self._cache.items() if (k[0], k[1]) not in
+                           {(region, t) for t in tables}}
+            self._log(region, top, [("Node", "NodeUpdate", n.id, "", {"Node": wire.node_stub(
+                n, resources=False, os=False)}) for n in target.nodes] if "nodes" in tables else [])
+            self._cond.notify_all()
+            return top
+
+    def wait_for_change(self, region: str, table: str, index: int, wait_s: float) -> int:
+        """Blocking query: return once the table's index passes `index`, or after `wait_s`."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            current = self.index(region, table)
+            remaining = deadline - time.monotonic()
+            if current > index or remaining <= 0 or self.closed:
+                return current
+            with self._cond:
+                self._cond.wait(timeout=min(remaining, 0.25))
+
+    # --- rendered lists ---------------------------------------------------------------------------
+    def items(self, region: str, table: str, variant: tuple, build: Callable[[Region], Iterable[Item]]) -> list[Item]:
+        self.scenario  # noqa: B018
+        key = (region, table, variant)
+        with self._cond:
+            cached = self._cache.get(key)
+        if cached is None:
+            cached = sorted(build(self._scenario.regions[region]), key=lambda item: item.key)
+            with self._cond:
+                self._cache[key] = cached
+        return cached
+
+    # --- the event stream -------------------------------------------------------------------------
+    def _log(self, region: str, index: int, events: list[tuple[str, str, str, str, dict]]) -> None:
+        if not events:
+            return
+        body = {"Index": index, "Events": [{"Topic": topic, "Type": type_, "Key": key, "Namespace": ns,
+                                            "FilterKeys": None, "Index": index, "Payload": payload}
+                                           for topic, type_, key, ns, payload in events]}
+        log = self._events.setdefault(region, [])
+        log.append(body)
+        del log[:-EVENT_LOG_SIZE]
+
+    def events_after(self, region: str, index: int, wait_s: float) -> list[dict[str, Any]]:
+        """Event batches newer than `index`; waits up to `wait_s` for one when there are none."""
+        with self._cond:
+            found = [e for e in self._events.get(region, []) if e["Index"] > index]
+            if not found and not self.closed:
+                self._cond.wait(timeout=wait_s)
+                found = [e for e in self._events.get(region, []) if e["Index"] > index]
+            return found
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+def item(key: str, namespace: str, render: Callable[[], dict[str, Any]]) -> Item:
+    return Item(key, namespace, _encode(render()), render)
+
+
+def _max_index(scenario: Scenario) -> int:
+    top = 1
+    for region in scenario.regions.values():
+        for records in (region.nodes, region.jobs, region.allocs, region.deployments, region.evaluations):
+            top = max([top, *(r.modify_index for r in records)])
+    return top
+
+
+def now_ns() -> int:
+    return int(time.time() * NANOS)
