@@ -10,6 +10,7 @@ from fleet.source import Source
 REGISTRY: dict[str, str] = {
     "swarm": "collectors.swarm:SwarmCollector",
     "marathon": "collectors.marathon:MarathonCollector",
+    "kubernetes": "collectors.kubernetes:KubernetesCollector",
 }
 
 

@@ -1,0 +1,174 @@
+"""The Kubernetes collector: list-then-watch the API server, normalize to the common model.
+
+`fetch` (I/O) checks the server answers (`/version`), lists every resource it has not synced yet
+(paged, in parallel) and leaves a watch per resource running so later rounds read a fresh cache
+instead of relisting; Warning events and node metrics are read each round. `normalize` is pure:
+decoded objects in (`KubeState`), `ClusterData` out. See docs/kubernetes.md for the mapping.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from collectors import kubernetes_wire as w
+from collectors.base import Collector
+from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
+from collectors.kubernetes_normalize import (allocated_by_node, effective_request, normalize_events, normalize_node,
+                                             normalize_pod)
+from collectors.kubernetes_watch import ResourceCache
+from collectors.kubernetes_workloads import Attribution, Controllers, normalize_workloads, workload_id
+from fleet.config import ClusterConfig
+from fleet.source import ClusterData, SourceError, Unauthorized, UpstreamError
+
+log = logging.getLogger(__name__)
+
+# what the collector reads: name -> (list path across all namespaces, wire type)
+WATCHED: dict[str, tuple[str, type]] = {
+    "nodes": ("/api/v1/nodes", w.Node),
+    "pods": ("/api/v1/pods", w.Pod),
+    "deployments": ("/apis/apps/v1/deployments", w.Deployment),
+    "replicasets": ("/apis/apps/v1/replicasets", w.ReplicaSet),
+    "statefulsets": ("/apis/apps/v1/statefulsets", w.StatefulSet),
+    "daemonsets": ("/apis/apps/v1/daemonsets", w.DaemonSet),
+    "jobs": ("/apis/batch/v1/jobs", w.Job),
+    "cronjobs": ("/apis/batch/v1/cronjobs", w.CronJob),
+}
+EVENTS_PATH = "/api/v1/events"
+NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
+
+
+@dataclass
+class KubeState:
+    """One round's decoded objects: the input of `normalize`."""
+
+    version: str | None = None
+    nodes: list[w.Node] = field(default_factory=list)
+    pods: list[w.Pod] = field(default_factory=list)
+    deployments: list[w.Deployment] = field(default_factory=list)
+    replicasets: list[w.ReplicaSet] = field(default_factory=list)
+    statefulsets: list[w.StatefulSet] = field(default_factory=list)
+    daemonsets: list[w.DaemonSet] = field(default_factory=list)
+    jobs: list[w.Job] = field(default_factory=list)
+    cronjobs: list[w.CronJob] = field(default_factory=list)
+    events: list[w.Event] = field(default_factory=list)
+    node_metrics: list[w.NodeMetrics] | None = None  # None: metrics.k8s.io is not there
+    problems: list[str] = field(default_factory=list)  # optional parts that failed (→ degraded)
+
+
+class KubernetesCollector(Collector[KubeState]):
+    orchestrator = "kubernetes"
+
+    def __init__(self, config: ClusterConfig, *, watch: bool = True, page_size: int = PAGE_SIZE):
+        super().__init__(config)
+        self.watch = watch
+        self.page_size = page_size
+        self._connection: KubeConnection | None = None
+        self._caches: dict[str, ResourceCache[Any]] = {}
+        self._lock = threading.Lock()
+        self.changes = 0  # watch events applied since start (for tests and the bench)
+
+    # -- fetch ----------------------------------------------------------------------------------
+    def connection(self) -> KubeConnection:
+        if self._connection is None:
+            self._connection = KubeConnection(load_configuration(self.config))
+            self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size)
+                            for name, (path, item_type) in WATCHED.items()}
+        return self._connection
+
+    def _count_change(self) -> None:
+        self.changes += 1
+
+    def fetch(self, timeout_s: float) -> KubeState:
+        with self._lock:
+            connection = self.connection()
+            version = connection.get_object("/version", w.Version, timeout_s=timeout_s).git_version
+            self._sync(timeout_s)
+            state = KubeState(version=version, **{name: cache.values() for name, cache in self._caches.items()})
+            state.events = self._events(connection, timeout_s, state.problems)
+            state.node_metrics = self._node_metrics(connection, timeout_s, state.problems)
+            return state
+
+    def _sync(self, timeout_s: float) -> None:
+        """List every resource whose cache is not fresh; then keep it fresh with a watch."""
+        stale = [cache for cache in self._caches.values() if not (self.watch and cache.synced)]
+        if stale:
+            with ThreadPoolExecutor(max_workers=min(4, len(stale)), thread_name_prefix="kube-list") as pool:
+                outcomes = list(pool.map(lambda cache: _try(cache.relist, timeout_s), stale))
+            errors = [error for error in outcomes if error is not None]
+            if errors:
+                raise _most_telling(errors)
+        if self.watch:
+            for cache in self._caches.values():
+                cache.start_watch()
+
+    def _events(self, connection: KubeConnection, timeout_s: float, problems: list[str]) -> list[w.Event]:
+        try:
+            events, _ = connection.list_all(EVENTS_PATH, w.Event, timeout_s=timeout_s,
+                                            params={"fieldSelector": "type=Warning"}, page_size=self.page_size)
+            return events
+        except SourceError as exc:
+            problems.append(f"events could not be read: {exc.message}")
+            return []
+
+    def _node_metrics(self, connection: KubeConnection, timeout_s: float,
+                      problems: list[str]) -> list[w.NodeMetrics] | None:
+        try:
+            metrics, _ = connection.list_all(NODE_METRICS_PATH, w.NodeMetrics, timeout_s=timeout_s,
+                                             page_size=self.page_size)
+            return metrics
+        except NotFound:
+            log.debug("%s: metrics.k8s.io is not served (no metrics-server); usage stays empty", self.name)
+            return None
+        except SourceError as exc:
+            problems.append(f"node usage unavailable, metrics-server failed: {exc.message}")
+            return None
+
+    # -- normalize ------------------------------------------------------------------------------
+    def normalize(self, raw: KubeState) -> ClusterData:
+        return normalize_state(raw)
+
+    def close(self) -> None:
+        for cache in self._caches.values():
+            cache.stop()
+        if self._connection is not None:
+            self._connection.close()
+
+
+def _try(call: Any, *args: Any) -> SourceError | None:
+    try:
+        call(*args)
+        return None
+    except SourceError as exc:
+        return exc
+
+
+def _most_telling(errors: list[SourceError]) -> SourceError:
+    """Of several failures in one round, the one that says most: credentials, then connection."""
+    for kind in (Unauthorized, UpstreamError):
+        for error in errors:
+            if isinstance(error, kind):
+                return error
+    return errors[0]
+
+
+def normalize_state(raw: KubeState) -> ClusterData:
+    """Pure: the decoded objects of one round to the common model."""
+    requests = {id(pod): effective_request(pod.spec) for pod in raw.pods}
+    controllers = Controllers(raw.deployments, raw.replicasets, raw.statefulsets, raw.daemonsets, raw.jobs,
+                              raw.cronjobs)
+    attribution = Attribution(controllers)
+    owners = {id(pod): attribution.of(pod.metadata.namespace, pod.metadata.owner_references) for pod in raw.pods}
+    allocated = allocated_by_node(raw.pods, requests)
+    usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
+    nodes = sorted((normalize_node(node, allocated.get(node.metadata.name), usage.get(node.metadata.name))
+                    for node in raw.nodes), key=lambda n: n.name)
+    instances = [normalize_pod(pod, owners[id(pod)] or workload_id("Pod", pod.metadata.namespace, pod.metadata.name))
+                 for pod in raw.pods]
+    instances.sort(key=lambda i: i.id)
+    workloads = normalize_workloads(controllers, raw.pods, owners, attribution)
+    workloads.sort(key=lambda wl: wl.id)
+    return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
+                       events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)

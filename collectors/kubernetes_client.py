@@ -1,0 +1,201 @@
+"""Talking to a kube-apiserver: credentials through the official client, bytes through urllib3.
+
+The official `kubernetes` package loads the connection (kubeconfig contexts with client
+certificates, tokens and exec plugins; `url` + bearer token; in-cluster service account) and
+signs each request. Responses are read raw (`_preload_content=False` in the old API, `call_api`
+in this one) and decoded by `kubernetes_wire` — never through the client's models, which are far
+too slow for big lists. Only GET is ever sent. Failures become the SourceError for the status.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Iterator, TypeVar
+
+import msgspec
+import urllib3
+
+from collectors import kubernetes_wire as w
+from fleet.config import ClusterConfig, strip_userinfo
+from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PAGE_SIZE = 500
+_status_decoder = msgspec.json.Decoder(w.Status)
+
+
+class Gone(SourceError):
+    """410: a continue token or resourceVersion too old for the server's history."""
+
+
+class NotFound(SourceError):
+    """404: the path does not exist here (e.g. metrics.k8s.io without metrics-server)."""
+
+
+def in_cluster() -> bool:
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and \
+        os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token")
+
+
+def load_configuration(config: ClusterConfig) -> Any:
+    """A `kubernetes.client.Configuration` for this cluster entry (may run exec plugins)."""
+    from kubernetes import client
+    from kubernetes import config as kube_config
+
+    configuration = client.Configuration()
+    try:
+        if config.url:
+            configuration.host = config.url.rstrip("/")
+            if config.token is not None:
+                configuration.api_key = {"BearerToken": config.token.reveal()}
+                configuration.api_key_prefix = {"BearerToken": "Bearer"}
+            configuration.ssl_ca_cert = config.tls.ca_file or config.ca_file
+            configuration.cert_file, configuration.key_file = config.tls.cert_file, config.tls.key_file
+            configuration.verify_ssl = config.verify_tls
+        elif config.kubeconfig or not in_cluster():
+            kube_config.load_kube_config(config_file=config.kubeconfig, context=config.context,
+                                         client_configuration=configuration, persist_config=False)
+        else:
+            kube_config.load_incluster_config(client_configuration=configuration)
+    except (kube_config.ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
+        where = config.kubeconfig or ("in-cluster service account" if not config.url else config.url)
+        raise UpstreamError(f"cannot load the Kubernetes connection from {where}"
+                            f"{f' (context {config.context})' if config.context else ''}: {exc}") from None
+    if not config.verify_tls:
+        configuration.verify_ssl = False
+    configuration.retries = 0
+    return configuration
+
+
+class KubeConnection:
+    """GET requests to one API server, raw bytes back, errors as SourceErrors naming the endpoint."""
+
+    def __init__(self, configuration: Any):
+        from kubernetes import client
+
+        self.api = client.ApiClient(configuration)
+        self.server = strip_userinfo(configuration.host)
+
+    def _request(self, path: str, params: dict[str, Any], timeout: float | tuple[float, float]) -> Any:
+        method, url, headers, body, post = self.api.param_serialize(
+            "GET", path, query_params=list(params.items()), header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"])
+        try:
+            return self.api.call_api(method, url, headers, body, post, _request_timeout=timeout).response
+        except urllib3.exceptions.SSLError as exc:
+            raise Unreachable(f"TLS failure talking to {self.server}: {_short(exc)}") from None
+        except (urllib3.exceptions.TimeoutError, TimeoutError):
+            raise Unreachable(f"{self.server} did not answer GET {path} within {_seconds(timeout)}") from None
+        except urllib3.exceptions.MaxRetryError as exc:
+            if isinstance(exc.reason, urllib3.exceptions.SSLError):
+                raise Unreachable(f"TLS failure talking to {self.server}: {_short(exc.reason)}") from None
+            raise Unreachable(f"cannot connect to {self.server}: {_short(exc.reason or exc)}") from None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(f"request to {self.server} failed: {_short(exc)}") from None
+
+    def get(self, path: str, params: dict[str, Any] | None = None, *, timeout_s: float) -> bytes:
+        response = self._request(path, params or {}, timeout_s)
+        try:
+            data = response.data
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(f"{self.server} broke off GET {path}: {_short(exc)}") from None
+        self.check(response.status, data, path, response.headers)
+        return data
+
+    def stream(self, path: str, params: dict[str, Any], *, read_timeout_s: float) -> Any:
+        """An open streaming response (watch); the caller reads lines and closes it."""
+        response = self._request(path, params, (10.0, read_timeout_s))
+        if response.status >= 400:
+            self.check(response.status, response.data, path, response.headers)
+        return response
+
+    def check(self, code: int, data: bytes, path: str, headers: Any = None) -> None:
+        if code < 400:
+            return
+        where = f"GET {path} on {self.server}"
+        message = _server_message(data)
+        if code == 401:
+            raise Unauthorized(f"{where}: unauthorized (401): check the token or the kubeconfig credentials")
+        if code == 403:
+            raise Unauthorized(f"{where}: forbidden (403): {message or 'the credentials lack read access'}")
+        if code == 404:
+            raise NotFound(f"{where}: not found (404)")
+        if code == 410:
+            raise Gone(f"{where}: expired (410): {message}")
+        retry = headers.get("Retry-After") if headers is not None else None
+        raise UpstreamError(f"{where}: HTTP {code} {message}".rstrip(),
+                            retry_after_s=float(retry) if retry and retry.isdigit() else None)
+
+    def get_object(self, path: str, item_type: type[T], *, timeout_s: float) -> T:
+        data = self.get(path, timeout_s=timeout_s)
+        try:
+            return msgspec.json.decode(data, type=item_type)
+        except msgspec.DecodeError as exc:
+            raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: {exc}") from None
+
+    def list_all(self, path: str, item_type: type[T], *, timeout_s: float, params: dict[str, Any] | None = None,
+                 page_size: int = PAGE_SIZE) -> tuple[list[T], str]:
+        """Every item of a list, page by page (limit/continue); one fresh restart on 410 Expired."""
+        for attempt in (1, 2):
+            try:
+                return self._pages(path, item_type, timeout_s, params or {}, page_size)
+            except Gone:
+                if attempt == 2:
+                    raise UpstreamError(f"GET {path} on {self.server}: the list expired (410) twice while "
+                                        "paging; the cluster changes faster than it can be read") from None
+                log.info("list of %s on %s expired while paging; starting over", path, self.server)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pages(self, path: str, item_type: type[T], timeout_s: float, params: dict[str, Any],
+               page_size: int) -> tuple[list[T], str]:
+        decoder = w.list_decoder(item_type)
+        items: list[T] = []
+        token: str | None = None
+        while True:
+            query = {**params, "limit": page_size} | ({"continue": token} if token else {})
+            data = self.get(path, query, timeout_s=timeout_s)
+            try:
+                page = decoder.decode(data)
+            except msgspec.DecodeError as exc:
+                raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: {exc}") from None
+            items.extend(page.items or [])
+            token = page.metadata.continue_
+            if not token:
+                return items, page.metadata.resource_version
+
+    def close(self) -> None:
+        try:
+            self.api.close()
+        except Exception:  # closing must never fail a shutdown
+            log.debug("closing the Kubernetes client failed", exc_info=True)
+
+
+def iter_lines(response: Any) -> Iterator[bytes]:
+    """Newline-delimited JSON from a chunked streaming response."""
+    pending = b""
+    for chunk in response.stream(amt=None, decode_content=False):
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            if line.strip():
+                yield line
+    if pending.strip():
+        yield pending
+
+
+def _server_message(data: bytes) -> str:
+    try:
+        return _status_decoder.decode(data).message[:300]
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        text = data[:160].decode("utf-8", "replace").strip().replace("\n", " ")
+        return text
+
+
+def _short(exc: object) -> str:
+    text = str(exc)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _seconds(timeout: float | tuple[float, float]) -> str:
+    return f"{timeout[1] if isinstance(timeout, tuple) else timeout:g}s"

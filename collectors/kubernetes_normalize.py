@@ -1,0 +1,199 @@
+"""Pure functions from decoded Kubernetes objects to the common model: nodes, instances, events.
+
+Workloads (and which workload each pod belongs to) are in `kubernetes_workloads`. The rules are
+written out for users in docs/kubernetes.md; the emulator's scenarios state the same outcomes
+independently, and the tests compare the two.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from collectors import kubernetes_wire as w
+from collectors.units import cpu_cores, mem_bytes
+from fleet.model import Event, Instance, Node
+
+MAX_EVENTS = 200
+ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
+ROLE_PREFIX = "node-role.kubernetes.io/"
+NODE_STATUS = {"True": "ready", "False": "not_ready", "Unknown": "unknown"}
+POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded", "Failed": "failed"}
+# waiting reasons that say a container is on its way, not that something is wrong
+ROUTINE_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Request:
+    cpu_cores: float
+    mem_bytes: int
+
+
+def effective_request(spec: w.PodSpec) -> Request:
+    """What the scheduler reserves for a pod: per resource, max(any init container, sum of
+    containers), plus the runtime class overhead."""
+    cpu, mem = _sum_requests(spec.containers)
+    for init in spec.init_containers:
+        init_cpu, init_mem = _requests(init)
+        cpu, mem = max(cpu, init_cpu), max(mem, init_mem)
+    if spec.overhead:
+        cpu += cpu_cores(spec.overhead.get("cpu"))
+        mem += mem_bytes(spec.overhead.get("memory"))
+    return Request(round(cpu, 9), mem)
+
+
+def _requests(container: w.Container) -> tuple[float, int]:
+    requests = container.resources.requests if container.resources else None
+    if not requests:
+        return 0.0, 0
+    return cpu_cores(requests.get("cpu")), mem_bytes(requests.get("memory"))
+
+
+def _sum_requests(containers: list[w.Container]) -> tuple[float, int]:
+    cpu, mem = 0.0, 0
+    for container in containers:
+        c, m = _requests(container)
+        cpu, mem = cpu + c, mem + m
+    return cpu, mem
+
+
+def holds_resources(pod: w.Pod) -> bool:
+    """A pod placed on a node and not finished keeps its requests reserved there."""
+    return bool(pod.spec.node_name) and pod.status.phase not in ("Succeeded", "Failed")
+
+
+# -- nodes ------------------------------------------------------------------------------------------
+def node_status(node: w.Node) -> str:
+    for condition in node.status.conditions:
+        if condition.type == "Ready":
+            return NODE_STATUS.get(condition.status, "unknown")
+    return "unknown"
+
+
+def node_roles(labels: dict[str, str]) -> list[str]:
+    roles = {key[len(ROLE_PREFIX):] for key in labels if key.startswith(ROLE_PREFIX) and len(key) > len(ROLE_PREFIX)}
+    if labels.get("kubernetes.io/role"):
+        roles.add(labels["kubernetes.io/role"])
+    return sorted(roles)
+
+
+def node_address(node: w.Node) -> str | None:
+    by_type = {a.type: a.address for a in node.status.addresses if a.address}
+    for kind in ("InternalIP", "ExternalIP", "Hostname"):
+        if kind in by_type:
+            return by_type[kind]
+    return None
+
+
+def _first_label(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
+    return next((labels[k] for k in keys if labels.get(k)), None)
+
+
+def normalize_node(node: w.Node, allocated: Request | None, usage: dict[str, w.Quantity] | None) -> Node:
+    labels, status = node.metadata.labels, node.status
+    allocatable = status.allocatable or status.capacity
+    info = status.node_info
+    return Node(
+        id=node.metadata.name, name=node.metadata.name, status=node_status(node),  # type: ignore[arg-type]
+        schedulable=not node.spec.unschedulable, roles=node_roles(labels), address=node_address(node),
+        zone=_first_label(labels, ZONE_LABELS), region=_first_label(labels, REGION_LABELS),
+        cpu_capacity_cores=cpu_cores(status.capacity.get("cpu")),
+        mem_capacity_bytes=mem_bytes(status.capacity.get("memory")),
+        cpu_allocatable_cores=cpu_cores(allocatable.get("cpu")),
+        mem_allocatable_bytes=mem_bytes(allocatable.get("memory")),
+        cpu_allocated_cores=round(allocated.cpu_cores, 6) if allocated else 0.0,
+        mem_allocated_bytes=allocated.mem_bytes if allocated else 0,
+        cpu_used_cores=round(cpu_cores(usage.get("cpu")), 6) if usage and "cpu" in usage else None,
+        mem_used_bytes=mem_bytes(usage.get("memory")) if usage and "memory" in usage else None,
+        labels=dict(labels),
+        version=info.kubelet_version if info else None,
+        os=(info.operating_system if info else None) or labels.get("kubernetes.io/os"),
+        arch=(info.architecture if info else None) or labels.get("kubernetes.io/arch"),
+    )
+
+
+def allocated_by_node(pods: list[w.Pod], requests: dict[int, Request]) -> dict[str, Request]:
+    totals: dict[str, list[float]] = {}
+    for pod in pods:
+        if holds_resources(pod):
+            request = requests[id(pod)]
+            total = totals.setdefault(pod.spec.node_name, [0.0, 0])  # type: ignore[arg-type]
+            total[0] += request.cpu_cores
+            total[1] += request.mem_bytes
+    return {name: Request(cpu, int(mem)) for name, (cpu, mem) in totals.items()}
+
+
+# -- instances -------------------------------------------------------------------------------------
+def pod_ready(pod: w.Pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
+
+
+def pod_reason(pod: w.Pod) -> str | None:
+    """Why a pod is not fine, in Kubernetes' words, most telling first."""
+    status = pod.status
+    if status.reason:
+        return status.reason  # Evicted, NodeLost, Shutdown, UnexpectedAdmissionError
+    for init in status.init_container_statuses:
+        state = init.state
+        if state and state.waiting and state.waiting.reason and state.waiting.reason not in ROUTINE_WAITING:
+            return state.waiting.reason
+        if state and state.terminated and state.terminated.exit_code != 0:
+            return state.terminated.reason or "Error"
+    for container in status.container_statuses:
+        state = container.state
+        if state and state.waiting and state.waiting.reason and state.waiting.reason != "PodInitializing":
+            return state.waiting.reason
+        if state and state.terminated and state.terminated.reason not in (None, "Completed"):
+            return state.terminated.reason
+    for container in status.container_statuses:
+        last = container.last_state
+        if last and last.terminated and last.terminated.reason == "OOMKilled":
+            return "OOMKilled"
+    for condition in status.conditions:
+        if condition.type == "PodScheduled" and condition.status == "False":
+            return condition.reason or "Unschedulable"
+    return None
+
+
+def pod_health(state: str, ready: bool, reason: str | None) -> str:
+    if state == "running":
+        return "healthy" if ready else "unhealthy"
+    if state == "failed" or (state == "pending" and reason and reason not in ROUTINE_WAITING):
+        return "unhealthy"
+    return "unknown"
+
+
+def pod_restarts(pod: w.Pod) -> int:
+    return sum(c.restart_count for c in pod.status.container_statuses) + \
+        sum(c.restart_count for c in pod.status.init_container_statuses)
+
+
+def normalize_pod(pod: w.Pod, workload_id: str | None) -> Instance:
+    state = POD_STATE.get(pod.status.phase or "", "unknown")
+    reason = pod_reason(pod)
+    return Instance(
+        id=f"{pod.metadata.namespace}/{pod.metadata.name}", name=pod.metadata.name, workload_id=workload_id,
+        node_id=pod.spec.node_name or None, state=state,  # type: ignore[arg-type]
+        health=pod_health(state, pod_ready(pod), reason), restarts=pod_restarts(pod),  # type: ignore[arg-type]
+        reason=reason, started_at=pod.status.start_time,
+    )
+
+
+# -- events ----------------------------------------------------------------------------------------
+def event_time(event: w.Event) -> datetime:
+    return event.last_timestamp or event.event_time or event.first_timestamp or \
+        event.metadata.creation_timestamp or _EPOCH
+
+
+def normalize_events(events: list[w.Event], limit: int = MAX_EVENTS) -> list[Event]:
+    """The most recent Warning events, newest first, at most `limit`."""
+    warnings = [e for e in events if e.type == "Warning"]
+    warnings.sort(key=event_time, reverse=True)
+    result = []
+    for event in warnings[:limit]:
+        ref = event.involved_object
+        where = f"{ref.kind}/{ref.namespace}/{ref.name}" if ref.namespace else f"{ref.kind}/{ref.name}"
+        result.append(Event(time=event_time(event), severity="warning", object=where,
+                            reason=event.reason or "", message=(event.message or "").strip()))
+    return result

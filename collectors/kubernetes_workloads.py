@@ -1,0 +1,230 @@
+"""Workloads from Deployments, StatefulSets, DaemonSets, Jobs, CronJobs and bare Pods.
+
+Pods are attributed to a workload through their controller's ownerReferences:
+Pod→ReplicaSet→Deployment, Pod→Job→CronJob, Pod→StatefulSet, Pod→DaemonSet. A pod whose owner
+is not one of those (none, a Node for static pods, an unknown controller) is its own `Pod`
+workload. Status comes from the controller's spec and status, as docs/kubernetes.md lists.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from collectors import kubernetes_wire as w
+from collectors.kubernetes_normalize import POD_STATE, effective_request, pod_health, pod_ready, pod_reason
+from fleet.model import Workload
+
+
+@dataclass
+class Controllers:
+    """The controller objects of one cluster, indexed for ownership lookups."""
+
+    deployments: list[w.Deployment] = field(default_factory=list)
+    replicasets: list[w.ReplicaSet] = field(default_factory=list)
+    statefulsets: list[w.StatefulSet] = field(default_factory=list)
+    daemonsets: list[w.DaemonSet] = field(default_factory=list)
+    jobs: list[w.Job] = field(default_factory=list)
+    cronjobs: list[w.CronJob] = field(default_factory=list)
+
+
+def workload_id(kind: str, namespace: str, name: str) -> str:
+    return f"{kind}/{namespace}/{name}"
+
+
+def controller_of(owners: list[w.OwnerRef]) -> w.OwnerRef | None:
+    return next((o for o in owners if o.controller), owners[0] if owners else None)
+
+
+class Attribution:
+    """Resolves a pod's owner chain to the id of the workload it belongs to."""
+
+    def __init__(self, controllers: Controllers):
+        self.known: set[str] = set()
+        for kind, items in (("Deployment", controllers.deployments), ("StatefulSet", controllers.statefulsets),
+                            ("DaemonSet", controllers.daemonsets), ("CronJob", controllers.cronjobs)):
+            self.known.update(workload_id(kind, o.metadata.namespace, o.metadata.name) for o in items)
+        self.parent: dict[str, str] = {}  # ReplicaSet/Job id -> the workload id it rolls up to
+        for kind, parent_kind, items in (("ReplicaSet", "Deployment", controllers.replicasets),
+                                         ("Job", "CronJob", controllers.jobs)):
+            for obj in items:
+                own_id = workload_id(kind, obj.metadata.namespace, obj.metadata.name)
+                owner = controller_of(obj.metadata.owner_references)
+                parent = workload_id(parent_kind, obj.metadata.namespace, owner.name) if owner else None
+                self.parent[own_id] = parent if owner and owner.kind == parent_kind and parent in self.known \
+                    else own_id
+
+    def of(self, namespace: str, owners: list[w.OwnerRef]) -> str | None:
+        """The workload id for a pod's owners, or None when the pod stands alone."""
+        owner = controller_of(owners)
+        if owner is None:
+            return None
+        owned_id = workload_id(owner.kind, namespace, owner.name)
+        if owner.kind in ("ReplicaSet", "Job"):
+            return self.parent.get(owned_id)
+        return owned_id if owned_id in self.known else None
+
+
+@dataclass
+class PodCounts:
+    running: int = 0
+    healthy: int = 0
+    latest_job_failed: bool | None = None
+
+
+def _images(spec: w.PodSpec) -> list[str]:
+    return [c.image for c in spec.containers if c.image]
+
+
+def _condition(conditions: list[w.Condition], kind: str) -> w.Condition | None:
+    return next((c for c in conditions if c.type == kind), None)
+
+
+def deployment_status(dep: w.Deployment) -> str:
+    spec, status = dep.spec, dep.status
+    desired = 1 if spec.replicas is None else spec.replicas
+    progressing = _condition(status.conditions, "Progressing")
+    if desired == 0:
+        return "stopped"
+    if progressing and progressing.status == "False" and progressing.reason == "ProgressDeadlineExceeded":
+        return "failed" if status.available_replicas == 0 else "degraded"
+    rolling = (status.observed_generation < dep.metadata.generation or status.updated_replicas < desired
+               or status.replicas > status.updated_replicas)
+    if rolling and not spec.paused:
+        return "progressing"
+    return _by_availability(status.available_replicas, desired)
+
+
+def _by_availability(available: int, desired: int) -> str:
+    if available == 0:
+        return "failed"
+    return "degraded" if available < desired else "healthy"
+
+
+def statefulset_status(sts: w.StatefulSet) -> str:
+    desired = 1 if sts.spec.replicas is None else sts.spec.replicas
+    status = sts.status
+    if desired == 0:
+        return "stopped"
+    if status.update_revision and status.current_revision and status.update_revision != status.current_revision \
+            and status.updated_replicas < desired:
+        return "progressing"
+    return _by_availability(status.ready_replicas, desired)
+
+
+def daemonset_status(ds: w.DaemonSet) -> str:
+    status = ds.status
+    desired = status.desired_number_scheduled
+    if desired == 0:
+        return "stopped"
+    if status.updated_number_scheduled is not None and status.updated_number_scheduled < desired:
+        return "progressing"
+    return _by_availability(status.number_ready, desired)
+
+
+def job_status(job: w.Job) -> str:
+    for kind, result in (("Complete", "completed"), ("Failed", "failed")):
+        condition = _condition(job.status.conditions, kind)
+        if condition and condition.status == "True":
+            return result
+    return "stopped" if job.spec.suspend else "healthy"
+
+
+def cronjob_status(cron: w.CronJob, latest_job_failed: bool | None) -> str:
+    if cron.spec.suspend:
+        return "stopped"
+    return "failed" if latest_job_failed else "healthy"
+
+
+def bare_pod_status(pod: w.Pod) -> str:
+    state = POD_STATE.get(pod.status.phase or "", "unknown")
+    if state == "succeeded":
+        return "completed"
+    if state == "failed":
+        return "failed"
+    if state == "running":
+        return "healthy" if pod_ready(pod) else "degraded"
+    if state == "pending":
+        return "failed" if pod_health(state, False, pod_reason(pod)) == "unhealthy" else "progressing"
+    return "unknown"
+
+
+def _workload(kind: str, meta: w.Meta, spec: w.PodSpec, desired: int | None, status: str,
+              counts: PodCounts | None) -> Workload:
+    request = effective_request(spec)
+    counts = counts or PodCounts()
+    return Workload(id=workload_id(kind, meta.namespace, meta.name), name=meta.name, namespace=meta.namespace,
+                    kind=kind, desired=desired, running=counts.running, healthy=counts.healthy,
+                    status=status, images=_images(spec),  # type: ignore[arg-type]
+                    cpu_request_cores=round(request.cpu_cores, 6), mem_request_bytes=request.mem_bytes)
+
+
+def latest_jobs_failed(controllers: Controllers) -> dict[str, bool]:
+    """CronJob id → whether its most recently created Job failed."""
+    latest: dict[str, w.Job] = {}
+    for job in controllers.jobs:
+        owner = controller_of(job.metadata.owner_references)
+        if owner is None or owner.kind != "CronJob":
+            continue
+        key = workload_id("CronJob", job.metadata.namespace, owner.name)
+        current = latest.get(key)
+        if current is None or (job.metadata.creation_timestamp, job.metadata.name) > \
+                (current.metadata.creation_timestamp, current.metadata.name):
+            latest[key] = job
+    return {key: job_status(job) == "failed" for key, job in latest.items()}
+
+
+def normalize_workloads(controllers: Controllers, pods: list[w.Pod], owners: dict[int, str | None],
+                        attribution: Attribution) -> list[Workload]:
+    """Workloads with running/healthy counts from the pods attributed to them (`owners`: id(pod) → id)."""
+    counts: dict[str, PodCounts] = defaultdict(PodCounts)
+    bare: list[w.Pod] = []
+    for pod in pods:
+        owner = owners[id(pod)]
+        if owner is None:
+            bare.append(pod)
+        elif pod.status.phase == "Running":
+            entry = counts[owner]
+            entry.running += 1
+            entry.healthy += pod_ready(pod)
+    result: list[Workload] = []
+    for dep in controllers.deployments:
+        desired = 1 if dep.spec.replicas is None else dep.spec.replicas
+        result.append(_workload("Deployment", dep.metadata, dep.spec.template.spec, desired, deployment_status(dep),
+                                counts.get(workload_id("Deployment", dep.metadata.namespace, dep.metadata.name))))
+    for sts in controllers.statefulsets:
+        desired = 1 if sts.spec.replicas is None else sts.spec.replicas
+        result.append(_workload("StatefulSet", sts.metadata, sts.spec.template.spec, desired, statefulset_status(sts),
+                                counts.get(workload_id("StatefulSet", sts.metadata.namespace, sts.metadata.name))))
+    for ds in controllers.daemonsets:
+        result.append(_workload("DaemonSet", ds.metadata, ds.spec.template.spec, ds.status.desired_number_scheduled,
+                                daemonset_status(ds),
+                                counts.get(workload_id("DaemonSet", ds.metadata.namespace, ds.metadata.name))))
+    result += _standalone(controllers, counts, attribution)
+    failed = latest_jobs_failed(controllers)
+    for cron in controllers.cronjobs:
+        key = workload_id("CronJob", cron.metadata.namespace, cron.metadata.name)
+        result.append(_workload("CronJob", cron.metadata, cron.spec.job_template.spec.template.spec, None,
+                                cronjob_status(cron, failed.get(key)), counts.get(key)))
+    for pod in bare:
+        meta = w.Meta(name=pod.metadata.name, namespace=pod.metadata.namespace)
+        running = pod.status.phase == "Running"
+        result.append(_workload("Pod", meta, pod.spec, 1, bare_pod_status(pod),
+                                PodCounts(int(running), int(running and pod_ready(pod)))))
+    return result
+
+
+def _standalone(controllers: Controllers, counts: dict[str, PodCounts], attribution: Attribution) -> list[Workload]:
+    """Jobs not run by a CronJob, and ReplicaSets no Deployment manages (still wanting pods)."""
+    result = []
+    for job in controllers.jobs:
+        own_id = workload_id("Job", job.metadata.namespace, job.metadata.name)
+        if attribution.parent.get(own_id) == own_id:
+            result.append(_workload("Job", job.metadata, job.spec.template.spec, job.spec.completions,
+                                    job_status(job), counts.get(own_id)))
+    for rs in controllers.replicasets:
+        own_id = workload_id("ReplicaSet", rs.metadata.namespace, rs.metadata.name)
+        desired = 1 if rs.spec.replicas is None else rs.spec.replicas
+        if attribution.parent.get(own_id) == own_id and desired > 0:
+            result.append(_workload("ReplicaSet", rs.metadata, rs.spec.template.spec, desired,
+                                    _by_availability(rs.status.ready_replicas, desired), counts.get(own_id)))
+    return result
