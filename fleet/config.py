@@ -12,7 +12,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import urlsplit, urlunsplit
 
 from ruamel.yaml import YAML
@@ -23,7 +23,27 @@ from fleet.model import ORCHESTRATORS
 
 DEFAULT_CONFIG_PATH = Path("config/clusters.yaml")
 
-SETTINGS_DEFAULTS: dict[str, float] = {"poll_interval_s": 15.0, "timeout_s": 10.0}
+
+
+def _positive_number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    default: Any
+    valid: Callable[[Any], bool]
+    expected: str
+    convert: Callable[[Any], Any] = lambda value: value
+
+
+# every key of `settings:` — add new settings here (and to Settings and clusters.example.yaml)
+SETTINGS_SPEC: dict[str, SettingSpec] = {
+    "poll_interval_s": SettingSpec(15.0, _positive_number, "a positive number of seconds", float),
+    "timeout_s": SettingSpec(10.0, _positive_number, "a positive number of seconds", float),
+    "demo": SettingSpec(None, lambda v: isinstance(v, bool), "true or false"),
+}
+SETTINGS_DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS_SPEC.items()}
 
 COMMON_KEYS = {"name", "orchestrator", "url", "token_env", "token_file", "ca_file", "verify_tls", "tls"}
 ORCHESTRATOR_KEYS: dict[str, set[str]] = {
@@ -102,6 +122,8 @@ class ClusterConfig:
 class Settings:
     poll_interval_s: float = SETTINGS_DEFAULTS["poll_interval_s"]
     timeout_s: float = SETTINGS_DEFAULTS["timeout_s"]
+    # the embedded demo fleet: None runs it only while no cluster is configured
+    demo: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -194,12 +216,13 @@ class _Validator:
         values = dict(SETTINGS_DEFAULTS)
         for key, value in raw.items():
             path = f"settings.{key}"
-            if key not in SETTINGS_DEFAULTS:
-                self.problem(raw, key, path, f"unknown setting; known: {', '.join(sorted(SETTINGS_DEFAULTS))}")
-            elif isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                self.problem(raw, key, path, f"must be a positive number of seconds, got {value!r}")
+            spec = SETTINGS_SPEC.get(key)
+            if spec is None:
+                self.problem(raw, key, path, f"unknown setting; known: {', '.join(sorted(SETTINGS_SPEC))}")
+            elif not spec.valid(value):
+                self.problem(raw, key, path, f"must be {spec.expected}, got {value!r}")
             else:
-                values[key] = float(value)
+                values[key] = spec.convert(value)
         return Settings(**values)
 
     def clusters(self, doc: CommentedMap) -> list[ClusterConfig]:
