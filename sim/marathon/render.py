@@ -15,14 +15,14 @@ ALIVE_STATES = ("TASK_RUNNING", "TASK_STAGING", "TASK_STARTING", "TASK_KILLING")
 def app_definition(app: App) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": app.id, "instances": app.instances, "cpus": app.cpus, "mem": app.mem, "disk": 0.0, "gpus": 0,
-        "cmd": app.cmd, "args": None, "user": None, "env": {}, "executor": "", "constraints": app.constraints,
+        "cmd": app.cmd, "env": {}, "executor": "", "constraints": app.constraints,
         "fetch": [{"uri": uri, "extract": True, "executable": False, "cache": False} for uri in app.uris],
         "portDefinitions": [{"port": 10000, "protocol": "tcp", "name": "http", "labels": {}}],
         "requirePorts": False, "backoffSeconds": 1, "backoffFactor": 1.15, "maxLaunchDelaySeconds": 3600,
         "container": None, "healthChecks": [health_check_json(hc) for hc in app.health_checks],
         "readinessChecks": [], "dependencies": [],
         "upgradeStrategy": {"minimumHealthCapacity": 1, "maximumOverCapacity": 1},
-        "labels": app.labels, "acceptedResourceRoles": None, "version": app.version,
+        "labels": app.labels, "version": app.version,
         "versionInfo": {"lastScalingAt": app.version, "lastConfigChangeAt": app.version},
         "killSelection": "YOUNGEST_FIRST",
         "unreachableStrategy": {"inactiveAfterSeconds": 0, "expungeAfterSeconds": 0},
@@ -34,7 +34,8 @@ def app_definition(app: App) -> dict[str, Any]:
                                         "portMappings": [{"containerPort": 8080, "hostPort": 0,
                                                           "servicePort": 10000, "protocol": "tcp"}]}}
         body.pop("portDefinitions")
-    return body
+    # Marathon 1.5+ (RAML-generated JSON) leaves unset optional fields out rather than writing null
+    return {key: value for key, value in body.items() if value is not None}
 
 
 def health_check_json(spec: dict[str, Any]) -> dict[str, Any]:
