@@ -102,6 +102,8 @@ class _Builder:
         return next((a for a in self.agents if not a.active and not a.deactivated), None)
 
     def pick_agent(self) -> Agent:
+        if not any(a.active for a in self.agents):
+            raise ValueError("a scenario with tasks needs at least one active agent")
         while True:
             agent = self.agents[self.rng.randrange(len(self.agents))]
             if agent.active:

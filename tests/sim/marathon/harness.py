@@ -38,3 +38,12 @@ def collect(cluster: MarathonCluster, **values: Any) -> ClusterData:
 
 def by_status(items: list[Any], attribute: str = "status") -> dict[str, int]:
     return dict(Counter(getattr(item, attribute) for item in items))
+
+
+def collect_config(entry: dict[str, Any]) -> ClusterData:
+    """Collect a cluster described by a clusters.yaml entry (as the demo fleet gives it)."""
+    collector = MarathonCollector(config(entry["url"], entry["mesos_url"]))
+    try:
+        return collector.collect(timeout_s=10)
+    finally:
+        collector.close()

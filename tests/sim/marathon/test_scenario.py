@@ -1,0 +1,59 @@
+"""Scenarios: sizes are honoured, problems are switchable, time makes problems come and go, demo works."""
+from __future__ import annotations
+
+from sim.marathon import PROBLEMS, Timeline, build, demo
+from tests.sim.marathon.harness import collect_config
+
+
+def test_sizes_are_honoured():
+    scenario = build(1, agents=30, apps=40, pods=3, instances_per_app=2)
+    assert len(scenario.mesos.agents) == 30
+    assert len(scenario.marathon.apps) == 40
+    assert len(scenario.marathon.pods) == 3
+
+
+def test_same_seed_same_cluster():
+    first, second = build(9), build(9)
+    assert [t.id for a in first.marathon.apps for t in a.tasks] == [t.id for a in second.marathon.apps for t in a.tasks]
+
+
+def test_tasks_run_only_on_active_agents_except_the_one_lost_with_its_agent():
+    scenario = build(2)
+    agents = {a.id: a for a in scenario.mesos.agents}
+    placed = [(t.state, agents[t.agent_id]) for a in scenario.marathon.apps for t in a.tasks]
+    assert all(agent.active for state, agent in placed if state != "TASK_UNREACHABLE")
+    assert [agent.active for state, agent in placed if state == "TASK_UNREACHABLE"] == [False]
+
+
+def test_without_problems_everything_is_healthy():
+    expected = build(3, problems=[]).expected
+    assert expected.workloads_by_status == {"healthy": 22}
+    assert expected.nodes_by_status == {"ready": 15}
+    assert expected.unschedulable_nodes == set()
+
+
+def test_timeline_problems_come_and_go_with_the_clock():
+    now = [0.0]
+    timeline = Timeline(4, period_s=60, clock=lambda: now[0])
+    first = timeline.current()
+    assert timeline.current() is first  # same phase, same scenario
+    seen = []
+    for phase in range(3):
+        now[0] = phase * 60.0 + 1
+        seen.append(set(timeline.problems_in(phase)))
+        assert timeline.current().expected.workload_status.keys() >= {a.id for a in timeline.current().marathon.apps}
+    assert set().union(*seen) == set(PROBLEMS)
+    assert all(s != set(PROBLEMS) for s in seen)
+    assert len({frozenset(s) for s in seen}) == 3
+
+
+def test_demo_starts_marathon_and_mesos_and_reads_like_its_scenario():
+    cluster = demo(seed=0)
+    try:
+        assert len(cluster.servers) == 2
+        assert cluster.config["orchestrator"] == "marathon"
+        data = collect_config(cluster.config)
+        assert len(data.nodes) == 15
+        assert len(data.workloads) == 22
+    finally:
+        cluster.stop()
