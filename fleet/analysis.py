@@ -1,0 +1,412 @@
+"""Failure impact, balance, headroom and published limits: pure functions over a Snapshot.
+
+Every number comes from the common model (nodes' allocatable and allocated resources, workloads'
+per-instance requests, instances' placement), so the same analysis works for every orchestrator.
+Re-placement is predicted with first-fit decreasing over the remaining ready, schedulable nodes;
+what that cannot know (constraints, affinities, ports, volumes) is listed in docs/analysis.md.
+No I/O here.
+"""
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+
+import msgspec
+
+from fleet.model import Cluster, Instance, Node, Snapshot, Workload
+
+# one instance per node by design: losing the node loses its copy, nothing is re-placed
+PER_NODE_KINDS = frozenset({"DaemonSet", "GlobalService", "GlobalJob", "system", "sysbatch"})
+NO_ZONE = "(no zone)"
+HOTTEST_NODES = 3
+EPSILON = 1e-9
+
+
+class StrandedInstance(msgspec.Struct, kw_only=True):
+    instance: str
+    workload: str | None
+    cpu_request_cores: float
+    mem_request_bytes: int
+    placed_on: str | None  # predicted new node; None: nowhere fits, it stays pending
+
+
+class LossImpact(msgspec.Struct, kw_only=True):
+    """What losing one node (or one zone) would do."""
+
+    lost: str
+    nodes: list[str]
+    stranded: list[StrandedInstance]
+    stranded_cpu_cores: float
+    stranded_mem_bytes: int
+    replaced: int
+    unplaced: int
+    absorbable: bool  # every stranded instance fits elsewhere
+    spof_workloads: list[str]  # would lose every running instance
+    below_half_workloads: list[str]  # would keep some, but fewer than half of desired
+
+
+class ZoneLoss(msgspec.Struct, kw_only=True):
+    zones: list[str]
+    single_zone: bool
+    note: str | None = None
+    impacts: list[LossImpact] = []
+
+
+class NodeLoad(msgspec.Struct, kw_only=True):
+    node: str
+    cpu_ratio: float
+    mem_ratio: float
+
+
+class Balance(msgspec.Struct, kw_only=True):
+    nodes: int
+    cpu_cv: float  # coefficient of variation of allocated/allocatable CPU across schedulable nodes
+    mem_cv: float
+    hottest: list[NodeLoad]
+
+
+class Headroom(msgspec.Struct, kw_only=True):
+    median_cpu_request_cores: float
+    median_mem_request_bytes: int
+    instances: int | None  # more instances of the median request that fit; None: requests are all zero
+    limited_by: str | None  # "cpu" | "memory" | None
+
+
+class SpofWorkload(msgspec.Struct, kw_only=True):
+    workload: str
+    node: str
+    instances: int
+
+
+class ClusterAnalysis(msgspec.Struct, kw_only=True):
+    cluster: str
+    orchestrator: str
+    status: str
+    n_plus_1: bool | None  # None: no nodes known, so nothing can be said
+    worst_node: LossImpact | None
+    spof_workloads: list[SpofWorkload]
+    node_loss: list[LossImpact]
+    zone_loss: ZoneLoss
+    balance: Balance
+    headroom: Headroom
+    limit_warnings: list[LimitWarning]
+
+
+class SnapshotAnalysis(msgspec.Struct, kw_only=True):
+    taken_at: str
+    clusters: list[ClusterAnalysis]
+
+    @property
+    def all_n_plus_1(self) -> bool:
+        return all(c.n_plus_1 is True for c in self.clusters)
+
+
+@dataclass(frozen=True)
+class _Free:
+    node: Node
+    cpu_cores: float
+    mem_bytes: float
+
+
+@dataclass
+class _Context:
+    """What every loss scenario of one cluster shares, computed once (5,000-node clusters)."""
+
+    workloads: dict[str, Workload]
+    names: dict[str, str]  # node id -> name
+    running: list[Instance]
+    on_node: dict[str, list[Instance]]
+    running_per_workload: dict[str, int]
+    bins: list[_Free]  # free capacity of the ready, schedulable nodes, in snapshot order
+
+
+# -- building blocks ---------------------------------------------------------------------------------
+
+
+def workload_label(workload: Workload) -> str:
+    return f"{workload.namespace}/{workload.name}" if workload.namespace else workload.name
+
+
+def is_available(node: Node) -> bool:
+    """Ready and accepting new work."""
+    return node.status == "ready" and node.schedulable
+
+
+def movable_running(cluster: Cluster) -> list[Instance]:
+    """Running instances that the orchestrator would re-place if their node went away."""
+    workloads = {w.id: w for w in cluster.workloads}
+    return [i for i in cluster.instances if i.state == "running" and i.node_id
+            and not (i.workload_id in workloads and workloads[i.workload_id].kind in PER_NODE_KINDS)]
+
+
+def request_of(instance: Instance, workloads: dict[str, Workload]) -> tuple[float, int]:
+    workload = workloads.get(instance.workload_id or "")
+    return (workload.cpu_request_cores, workload.mem_request_bytes) if workload else (0.0, 0)
+
+
+def free_capacity(nodes: list[Node]) -> list[_Free]:
+    return [_Free(n, max(0.0, n.cpu_allocatable_cores - n.cpu_allocated_cores),
+                  max(0.0, float(n.mem_allocatable_bytes - n.mem_allocated_bytes))) for n in nodes]
+
+
+def context(cluster: Cluster) -> _Context:
+    running = movable_running(cluster)
+    on_node: dict[str, list[Instance]] = defaultdict(list)
+    per_workload: dict[str, int] = defaultdict(int)
+    for instance in running:
+        on_node[instance.node_id or ""].append(instance)
+        per_workload[instance.workload_id or ""] += 1
+    return _Context(workloads={w.id: w for w in cluster.workloads}, names={n.id: n.name for n in cluster.nodes},
+                    running=running, on_node=on_node,
+                    running_per_workload=per_workload,
+                    bins=free_capacity([n for n in cluster.nodes if is_available(n)]))
+
+
+def first_fit_decreasing(requests: list[tuple[str, float, int]], bins: list[_Free],
+                         excluded: frozenset[str] = frozenset()) -> dict[str, str | None]:
+    """Place (key, cpu, mem) requests, largest CPU then memory first, each on the first bin it fits.
+
+    Bins whose node id is in `excluded` are skipped; the bins themselves are not changed.
+    """
+    taken: dict[int, tuple[float, float]] = {}
+    placed: dict[str, str | None] = {}
+    for key, cpu, mem in sorted(requests, key=lambda r: (r[1], r[2]), reverse=True):
+        placed[key] = None
+        for index, free in enumerate(bins):
+            if free.node.id in excluded:
+                continue
+            used_cpu, used_mem = taken.get(index, (0.0, 0.0))
+            if free.cpu_cores - used_cpu + EPSILON >= cpu and free.mem_bytes - used_mem + EPSILON >= mem:
+                taken[index] = (used_cpu + cpu, used_mem + mem)
+                placed[key] = free.node.name
+                break
+    return placed
+
+
+# -- node and zone loss ------------------------------------------------------------------------------
+
+
+def loss_impact(cluster: Cluster, lost: str, lost_ids: set[str], shared: _Context | None = None) -> LossImpact:
+    """Lose the nodes in `lost_ids` at once: what is stranded, what fits elsewhere, who goes dark."""
+    ctx = shared or context(cluster)
+    stranded = [i for node_id in sorted(lost_ids) for i in ctx.on_node.get(node_id, [])]
+    requests = [(i.id, *request_of(i, ctx.workloads)) for i in stranded]
+    placement = first_fit_decreasing(requests, ctx.bins, frozenset(lost_ids))
+    rows = [StrandedInstance(instance=i.name, workload=workload_label(ctx.workloads[i.workload_id])
+                             if i.workload_id in ctx.workloads else None,
+                             cpu_request_cores=cpu, mem_request_bytes=mem, placed_on=placement[i.id])
+            for i, (_, cpu, mem) in zip(stranded, requests)]
+    unplaced = sum(1 for r in rows if r.placed_on is None)
+    spof, below_half = workloads_hurt(ctx, stranded)
+    return LossImpact(
+        lost=lost, nodes=sorted(ctx.names.get(i, i) for i in lost_ids), stranded=rows,
+        stranded_cpu_cores=round(sum(r.cpu_request_cores for r in rows), 6),
+        stranded_mem_bytes=sum(r.mem_request_bytes for r in rows),
+        replaced=len(rows) - unplaced, unplaced=unplaced, absorbable=unplaced == 0,
+        spof_workloads=spof, below_half_workloads=below_half)
+
+
+def workloads_hurt(ctx: _Context, stranded: list[Instance]) -> tuple[list[str], list[str]]:
+    lost: dict[str, int] = defaultdict(int)
+    for instance in stranded:
+        lost[instance.workload_id or ""] += 1
+    spof, below_half = [], []
+    for workload_id, count in lost.items():
+        workload = ctx.workloads.get(workload_id)
+        if workload is None:
+            continue
+        left = ctx.running_per_workload[workload_id] - count
+        if left == 0:
+            spof.append(workload_label(workload))
+        elif workload.desired and left < workload.desired / 2:
+            below_half.append(workload_label(workload))
+    return sorted(spof), sorted(below_half)
+
+
+def node_loss(cluster: Cluster, shared: _Context | None = None) -> list[LossImpact]:
+    ctx = shared or context(cluster)
+    return [loss_impact(cluster, node.name, {node.id}, ctx) for node in cluster.nodes]
+
+
+def severity(impact: LossImpact) -> tuple:
+    return (impact.unplaced, len(impact.spof_workloads), len(impact.below_half_workloads),
+            impact.stranded_cpu_cores, impact.stranded_mem_bytes, len(impact.stranded))
+
+
+def worst(impacts: list[LossImpact]) -> LossImpact | None:
+    return max(impacts, key=severity, default=None)
+
+
+def zones_of(cluster: Cluster) -> dict[str, set[str]]:
+    zones: dict[str, set[str]] = defaultdict(set)
+    for node in cluster.nodes:
+        zones[node.zone or NO_ZONE].add(node.id)
+    return dict(zones)
+
+
+def zone_loss(cluster: Cluster, shared: _Context | None = None) -> ZoneLoss:
+    zones = zones_of(cluster)
+    named = sorted(z for z in zones if z != NO_ZONE)
+    if len(named) < 2:
+        where = f"one zone ({named[0]})" if named else "no zone information on any node"
+        return ZoneLoss(zones=named, single_zone=True,
+                        note=f"{where}: losing a zone means losing the whole cluster; "
+                             "zone loss cannot be survived inside this cluster")
+    return ZoneLoss(zones=named, single_zone=False,
+                    impacts=[loss_impact(cluster, zone, zones[zone], shared) for zone in named])
+
+
+def spof_workloads(cluster: Cluster, shared: _Context | None = None) -> list[SpofWorkload]:
+    """Workloads whose running instances all sit on one node."""
+    ctx = shared or context(cluster)
+    nodes_of: dict[str, set[str]] = defaultdict(set)
+    for instance in ctx.running:
+        if instance.workload_id in ctx.workloads:
+            nodes_of[instance.workload_id].add(instance.node_id or "")
+    result = [SpofWorkload(workload=workload_label(ctx.workloads[w]), node=ctx.names.get(node, node),
+                           instances=ctx.running_per_workload[w])
+              for w, (node, *others) in ((w, sorted(n)) for w, n in nodes_of.items()) if not others]
+    return sorted(result, key=lambda s: (s.node, s.workload))
+
+
+# -- balance and headroom ----------------------------------------------------------------------------
+
+
+def ratio(part: float, whole: float) -> float:
+    return part / whole if whole > 0 else 0.0
+
+
+def coefficient_of_variation(values: list[float]) -> float:
+    mean = statistics.fmean(values) if values else 0.0
+    return round(statistics.pstdev(values) / mean, 4) if mean > 0 else 0.0
+
+
+def balance(cluster: Cluster) -> Balance:
+    loads = [NodeLoad(node=n.name, cpu_ratio=round(ratio(n.cpu_allocated_cores, n.cpu_allocatable_cores), 4),
+                      mem_ratio=round(ratio(n.mem_allocated_bytes, n.mem_allocatable_bytes), 4))
+             for n in cluster.nodes if is_available(n)]
+    hottest = sorted(loads, key=lambda load: max(load.cpu_ratio, load.mem_ratio), reverse=True)
+    return Balance(nodes=len(loads), cpu_cv=coefficient_of_variation([load.cpu_ratio for load in loads]),
+                   mem_cv=coefficient_of_variation([load.mem_ratio for load in loads]),
+                   hottest=hottest[:HOTTEST_NODES])
+
+
+def fits(free: float, request: float) -> float:
+    return free // request if request > 0 else float("inf")
+
+
+def headroom(cluster: Cluster) -> Headroom:
+    workloads = {w.id: w for w in cluster.workloads}
+    requests = [request_of(i, workloads) for i in cluster.instances if i.state == "running"]
+    cpu = statistics.median([r[0] for r in requests]) if requests else 0.0
+    mem = int(statistics.median([r[1] for r in requests])) if requests else 0
+    if cpu <= 0 and mem <= 0:
+        return Headroom(median_cpu_request_cores=cpu, median_mem_request_bytes=mem, instances=None, limited_by=None)
+    free = free_capacity([n for n in cluster.nodes if is_available(n)])
+    by_cpu = sum(fits(f.cpu_cores + EPSILON, cpu) for f in free)
+    by_mem = sum(fits(f.mem_bytes, mem) for f in free)
+    per_node = sum(min(fits(f.cpu_cores + EPSILON, cpu), fits(f.mem_bytes, mem)) for f in free)
+    return Headroom(median_cpu_request_cores=cpu, median_mem_request_bytes=mem, instances=int(per_node),
+                    limited_by="cpu" if by_cpu <= by_mem else "memory")
+
+
+# -- published limits -------------------------------------------------------------------------------
+
+
+class LimitWarning(msgspec.Struct, kw_only=True):
+    limit: str
+    value: int
+    threshold: int
+    message: str
+    source: str
+
+
+K8S_LARGE_CLUSTERS = "https://kubernetes.io/docs/setup/best-practices/cluster-large/"
+SWARM_ADMIN_GUIDE = "https://docs.docker.com/engine/swarm/admin_guide/#add-manager-nodes-for-fault-tolerance"
+ETCD_FAQ = "https://etcd.io/docs/v3.5/faq/#why-an-odd-number-of-cluster-members"
+K8S_PODS_PER_NODE, K8S_NODES, K8S_PODS = 110, 5000, 150_000
+SWARM_MAX_MANAGERS = 7
+HOLDS_A_SLOT = frozenset({"running", "pending", "unknown"})
+
+
+def pods_per_node(cluster: Cluster) -> list[LimitWarning]:
+    names = {n.id: n.name for n in cluster.nodes}
+    counts: dict[str, int] = defaultdict(int)
+    for instance in cluster.instances:
+        if instance.node_id and instance.state in HOLDS_A_SLOT:
+            counts[instance.node_id] += 1
+    return [LimitWarning(limit="pods_per_node", value=count, threshold=K8S_PODS_PER_NODE,
+                         message=f"node {names.get(node_id, node_id)} has {count} pods; Kubernetes is tested "
+                                 f"up to {K8S_PODS_PER_NODE} pods per node", source=K8S_LARGE_CLUSTERS)
+            for node_id, count in sorted(counts.items()) if count > K8S_PODS_PER_NODE]
+
+
+def k8s_cluster_size(cluster: Cluster) -> list[LimitWarning]:
+    nodes, pods = len(cluster.nodes), sum(1 for i in cluster.instances if i.state in HOLDS_A_SLOT)
+    warnings = []
+    if nodes > K8S_NODES:
+        warnings.append(LimitWarning(limit="nodes_per_cluster", value=nodes, threshold=K8S_NODES,
+                                     message=f"{nodes} nodes; Kubernetes supports at most {K8S_NODES} per cluster",
+                                     source=K8S_LARGE_CLUSTERS))
+    if pods > K8S_PODS:
+        warnings.append(LimitWarning(limit="pods_per_cluster", value=pods, threshold=K8S_PODS,
+                                     message=f"{pods} pods; Kubernetes supports at most {K8S_PODS} per cluster",
+                                     source=K8S_LARGE_CLUSTERS))
+    return warnings
+
+
+def quorum(count: int, members: str, source: str, most: int | None = None) -> list[LimitWarning]:
+    warnings = []
+    if most is not None and count > most:
+        warnings.append(LimitWarning(limit=f"{members}_max", value=count, threshold=most,
+                                     message=f"{count} {members}; more than {most} slows consensus "
+                                             "without adding fault tolerance", source=source))
+    if count > 1 and count % 2 == 0:
+        warnings.append(LimitWarning(limit=f"{members}_even", value=count, threshold=count + 1,
+                                     message=f"{count} {members}: an even number tolerates no more failures "
+                                             f"than {count - 1}; use an odd number", source=source))
+    return warnings
+
+
+def swarm_managers(cluster: Cluster) -> list[LimitWarning]:
+    managers = sum(1 for n in cluster.nodes if "manager" in n.roles)
+    return quorum(managers, "managers", SWARM_ADMIN_GUIDE, SWARM_MAX_MANAGERS)
+
+
+def k8s_control_plane(cluster: Cluster) -> list[LimitWarning]:
+    members = sum(1 for n in cluster.nodes if "control-plane" in n.roles)
+    return quorum(members, "control_plane_nodes", ETCD_FAQ)
+
+
+LIMIT_CHECKS = {
+    "kubernetes": (pods_per_node, k8s_cluster_size, k8s_control_plane),
+    "swarm": (swarm_managers,),
+}
+
+
+def limit_warnings(cluster: Cluster) -> list[LimitWarning]:
+    return [w for check in LIMIT_CHECKS.get(cluster.orchestrator, ()) for w in check(cluster)]
+
+
+# -- the whole cluster -------------------------------------------------------------------------------
+
+
+def analyze_cluster(cluster: Cluster) -> ClusterAnalysis:
+    ctx = context(cluster)
+    impacts = node_loss(cluster, ctx)
+    return ClusterAnalysis(
+        cluster=cluster.name, orchestrator=cluster.orchestrator, status=cluster.status,
+        n_plus_1=all(i.absorbable for i in impacts) if impacts else None,
+        worst_node=worst(impacts), spof_workloads=spof_workloads(cluster, ctx), node_loss=impacts,
+        zone_loss=zone_loss(cluster, ctx), balance=balance(cluster), headroom=headroom(cluster),
+        limit_warnings=limit_warnings(cluster))
+
+
+def analyze(snapshot: Snapshot) -> SnapshotAnalysis:
+    return SnapshotAnalysis(taken_at=snapshot.taken_at.isoformat().replace("+00:00", "Z"),
+                            clusters=[analyze_cluster(c) for c in snapshot.clusters])
+
+
+def to_builtins(analysis: SnapshotAnalysis) -> dict:
+    return msgspec.to_builtins(analysis)
