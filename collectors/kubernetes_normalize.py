@@ -7,6 +7,7 @@ independently, and the tests compare the two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 from datetime import datetime, timezone
 
 from collectors import kubernetes_wire as w
@@ -31,16 +32,25 @@ class Request:
 
 
 def effective_request(spec: w.PodSpec) -> Request:
-    """What the scheduler reserves for a pod: per resource, max(any init container, sum of
-    containers), plus the runtime class overhead."""
-    cpu, mem = _sum_requests(spec.containers)
-    for init in spec.init_containers:
-        init_cpu, init_mem = _requests(init)
-        cpu, mem = max(cpu, init_cpu), max(mem, init_mem)
+    """What the scheduler reserves for a pod, per resource: the larger of the init phase and the
+    running phase, plus the runtime class overhead. Running phase: every container plus every
+    native sidecar (an init container with restartPolicy Always). Init phase: each ordinary init
+    container plus the sidecars started before it."""
+    cpu, mem = _sum_requests(spec.containers or ())
+    init_cpu = init_mem = sidecar_cpu = sidecar_mem = 0.0
+    for init in spec.init_containers or ():
+        c, m = _requests(init)
+        if init.restart_policy == "Always":
+            sidecar_cpu, sidecar_mem = sidecar_cpu + c, sidecar_mem + m
+            c, m = sidecar_cpu, sidecar_mem
+        else:
+            c, m = c + sidecar_cpu, m + sidecar_mem
+        init_cpu, init_mem = max(init_cpu, c), max(init_mem, m)
+    cpu, mem = max(cpu + sidecar_cpu, init_cpu), max(mem + sidecar_mem, init_mem)
     if spec.overhead:
         cpu += cpu_cores(spec.overhead.get("cpu"))
         mem += mem_bytes(spec.overhead.get("memory"))
-    return Request(round(cpu, 9), mem)
+    return Request(round(cpu, 9), int(mem))
 
 
 def _requests(container: w.Container) -> tuple[float, int]:
@@ -50,7 +60,7 @@ def _requests(container: w.Container) -> tuple[float, int]:
     return cpu_cores(requests.get("cpu")), mem_bytes(requests.get("memory"))
 
 
-def _sum_requests(containers: list[w.Container]) -> tuple[float, int]:
+def _sum_requests(containers: Iterable[w.Container]) -> tuple[float, int]:
     cpu, mem = 0.0, 0
     for container in containers:
         c, m = _requests(container)
@@ -65,7 +75,7 @@ def holds_resources(pod: w.Pod) -> bool:
 
 # -- nodes ------------------------------------------------------------------------------------------
 def node_status(node: w.Node) -> str:
-    for condition in node.status.conditions:
+    for condition in node.status.conditions or ():
         if condition.type == "Ready":
             return NODE_STATUS.get(condition.status, "unknown")
     return "unknown"
@@ -79,7 +89,7 @@ def node_roles(labels: dict[str, str]) -> list[str]:
 
 
 def node_address(node: w.Node) -> str | None:
-    by_type = {a.type: a.address for a in node.status.addresses if a.address}
+    by_type = {a.type: a.address for a in node.status.addresses or () if a.address}
     for kind in ("InternalIP", "ExternalIP", "Hostname"):
         if kind in by_type:
             return by_type[kind]
@@ -91,15 +101,16 @@ def _first_label(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
 
 
 def normalize_node(node: w.Node, allocated: Request | None, usage: dict[str, w.Quantity] | None) -> Node:
-    labels, status = node.metadata.labels, node.status
-    allocatable = status.allocatable or status.capacity
+    labels, status = node.metadata.labels or {}, node.status
+    capacity = status.capacity or {}
+    allocatable = status.allocatable or capacity
     info = status.node_info
     return Node(
         id=node.metadata.name, name=node.metadata.name, status=node_status(node),  # type: ignore[arg-type]
-        schedulable=not node.spec.unschedulable, roles=node_roles(labels), address=node_address(node),
+        schedulable=not (node.spec and node.spec.unschedulable), roles=node_roles(labels), address=node_address(node),
         zone=_first_label(labels, ZONE_LABELS), region=_first_label(labels, REGION_LABELS),
-        cpu_capacity_cores=cpu_cores(status.capacity.get("cpu")),
-        mem_capacity_bytes=mem_bytes(status.capacity.get("memory")),
+        cpu_capacity_cores=cpu_cores(capacity.get("cpu")),
+        mem_capacity_bytes=mem_bytes(capacity.get("memory")),
         cpu_allocatable_cores=cpu_cores(allocatable.get("cpu")),
         mem_allocatable_bytes=mem_bytes(allocatable.get("memory")),
         cpu_allocated_cores=round(allocated.cpu_cores, 6) if allocated else 0.0,
@@ -126,7 +137,7 @@ def allocated_by_node(pods: list[w.Pod], requests: dict[int, Request]) -> dict[s
 
 # -- instances -------------------------------------------------------------------------------------
 def pod_ready(pod: w.Pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions)
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
 
 
 def pod_reason(pod: w.Pod) -> str | None:
@@ -134,23 +145,23 @@ def pod_reason(pod: w.Pod) -> str | None:
     status = pod.status
     if status.reason:
         return status.reason  # Evicted, NodeLost, Shutdown, UnexpectedAdmissionError
-    for init in status.init_container_statuses:
+    for init in status.init_container_statuses or ():
         state = init.state
         if state and state.waiting and state.waiting.reason and state.waiting.reason not in ROUTINE_WAITING:
             return state.waiting.reason
         if state and state.terminated and state.terminated.exit_code != 0:
             return state.terminated.reason or "Error"
-    for container in status.container_statuses:
+    for container in status.container_statuses or ():
         state = container.state
         if state and state.waiting and state.waiting.reason and state.waiting.reason != "PodInitializing":
             return state.waiting.reason
         if state and state.terminated and state.terminated.reason not in (None, "Completed"):
             return state.terminated.reason
-    for container in status.container_statuses:
+    for container in status.container_statuses or ():
         last = container.last_state
         if last and last.terminated and last.terminated.reason == "OOMKilled":
             return "OOMKilled"
-    for condition in status.conditions:
+    for condition in status.conditions or () if status.phase == "Pending" else ():
         if condition.type == "PodScheduled" and condition.status == "False":
             return condition.reason or "Unschedulable"
     return None
@@ -165,8 +176,8 @@ def pod_health(state: str, ready: bool, reason: str | None) -> str:
 
 
 def pod_restarts(pod: w.Pod) -> int:
-    return sum(c.restart_count for c in pod.status.container_statuses) + \
-        sum(c.restart_count for c in pod.status.init_container_statuses)
+    return sum(c.restart_count for c in pod.status.container_statuses or ()) + \
+        sum(c.restart_count for c in pod.status.init_container_statuses or ())
 
 
 def normalize_pod(pod: w.Pod, workload_id: str | None) -> Instance:

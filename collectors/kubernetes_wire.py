@@ -4,6 +4,7 @@ Decoding a 150,000-pod list into these takes a fraction of what the official cli
 need (they build every field of every object). Unknown fields are skipped by msgspec; missing
 ones take the defaults below, which are the API's own defaults where it has one.
 Quantities are `str | int | float`: the API always sends strings, recorded YAML sometimes numbers.
+Lists and maps are `X | None`: recorded payloads (and some servers) write `null` for empty ones.
 """
 from __future__ import annotations
 
@@ -29,8 +30,8 @@ class OwnerRef(Base):
 class Meta(Base):
     name: str = ""
     namespace: str = ""
-    labels: dict[str, str] = {}
-    owner_references: list[OwnerRef] = []
+    labels: dict[str, str] | None = None
+    owner_references: list[OwnerRef] | None = None
     creation_timestamp: datetime | None = None
     resource_version: str = ""
     generation: int = 0
@@ -41,7 +42,7 @@ class PodMeta(Base):
 
     name: str = ""
     namespace: str = ""
-    owner_references: list[OwnerRef] = []
+    owner_references: list[OwnerRef] | None = None
     resource_version: str = ""
 
 
@@ -53,12 +54,13 @@ class Container(Base):
     name: str = ""
     image: str = ""
     resources: Resources | None = None
+    restart_policy: str | None = None  # "Always" on an init container: a native sidecar
 
 
 class PodSpec(Base):
     node_name: str | None = None
-    containers: list[Container] = []
-    init_containers: list[Container] = []
+    containers: list[Container] | None = None
+    init_containers: list[Container] | None = None
     overhead: dict[str, Quantity] | None = None
 
 
@@ -95,9 +97,9 @@ class Condition(Base):
 class PodStatus(Base):
     phase: str | None = None
     reason: str | None = None
-    conditions: list[Condition] = []
-    container_statuses: list[ContainerStatus] = []
-    init_container_statuses: list[ContainerStatus] = []
+    conditions: list[Condition] | None = None
+    container_statuses: list[ContainerStatus] | None = None
+    init_container_statuses: list[ContainerStatus] | None = None
     start_time: datetime | None = None
 
 
@@ -123,16 +125,16 @@ class NodeInfo(Base):
 
 
 class NodeStatus(Base):
-    capacity: dict[str, Quantity] = {}
-    allocatable: dict[str, Quantity] = {}
-    conditions: list[Condition] = []
-    addresses: list[NodeAddress] = []
+    capacity: dict[str, Quantity] | None = None
+    allocatable: dict[str, Quantity] | None = None
+    conditions: list[Condition] | None = None
+    addresses: list[NodeAddress] | None = None
     node_info: NodeInfo | None = None
 
 
 class Node(Base):
     metadata: Meta = Meta()
-    spec: NodeSpec = NodeSpec()
+    spec: NodeSpec | None = None
     status: NodeStatus = NodeStatus()
 
 
@@ -152,7 +154,7 @@ class DeploymentStatus(Base):
     updated_replicas: int = 0
     ready_replicas: int = 0
     available_replicas: int = 0
-    conditions: list[Condition] = []
+    conditions: list[Condition] | None = None
 
 
 class Deployment(Base):
@@ -218,7 +220,7 @@ class JobStatus(Base):
     active: int = 0
     succeeded: int = 0
     failed: int = 0
-    conditions: list[Condition] = []
+    conditions: list[Condition] | None = None
 
 
 class Job(Base):
@@ -260,7 +262,7 @@ class Event(Base):
 
 class NodeMetrics(Base):
     metadata: Meta = Meta()
-    usage: dict[str, Quantity] = {}
+    usage: dict[str, Quantity] | None = None
 
 
 class ListMeta(Base):

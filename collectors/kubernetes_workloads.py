@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from collectors import kubernetes_wire as w
 from collectors.kubernetes_normalize import POD_STATE, effective_request, pod_health, pod_ready, pod_reason
@@ -31,8 +32,8 @@ def workload_id(kind: str, namespace: str, name: str) -> str:
     return f"{kind}/{namespace}/{name}"
 
 
-def controller_of(owners: list[w.OwnerRef]) -> w.OwnerRef | None:
-    return next((o for o in owners if o.controller), owners[0] if owners else None)
+def controller_of(owners: list[w.OwnerRef] | None) -> w.OwnerRef | None:
+    return next((o for o in owners if o.controller), owners[0]) if owners else None
 
 
 class Attribution:
@@ -53,7 +54,7 @@ class Attribution:
                 self.parent[own_id] = parent if owner and owner.kind == parent_kind and parent in self.known \
                     else own_id
 
-    def of(self, namespace: str, owners: list[w.OwnerRef]) -> str | None:
+    def of(self, namespace: str, owners: list[w.OwnerRef] | None) -> str | None:
         """The workload id for a pod's owners, or None when the pod stands alone."""
         owner = controller_of(owners)
         if owner is None:
@@ -72,11 +73,11 @@ class PodCounts:
 
 
 def _images(spec: w.PodSpec) -> list[str]:
-    return [c.image for c in spec.containers if c.image]
+    return [c.image for c in spec.containers or () if c.image]
 
 
-def _condition(conditions: list[w.Condition], kind: str) -> w.Condition | None:
-    return next((c for c in conditions if c.type == kind), None)
+def _condition(conditions: list[w.Condition] | None, kind: str) -> w.Condition | None:
+    return next((c for c in conditions or () if c.type == kind), None)
 
 
 def deployment_status(dep: w.Deployment) -> str:
@@ -158,6 +159,10 @@ def _workload(kind: str, meta: w.Meta, spec: w.PodSpec, desired: int | None, sta
                     cpu_request_cores=round(request.cpu_cores, 6), mem_request_bytes=request.mem_bytes)
 
 
+def _created(job: w.Job) -> tuple[datetime, str]:
+    return job.metadata.creation_timestamp or datetime.min.replace(tzinfo=timezone.utc), job.metadata.name
+
+
 def latest_jobs_failed(controllers: Controllers) -> dict[str, bool]:
     """CronJob id → whether its most recently created Job failed."""
     latest: dict[str, w.Job] = {}
@@ -167,8 +172,7 @@ def latest_jobs_failed(controllers: Controllers) -> dict[str, bool]:
             continue
         key = workload_id("CronJob", job.metadata.namespace, owner.name)
         current = latest.get(key)
-        if current is None or (job.metadata.creation_timestamp, job.metadata.name) > \
-                (current.metadata.creation_timestamp, current.metadata.name):
+        if current is None or _created(job) > _created(current):
             latest[key] = job
     return {key: job_status(job) == "failed" for key, job in latest.items()}
 
