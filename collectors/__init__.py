@@ -11,6 +11,7 @@ REGISTRY: dict[str, str] = {
     "swarm": "collectors.swarm:SwarmCollector",
     "marathon": "collectors.marathon:MarathonCollector",
     "kubernetes": "collectors.kubernetes:KubernetesCollector",
+    "nomad": "collectors.nomad:NomadCollector",
 }
 
 

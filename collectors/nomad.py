@@ -1,0 +1,194 @@
+"""Nomad: client nodes, jobs, allocations, deployments and blocked evaluations, region by region.
+
+A handful of list calls per region, never one request per node or allocation for the core data:
+`/v1/nodes?resources=true`, `/v1/jobs`, `/v1/allocations` (lean, then with task states for the
+troubled ones only), `/v1/deployments` and blocked `/v1/evaluations`; job specs (`/v1/job/:id`)
+are read once per JobModifyIndex. Between rounds a blocking-query probe (`index=<last
+X-Nomad-Index>`, `per_page=1`) tells which tables moved; unchanged ones are not read again.
+Node usage comes from `/v1/client/stats` only in small regions (one call per node). Read-only:
+GET only. One region that fails makes the cluster `degraded`, naming it. See docs/nomad.md.
+"""
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import quote
+
+from collectors.base import Collector
+from collectors.http import HttpJsonClient
+from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
+from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
+                                   NodeStub, decode)
+from fleet.config import ClusterConfig
+from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, UpstreamError
+
+log = logging.getLogger(__name__)
+PAGE_SIZE = 2000
+PROBE_WAIT = "5ms"  # a blocking query that returns at once when the table moved past our index
+STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for regions up to this size
+STATS_TIMEOUT_S = 2.0
+SPEC_READERS = 4
+TROUBLED = 'ClientStatus != "running" and ClientStatus != "complete"'
+BLOCKED = 'Status == "blocked"'
+
+
+@dataclass
+class _Table:
+    index: int
+    value: Any
+
+
+class NomadCollector(Collector[NomadRaw]):
+    orchestrator = "nomad"
+
+    def __init__(self, config: ClusterConfig):
+        super().__init__(config)
+        headers = {"X-Nomad-Token": config.token.reveal()} if config.token else {}
+        self.client = HttpJsonClient(config.url or "", config, headers=headers)
+        self._tables: dict[tuple[str | None, str], _Table] = {}
+        self._specs: dict[tuple[str | None, str, str], tuple[int, JobSpec]] = {}
+
+    # --- one round ------------------------------------------------------------------------------
+    def fetch(self, timeout_s: float) -> NomadRaw:
+        agent = self.agent(timeout_s)
+        regions = self.regions(agent, timeout_s)
+        results: list[RegionRaw] = []
+        failures: dict[str, SourceError] = {}
+        for region in regions:
+            try:
+                results.append(self.region(region, timeout_s))
+            except SourceError as exc:
+                log.warning("nomad cluster %s: region %s failed: %s", self.name, region, exc.message)
+                failures[region or "(agent's own)"] = exc
+        if not results:
+            raise next(iter(failures.values()))
+        return NomadRaw(agent.version if agent else None, results, datetime.now(timezone.utc),
+                        {name: exc.message for name, exc in failures.items()})
+
+    def normalize(self, raw: NomadRaw) -> ClusterData:
+        return normalize(raw)
+
+    def agent(self, timeout_s: float) -> AgentSelf | None:
+        """The agent we talk to: version and own region. A token without agent:read still works."""
+        try:
+            return self.read("/v1/agent/self", {}, AgentSelf, timeout_s)[0]
+        except Unauthorized:
+            log.info("nomad cluster %s: token cannot read /v1/agent/self; version unknown", self.name)
+            return None
+
+    def regions(self, agent: AgentSelf | None, timeout_s: float) -> list[str | None]:
+        wanted = self.config.regions
+        if wanted == "all":
+            names = self.read("/v1/regions", {}, list[str], timeout_s)[0]
+            return sorted(names) or [agent.region if agent else None]
+        if isinstance(wanted, list):
+            return list(wanted)
+        if isinstance(wanted, str):
+            return [wanted]
+        return [agent.region if agent else None]
+
+    def region(self, region: str | None, timeout_s: float) -> RegionRaw:
+        base: dict[str, str] = {"stale": "true", **({"region": region} if region else {})}
+        scoped = {**base, "namespace": self.config.namespace}
+        nodes = self.table(region, "/v1/nodes", base, timeout_s, lambda: self.pages(
+            "/v1/nodes", {**base, "resources": "true", "os": "true"}, NodeStub, timeout_s))
+        jobs = self.table(region, "/v1/jobs", scoped, timeout_s,
+                          lambda: self.pages("/v1/jobs", scoped, JobStub, timeout_s))
+        lean, troubled = self.table(region, "/v1/allocations", scoped, timeout_s, lambda: self.allocations(
+            scoped, timeout_s))
+        deployments = self.table(region, "/v1/deployments", scoped, timeout_s,
+                                 lambda: self.pages("/v1/deployments", scoped, Deployment, timeout_s))
+        evaluations = self.table(region, "/v1/evaluations", scoped, timeout_s, lambda: self.pages(
+            "/v1/evaluations", {**scoped, "filter": BLOCKED}, Evaluation, timeout_s))
+        return RegionRaw(region, nodes, jobs, lean, deployments, evaluations,
+                         specs=self.specs(region, base, jobs, timeout_s), troubled=troubled,
+                         stats=self.stats(base, nodes, timeout_s))
+
+    def allocations(self, scoped: dict[str, str], timeout_s: float) -> tuple[tuple[list, list], int]:
+        lean, index = self.pages("/v1/allocations", {**scoped, "resources": "true", "task_states": "false"},
+                                 AllocStub, timeout_s)
+        troubled, _ = self.pages("/v1/allocations", {**scoped, "resources": "true", "filter": TROUBLED},
+                                 AllocStub, timeout_s)
+        return (lean, troubled), index
+
+    # --- reading --------------------------------------------------------------------------------
+    def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float) -> tuple[Any, Any]:
+        response = self.client.get_response(path, timeout_s=timeout_s, params=params)
+        return decode(response.content, kind, f"GET {path} on {self.endpoint}"), response.headers
+
+    def pages(self, path: str, params: dict[str, str], kind: type, timeout_s: float) -> tuple[list, int]:
+        """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`) and its X-Nomad-Index."""
+        items: list = []
+        token = None
+        while True:
+            page_params = {**params, "per_page": str(PAGE_SIZE), **({"next_token": token} if token else {})}
+            page, headers = self.read(path, page_params, list[kind], timeout_s)
+            items.extend(page)
+            token = headers.get("X-Nomad-NextToken")
+            if not token:
+                return items, _index(headers, path)
+
+    def table(self, region: str | None, path: str, params: dict[str, str], timeout_s: float,
+              load: Callable[[], tuple[Any, int]]) -> Any:
+        """A list, read again only when a blocking-query probe says its table moved."""
+        cached = self._tables.get((region, path))
+        if cached is not None:
+            probe = {**params, "per_page": "1", "index": str(cached.index), "wait": PROBE_WAIT}
+            _, headers = self.read(path, probe, list[Any], timeout_s)
+            if _index(headers, path) == cached.index:
+                return cached.value
+        value, index = load()
+        self._tables[(region, path)] = _Table(index, value)
+        return value
+
+    def specs(self, region: str | None, base: dict[str, str], jobs: list[JobStub],
+              timeout_s: float) -> dict[tuple[str, str], JobSpec]:
+        """Job specs (task-group counts, tasks), read once per JobModifyIndex."""
+        stale = [j for j in jobs if self._specs.get((region, j.namespace, j.ID), (None,))[0] != j.JobModifyIndex]
+
+        def read_spec(job: JobStub) -> JobSpec | None:
+            try:
+                return self.read(f"/v1/job/{quote(job.ID, safe='')}", {**base, "namespace": job.namespace},
+                                 JobSpec, timeout_s)[0]
+            except UpstreamError as exc:  # deleted between the list and the read
+                log.debug("job %s/%s not read: %s", job.namespace, job.ID, exc.message)
+                return None
+
+        with ThreadPoolExecutor(SPEC_READERS, thread_name_prefix="nomad-spec") as pool:
+            for job, spec in zip(stale, pool.map(read_spec, stale)):
+                if spec is not None:
+                    self._specs[(region, job.namespace, job.ID)] = (job.JobModifyIndex, spec)
+        return {(j.namespace, j.ID): self._specs[(region, j.namespace, j.ID)][1]
+                for j in jobs if (region, j.namespace, j.ID) in self._specs}
+
+    def stats(self, base: dict[str, str], nodes: list[NodeStub], timeout_s: float) -> dict[str, HostStats]:
+        """Host usage of ready nodes whose agents answer; none at all for large regions."""
+        ready = [n for n in nodes if n.Status == "ready"]
+        if not ready or len(ready) > STATS_NODE_LIMIT:
+            return {}
+
+        def read_stats(node: NodeStub) -> HostStats | None:
+            try:
+                return self.read("/v1/client/stats", {**base, "node_id": node.ID}, HostStats,
+                                 min(timeout_s, STATS_TIMEOUT_S))[0]
+            except SourceError as exc:
+                log.debug("no usage for node %s: %s", node.Name, exc.message)
+                return None
+
+        with ThreadPoolExecutor(SPEC_READERS, thread_name_prefix="nomad-stats") as pool:
+            found = dict(zip((n.ID for n in ready), pool.map(read_stats, ready)))
+        return {node_id: stats for node_id, stats in found.items() if stats is not None}
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _index(headers: Any, path: str) -> int:
+    value = headers.get("X-Nomad-Index")
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        raise MalformedPayload(f"GET {path}: X-Nomad-Index is not a number: {value!r}") from None

@@ -1,0 +1,405 @@
+"""Pure: Nomad wire structs (per region) in, the common model out. See docs/nomad.md.
+
+CPU: Nomad counts MHz. A node's cores are its `CpuShares` divided by its own per-core frequency
+(`CpuShares / TotalCpuCores`, else the `cpu.frequency` attribute, else `cpu.totalcompute /
+cpu.numcores`), so an allocation's MHz on a 2.0 GHz node is twice the cores it is on a 4.0 GHz
+one. A job's per-instance request is converted with the region's mean per-core frequency.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from statistics import fmean
+
+from collectors.nomad_wire import (AllocMetric, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
+                                   LegacyResources, NodeStub, TaskState)
+from fleet.model import Event, Instance, Node, Workload
+from fleet.source import ClusterData
+
+MIB = 1024 * 1024
+MAX_EVENTS = 200
+NODE_STATUS = {"ready": "ready", "down": "down", "initializing": "not_ready", "disconnected": "not_ready"}
+ALLOC_STATE = {"pending": "pending", "running": "running", "complete": "succeeded", "failed": "failed",
+               "lost": "failed", "unknown": "unknown"}
+HOLDS_RESOURCES = ("pending", "running")
+UNHEALTHY = "unhealthy: failed its deployment health checks"
+ACTIVE_DEPLOYMENT = ("running", "pending", "paused", "blocked", "unblocking", "initializing")
+# task events that say why a task stopped, newest wins
+CAUSES = ("Terminated", "Driver Failure", "Setup Failure", "Failed Validation", "Failed Artifact Download",
+          "Task hook failed", "Killing")
+# the task config key that names what runs, per driver
+ARTIFACT_KEYS = {"docker": "image", "podman": "image", "containerd-driver": "image", "exec": "command",
+                 "raw_exec": "command", "java": "jar_path", "qemu": "image_path"}
+
+
+@dataclass
+class RegionRaw:
+    name: str | None
+    nodes: list[NodeStub]
+    jobs: list[JobStub]
+    allocs: list[AllocStub]
+    deployments: list[Deployment] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    specs: dict[tuple[str, str], JobSpec] = field(default_factory=dict)
+    # allocations that are not running or complete, read again with their task states
+    troubled: list[AllocStub] = field(default_factory=list)
+    stats: dict[str, HostStats] = field(default_factory=dict)
+
+
+@dataclass
+class NomadRaw:
+    version: str | None
+    regions: list[RegionRaw]
+    fetched_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    failed_regions: dict[str, str] = field(default_factory=dict)
+
+
+def normalize(raw: NomadRaw) -> ClusterData:
+    data = ClusterData(version=raw.version)
+    for region in raw.regions:
+        normalize_region(region, raw.fetched_at, data)
+    data.events.sort(key=lambda e: e.time, reverse=True)
+    del data.events[MAX_EVENTS:]
+    if raw.failed_regions:
+        data.degraded_reason = "; ".join(f"region {name} unavailable: {why}"
+                                         for name, why in raw.failed_regions.items())
+    return data
+
+
+def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
+    troubled = {a.ID: a for a in raw.troubled}
+    allocs = [troubled.get(a.ID, a) for a in raw.allocs]
+    mhz = {n.ID: mhz_per_core(n) for n in raw.nodes}
+    nodes = [node_to_model(n, raw.name, mhz[n.ID], raw.stats.get(n.ID)) for n in raw.nodes]
+    replaced = {e.PrevAllocID for a in allocs if a.RescheduleTracker for e in a.RescheduleTracker.Events or ()}
+    current = [a for a in allocs if a.DesiredStatus == "run" and a.ID not in replaced]
+    add_allocated(nodes, current, mhz)
+    prefix = f"{raw.name}/" if raw.name else ""
+    instances = [alloc_to_instance(a, prefix) for a in current]
+    by_job: dict[tuple[str, str], list[Instance]] = defaultdict(list)
+    for alloc, instance in zip(current, instances):
+        by_job[(alloc.Namespace, alloc.JobID)].append(instance)
+    latest = latest_deployments(raw.deployments)
+    blocked = [e for e in raw.evaluations if e.Status == "blocked"]
+    known = [v for v in mhz.values() if v]
+    region_mhz = fmean(known) if known else None
+    for job in raw.jobs:
+        key = (job.namespace, job.ID)
+        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(key, []), latest.get(key),
+                                              any((e.Namespace, e.JobID) == key for e in blocked), prefix,
+                                              region_mhz))
+    data.nodes.extend(nodes)
+    data.instances.extend(instances)
+    data.events.extend(node_events(raw.nodes, raw.name, now))
+    data.events.extend(alloc_events(allocs, now))
+    data.events.extend(evaluation_events(blocked, now))
+    data.events.extend(deployment_events(latest.values(), now))
+
+
+# --- nodes ----------------------------------------------------------------------------------------
+
+def mhz_per_core(node: NodeStub) -> float | None:
+    """The node's own per-core frequency in MHz, or None when the payload does not say."""
+    attributes = node.Attributes or {}
+    total = total_mhz(node)
+    cpu = node.NodeResources.Cpu if node.NodeResources and node.NodeResources.Cpu else None
+    if cpu and cpu.TotalCpuCores and total:
+        return total / cpu.TotalCpuCores
+    if _number(attributes.get("cpu.frequency")):
+        return _number(attributes["cpu.frequency"])
+    cores = _number(attributes.get("cpu.numcores"))
+    return total / cores if total and cores else None
+
+
+def total_mhz(node: NodeStub) -> int:
+    if node.NodeResources and node.NodeResources.Cpu and node.NodeResources.Cpu.CpuShares:
+        return node.NodeResources.Cpu.CpuShares
+    if node.Resources and node.Resources.CPU:
+        return node.Resources.CPU
+    return int(_number((node.Attributes or {}).get("cpu.totalcompute")) or 0)
+
+
+def _reserved(node: NodeStub) -> tuple[int, int]:
+    reserved = node.ReservedResources
+    if reserved is not None:
+        return (reserved.Cpu.CpuShares if reserved.Cpu else 0), (reserved.Memory.MemoryMB if reserved.Memory else 0)
+    legacy = node.Reserved or LegacyResources()
+    return legacy.CPU, legacy.MemoryMB
+
+
+def _memory_mb(node: NodeStub) -> int:
+    if node.NodeResources and node.NodeResources.Memory:
+        return node.NodeResources.Memory.MemoryMB
+    return node.Resources.MemoryMB if node.Resources else 0
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        value = float(text) if text else None
+    except ValueError:
+        return None
+    return value if value and value > 0 else None
+
+
+def _cores(mhz: float, per_core: float | None) -> float:
+    return round(mhz / per_core, 6) if per_core else 0.0
+
+
+def node_to_model(node: NodeStub, region: str | None, per_core: float | None, stats: HostStats | None) -> Node:
+    attributes = node.Attributes or {}
+    total, memory = total_mhz(node), _memory_mb(node)
+    reserved_cpu, reserved_memory = _reserved(node)
+    drivers = sorted(name for name, d in (node.Drivers or {}).items() if d.Detected and d.Healthy)
+    labels = {"nomad.region": region, "nomad.datacenter": node.Datacenter, "nomad.node_class": node.NodeClass,
+              "nomad.node_pool": node.NodePool, "nomad.drivers": ",".join(drivers)}
+    used = stats is not None and per_core is not None
+    return Node(
+        id=node.ID, name=node.Name or node.ID, status=NODE_STATUS.get(node.Status, "unknown"),  # type: ignore[arg-type]
+        schedulable=node.SchedulingEligibility == "eligible" and not node.Drain, roles=["client"],
+        address=node.Address or attributes.get("unique.network.ip-address") or node.HTTPAddr.rsplit(":", 1)[0] or None,
+        zone=node.Datacenter or None, region=region,
+        cpu_capacity_cores=_cores(total, per_core), mem_capacity_bytes=memory * MIB,
+        cpu_allocatable_cores=_cores(total - reserved_cpu, per_core),
+        mem_allocatable_bytes=(memory - reserved_memory) * MIB,
+        cpu_used_cores=_cores(stats.CPUTicksConsumed, per_core) if used else None,  # type: ignore[union-attr]
+        mem_used_bytes=stats.Memory.Used if used and stats.Memory else None,  # type: ignore[union-attr]
+        labels={k: v for k, v in labels.items() if v},
+        version=node.Version or attributes.get("nomad.version") or None,
+        os=attributes.get("os.name") or attributes.get("kernel.name"), arch=attributes.get("cpu.arch"),
+    )
+
+
+def alloc_mhz_mb(alloc: AllocStub) -> tuple[int, int]:
+    tasks = alloc.AllocatedResources.Tasks if alloc.AllocatedResources else None
+    if tasks:
+        return (sum(t.Cpu.CpuShares for t in tasks.values() if t.Cpu),
+                sum(t.Memory.MemoryMB for t in tasks.values() if t.Memory))
+    legacy = alloc.Resources or LegacyResources()
+    return legacy.CPU, legacy.MemoryMB
+
+
+def add_allocated(nodes: list[Node], current: list[AllocStub], mhz: dict[str, float | None]) -> None:
+    """What the scheduler holds on each node: its pending and running allocations."""
+    cpu: dict[str, float] = defaultdict(float)
+    memory: dict[str, int] = defaultdict(int)
+    for alloc in current:
+        if alloc.ClientStatus in HOLDS_RESOURCES:
+            alloc_cpu, alloc_memory = alloc_mhz_mb(alloc)
+            cpu[alloc.NodeID] += alloc_cpu / mhz[alloc.NodeID] if mhz.get(alloc.NodeID) else 0.0
+            memory[alloc.NodeID] += alloc_memory * MIB
+    for node in nodes:
+        node.cpu_allocated_cores = round(cpu.get(node.id, 0.0), 6)
+        node.mem_allocated_bytes = memory.get(node.id, 0)
+
+
+# --- allocations ----------------------------------------------------------------------------------
+
+def alloc_to_instance(alloc: AllocStub, prefix: str) -> Instance:
+    states = alloc.TaskStates or {}
+    state = ALLOC_STATE.get(alloc.ClientStatus, "unknown")
+    healthy = alloc.DeploymentStatus.Healthy if alloc.DeploymentStatus else None
+    reason = None
+    if state not in ("running", "succeeded"):
+        reason = failing_task_reason(states) or alloc.ClientDescription or None
+    elif healthy is False:
+        reason = failing_task_reason(states) or UNHEALTHY
+    started = [parse_time(s.StartedAt) for s in states.values() if s.StartedAt]
+    started = [t for t in started if t is not None]
+    return Instance(
+        id=alloc.ID, name=alloc.Name, workload_id=f"{prefix}{alloc.Namespace}/{alloc.JobID}",
+        node_id=alloc.NodeID or None, state=state,  # type: ignore[arg-type]
+        health="unknown" if healthy is None else ("healthy" if healthy else "unhealthy"),
+        restarts=sum(s.Restarts for s in states.values()), reason=reason,
+        started_at=min(started) if started and state == "running" else None,
+    )
+
+
+def failing_task_reason(states: dict[str, TaskState]) -> str | None:
+    """`task: message` of the newest event that says why a task stopped (the cause, say an exit
+    code, rather than the "Not Restarting" that follows it)."""
+    found = None
+    for task, state in states.items():
+        for event in state.Events or ():
+            rank = (event.Type in CAUSES, event.FailsTask, event.Time)
+            if (rank[0] or rank[1]) and (found is None or rank >= found[0]):
+                found = (rank, task, event)
+    if found is None:
+        return None
+    _, task, event = found
+    message = (event.DisplayMessage or event.DriverError or event.SetupError or event.DownloadError
+               or event.ValidationError or event.KillError or event.Message
+               or (f"Exit Code: {event.ExitCode}" if event.ExitCode else event.Type))
+    return f"{task}: {message}"
+
+
+def alloc_events(allocs: list[AllocStub], now: datetime) -> list[Event]:
+    events = []
+    for alloc in allocs:
+        if alloc.ClientStatus not in ("failed", "lost"):
+            continue
+        failed = alloc.ClientStatus == "failed"
+        message = failing_task_reason(alloc.TaskStates or {}) if failed else None
+        events.append(Event(time=from_nanos(alloc.ModifyTime) or now, severity="error" if failed else "warning",
+                            object=f"Allocation/{alloc.Namespace}/{alloc.Name}",
+                            reason="AllocationFailed" if failed else "AllocationLost",
+                            message=message or alloc.ClientDescription or alloc.ClientStatus))
+    return events
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+
+def latest_deployments(deployments: list[Deployment]) -> dict[tuple[str, str], Deployment]:
+    latest: dict[tuple[str, str], Deployment] = {}
+    for d in deployments:
+        key = (d.Namespace, d.JobID)
+        if key not in latest or d.CreateIndex > latest[key].CreateIndex:
+            latest[key] = d
+    return latest
+
+
+def desired_count(job: JobStub, spec: JobSpec | None, instances: list[Instance]) -> int | None:
+    if job.Stop:
+        return 0
+    if job.Type in ("system", "sysbatch"):
+        summary = job.JobSummary.Summary if job.JobSummary and job.JobSummary.Summary else {}
+        return len(instances) + sum(g.Queued for g in summary.values())
+    if spec is None or spec.TaskGroups is None or job.Periodic or job.ParameterizedJob:
+        return None
+    return sum(g.Count for g in spec.TaskGroups)
+
+
+def job_to_workload(job: JobStub, spec: JobSpec | None, instances: list[Instance], deployment: Deployment | None,
+                    blocked: bool, prefix: str, region_mhz: float | None) -> Workload:
+    running = sum(1 for i in instances if i.state == "running")
+    checked = deployment is not None or any(i.health != "unknown" for i in instances)
+    healthy = sum(1 for i in instances if i.state == "running" and i.health == "healthy") if checked else None
+    desired = desired_count(job, spec, instances)
+    cpu_mhz, cores, memory_mb = per_instance_request(spec)
+    current = deployment if deployment and spec and deployment.JobVersion == spec.Version else None
+    return Workload(
+        id=f"{prefix}{job.namespace}/{job.ID}", name=job.Name or job.ID, namespace=job.namespace, kind=job.Type,
+        desired=desired, running=running, healthy=healthy,
+        status=job_status(job, desired, running, instances, current, blocked),  # type: ignore[arg-type]
+        images=images(spec), cpu_request_cores=round(cores + (cpu_mhz / region_mhz if region_mhz else 0.0), 6),
+        mem_request_bytes=int(memory_mb * MIB),
+    )
+
+
+def job_status(job: JobStub, desired: int | None, running: int, instances: list[Instance],
+               deployment: Deployment | None, blocked: bool) -> str:
+    if job.Stop or desired == 0:
+        return "stopped"
+    if job.Type in ("batch", "sysbatch") and job.Status == "dead":
+        if instances:
+            return "completed" if all(i.state == "succeeded" for i in instances) else "failed"
+        counts = job.JobSummary.Summary.values() if job.JobSummary and job.JobSummary.Summary else []
+        return "failed" if sum(c.Failed for c in counts) > sum(c.Complete for c in counts) else "completed"
+    if deployment is not None and deployment.Status in ACTIVE_DEPLOYMENT:
+        return "progressing"
+    if deployment is not None and deployment.Status == "failed":
+        return "failed"
+    if desired is None:
+        return "healthy" if job.Status == "running" else "unknown"
+    if running == 0:
+        starting = any(i.state == "pending" and not i.reason for i in instances)
+        return "progressing" if starting and not blocked else "failed"
+    unhealthy = any(i.health == "unhealthy" for i in instances if i.state == "running")
+    return "degraded" if running < desired or unhealthy else "healthy"
+
+
+def per_instance_request(spec: JobSpec | None) -> tuple[float, float, float]:
+    """(MHz, reserved cores, MB) one allocation asks for, weighted by task-group counts."""
+    groups = [g for g in (spec.TaskGroups or []) if g.Tasks] if spec else []
+    if not groups:
+        return 0.0, 0.0, 0.0
+    weights = [max(g.Count, 0) for g in groups]
+    if not sum(weights):
+        weights = [1] * len(groups)
+    totals = [0.0, 0.0, 0.0]
+    for group, weight in zip(groups, weights):
+        for task in group.Tasks or []:
+            r = task.Resources or LegacyResources()
+            totals[0] += weight * (0 if r.Cores else r.CPU)
+            totals[1] += weight * r.Cores
+            totals[2] += weight * r.MemoryMB
+    return totals[0] / sum(weights), totals[1] / sum(weights), totals[2] / sum(weights)
+
+
+def images(spec: JobSpec | None) -> list[str]:
+    found: list[str] = []
+    for group in (spec.TaskGroups or []) if spec else []:
+        for task in group.Tasks or []:
+            config = task.Config or {}
+            value = config.get(ARTIFACT_KEYS.get(task.Driver, "image")) or config.get("class")
+            if isinstance(value, str) and value and value not in found:
+                found.append(value)
+    return found
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+def node_events(nodes: list[NodeStub], region: str | None, now: datetime) -> list[Event]:
+    events = []
+    for node in nodes:
+        if node.Status not in ("down", "disconnected"):
+            continue
+        where = f"datacenter {node.Datacenter}" + (f", region {region}" if region else "")
+        events.append(Event(time=now, severity="error" if node.Status == "down" else "warning",
+                            object=f"Node/{node.Name or node.ID}",
+                            reason="NodeDown" if node.Status == "down" else "NodeDisconnected",
+                            message=node.StatusDescription or f"client node is {node.Status} ({where})"))
+    return events
+
+
+def placement_message(group: str, metric: AllocMetric) -> str:
+    """Why the scheduler could not place a task group, in Nomad's own terms."""
+    dimensions = sorted(metric.DimensionExhausted or {})
+    count = f"{metric.CoalescedFailures + 1} allocation(s) of group {group!r} cannot be placed"
+    if dimensions:
+        return (f"{count}: no nodes had enough {' or '.join(dimensions)} "
+                f"(exhausted on {metric.NodesExhausted} of {metric.NodesEvaluated} nodes evaluated)")
+    if metric.ConstraintFiltered:
+        constraints = ", ".join(f"{c} filtered {n} nodes" for c, n in sorted(metric.ConstraintFiltered.items()))
+        return f"{count}: constraint {constraints}"
+    if metric.NodesEvaluated == 0:
+        return f"{count}: no nodes were eligible for evaluation"
+    return f"{count}: {metric.NodesFiltered} of {metric.NodesEvaluated} nodes filtered"
+
+
+def evaluation_events(blocked: list[Evaluation], now: datetime) -> list[Event]:
+    events = []
+    for evaluation in blocked:
+        failures = evaluation.FailedTGAllocs or {}
+        message = "; ".join(placement_message(g, m) for g, m in sorted(failures.items()))
+        events.append(Event(time=from_nanos(evaluation.ModifyTime or evaluation.CreateTime) or now,
+                            severity="warning", object=f"Job/{evaluation.Namespace}/{evaluation.JobID}",
+                            reason="PlacementFailed",
+                            message=message or evaluation.StatusDescription or "evaluation blocked"))
+    return events
+
+
+def deployment_events(latest: object, now: datetime) -> list[Event]:
+    return [Event(time=now, severity="error", object=f"Deployment/{d.Namespace}/{d.JobID}",
+                  reason="DeploymentFailed", message=d.StatusDescription or "deployment failed")
+            for d in latest if d.Status == "failed"]  # type: ignore[attr-defined]
+
+
+def from_nanos(value: int) -> datetime | None:
+    return datetime.fromtimestamp(value / 1e9, timezone.utc) if value > 0 else None
+
+
+def parse_time(value: str) -> datetime | None:
+    """RFC 3339 with nanoseconds and any offset; Go's zero time is None."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    text = value.replace("Z", "+00:00")
+    if "." in text:
+        head, rest = text.split(".", 1)
+        digits = "".join(ch for ch in rest if ch.isdigit())
+        text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+    try:
+        return datetime.fromisoformat(text).astimezone(timezone.utc)
+    except ValueError:
+        return None
+

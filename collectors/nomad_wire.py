@@ -1,0 +1,282 @@
+"""Nomad's JSON as typed wire structs: only the fields Podium reads (msgspec skips the rest).
+
+Field names are Nomad's own (Go struct names, PascalCase), so a struct reads like the API docs.
+Units are upstream's: CPU in MHz (`CpuShares`, `CPU`), memory in MB (MiB), times in unix
+nanoseconds except `StartedAt` (RFC 3339). Older payloads carry the legacy `Resources` /
+`Reserved` blocks instead of `NodeResources` / `ReservedResources` and `AllocatedResources`.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from fleet.source import MalformedPayload
+
+
+class Cpu(msgspec.Struct):
+    CpuShares: int = 0
+    TotalCpuCores: int = 0
+
+
+class Memory(msgspec.Struct):
+    MemoryMB: int = 0
+
+
+class NodeResources(msgspec.Struct):
+    Cpu: Cpu | None = None
+    Memory: Memory | None = None
+
+
+class LegacyResources(msgspec.Struct):
+    CPU: int = 0
+    Cores: int = 0
+    MemoryMB: int = 0
+
+
+class DriverInfo(msgspec.Struct):
+    Detected: bool = False
+    Healthy: bool = False
+
+
+class NodeStub(msgspec.Struct):
+    """A `/v1/nodes` entry (with `resources=true`), or a whole `/v1/node/:id`."""
+
+    ID: str
+    Name: str = ""
+    Address: str = ""
+    HTTPAddr: str = ""
+    Datacenter: str = ""
+    NodeClass: str = ""
+    NodePool: str = ""
+    Version: str = ""
+    Drain: bool = False
+    SchedulingEligibility: str = "eligible"
+    Status: str = ""
+    StatusDescription: str = ""
+    Drivers: dict[str, DriverInfo] | None = None
+    Attributes: dict[str, str] | None = None
+    NodeResources: NodeResources | None = None
+    ReservedResources: NodeResources | None = None
+    Resources: LegacyResources | None = None
+    Reserved: LegacyResources | None = None
+
+
+class TaskAllocated(msgspec.Struct):
+    Cpu: Cpu | None = None
+    Memory: Memory | None = None
+
+
+class AllocatedResources(msgspec.Struct):
+    Tasks: dict[str, TaskAllocated] | None = None
+
+
+class DeploymentStatus(msgspec.Struct):
+    Healthy: bool | None = None
+
+
+class TaskEvent(msgspec.Struct):
+    Type: str = ""
+    Time: int = 0
+    DisplayMessage: str = ""
+    Message: str = ""
+    DriverError: str = ""
+    SetupError: str = ""
+    DownloadError: str = ""
+    ValidationError: str = ""
+    KillError: str = ""
+    ExitCode: int = 0
+    FailsTask: bool = False
+
+
+class TaskState(msgspec.Struct):
+    State: str = ""
+    Failed: bool = False
+    Restarts: int = 0
+    StartedAt: str | None = None
+    Events: list[TaskEvent] | None = None
+
+
+class RescheduleEvent(msgspec.Struct):
+    PrevAllocID: str = ""
+
+
+class RescheduleTracker(msgspec.Struct):
+    Events: list[RescheduleEvent] | None = None
+
+
+class AllocStub(msgspec.Struct):
+    """A `/v1/allocations` entry; `TaskStates` only when asked for, `AllocatedResources` likewise."""
+
+    ID: str
+    Name: str = ""
+    Namespace: str = "default"
+    NodeID: str = ""
+    JobID: str = ""
+    TaskGroup: str = ""
+    DesiredStatus: str = ""
+    ClientStatus: str = ""
+    ClientDescription: str = ""
+    DeploymentStatus: DeploymentStatus | None = None
+    RescheduleTracker: RescheduleTracker | None = None
+    TaskStates: dict[str, TaskState] | None = None
+    AllocatedResources: AllocatedResources | None = None
+    Resources: LegacyResources | None = None
+    ModifyTime: int = 0
+
+
+class SummaryCounts(msgspec.Struct):
+    Queued: int = 0
+    Complete: int = 0
+    Failed: int = 0
+    Running: int = 0
+    Starting: int = 0
+    Lost: int = 0
+    Unknown: int = 0
+
+
+class JobSummary(msgspec.Struct):
+    Namespace: str = ""
+    Summary: dict[str, SummaryCounts] | None = None
+
+
+class JobStub(msgspec.Struct):
+    """A `/v1/jobs` entry with its embedded summary."""
+
+    ID: str
+    Name: str = ""
+    Namespace: str = ""
+    Type: str = "service"
+    Status: str = ""
+    Stop: bool = False
+    Periodic: bool = False
+    ParameterizedJob: bool = False
+    JobModifyIndex: int = 0
+    JobSummary: JobSummary | None = None
+
+    @property
+    def namespace(self) -> str:
+        return self.Namespace or (self.JobSummary.Namespace if self.JobSummary else "") or "default"
+
+
+class Task(msgspec.Struct):
+    Name: str = ""
+    Driver: str = ""
+    Config: dict[str, Any] | None = None
+    Resources: LegacyResources | None = None
+
+
+class TaskGroup(msgspec.Struct):
+    Name: str = ""
+    Count: int = 1
+    Tasks: list[Task] | None = None
+
+
+class JobSpec(msgspec.Struct):
+    """`/v1/job/:id`: the spec Podium needs (counts, tasks, versions)."""
+
+    ID: str
+    Namespace: str = "default"
+    Type: str = "service"
+    Version: int = 0
+    Stop: bool = False
+    Status: str = ""
+    JobModifyIndex: int = 0
+    TaskGroups: list[TaskGroup] | None = None
+    Periodic: dict[str, Any] | None = None
+    ParameterizedJob: dict[str, Any] | None = None
+
+
+class DeploymentState(msgspec.Struct):
+    DesiredTotal: int = 0
+    HealthyAllocs: int = 0
+    UnhealthyAllocs: int = 0
+
+
+class Deployment(msgspec.Struct):
+    ID: str
+    JobID: str = ""
+    Namespace: str = "default"
+    JobVersion: int = 0
+    Status: str = ""
+    StatusDescription: str = ""
+    CreateIndex: int = 0
+    TaskGroups: dict[str, DeploymentState] | None = None
+
+
+class AllocMetric(msgspec.Struct):
+    NodesEvaluated: int = 0
+    NodesFiltered: int = 0
+    NodesExhausted: int = 0
+    DimensionExhausted: dict[str, int] | None = None
+    ConstraintFiltered: dict[str, int] | None = None
+    CoalescedFailures: int = 0
+
+
+class Evaluation(msgspec.Struct):
+    ID: str
+    JobID: str = ""
+    Namespace: str = "default"
+    Status: str = ""
+    StatusDescription: str = ""
+    FailedTGAllocs: dict[str, AllocMetric] | None = None
+    QueuedAllocations: dict[str, int] | None = None
+    CreateTime: int = 0
+    ModifyTime: int = 0
+
+
+class AgentVersion(msgspec.Struct):
+    Version: str = ""
+
+
+class AgentConfig(msgspec.Struct):
+    Region: str = ""
+    Version: AgentVersion | str | None = None
+
+
+class AgentMember(msgspec.Struct):
+    Tags: dict[str, str] | None = None
+
+
+class AgentSelf(msgspec.Struct):
+    config: AgentConfig | None = None
+    member: AgentMember | None = None
+
+    @property
+    def version(self) -> str | None:
+        configured = self.config.Version if self.config else None
+        if isinstance(configured, AgentVersion) and configured.Version:
+            return configured.Version
+        if isinstance(configured, str) and configured:
+            return configured
+        return ((self.member.Tags or {}).get("build") if self.member else None) or None
+
+    @property
+    def region(self) -> str | None:
+        if self.config and self.config.Region:
+            return self.config.Region
+        return ((self.member.Tags or {}).get("region") if self.member else None) or None
+
+
+class HostMemory(msgspec.Struct):
+    Used: int = 0
+
+
+class HostStats(msgspec.Struct):
+    """`/v1/client/stats`: `CPUTicksConsumed` is MHz in use across all cores."""
+
+    Memory: HostMemory | None = None
+    CPUTicksConsumed: float = 0.0
+
+
+def decode(payload: bytes, kind: type, what: str) -> Any:
+    """Decode bytes into wire structs; a wrong shape names the endpoint and the field."""
+    try:
+        return msgspec.json.decode(payload, type=kind)
+    except msgspec.DecodeError as exc:
+        raise MalformedPayload(f"{what} returned a payload Podium cannot read: {exc}") from None
+
+
+def convert(value: Any, kind: type) -> Any:
+    """The same structs from already-parsed JSON (recorded fixtures in tests)."""
+    return msgspec.convert(value, type=kind)
