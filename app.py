@@ -1,57 +1,146 @@
-"""Podium: one dashboard for every container cluster. Run with `streamlit run app.py`."""
+"""Podium: one dashboard for every container cluster. Run with `streamlit run app.py`.
+
+The entry point wires the orchestrator-specific parts (collectors, the demo fleet's emulators)
+into the orchestrator-agnostic core and routes to the pages; pages render a Snapshot only.
+"""
 from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
 from collectors import build_collector
-from fleet.runtime import FleetRuntime, config_path_from_env, start_runtime
-from views import overview
+from fleet.config import parse_cluster_entries
+from fleet.model import Snapshot, utc_now
+from fleet.poller import NOT_COLLECTED_YET
+from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
+from views import capacity, health, instances, nodes, overview, settings, snapshots, workloads
+from views.context import PageContext
 from views.format import ago
 
+Render = Callable[[PageContext], None]
 
-@st.cache_resource(show_spinner=False)
+
+def start_demo() -> DemoFleet:
+    """Start the emulators in-process on loopback and describe them as ordinary clusters."""
+    from sim.fleet import start_demo_fleet
+
+    demo_clusters = start_demo_fleet()
+    for demo in demo_clusters:
+        os.environ.update(demo.environ)
+    configs = parse_cluster_entries([d.config for d in demo_clusters], "(demo fleet)")
+
+    def stop() -> None:
+        for demo in demo_clusters:
+            demo.stop()
+
+    return DemoFleet(configs, stop)
+
+
+@st.cache_resource(show_spinner="Starting the fleet…")
 def fleet_runtime(path: str) -> FleetRuntime:
-    """One poller per process, shared by every browser session."""
-    from pathlib import Path
-
-    return start_runtime(Path(path), build_collector)
+    """One runtime (poller, demo fleet) per process, shared by every browser session."""
+    return FleetRuntime(Path(path), build_collector, start_demo=start_demo).start()
 
 
-def no_config_help(runtime: FleetRuntime) -> None:
-    st.info(f"No clusters configured yet. Create `{runtime.config_path}` — start from "
+def runtime() -> FleetRuntime:
+    return fleet_runtime(str(config_path_from_env()))
+
+
+def no_fleet_help(fleet: FleetRuntime) -> None:
+    if fleet.config_error is not None:
+        st.error(f"The configuration `{fleet.config_path}` has problems; fix them (here in Settings, or in the "
+                 "file) and reload:")
+        st.code(str(fleet.config_error), language="text")
+        return
+    st.info(f"No clusters configured yet. Add one in Settings, or create `{fleet.config_path}` — start from "
             "`config/clusters.example.yaml` — then reload this page.", icon=":material/info:")
     st.code("cp config/clusters.example.yaml config/clusters.yaml\n"
             "python -m fleet check --config config/clusters.yaml", language="bash")
 
 
-def overview_page() -> None:
-    runtime = fleet_runtime(str(config_path_from_env()))
-    st.title("Podium")
-    if runtime.config_error is not None:
-        st.error(f"The configuration `{runtime.config_path}` has problems; fix them and reload:")
-        st.code(str(runtime.config_error), language="text")
-        return
-    if not runtime.configured:
-        no_config_help(runtime)
-        return
-    interval = runtime.config.settings.poll_interval_s  # type: ignore[union-attr]
+def banners(fleet: FleetRuntime) -> None:
+    offline = snapshots.offline_snapshot()
+    if offline:
+        snapshot, name = offline
+        st.warning(f"Offline: browsing **{name}**, taken {snapshot.taken_at:%Y-%m-%d %H:%M:%S} UTC "
+                   f"({ago(snapshot.taken_at)}) — read-only.", icon=":material/history:")
+        if st.button("Back to live", key="banner-back-live"):
+            snapshots.leave_offline()
+            st.rerun()
+    elif fleet.demo is not None:
+        st.info("Demo fleet — emulated clusters with problems that come and go. Add your clusters in Settings.",
+                icon=":material/science:")
 
-    @st.fragment(run_every=min(interval, 5.0))
-    def live() -> None:
-        snapshot = runtime.snapshot()
-        if snapshot is None:
+
+def first_round_progress(snapshot: Snapshot, fleet: FleetRuntime) -> None:
+    waiting = [c.name for c in snapshot.clusters if c.collected_at is None and c.error == NOT_COLLECTED_YET]
+    if waiting and fleet.poller is not None:
+        total = len(snapshot.clusters)
+        st.progress((total - len(waiting)) / total, text=f"Collecting… waiting for {', '.join(waiting)}")
+
+
+def live_header(snapshot: Snapshot, fleet: FleetRuntime) -> None:
+    interval = fleet.settings.poll_interval_s
+    left, right = st.columns([5, 1])
+    left.caption(f"{len(snapshot.clusters)} cluster(s) · updated {ago(snapshot.taken_at)} · "
+                 f"polling every {interval:g}s")
+    if right.button("Refresh now", icon=":material/refresh:", key="refresh-now"):
+        fleet.poller.refresh_now()  # type: ignore[union-attr]
+    first_round_progress(snapshot, fleet)
+
+
+def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], None]:
+    """A page that renders the live snapshot (refreshed in a fragment) or an uploaded one."""
+
+    def page() -> None:
+        fleet = runtime()
+        banners(fleet)
+        offline = snapshots.offline_snapshot()
+        if offline:
+            render(PageContext(offline[0], "offline", offline[1]))
             return
-        left, right = st.columns([4, 1])
-        left.caption(f"{len(snapshot.clusters)} cluster(s) · updated {ago(snapshot.taken_at)} · "
-                     f"polling every {interval:g}s")
-        if right.button("Refresh now", icon=":material/refresh:"):
-            runtime.poller.refresh_now()  # type: ignore[union-attr]
-        overview.render_snapshot(snapshot)
+        if fleet.poller is None:
+            if needs_fleet:
+                no_fleet_help(fleet)
+            else:
+                render(PageContext(Snapshot(taken_at=utc_now()), "live"))
+            return
+        source = "demo" if fleet.demo is not None and not fleet.configured else "live"
 
-    live()
+        @st.fragment(run_every=min(fleet.settings.poll_interval_s, 10.0))
+        def live() -> None:
+            snapshot = fleet.snapshot()
+            live_header(snapshot, fleet)
+            render(PageContext(snapshot, source))
+
+        live()
+
+    return page
+
+
+def settings_page() -> None:
+    settings.render(runtime())
 
 
 st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
-page = st.navigation([st.Page(overview_page, title="Overview", icon=":material/dashboard:", url_path="overview",
-                              default=True)])
-page.run()
+PAGES = {
+    "Fleet": [
+        st.Page(snapshot_page(overview.render), title="Overview", icon=":material/dashboard:", url_path="overview",
+                default=True),
+        st.Page(snapshot_page(nodes.render), title="Nodes", icon=":material/dns:", url_path="nodes"),
+        st.Page(snapshot_page(workloads.render), title="Workloads", icon=":material/apps:", url_path="workloads"),
+        st.Page(snapshot_page(instances.render), title="Instances", icon=":material/view_module:",
+                url_path="instances"),
+        st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
+        st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
+    ],
+    "Manage": [
+        st.Page(snapshot_page(snapshots.render, needs_fleet=False), title="Snapshots", icon=":material/save:",
+                url_path="snapshots"),
+        st.Page(settings_page, title="Settings", icon=":material/settings:", url_path="settings"),
+    ],
+}
+st.navigation(PAGES).run()

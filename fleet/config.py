@@ -503,3 +503,11 @@ def write_atomically(path: Path, text: str, *, backup: bool = False, mode: int |
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_cluster_entries(entries: list[dict[str, Any]], origin: str, *,
+                          environ: dict[str, str] | None = None) -> list[ClusterConfig]:
+    """Validate cluster entries given as plain dicts (a form, the demo fleet) exactly as the file is."""
+    buffer = io.StringIO()
+    _yaml().dump({"clusters": [dict(entry) for entry in entries]}, buffer)
+    return parse_config(buffer.getvalue(), origin, environ=environ).clusters

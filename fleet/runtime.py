@@ -1,18 +1,20 @@
-"""The dashboard's one fleet per process: the config it was started with and its poller.
+"""The dashboard's one fleet per process: its config, its poller, and the demo fleet when shown.
 
-Built by the entry point (app.py), which injects the collector factory, so the core still
-knows no orchestrator.
+Built by the entry point (app.py), which injects the collector factory and the demo starter, so
+the core still knows no orchestrator.
 """
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
-from fleet.config import DEFAULT_CONFIG_PATH, ConfigError, FleetConfig, load_config
-from fleet.model import Snapshot
+from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, FleetConfig, Secret, Settings,
+                          load_config, parse_cluster_entries)
+from fleet.model import Cluster, Snapshot
 from fleet.poller import Poller
 from fleet.source import Source
 
@@ -26,36 +28,91 @@ def config_path_from_env() -> Path:
 
 
 @dataclass
+class DemoFleet:
+    """Emulated clusters running in this process: their configs, and how to stop them."""
+
+    clusters: list[ClusterConfig]
+    stop: Callable[[], None]
+
+
+BuildSource = Callable[[ClusterConfig], Source]
+StartDemo = Callable[[], DemoFleet]
+
+
+@dataclass
 class FleetRuntime:
     config_path: Path
+    build: BuildSource
+    start_demo: StartDemo | None = None
     config: FleetConfig | None = None
     config_error: ConfigError | None = None
     poller: Poller | None = None
+    demo: DemoFleet | None = None
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def configured(self) -> bool:
         return self.config is not None and bool(self.config.clusters)
 
+    @property
+    def settings(self) -> Settings:
+        return self.config.settings if self.config else Settings()
+
+    @property
+    def demo_wanted(self) -> bool:
+        if self.start_demo is None or self.config_error is not None:
+            return False
+        choice = self.settings.demo
+        return (not self.configured) if choice is None else choice
+
     def snapshot(self) -> Snapshot | None:
         return self.poller.snapshot() if self.poller else None
 
+    def start(self) -> "FleetRuntime":
+        """Load the config and start polling in the background; a broken config is reported, not raised."""
+        with self._lock:
+            self.config, self.config_error = None, None
+            if self.config_path.exists():
+                try:
+                    self.config = load_config(self.config_path)
+                except ConfigError as exc:
+                    log.error("invalid config %s:\n%s", self.config_path, exc)
+                    self.config_error = exc
+            if self.demo_wanted and self.demo is None:
+                self.demo = self.start_demo()  # type: ignore[misc]
+            elif not self.demo_wanted and self.demo is not None:
+                self.demo.stop()
+                self.demo = None
+            clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
+            if clusters:
+                self.poller = Poller([self.build(c) for c in clusters], self.settings).start()
+            return self
+
+    def reload(self) -> "FleetRuntime":
+        """Re-read the config (after a save) and restart polling with it."""
+        with self._lock:
+            if self.poller:
+                self.poller.stop()
+                self.poller = None
+            return self.start()
+
     def stop(self) -> None:
-        if self.poller:
-            self.poller.stop()
+        with self._lock:
+            if self.poller:
+                self.poller.stop()
+                self.poller = None
+            if self.demo:
+                self.demo.stop()
+                self.demo = None
 
-
-def start_runtime(path: Path, build: Callable[..., Source]) -> FleetRuntime:
-    """Load the config and start polling in the background; a broken or missing config is reported."""
-    runtime = FleetRuntime(config_path=path)
-    if not path.exists():
-        return runtime
-    try:
-        runtime.config = load_config(path)
-    except ConfigError as exc:
-        log.error("invalid config %s:\n%s", path, exc)
-        runtime.config_error = exc
-        return runtime
-    if runtime.config.clusters:
-        sources = [build(cluster) for cluster in runtime.config.clusters]
-        runtime.poller = Poller(sources, runtime.config.settings).start()
-    return runtime
+    def test_connection(self, entry: dict[str, Any], *, token: str | None = None) -> Cluster:
+        """Validate one cluster entry and collect it once, outside the running poller; `token` is one
+        typed into a form and not saved yet. Raises ConfigError when the entry itself is invalid."""
+        [cluster] = parse_cluster_entries([entry], str(self.config_path), environ=dict(os.environ))
+        if token:
+            cluster = replace(cluster, token=Secret(token))
+        poller = Poller([self.build(cluster)], self.settings)
+        try:
+            return poller.poll_once(force=True).clusters[0]
+        finally:
+            poller.stop()

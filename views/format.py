@@ -54,3 +54,10 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
 def badge(status: str) -> str:
     colour, icon = STATUS_BADGES.get(status, ("gray", ":material/help:"))
     return f":{colour}-badge[{icon} {status}]"
+
+
+SEVERITY_COLOURS = {"critical": "red", "error": "orange", "warning": "yellow", "info": "blue"}
+
+
+def severity_badge(severity: str) -> str:
+    return f":{SEVERITY_COLOURS.get(severity, 'gray')}-badge[{severity}]"

@@ -1,11 +1,50 @@
-"""Overview: one card per configured cluster — status, version, nodes, workloads, allocation."""
+"""Overview: fleet totals, the ten worst problems, then one card per cluster."""
 from __future__ import annotations
 
 import streamlit as st
 
-from fleet.model import WORKLOAD_STATUSES, Cluster, Snapshot
+from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
 from fleet.poller import NOT_COLLECTED_YET
-from views.format import ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio
+from fleet.problems import fleet_problems
+from views.context import PageContext
+from views.format import (ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
+                          severity_badge)
+
+INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "gray", "failed": "red",
+                          "stopped": "gray", "unknown": "gray"}
+WORST_SHOWN = 10
+
+
+def counts_line(counts: dict[str, int], order: tuple[str, ...], colours: dict[str, str]) -> str:
+    return " ".join(f":{colours[k]}-badge[{counts[k]:,} {k}]" for k in order if counts.get(k))
+
+
+def fleet_totals(snapshot: Snapshot) -> None:
+    clusters = snapshot.clusters
+    summaries = [c.summary for c in clusters]
+    ok = sum(1 for c in clusters if c.status == "ok")
+    columns = st.columns(5)
+    columns[0].metric("Clusters ok", f"{ok} / {len(clusters)}")
+    columns[1].metric("Nodes ready", f"{sum(s.nodes_ready for s in summaries):,} / "
+                                     f"{sum(s.nodes_total for s in summaries):,}")
+    columns[2].metric("Workloads", f"{sum(s.workloads_total for s in summaries):,}")
+    columns[3].metric("Instances", f"{sum(s.instances_total for s in summaries):,}")
+    allocated = sum(s.cpu_allocated_cores for s in summaries)
+    allocatable = sum(s.cpu_allocatable_cores for s in summaries)
+    columns[4].metric("CPU allocated", f"{ratio(allocated, allocatable):.0%}",
+                      help=f"{cores(allocated)} of {cores(allocatable)} allocatable cores")
+
+
+def worst_problems(snapshot: Snapshot) -> None:
+    problems = fleet_problems(snapshot, limit=WORST_SHOWN)
+    if not problems:
+        st.success("No problems right now.", icon=":material/check_circle:")
+        return
+    with st.container(border=True, key="worst-problems"):
+        st.markdown(f"**Worst problems now** (top {len(problems)} — all of them on the Health page)")
+        for problem in problems:
+            st.markdown(f"{severity_badge(problem.severity)} **{problem.cluster}** · {problem.kind} "
+                        f"`{problem.object}` — {problem.summary}")
 
 
 def render_cluster_card(cluster: Cluster) -> None:
@@ -26,23 +65,33 @@ def render_cluster_card(cluster: Cluster) -> None:
         if cluster.collected_at is None:
             return  # nothing was ever collected: no numbers to show
         nodes, workloads, instances = st.columns(3)
-        nodes.metric("Nodes ready", f"{summary.nodes_ready} / {summary.nodes_total}")
-        workloads.metric("Workloads", summary.workloads_total)
-        instances.metric("Instances", summary.instances_total)
-        by_status = " ".join(
-            f":{WORKLOAD_STATUS_COLOURS[s]}-badge[{summary.workloads_by_status[s]} {s}]"
-            for s in WORKLOAD_STATUSES if summary.workloads_by_status.get(s))
+        nodes.metric("Nodes ready", f"{summary.nodes_ready:,} / {summary.nodes_total:,}")
+        workloads.metric("Workloads", f"{summary.workloads_total:,}")
+        instances.metric("Instances", f"{summary.instances_total:,}")
+        by_status = counts_line(summary.workloads_by_status, WORKLOAD_STATUSES, WORKLOAD_STATUS_COLOURS)
         if by_status:
             st.markdown(f"Workloads: {by_status}")
+        by_state = counts_line(summary.instances_by_state, INSTANCE_STATES, INSTANCE_STATE_COLOURS)
+        if by_state:
+            st.markdown(f"Instances: {by_state}")
         cpu, mem = st.columns(2)
         cpu.progress(ratio(summary.cpu_allocated_cores, summary.cpu_allocatable_cores),
                      text=f"CPU allocated {cores(summary.cpu_allocated_cores)} of "
-                          f"{cores(summary.cpu_allocatable_cores)} cores")
+                          f"{cores(summary.cpu_allocatable_cores)} cores"
+                          + (f" · used {cores(summary.cpu_used_cores)}" if summary.cpu_used_cores is not None else ""))
         mem.progress(ratio(summary.mem_allocated_bytes, summary.mem_allocatable_bytes),
                      text=f"Memory allocated {human_bytes(summary.mem_allocated_bytes)} of "
-                          f"{human_bytes(summary.mem_allocatable_bytes)}")
+                          f"{human_bytes(summary.mem_allocatable_bytes)}"
+                          + (f" · used {human_bytes(summary.mem_used_bytes)}" if summary.mem_used_bytes is not None
+                             else ""))
 
 
 def render_snapshot(snapshot: Snapshot) -> None:
     for cluster in snapshot.clusters:
         render_cluster_card(cluster)
+
+
+def render(context: PageContext) -> None:
+    fleet_totals(context.snapshot)
+    worst_problems(context.snapshot)
+    render_snapshot(context.snapshot)

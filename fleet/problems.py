@@ -1,0 +1,85 @@
+"""What is wrong now, across the fleet: one ranked feed built from a Snapshot (pure).
+
+Feeds the Health page and the "worst problems" on Overview. Most severe first, then newest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fleet.model import Cluster, Snapshot
+
+# severity rank: lower is worse; thresholds and wording live here, not in the pages
+SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
+CLUSTER_SEVERITY = {"unreachable": "critical", "unauthorized": "critical", "error": "critical", "degraded": "warning"}
+WORKLOAD_SEVERITY = {"failed": "error", "degraded": "warning"}
+NODE_SEVERITY = {"down": "error", "not_ready": "error", "unknown": "warning"}
+CRASH_REASONS = ("CrashLoopBackOff", "OOMKilled", "ImagePullBackOff", "ErrImagePull", "Error")
+RESTARTS_WORTH_SHOWING = 5
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str          # critical | error | warning | info
+    cluster: str
+    orchestrator: str
+    kind: str              # Cluster | Node | Workload | Instance | Event
+    object: str
+    summary: str
+    time: datetime | None = None
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+
+def cluster_problems(cluster: Cluster) -> list[Problem]:
+    found: list[Problem] = []
+
+    def add(severity: str, kind: str, obj: str, summary: str, time: datetime | None = None) -> None:
+        found.append(Problem(severity, cluster.name, cluster.orchestrator, kind, obj, summary, time))
+
+    if cluster.status in CLUSTER_SEVERITY:
+        stale = " (showing stale data)" if cluster.stale else ""
+        add(CLUSTER_SEVERITY[cluster.status], "Cluster", cluster.name,
+            f"{cluster.status}: {cluster.error or 'no detail'}{stale}", cluster.collected_at)
+    for node in cluster.nodes:
+        if node.status in NODE_SEVERITY:
+            add(NODE_SEVERITY[node.status], "Node", node.name, f"node is {node.status.replace('_', ' ')}")
+    workload_names = {w.id: w.name for w in cluster.workloads}
+    for workload in cluster.workloads:
+        if workload.status in WORKLOAD_SEVERITY:
+            wanted = "?" if workload.desired is None else workload.desired
+            add(WORKLOAD_SEVERITY[workload.status], "Workload", f"{workload.kind}/{workload.name}",
+                f"{workload.status}: {workload.running} of {wanted} running"
+                + (f", {workload.healthy} healthy" if workload.healthy is not None else ""))
+    for instance in cluster.instances:
+        owner = workload_names.get(instance.workload_id or "", "")
+        prefix = f"{owner}: " if owner and not instance.name.startswith(owner) else ""
+        if instance.state == "failed":
+            add("error", "Instance", instance.name, f"{prefix}failed: {instance.reason or 'no reason given'}",
+                instance.started_at)
+        elif instance.reason and any(r in instance.reason for r in CRASH_REASONS):
+            add("error", "Instance", instance.name, f"{prefix}{instance.reason} ({instance.restarts} restarts)")
+        elif instance.health == "unhealthy":
+            add("warning", "Instance", instance.name, f"{prefix}unhealthy: {instance.reason or 'health check failing'}")
+        elif instance.restarts >= RESTARTS_WORTH_SHOWING:
+            add("warning", "Instance", instance.name, f"{prefix}restarted {instance.restarts} times")
+        elif instance.state == "pending" and instance.reason:
+            add("warning", "Instance", instance.name, f"{prefix}pending: {instance.reason}")
+    for event in cluster.events:
+        if event.severity in ("warning", "error"):
+            add(event.severity, "Event", event.object, f"{event.reason}: {event.message}", event.time)
+    return found
+
+
+def _newest_first_key(problem: Problem) -> tuple[int, float]:
+    return problem.rank, -(problem.time.timestamp() if problem.time else float("inf"))
+
+
+def fleet_problems(snapshot: Snapshot, *, limit: int | None = None) -> list[Problem]:
+    """Every problem in the fleet, most severe first and newest first within a severity.
+    Problems without a time (standing conditions) come before timed events of the same severity."""
+    found = [p for cluster in snapshot.clusters for p in cluster_problems(cluster)]
+    found.sort(key=_newest_first_key)
+    return found[:limit] if limit else found

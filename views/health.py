@@ -1,0 +1,37 @@
+"""Health: one feed of what is wrong now, most severe and newest first."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from fleet.problems import Problem, fleet_problems
+from views.context import PageContext
+from views.widgets import capped, filter_bar
+
+
+
+def problems_frame(problems: list[Problem]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(p.severity.upper() if p.severity == "critical" else p.severity, p.severity, p.cluster, p.orchestrator, p.kind, p.object, p.summary, p.time)
+         for p in problems],
+        columns=["severity_label", "severity", "cluster", "orchestrator", "kind", "object", "summary", "time"])
+
+
+def render(context: PageContext) -> None:
+    st.header("Health")
+    problems = fleet_problems(context.snapshot)
+    if not problems:
+        st.success("Nothing is wrong right now.", icon=":material/check_circle:")
+        return
+    counts = pd.Series([p.severity for p in problems]).value_counts()
+    columns = st.columns(4)
+    for column, severity in zip(columns, ("critical", "error", "warning", "info")):
+        column.metric(severity.capitalize(), int(counts.get(severity, 0)))
+    frame = filter_bar(problems_frame(problems), "health", {"severity": "Severity", "cluster": "Cluster",
+                                                            "kind": "Kind"},
+                       text_columns=("object", "summary"), text_label="Search")
+    shown = capped(frame, "problems")
+    st.dataframe(shown[["severity_label", "cluster", "kind", "object", "summary", "time"]], key="health-table",
+                 hide_index=True, use_container_width=True,
+                 column_config={"severity_label": "Severity", "summary": st.column_config.TextColumn("What",
+                                                                                                     width="large")})

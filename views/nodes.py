@@ -1,0 +1,41 @@
+"""Nodes: every machine across all clusters, filterable; a node's detail shows what runs on it."""
+from __future__ import annotations
+
+import streamlit as st
+
+from views.context import PageContext
+from views.tables import fleet_tables
+from views.widgets import capped, filter_bar, pick_one, ratio_column
+
+COLUMNS = ["cluster", "orchestrator", "name", "status", "schedulable", "roles", "zone", "cpu_alloc_ratio",
+           "cpu_allocated", "cpu_allocatable", "mem_alloc_ratio", "mem_allocated_gib", "mem_allocatable_gib",
+           "cpu_used", "mem_used_gib", "version"]
+
+
+def render(context: PageContext) -> None:
+    st.header("Nodes")
+    tables = fleet_tables(context.snapshot)
+    nodes = filter_bar(tables.nodes, "nodes", {"cluster": "Cluster", "orchestrator": "Orchestrator",
+                                               "status": "Status", "zone": "Zone"},
+                       text_columns=("name", "address", "roles"))
+    shown = capped(nodes, "nodes")
+    st.dataframe(shown[COLUMNS], key="nodes-table", hide_index=True, use_container_width=True, column_config={
+        "cpu_alloc_ratio": ratio_column("CPU allocated", "requests / allocatable"),
+        "mem_alloc_ratio": ratio_column("Memory allocated", "requests / allocatable"),
+        "cpu_allocated": st.column_config.NumberColumn("CPU alloc.", format="%.2f"),
+        "cpu_allocatable": st.column_config.NumberColumn("CPU allocatable", format="%.2f"),
+        "mem_allocated_gib": st.column_config.NumberColumn("Mem alloc. GiB", format="%.1f"),
+        "mem_allocatable_gib": st.column_config.NumberColumn("Mem allocatable GiB", format="%.1f"),
+        "cpu_used": st.column_config.NumberColumn("CPU used", format="%.2f"),
+        "mem_used_gib": st.column_config.NumberColumn("Mem used GiB", format="%.1f"),
+    })
+    labels = {f"{row.cluster} / {row.name}": (row.cluster, row.id) for row in shown.itertuples()}
+    choice = pick_one(list(labels), "nodes-detail", "Node detail")
+    if choice:
+        cluster, node_id = labels[choice]
+        instances = tables.instances
+        here = instances[(instances["cluster"] == cluster) & (instances["node_id"] == node_id)]
+        st.subheader(f"Running on {choice}")
+        capped(here, "instances")
+        st.dataframe(here[["workload", "name", "state", "health", "restarts", "reason", "started_at"]],
+                     key="nodes-detail-table", hide_index=True, use_container_width=True)

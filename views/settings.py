@@ -1,0 +1,144 @@
+"""Settings: list, add, edit, remove clusters; test a connection; tokens go to a 0600 file.
+
+Edits go through fleet.config.ConfigDocument: validated, atomic, comments kept, `.bak` kept; a
+save based on a file someone else changed meanwhile is refused, never silently merged.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from fleet.cluster_form import FIELDS, TOKEN_ORCHESTRATORS, entry_from_form, form_values, store_token
+from fleet.config import ConfigConflict, ConfigDocument, ConfigError
+from fleet.model import ORCHESTRATORS
+from fleet.runtime import FleetRuntime
+from views.format import ORCHESTRATOR_LABELS, badge
+
+DOC_KEY = "settings-document"
+NEW = "➕ Add a cluster"
+
+
+def document(runtime: FleetRuntime, *, fresh: bool = False) -> ConfigDocument:
+    """The file as it was when this session started editing (so a conflicting save is detected)."""
+    if fresh or DOC_KEY not in st.session_state or st.session_state[DOC_KEY].path != runtime.config_path:
+        st.session_state[DOC_KEY] = ConfigDocument(runtime.config_path)
+    return st.session_state[DOC_KEY]
+
+
+def cluster_list(doc: ConfigDocument) -> None:
+    entries = [e for e in doc.cluster_entries() if isinstance(e, dict)]
+    if not entries:
+        st.info("No clusters configured yet: add one below.")
+        return
+    st.dataframe([{"name": e.get("name"), "orchestrator": e.get("orchestrator"),
+                   "endpoint": e.get("url") or e.get("context") or "in-cluster",
+                   "credentials": e.get("token_env") and f"env {e['token_env']}"
+                   or (e.get("token_file") and "token file") or "—"}
+                  for e in entries], key="settings-clusters", hide_index=True, use_container_width=True)
+
+
+def show_test_result(runtime: FleetRuntime, entry: dict, token: str) -> None:
+    try:
+        with st.spinner(f"Connecting to {entry.get('url') or entry.get('context') or entry['name']}…"):
+            cluster = runtime.test_connection(entry, token=token or None)
+    except ConfigError as exc:
+        st.error("Not valid yet:\n\n" + "\n\n".join(f"- {p.key}: {p.message}" for p in exc.problems))
+        return
+    if cluster.status == "ok":
+        st.success(f"Connected: {cluster.orchestrator} {cluster.version or ''}, "
+                   f"{cluster.summary.nodes_total} nodes, {cluster.summary.workloads_total} workloads.")
+    else:
+        st.markdown(badge(cluster.status))
+        (st.warning if cluster.status == "degraded" else st.error)(cluster.error or cluster.status)
+
+
+def save(runtime: FleetRuntime, doc: ConfigDocument, entry: dict, token: str, original: str | None) -> None:
+    if token and entry["orchestrator"] in TOKEN_ORCHESTRATORS:
+        path = store_token(runtime.config_path, entry["name"], token)
+        entry.pop("token_env", None)
+        entry["token_file"] = str(Path(path).relative_to(runtime.config_path.parent))
+    try:
+        doc.upsert_cluster(entry, original_name=original)
+        doc.save()
+    except ConfigError as exc:
+        document(runtime, fresh=True)
+        st.error("Not saved:\n\n" + "\n\n".join(f"- {p.key}: {p.message}" for p in exc.problems))
+        return
+    except ConfigConflict as exc:
+        st.error(f"Not saved: {exc}")
+        if st.button("Reload the file", key="settings-reload"):
+            document(runtime, fresh=True)
+            st.rerun()
+        return
+    runtime.reload()
+    document(runtime, fresh=True)
+    st.session_state["settings-flash"] = f"Saved {entry['name']} to {runtime.config_path}; polling restarted."
+    st.rerun()
+
+
+def cluster_form(runtime: FleetRuntime, doc: ConfigDocument, choice: str) -> None:
+    existing = next((dict(e) for e in doc.cluster_entries() if isinstance(e, dict) and e.get("name") == choice), None)
+    original = existing["name"] if existing else None
+    orchestrator = st.selectbox("Orchestrator", ORCHESTRATORS, format_func=ORCHESTRATOR_LABELS.get,
+                                index=ORCHESTRATORS.index(existing["orchestrator"]) if existing else 1,
+                                key=f"settings-orchestrator-{choice}")
+    values = form_values(existing or {})
+    with st.form(key=f"settings-form-{choice}-{orchestrator}"):
+        name = st.text_input("Name", value=original or "", help="unique; shown everywhere")
+        typed = {}
+        for field in FIELDS[orchestrator]:
+            if field.kind == "bool":
+                typed[field.key] = st.checkbox(field.label, value=bool(values.get(field.key, True)), help=field.help)
+            else:
+                typed[field.key] = st.text_input(field.label, value=values.get(field.key) or "", help=field.help)
+        token = ""
+        if orchestrator in TOKEN_ORCHESTRATORS:
+            stored = existing and existing.get("token_file")
+            token = st.text_input("Token", type="password", value="",
+                                  help="stored in a 0600 file next to clusters.yaml, never shown again"
+                                       + (" — leave empty to keep the stored one" if stored else ""))
+        test, submit = st.columns(2)
+        tested = test.form_submit_button("Test connection", icon=":material/network_check:")
+        saved = submit.form_submit_button("Save", type="primary", icon=":material/save:")
+    entry = entry_from_form(name, orchestrator, typed, kept=existing)
+    if tested:
+        show_test_result(runtime, entry, token)
+    if saved:
+        save(runtime, doc, entry, token, original)
+    if existing:
+        with st.expander(f"Remove {original}"):
+            confirm = st.checkbox(f"Yes, remove {original} from {runtime.config_path.name}", key=f"rm-ok-{original}")
+            if st.button("Remove", disabled=not confirm, key=f"rm-{original}", type="primary"):
+                try:
+                    doc.remove_cluster(original)
+                    doc.save()
+                except (ConfigError, ConfigConflict) as exc:
+                    st.error(f"Not removed: {exc}")
+                    return
+                runtime.reload()
+                document(runtime, fresh=True)
+                st.session_state["settings-flash"] = f"Removed {original}; polling restarted."
+                st.rerun()
+
+
+def render(runtime: FleetRuntime) -> None:
+    st.header("Settings")
+    st.caption(f"Clusters are kept in `{runtime.config_path}` (comments kept; the previous version is saved as "
+               f"`{runtime.config_path.name}.bak`).")
+    if flash := st.session_state.pop("settings-flash", None):
+        st.success(flash)
+    try:
+        doc = document(runtime)
+    except ConfigError as exc:
+        st.error("The file cannot be edited here until its YAML parses:")
+        st.code(str(exc), language="text")
+        return
+    if runtime.config_error is not None:
+        st.warning("The file has problems (the dashboard is not polling it):")
+        st.code(str(runtime.config_error), language="text")
+    cluster_list(doc)
+    names = [n for n in doc.cluster_names() if n]
+    choice = st.selectbox("Add or edit", [NEW] + names, key="settings-choice")
+    st.subheader("New cluster" if choice == NEW else f"Edit {choice}")
+    cluster_form(runtime, doc, choice)

@@ -1,0 +1,107 @@
+"""Snapshot → pandas tables for the pages, built once per snapshot and filtered in Python.
+
+Nothing here calls a cluster. Tables are built column-wise (fast at 150,000 rows) and cached on
+the snapshot's identity: the poller publishes a new Snapshot object every round.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from fleet.model import Snapshot
+
+MAX_ROWS_SHOWN = 5_000
+
+
+@dataclass
+class FleetTables:
+    nodes: pd.DataFrame
+    workloads: pd.DataFrame
+    instances: pd.DataFrame
+    events: pd.DataFrame
+
+
+def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:
+    return (part / whole.where(whole > 0)).fillna(0.0).clip(0, 1)
+
+
+def _nodes(snapshot: Snapshot) -> pd.DataFrame:
+    rows = [(c.name, c.orchestrator, n.id, n.name, n.status, n.schedulable, ", ".join(n.roles), n.zone or "",
+             n.region or "", n.address or "", n.cpu_allocated_cores, n.cpu_allocatable_cores, n.mem_allocated_bytes,
+             n.mem_allocatable_bytes, n.cpu_used_cores, n.mem_used_bytes, n.version or "")
+            for c in snapshot.clusters for n in c.nodes]
+    frame = pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "status", "schedulable", "roles",
+                                        "zone", "region", "address", "cpu_allocated", "cpu_allocatable",
+                                        "mem_allocated", "mem_allocatable", "cpu_used", "mem_used", "version"])
+    frame["cpu_alloc_ratio"] = _ratio(frame["cpu_allocated"], frame["cpu_allocatable"])
+    frame["mem_alloc_ratio"] = _ratio(frame["mem_allocated"], frame["mem_allocatable"])
+    frame["mem_allocated_gib"] = frame["mem_allocated"] / 2**30
+    frame["mem_allocatable_gib"] = frame["mem_allocatable"] / 2**30
+    frame["mem_used_gib"] = frame["mem_used"].astype("float64") / 2**30
+    return frame
+
+
+def _workloads(snapshot: Snapshot) -> pd.DataFrame:
+    rows = [(c.name, c.orchestrator, w.id, w.name, w.namespace, w.kind, w.status, w.desired, w.running, w.healthy,
+             ", ".join(w.images), w.cpu_request_cores, w.mem_request_bytes / 2**20)
+            for c in snapshot.clusters for w in c.workloads]
+    return pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "namespace", "kind", "status",
+                                       "desired", "running", "healthy", "images", "cpu_request", "mem_request_mib"])
+
+
+def _instances(snapshot: Snapshot) -> pd.DataFrame:
+    rows = []
+    for cluster in snapshot.clusters:
+        workloads = {w.id: w.name for w in cluster.workloads}
+        nodes = {n.id: n.name for n in cluster.nodes}
+        rows.extend((cluster.name, cluster.orchestrator, i.id, i.name, workloads.get(i.workload_id or "", ""),
+                     i.workload_id or "", nodes.get(i.node_id or "", i.node_id or ""), i.node_id or "", i.state,
+                     i.health, i.restarts, i.reason or "", i.started_at)
+                    for i in cluster.instances)
+    return pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "workload", "workload_id", "node",
+                                       "node_id", "state", "health", "restarts", "reason", "started_at"])
+
+
+def _events(snapshot: Snapshot) -> pd.DataFrame:
+    rows = [(c.name, c.orchestrator, e.time, e.severity, e.object, e.reason, e.message)
+            for c in snapshot.clusters for e in c.events]
+    frame = pd.DataFrame(rows, columns=["cluster", "orchestrator", "time", "severity", "object", "reason", "message"])
+    return frame.sort_values("time", ascending=False, kind="stable") if len(frame) else frame
+
+
+@dataclass
+class _Cache:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    snapshot: Snapshot | None = None
+    tables: FleetTables | None = None
+
+
+_cache = _Cache()
+
+
+def fleet_tables(snapshot: Snapshot) -> FleetTables:
+    with _cache.lock:
+        if _cache.snapshot is snapshot and _cache.tables is not None:
+            return _cache.tables
+    tables = FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
+    with _cache.lock:
+        _cache.snapshot, _cache.tables = snapshot, tables
+    return tables
+
+
+def filter_frame(frame: pd.DataFrame, selections: dict[str, list[str]], text: str = "",
+                 text_columns: tuple[str, ...] = ("name",)) -> pd.DataFrame:
+    """Rows matching every non-empty selection (column → allowed values) and the free text."""
+    mask = pd.Series(True, index=frame.index)
+    for column, allowed in selections.items():
+        if allowed:
+            mask &= frame[column].isin(allowed)
+    needle = text.strip().lower()
+    if needle:
+        hit = pd.Series(False, index=frame.index)
+        for column in text_columns:
+            hit |= frame[column].astype(str).str.lower().str.contains(needle, regex=False)
+        mask &= hit
+    return frame[mask]

@@ -1,0 +1,44 @@
+"""Workloads: desired / running / healthy across clusters; a workload's detail shows instances and events."""
+from __future__ import annotations
+
+import streamlit as st
+
+from views.context import PageContext
+from views.tables import fleet_tables
+from views.widgets import capped, filter_bar, pick_one
+
+COLUMNS = ["cluster", "orchestrator", "namespace", "name", "kind", "status", "desired", "running", "healthy",
+           "images", "cpu_request", "mem_request_mib"]
+
+
+def render(context: PageContext) -> None:
+    st.header("Workloads")
+    tables = fleet_tables(context.snapshot)
+    workloads = filter_bar(tables.workloads, "workloads", {"cluster": "Cluster", "orchestrator": "Orchestrator",
+                                                           "status": "Status", "kind": "Kind",
+                                                           "namespace": "Namespace"},
+                           text_columns=("name", "images"))
+    shown = capped(workloads, "workloads")
+    st.dataframe(shown[COLUMNS], key="workloads-table", hide_index=True, use_container_width=True, column_config={
+        "cpu_request": st.column_config.NumberColumn("CPU / instance", format="%.2f"),
+        "mem_request_mib": st.column_config.NumberColumn("Mem / instance MiB", format="%.0f"),
+    })
+    labels = {f"{row.cluster} / {row.namespace + '/' if row.namespace else ''}{row.name}": (row.cluster, row.id,
+                                                                                               row.name)
+              for row in shown.itertuples()}
+    choice = pick_one(list(labels), "workloads-detail", "Workload detail")
+    if choice:
+        cluster, workload_id, name = labels[choice]
+        instances = tables.instances
+        mine = instances[(instances["cluster"] == cluster) & (instances["workload_id"] == workload_id)]
+        st.subheader(f"Instances of {choice}")
+        st.dataframe(mine[["name", "node", "state", "health", "restarts", "reason", "started_at"]],
+                     key="workloads-detail-instances", hide_index=True, use_container_width=True)
+        events = tables.events
+        related = events[(events["cluster"] == cluster) & events["object"].str.contains(name, regex=False)]
+        st.subheader("Events")
+        if related.empty:
+            st.caption("No events recorded for this workload.")
+        else:
+            st.dataframe(related[["time", "severity", "object", "reason", "message"]],
+                         key="workloads-detail-events", hide_index=True, use_container_width=True)
