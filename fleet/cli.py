@@ -11,9 +11,13 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+import msgspec
+
+from fleet.analysis import analyze, to_builtins
 from fleet.config import DEFAULT_CONFIG_PATH, ConfigError, FleetConfig, load_config, write_atomically
+from fleet.diff import diff_snapshots, to_text
 from fleet.export import csv_tables, to_json
-from fleet.model import Cluster, Snapshot
+from fleet.model import Cluster, Snapshot, decode_snapshot
 from fleet.poller import Poller
 from fleet.source import Source
 
@@ -37,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     snap.add_argument("--format", choices=["json", "csv"], default="json")
     check = commands.add_parser("check", help="validate the config and try each cluster once")
     check.add_argument("--config", default=str(DEFAULT_CONFIG_PATH), help="clusters.yaml (default: %(default)s)")
+    analysis = commands.add_parser("analyze", help="failure impact, balance, headroom and limits of a snapshot "
+                                                   "as JSON; exit 3 unless every cluster survives losing any node")
+    analysis.add_argument("snapshot", metavar="SNAPSHOT.json")
+    analysis.add_argument("--all-nodes", action="store_true", help="also list the impact of losing each node")
+    changes = commands.add_parser("diff", help="what changed between two snapshots")
+    changes.add_argument("old", metavar="OLD.json")
+    changes.add_argument("new", metavar="NEW.json")
+    changes.add_argument("--json", action="store_true", help="JSON instead of text")
     return parser
 
 
@@ -94,7 +106,48 @@ def cmd_check(args: argparse.Namespace, build: SourceFactory) -> int:
     return _exit_status(snapshot)
 
 
-COMMANDS = {"snapshot": cmd_snapshot, "check": cmd_check}
+def read_snapshot(path: str) -> Snapshot:
+    """A v1 snapshot file; any problem is a UsageError naming the file and what is wrong."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        return decode_snapshot(data)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise UsageError(f"{path}: not a podium.snapshot/v1 document: {exc}") from None
+
+
+def write_json(value: object) -> None:
+    sys.stdout.buffer.write(msgspec.json.format(msgspec.json.encode(value), indent=2) + b"\n")
+    sys.stdout.flush()
+
+
+def cmd_analyze(args: argparse.Namespace, build: SourceFactory) -> int:
+    result = analyze(read_snapshot(args.snapshot))
+    document = to_builtins(result)
+    if not args.all_nodes:
+        for cluster in document["clusters"]:
+            del cluster["node_loss"]
+    write_json(document)
+    for cluster in result.clusters:
+        verdict = {True: "N+1", False: "NOT N+1", None: "unknown (no nodes)"}[cluster.n_plus_1]
+        print(f"  {cluster.cluster}: {verdict}", file=sys.stderr)
+    return EXIT_OK if result.all_n_plus_1 else EXIT_NOT_ALL_OK
+
+
+def cmd_diff(args: argparse.Namespace, build: SourceFactory) -> int:
+    result = diff_snapshots(read_snapshot(args.old), read_snapshot(args.new))
+    if args.json:
+        write_json(result)
+    else:
+        sys.stdout.write(to_text(result))
+    return EXIT_OK
+
+
+COMMANDS = {"snapshot": cmd_snapshot, "check": cmd_check, "analyze": cmd_analyze, "diff": cmd_diff}
 
 
 def main(argv: Sequence[str] | None, build: SourceFactory) -> int:
