@@ -201,7 +201,7 @@ class DaemonSetSpec(Base):
 class DaemonSetStatus(Base):
     desired_number_scheduled: int = 0
     number_ready: int = 0
-    updated_number_scheduled: int | None = None
+    updated_number_scheduled: int = 0  # omitted when 0 (omitempty)
 
 
 class DaemonSet(Base):

@@ -117,7 +117,7 @@ def daemonset_status(ds: w.DaemonSet) -> str:
     desired = status.desired_number_scheduled
     if desired == 0:
         return "stopped"
-    if status.updated_number_scheduled is not None and status.updated_number_scheduled < desired:
+    if status.updated_number_scheduled < desired:
         return "progressing"
     return _by_availability(status.number_ready, desired)
 
