@@ -33,9 +33,12 @@ class NotFound(SourceError):
     """404: the path does not exist here (e.g. metrics.k8s.io without metrics-server)."""
 
 
+SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+
+
 def in_cluster() -> bool:
-    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and \
-        os.path.exists("/var/run/secrets/kubernetes.io/serviceaccount/token")
+    """Running in a pod: the service host is in the environment and a service account is mounted."""
+    return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and os.path.exists(SERVICE_ACCOUNT_TOKEN)
 
 
 def load_configuration(config: ClusterConfig) -> Any:
@@ -90,6 +93,8 @@ class KubeConnection:
         except urllib3.exceptions.MaxRetryError as exc:
             if isinstance(exc.reason, urllib3.exceptions.SSLError):
                 raise Unreachable(f"TLS failure talking to {self.server}: {_short(exc.reason)}") from None
+            if isinstance(exc.reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
+                raise Unreachable(f"{self.server} did not answer GET {path} within {_seconds(timeout)}") from None
             raise Unreachable(f"cannot connect to {self.server}: {_short(exc.reason or exc)}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise Unreachable(f"request to {self.server} failed: {_short(exc)}") from None

@@ -30,6 +30,12 @@ def status(code: int, reason: str, message: str, details: dict[str, Any] | None 
     return json_response(body, code)
 
 
+def bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive."""
+    scheme, _, token = (header or "").strip().partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def not_found(resource: Resource, name: str) -> Response:
     what = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
     return status(404, "NotFound", f'{what} "{name}" not found',
@@ -80,7 +86,7 @@ class KubeApi:
         if request.method not in ("GET", "HEAD"):
             return status(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
                                                    f"resource (this emulator is read-only: {request.method})")
-        if self.token is not None and request.header("authorization") != f"Bearer {self.token}":
+        if self.token is not None and bearer_token(request.header("authorization")) != self.token:
             return status(401, "Unauthorized", "Unauthorized")
         path = request.path.rstrip("/") or "/"
         fixed = self._fixed(path)
