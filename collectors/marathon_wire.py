@@ -10,13 +10,17 @@ from datetime import datetime
 import msgspec
 
 
-class HealthCheckResult(msgspec.Struct):
+class Wire(msgspec.Struct, gc=False):
+    """Wire structs never form reference cycles, so the cyclic GC need not track (and rescan) them."""
+
+
+class HealthCheckResult(Wire):
     alive: bool = False
     consecutiveFailures: int = 0
     lastFailureCause: str | None = None
 
 
-class Task(msgspec.Struct):
+class Task(Wire):
     id: str
     appId: str | None = None
     host: str | None = None
@@ -26,19 +30,19 @@ class Task(msgspec.Struct):
     healthCheckResults: list[HealthCheckResult] = []
 
 
-class Docker(msgspec.Struct):
+class Docker(Wire):
     image: str | None = None
 
 
-class Container(msgspec.Struct):
+class Container(Wire):
     docker: Docker | None = None
 
 
-class Fetch(msgspec.Struct):
+class Fetch(Wire):
     uri: str = ""
 
 
-class TaskFailure(msgspec.Struct):
+class TaskFailure(Wire):
     taskId: str = ""
     host: str | None = None
     message: str = ""
@@ -46,11 +50,11 @@ class TaskFailure(msgspec.Struct):
     timestamp: datetime | None = None
 
 
-class DeploymentRef(msgspec.Struct):
+class DeploymentRef(Wire):
     id: str = ""
 
 
-class App(msgspec.Struct):
+class App(Wire):
     id: str
     instances: int = 0
     cpus: float = 0.0
@@ -69,31 +73,31 @@ class App(msgspec.Struct):
     lastTaskFailure: TaskFailure | None = None
 
 
-class AppList(msgspec.Struct):
+class AppList(Wire):
     apps: list[App] = []
 
 
-class AppSingle(msgspec.Struct):
+class AppSingle(Wire):
     app: App
 
 
-class TaskList(msgspec.Struct):
+class TaskList(Wire):
     tasks: list[Task] = []
 
 
-class EndpointStatus(msgspec.Struct):
+class EndpointStatus(Wire):
     name: str = ""
     healthy: bool | None = None
 
 
-class ContainerStatus(msgspec.Struct):
+class ContainerStatus(Wire):
     name: str = ""
     status: str | None = None
     message: str | None = None
     endpoints: list[EndpointStatus] = []
 
 
-class PodInstanceStatus(msgspec.Struct):
+class PodInstanceStatus(Wire):
     id: str
     status: str = ""
     statusSince: datetime | None = None
@@ -103,33 +107,33 @@ class PodInstanceStatus(msgspec.Struct):
     containers: list[ContainerStatus] = []
 
 
-class PodResources(msgspec.Struct):
+class PodResources(Wire):
     cpus: float = 0.0
     mem: float = 0.0
 
 
-class PodImage(msgspec.Struct):
+class PodImage(Wire):
     id: str = ""
 
 
-class PodContainer(msgspec.Struct):
+class PodContainer(Wire):
     name: str = ""
     resources: PodResources = msgspec.field(default_factory=PodResources)
     image: PodImage | None = None
 
 
-class PodScaling(msgspec.Struct):
+class PodScaling(Wire):
     instances: int = 1
 
 
-class PodSpec(msgspec.Struct):
+class PodSpec(Wire):
     id: str = ""
     scaling: PodScaling | None = None
     containers: list[PodContainer] = []
     executorResources: PodResources | None = None
 
 
-class PodStatus(msgspec.Struct):
+class PodStatus(Wire):
     id: str
     spec: PodSpec = msgspec.field(default_factory=PodSpec)
     status: str = ""
@@ -137,29 +141,29 @@ class PodStatus(msgspec.Struct):
     instances: list[PodInstanceStatus] = []
 
 
-class Rejection(msgspec.Struct):
+class Rejection(Wire):
     reason: str = ""
     declined: int = 0
     processed: int = 0
 
 
-class OffersSummary(msgspec.Struct):
+class OffersSummary(Wire):
     processedOffersCount: int = 0
     unusedOffersCount: int = 0
     rejectSummaryLastOffers: list[Rejection] | None = None
     rejectSummaryLaunchAttempt: list[Rejection] | None = None
 
 
-class QueueDelay(msgspec.Struct):
+class QueueDelay(Wire):
     timeLeftSeconds: float = 0.0
     overdue: bool = True
 
 
-class RunSpecRef(msgspec.Struct):
+class RunSpecRef(Wire):
     id: str = ""
 
 
-class QueueItem(msgspec.Struct):
+class QueueItem(Wire):
     app: RunSpecRef | None = None
     pod: RunSpecRef | None = None
     count: int = 0
@@ -172,18 +176,18 @@ class QueueItem(msgspec.Struct):
         return (self.app or self.pod or RunSpecRef()).id
 
 
-class Queue(msgspec.Struct):
+class Queue(Wire):
     queue: list[QueueItem] = []
 
 
-class DeploymentAction(msgspec.Struct):
+class DeploymentAction(Wire):
     action: str | None = None
     type: str | None = None  # marathon-python era clients saw `type` in steps
     app: str | None = None
     pod: str | None = None
 
 
-class Deployment(msgspec.Struct):
+class Deployment(Wire):
     id: str
     version: datetime | None = None
     affectedApps: list[str] = []
@@ -193,11 +197,11 @@ class Deployment(msgspec.Struct):
     totalSteps: int | None = None
 
 
-class MarathonConfig(msgspec.Struct):
+class MarathonConfig(Wire):
     mesos_role: str | None = None
 
 
-class Info(msgspec.Struct):
+class Info(Wire):
     version: str | None = None
     leader: str | None = None
     elected: bool | None = None

@@ -11,40 +11,39 @@ in MB). `active`, `deactivated` (Mesos ≥ 1.9) and `drain_info` give the node's
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import msgspec
 
+from collectors.marathon_wire import Wire
 from fleet.model import Node
 
 MIB = 1024 * 1024
-_PID_HOST = re.compile(r"@([^:]+):\d+$")
 
 
-class Resources(msgspec.Struct):
+class Resources(Wire):
     cpus: float = 0.0
     mem: float = 0.0  # MB
 
 
-class DrainInfo(msgspec.Struct):
+class DrainInfo(Wire):
     state: str = ""
 
 
-class DomainName(msgspec.Struct):
+class DomainName(Wire):
     name: str = ""
 
 
-class FaultDomain(msgspec.Struct):
+class FaultDomain(Wire):
     region: DomainName | None = None
     zone: DomainName | None = None
 
 
-class Domain(msgspec.Struct):
+class Domain(Wire):
     fault_domain: FaultDomain | None = None
 
 
-class Agent(msgspec.Struct):
+class Agent(Wire):
     id: str
     hostname: str = ""
     pid: str | None = None
@@ -60,7 +59,7 @@ class Agent(msgspec.Struct):
     domain: Domain | None = None
 
 
-class AgentList(msgspec.Struct):
+class AgentList(Wire):
     """`/master/state-summary`, `/master/slaves` and `/master/state` all carry `slaves`."""
 
     slaves: list[Agent] = []
@@ -85,7 +84,8 @@ def allocatable(agent: Agent, role: str) -> Resources:
     reserved = (agent.reserved_resources or {}).get(role) if role != "*" else None
     if reserved is None:
         return agent.unreserved_resources
-    return Resources(agent.unreserved_resources.cpus + reserved.cpus, agent.unreserved_resources.mem + reserved.mem)
+    return Resources(round(agent.unreserved_resources.cpus + reserved.cpus, 6),
+                     agent.unreserved_resources.mem + reserved.mem)
 
 
 def attribute_text(value: Any) -> str:
@@ -95,8 +95,9 @@ def attribute_text(value: Any) -> str:
 
 
 def address(agent: Agent) -> str | None:
-    match = _PID_HOST.search(agent.pid or "")
-    return match.group(1) if match else (agent.hostname or None)
+    """The IP in the agent's libprocess pid (`slave(1)@10.0.0.5:5051`), else its hostname."""
+    host = (agent.pid or "").rpartition("@")[2].rpartition(":")[0]
+    return host or agent.hostname or None
 
 
 def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> Node:
@@ -116,10 +117,11 @@ def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> No
         address=address(agent),
         zone=fault.zone.name if fault and fault.zone and fault.zone.name else None,
         region=fault.region.name if fault and fault.region and fault.region.name else None,
-        cpu_capacity_cores=float(agent.resources.cpus), mem_capacity_bytes=int(agent.resources.mem * MIB),
-        cpu_allocatable_cores=round(float(offerable.cpus), 6), mem_allocatable_bytes=int(offerable.mem * MIB),
-        cpu_allocated_cores=round(float(used.cpus), 6), mem_allocated_bytes=int(used.mem * MIB),
-        labels={key: attribute_text(value) for key, value in agent.attributes.items()},
+        cpu_capacity_cores=agent.resources.cpus, mem_capacity_bytes=int(agent.resources.mem * MIB),
+        cpu_allocatable_cores=offerable.cpus, mem_allocatable_bytes=int(offerable.mem * MIB),
+        cpu_allocated_cores=used.cpus, mem_allocated_bytes=int(used.mem * MIB),
+        labels={key: value if type(value) is str else attribute_text(value)
+                for key, value in agent.attributes.items()},
         version=agent.version,
     )
 

@@ -66,7 +66,7 @@ def test_https_endpoint_redirecting_to_plain_http_does_not_get_credentials(tmp_p
     secure = EmulatorServer(lambda request: Response(307, b"", {"Location": f"{plain.url}{request.path}"}),
                             certfile=certs.cert_file, keyfile=certs.key_file).start()
     try:
-        collector = MarathonCollector(token_config(secure.url, plain.url, TOKEN, ca_file=certs.ca_file))
+        collector = MarathonCollector(token_config(secure.url, "http://127.0.0.1:9", TOKEN, ca_file=certs.ca_file))
         with pytest.raises(UpstreamError, match="refusing to send credentials over plain HTTP"):
             collector.collect(timeout_s=5)
         assert plain.requests == []

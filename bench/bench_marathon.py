@@ -1,0 +1,143 @@
+"""Marathon on Mesos at scale: Podium's collector beside a plain requests + json baseline.
+
+    .venv/bin/python bench/bench_marathon.py                      # 50,000 agents, 20,000 apps, 200,000 tasks
+    .venv/bin/python bench/bench_marathon.py --agents 5000 --apps 2000 --instances 10
+
+The emulators run in their own process (they hold the scenario and answer from pre-encoded
+bodies, warmed before timing), so what is timed is the client. Each client runs in a fresh
+process, for its own peak RSS. Both read the same six endpoints with the same parameters; the
+baseline is the plain way: `requests.get(...).json()` and dict walking into the same model
+objects. Printed: seconds per round (best of `--rounds`), peak RSS, and the ratios. Times are
+from this machine, this run: compare ratios, not absolute numbers, across machines.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+EMBEDS = ["apps.tasks", "apps.counts", "apps.deployments", "apps.readiness", "apps.lastTaskFailure"]
+MIB = 1024 * 1024
+
+
+def serve_emulators(sizes: dict[str, int], urls: Any, stop: Any) -> None:
+    import requests
+
+    from sim.marathon import build, serve
+
+    scenario = build(1, pods=5, **sizes)
+    cluster = serve(scenario)
+    for path, params in (("/v2/info", None), ("/v2/apps", {"embed": EMBEDS}), ("/v2/pods/::status", None),
+                         ("/v2/queue", None), ("/v2/deployments", None)):
+        requests.get(cluster.marathon.url + path, params=params, timeout=600)  # warm the encoded-body caches
+    requests.get(cluster.mesos.url + "/master/state-summary", timeout=600)
+    urls.send((cluster.marathon.url, cluster.mesos.url, len(scenario.mesos.agents),
+               sum(len(a.tasks) for a in scenario.marathon.apps)))
+    stop.wait()
+    cluster.stop()
+
+
+def podium_round(marathon_url: str, mesos_url: str) -> tuple[int, int, int]:
+    from collectors.marathon import MarathonCollector
+    from fleet.config import ClusterConfig
+
+    collector = MarathonCollector(ClusterConfig(name="bench", orchestrator="marathon", url=marathon_url,
+                                                mesos_url=mesos_url))
+    data = collector.collect(timeout_s=600)
+    collector.close()
+    return len(data.nodes), len(data.workloads), len(data.instances)
+
+
+def baseline_round(marathon_url: str, mesos_url: str) -> tuple[int, int, int]:
+    """The plain way: requests + json, then the dicts walked into the same model objects."""
+    import requests
+
+    from fleet.model import Instance, Node, Workload
+
+    def get(url: str, params: dict[str, Any] | None = None) -> Any:
+        response = requests.get(url, params=params, timeout=600)
+        response.raise_for_status()
+        return response.json()
+
+    get(marathon_url + "/v2/info")
+    apps = get(marathon_url + "/v2/apps", {"embed": EMBEDS})["apps"]
+    pods = get(marathon_url + "/v2/pods/::status")
+    get(marathon_url + "/v2/queue")
+    get(marathon_url + "/v2/deployments")
+    agents = get(mesos_url + "/master/state-summary")["slaves"]
+    nodes = [Node(id=a["id"], name=a["hostname"], status="ready" if a["active"] else "down",
+                  schedulable=a["active"], cpu_capacity_cores=a["resources"]["cpus"],
+                  mem_capacity_bytes=int(a["resources"]["mem"] * MIB),
+                  cpu_allocated_cores=a["used_resources"]["cpus"],
+                  mem_allocated_bytes=int(a["used_resources"]["mem"] * MIB),
+                  labels={k: str(v) for k, v in a["attributes"].items()}) for a in agents]
+    workloads, instances = [], []
+    for app in apps:
+        workloads.append(Workload(id=app["id"], name=app["id"].rsplit("/", 1)[-1], kind="App",
+                                  desired=app["instances"], running=app["tasksRunning"],
+                                  cpu_request_cores=app["cpus"], mem_request_bytes=int(app["mem"] * MIB)))
+        for task in app.get("tasks", []):
+            instances.append(Instance(id=task["id"], name=task["id"], workload_id=app["id"],
+                                      node_id=task.get("slaveId"), state="running"))
+    workloads.extend(Workload(id=p["id"], name=p["id"], kind="Pod") for p in pods)
+    return len(nodes), len(workloads), len(instances)
+
+
+def timed(kind: str, marathon_url: str, mesos_url: str, rounds: int, result: Any) -> None:
+    work = podium_round if kind == "podium" else baseline_round
+    times = []
+    counts = (0, 0, 0)
+    for _ in range(rounds):
+        start = time.perf_counter()
+        counts = work(marathon_url, mesos_url)
+        times.append(time.perf_counter() - start)
+    result.send((min(times), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, counts))
+
+
+def measure(kind: str, urls: tuple[str, str], rounds: int) -> tuple[float, int, tuple[int, int, int]]:
+    receive, send = mp.Pipe(duplex=False)
+    process = mp.Process(target=timed, args=(kind, *urls, rounds, send))
+    process.start()
+    outcome = receive.recv()
+    process.join()
+    return outcome
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--agents", type=int, default=50_000)
+    parser.add_argument("--apps", type=int, default=20_000)
+    parser.add_argument("--instances", type=int, default=10, help="tasks per app")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args(argv)
+    mp.set_start_method("spawn", force=True)
+    receive, send = mp.Pipe(duplex=False)
+    stop = mp.Event()
+    server = mp.Process(target=serve_emulators, args=(
+        dict(agents=args.agents, apps=args.apps, instances_per_app=args.instances), send, stop), daemon=True)
+    server.start()
+    marathon_url, mesos_url, agents, tasks = receive.recv()
+    print(f"emulated cluster: {agents:,} agents, {args.apps:,} apps, {tasks:,} tasks")
+    try:
+        podium = measure("podium", (marathon_url, mesos_url), args.rounds)
+        baseline = measure("baseline", (marathon_url, mesos_url), args.rounds)
+    finally:
+        stop.set()
+        server.join(timeout=30)
+    for name, (seconds, rss, counts) in (("podium", podium), ("baseline", baseline)):
+        print(f"{name:9s} {seconds:7.2f} s/round   peak RSS {rss / 2**30:5.2f} GiB   "
+              f"nodes/workloads/instances {counts[0]:,}/{counts[1]:,}/{counts[2]:,}")
+    print(f"ratio     {baseline[0] / podium[0]:5.1f}x faster   {baseline[1] / podium[1]:5.1f}x less memory "
+          f"(target: >= 5x faster, RSS < 1.5 GiB)")
+
+
+if __name__ == "__main__":
+    main()
