@@ -264,9 +264,15 @@ def desired_count(job: JobStub, spec: JobSpec | None, instances: list[Instance])
     if job.Type in ("system", "sysbatch"):
         summary = job.JobSummary.Summary if job.JobSummary and job.JobSummary.Summary else {}
         return len(instances) + sum(g.Queued for g in summary.values())
-    if spec is None or spec.TaskGroups is None or job.Periodic or job.ParameterizedJob:
+    if spec is None or spec.TaskGroups is None or is_parent(job, spec):
         return None
     return sum(g.Count for g in spec.TaskGroups)
+
+
+def is_parent(job: JobStub, spec: JobSpec | None) -> bool:
+    """A periodic or parameterized job only launches child jobs; it runs nothing itself."""
+    periodic = bool(spec and spec.Periodic and spec.Periodic.get("Enabled", True))
+    return job.Periodic or job.ParameterizedJob or periodic or bool(spec and spec.ParameterizedJob)
 
 
 def job_to_workload(job: JobStub, spec: JobSpec | None, instances: list[Instance], deployment: Deployment | None,
@@ -276,7 +282,7 @@ def job_to_workload(job: JobStub, spec: JobSpec | None, instances: list[Instance
     healthy = sum(1 for i in instances if i.state == "running" and i.health == "healthy") if checked else None
     desired = desired_count(job, spec, instances)
     cpu_mhz, cores, memory_mb = per_instance_request(spec)
-    current = deployment if deployment and spec and deployment.JobVersion == spec.Version else None
+    current = deployment if deployment and (spec is None or deployment.JobVersion == spec.Version) else None
     return Workload(
         id=f"{prefix}{job.namespace}/{job.ID}", name=job.Name or job.ID, namespace=job.namespace, kind=job.Type,
         desired=desired, running=running, healthy=healthy,
@@ -396,8 +402,8 @@ def parse_time(value: str) -> datetime | None:
     text = value.replace("Z", "+00:00")
     if "." in text:
         head, rest = text.split(".", 1)
-        digits = "".join(ch for ch in rest if ch.isdigit())
-        text = f"{head}.{digits[:6]}{rest[len(digits):]}"
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        text = f"{head}.{rest[:min(digits, 6)]:0<6}{rest[digits:]}"
     try:
         return datetime.fromisoformat(text).astimezone(timezone.utc)
     except ValueError:
