@@ -60,21 +60,21 @@ def render(context: PageContext) -> None:
             x=alt.X("amount:Q", title=f"{resource} ({unit})", stack="zero"),
             color=alt.Color("measure:N", scale=alt.Scale(domain=["allocated", "free"], range=["#e45756", "#d3d3d3"])),
             tooltip=["cluster", "measure", alt.Tooltip("amount:Q", format=".2f"), alt.Tooltip("ratio:Q", format=".0%")])
-        st.altair_chart(chart, use_container_width=True)
+        st.altair_chart(chart, width="stretch")
 
     st.subheader("Node CPU allocation heat map")
     heat = heatmap_counts(nodes)
     st.altair_chart(alt.Chart(heat).mark_rect().encode(
         x=alt.X("band:O", title="CPU allocated", sort=HEATMAP_LABELS), y=alt.Y("cluster:N", title=None),
         color=alt.Color("nodes:Q", scale=alt.Scale(scheme="orangered")), tooltip=["cluster", "band", "nodes"]),
-        use_container_width=True)
+        width="stretch")
 
     st.subheader(f"Busiest nodes (top {MAX_NODES_CHARTED} by CPU allocation)")
     busiest = busiest_nodes(nodes).melt(id_vars="node", var_name="resource", value_name="ratio")
     st.altair_chart(alt.Chart(busiest).mark_bar().encode(
         y=alt.Y("node:N", sort="-x", title=None), x=alt.X("ratio:Q", title="allocated", axis=alt.Axis(format="%")),
         color="resource:N", yOffset="resource:N", tooltip=["node", "resource", alt.Tooltip("ratio:Q", format=".0%")]),
-        use_container_width=True)
+        width="stretch")
 
     measured = nodes.dropna(subset=["cpu_used"])
     st.subheader("Measured usage")
@@ -86,4 +86,4 @@ def render(context: PageContext) -> None:
         usage = usage.melt(id_vars="cluster", var_name="measure", value_name="cores")
         st.altair_chart(alt.Chart(usage).mark_bar().encode(
             y=alt.Y("cluster:N", title=None), x=alt.X("cores:Q"), color="measure:N", yOffset="measure:N",
-            tooltip=["cluster", "measure", alt.Tooltip("cores:Q", format=".2f")]), use_container_width=True)
+            tooltip=["cluster", "measure", alt.Tooltip("cores:Q", format=".2f")]), width="stretch")

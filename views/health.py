@@ -32,6 +32,6 @@ def render(context: PageContext) -> None:
                        text_columns=("object", "summary"), text_label="Search")
     shown = capped(frame, "problems")
     st.dataframe(shown[["severity_label", "cluster", "kind", "object", "summary", "time"]], key="health-table",
-                 hide_index=True, use_container_width=True,
+                 hide_index=True, width="stretch",
                  column_config={"severity_label": "Severity", "summary": st.column_config.TextColumn("What",
                                                                                                      width="large")})

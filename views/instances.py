@@ -29,4 +29,4 @@ def render(context: PageContext) -> None:
                                                     "state": "State", "health": "Health"},
                            text_columns=("name", "workload", "node", "reason"))
     shown = capped(instances, "instances")
-    st.dataframe(shown[COLUMNS], key="instances-table", hide_index=True, use_container_width=True)
+    st.dataframe(shown[COLUMNS], key="instances-table", hide_index=True, width="stretch")

@@ -19,7 +19,7 @@ def render(context: PageContext) -> None:
                                                "status": "Status", "zone": "Zone"},
                        text_columns=("name", "address", "roles"))
     shown = capped(nodes, "nodes")
-    st.dataframe(shown[COLUMNS], key="nodes-table", hide_index=True, use_container_width=True, column_config={
+    st.dataframe(shown[COLUMNS], key="nodes-table", hide_index=True, width="stretch", column_config={
         "cpu_alloc_ratio": ratio_column("CPU allocated", "requests / allocatable"),
         "mem_alloc_ratio": ratio_column("Memory allocated", "requests / allocatable"),
         "cpu_allocated": st.column_config.NumberColumn("CPU alloc.", format="%.2f"),
@@ -38,4 +38,4 @@ def render(context: PageContext) -> None:
         st.subheader(f"Running on {choice}")
         capped(here, "instances")
         st.dataframe(here[["workload", "name", "state", "health", "restarts", "reason", "started_at"]],
-                     key="nodes-detail-table", hide_index=True, use_container_width=True)
+                     key="nodes-detail-table", hide_index=True, width="stretch")

@@ -26,6 +26,16 @@ def document(runtime: FleetRuntime, *, fresh: bool = False) -> ConfigDocument:
     return st.session_state[DOC_KEY]
 
 
+def field_prefix(choice: str) -> str:
+    return f"settings-field-{choice}-"
+
+
+def forget_form(choice: str) -> None:
+    """Clear a submitted form's widgets (a typed token must not linger in the session)."""
+    for key in [k for k in st.session_state if str(k).startswith(field_prefix(choice))]:
+        del st.session_state[key]
+
+
 def cluster_list(doc: ConfigDocument) -> None:
     entries = [e for e in doc.cluster_entries() if isinstance(e, dict)]
     if not entries:
@@ -35,7 +45,7 @@ def cluster_list(doc: ConfigDocument) -> None:
                    "endpoint": e.get("url") or e.get("context") or "in-cluster",
                    "credentials": e.get("token_env") and f"env {e['token_env']}"
                    or (e.get("token_file") and "token file") or "—"}
-                  for e in entries], key="settings-clusters", hide_index=True, use_container_width=True)
+                  for e in entries], key="settings-clusters", hide_index=True, width="stretch")
 
 
 def show_test_result(runtime: FleetRuntime, entry: dict, token: str) -> None:
@@ -73,6 +83,7 @@ def save(runtime: FleetRuntime, doc: ConfigDocument, entry: dict, token: str, or
         return
     runtime.reload()
     document(runtime, fresh=True)
+    forget_form(original or NEW)
     st.session_state["settings-flash"] = f"Saved {entry['name']} to {runtime.config_path}; polling restarted."
     st.rerun()
 
@@ -84,18 +95,22 @@ def cluster_form(runtime: FleetRuntime, doc: ConfigDocument, choice: str) -> Non
                                 index=ORCHESTRATORS.index(existing["orchestrator"]) if existing else 1,
                                 key=f"settings-orchestrator-{choice}")
     values = form_values(existing or {})
+    prefix = field_prefix(choice)
     with st.form(key=f"settings-form-{choice}-{orchestrator}"):
-        name = st.text_input("Name", value=original or "", help="unique; shown everywhere")
+        name = st.text_input("Name", value=original or "", help="unique; shown everywhere", key=f"{prefix}name")
         typed = {}
         for field in FIELDS[orchestrator]:
+            key = f"{prefix}{orchestrator}-{field.key}"
             if field.kind == "bool":
-                typed[field.key] = st.checkbox(field.label, value=bool(values.get(field.key, True)), help=field.help)
+                typed[field.key] = st.checkbox(field.label, value=bool(values.get(field.key, True)), help=field.help,
+                                               key=key)
             else:
-                typed[field.key] = st.text_input(field.label, value=values.get(field.key) or "", help=field.help)
+                typed[field.key] = st.text_input(field.label, value=values.get(field.key) or "", help=field.help,
+                                                 key=key)
         token = ""
         if orchestrator in TOKEN_ORCHESTRATORS:
             stored = existing and existing.get("token_file")
-            token = st.text_input("Token", type="password", value="",
+            token = st.text_input("Token", type="password", value="", key=f"{prefix}token",
                                   help="stored in a 0600 file next to clusters.yaml, never shown again"
                                        + (" — leave empty to keep the stored one" if stored else ""))
         test, submit = st.columns(2)

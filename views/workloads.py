@@ -19,7 +19,7 @@ def render(context: PageContext) -> None:
                                                            "namespace": "Namespace"},
                            text_columns=("name", "images"))
     shown = capped(workloads, "workloads")
-    st.dataframe(shown[COLUMNS], key="workloads-table", hide_index=True, use_container_width=True, column_config={
+    st.dataframe(shown[COLUMNS], key="workloads-table", hide_index=True, width="stretch", column_config={
         "cpu_request": st.column_config.NumberColumn("CPU / instance", format="%.2f"),
         "mem_request_mib": st.column_config.NumberColumn("Mem / instance MiB", format="%.0f"),
     })
@@ -33,7 +33,7 @@ def render(context: PageContext) -> None:
         mine = instances[(instances["cluster"] == cluster) & (instances["workload_id"] == workload_id)]
         st.subheader(f"Instances of {choice}")
         st.dataframe(mine[["name", "node", "state", "health", "restarts", "reason", "started_at"]],
-                     key="workloads-detail-instances", hide_index=True, use_container_width=True)
+                     key="workloads-detail-instances", hide_index=True, width="stretch")
         events = tables.events
         related = events[(events["cluster"] == cluster) & events["object"].str.contains(name, regex=False)]
         st.subheader("Events")
@@ -41,4 +41,4 @@ def render(context: PageContext) -> None:
             st.caption("No events recorded for this workload.")
         else:
             st.dataframe(related[["time", "severity", "object", "reason", "message"]],
-                         key="workloads-detail-events", hide_index=True, use_container_width=True)
+                         key="workloads-detail-events", hide_index=True, width="stretch")

@@ -34,11 +34,27 @@ def rerun_until(app: AppTest, needle: str) -> str:
     return wait_for(shows, timeout_s=60, interval_s=0.5, what=f"the page to show {needle!r}")
 
 
-def test_without_config_the_page_says_how_to_add_clusters(monkeypatch, tmp_path):
-    app = run_app(monkeypatch, tmp_path / "clusters.yaml")
+def test_without_clusters_and_without_demo_the_page_says_how_to_add_clusters(monkeypatch, tmp_path):
+    config = tmp_path / "clusters.yaml"
+    config.write_text("settings:\n  demo: false\nclusters: []\n")
+    app = run_app(monkeypatch, config)
     assert not app.exception
     assert "No clusters configured yet" in app.info[0].value
     assert "config/clusters.example.yaml" in app.info[0].value
+
+
+def test_without_config_the_demo_fleet_is_shown_through_the_collectors(monkeypatch, tmp_path):
+    app = run_app(monkeypatch, tmp_path / "clusters.yaml")
+    assert "Demo fleet" in app.info[0].value
+
+    def every_card_has_numbers() -> bool:
+        app.run()
+        return sum(1 for m in app.metric if m.label == "Nodes ready") == 1 + 3  # fleet total + one per cluster
+    wait_for(every_card_has_numbers, timeout_s=60, interval_s=0.5, what="three collected demo clusters")
+    assert not app.exception
+    text = page_text(app)
+    for orchestrator in ("Kubernetes", "Nomad", "Marathon / Mesos"):
+        assert orchestrator in text
 
 
 def test_broken_config_is_shown_with_file_line_and_key(monkeypatch):

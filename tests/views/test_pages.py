@@ -1,0 +1,158 @@
+"""Every page rendered by AppTest from one hand-built snapshot file with known problems."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fleet.export import csv_tables, to_csv_zip, to_json
+from fleet.model import decode_snapshot
+from fleet.problems import fleet_problems
+from views.snapshots import load_upload
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "small-fleet.json"
+
+
+def page_script(page: str, snapshot_file: str) -> None:
+    import importlib
+    from pathlib import Path
+
+    from fleet.model import decode_snapshot
+    from views.context import PageContext
+
+    snapshot = decode_snapshot(Path(snapshot_file).read_bytes())
+    importlib.import_module(f"views.{page}").render(PageContext(snapshot, "live"))
+
+
+def render(page: str) -> AppTest:
+    app = AppTest.from_function(page_script, args=(page, str(SNAPSHOT)), default_timeout=30)
+    app.run()
+    assert not app.exception, app.exception
+    return app
+
+
+def multiselect(app: AppTest, key: str):
+    return next(m for m in app.multiselect if m.key == key)
+
+
+def test_overview_shows_totals_worst_problems_and_every_cluster():
+    app = render("overview")
+    first = {}
+    for metric in app.metric:
+        first.setdefault(metric.label, metric.value)
+    assert first["Clusters ok"] == "1 / 2"
+    assert first["Nodes ready"] == "4 / 5"
+    text = "\n".join(m.value for m in app.markdown)
+    assert "edge-swarm" in text and "batch-nomad" in text
+    assert "Worst problems now" in text
+    assert app.error[0].value == "cannot connect to http://nomad.service:4646: connection refused"
+
+
+def test_unreachable_cluster_keeps_its_stale_numbers_on_its_card():
+    app = render("overview")
+    assert any("stale data" in m.value for m in app.markdown)
+    nodes_ready = [m.value for m in app.metric if m.label == "Nodes ready"]
+    assert nodes_ready == ["4 / 5", "3 / 4", "1 / 1"]  # fleet, edge-swarm, batch-nomad (stale)
+
+
+def test_nodes_filter_by_cluster_and_text_narrows_the_table():
+    app = render("nodes")
+    assert len(app.dataframe[0].value) == 5
+    multiselect(app, "nodes-cluster").select("edge-swarm").run()
+    assert set(app.dataframe[0].value["cluster"]) == {"edge-swarm"} and len(app.dataframe[0].value) == 4
+    app.text_input(key="nodes-text").input("swarm-3").run()
+    assert list(app.dataframe[0].value["name"]) == ["swarm-3"]
+    assert list(app.dataframe[0].value["status"]) == ["down"]
+
+
+def test_node_detail_lists_what_runs_on_it():
+    app = render("nodes")
+    app.selectbox(key="nodes-detail").select("edge-swarm / swarm-1").run()
+    detail = app.dataframe[1].value
+    assert sorted(detail["name"]) == ["agent.sw1", "api.2", "ghost.1", "web.1"]
+
+
+def test_workloads_status_filter_and_detail():
+    app = render("workloads")
+    assert len(app.dataframe[0].value) == 5
+    multiselect(app, "workloads-status").select("failed").select("degraded").run()
+    assert sorted(app.dataframe[0].value["name"]) == ["api", "ghost"]
+    app.selectbox(key="workloads-detail").select("edge-swarm / ghost").run()
+    assert list(app.dataframe[1].value["reason"]) == ["No such image: shop/ghost:0.1"]
+    assert len(app.dataframe[2].value) == 2  # its two rejection events
+
+
+def test_instances_problems_only_keeps_the_troubled_ones():
+    app = render("instances")
+    assert len(app.dataframe[0].value) == 9
+    app.toggle(key="instances-problems-only").set_value(True).run()
+    assert sorted(app.dataframe[0].value["name"]) == ["api.2", "ghost.1"]
+
+
+def test_health_feed_puts_the_unreachable_cluster_first():
+    app = render("health")
+    feed = app.dataframe[0].value
+    assert feed.iloc[0]["object"] == "batch-nomad" and feed.iloc[0]["kind"] == "Cluster"
+    assert {"swarm-3", "Task/ghost.1"} <= set(feed["object"])
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Critical"] == "1"
+
+
+def test_problem_ranking_is_severity_then_newest():
+    problems = fleet_problems(decode_snapshot(SNAPSHOT.read_bytes()))
+    ranks = [p.rank for p in problems]
+    assert ranks == sorted(ranks)
+    ghost_events = [p for p in problems if p.kind == "Event"]
+    assert ghost_events[0].time > ghost_events[1].time
+
+
+def test_capacity_charts_are_aggregated():
+    app = render("capacity")
+    charts = app.get("vega_lite_chart")
+    # CPU, memory, heat map, busiest nodes, and usage (batch-nomad measures it)
+    assert len(charts) == 5
+    assert "Measured usage" in [h.value for h in app.subheader]
+
+
+def test_heat_map_cells_are_bands_not_nodes():
+    from views.capacity import HEATMAP_LABELS, heatmap_counts
+    from views.tables import fleet_tables
+
+    nodes = fleet_tables(decode_snapshot(SNAPSHOT.read_bytes())).nodes
+    cells = heatmap_counts(nodes)
+    assert len(cells) == 2 * len(HEATMAP_LABELS)
+    swarm = cells[cells["cluster"] == "edge-swarm"].set_index("band")["nodes"]
+    assert (swarm["80–90%"], swarm["20–30%"], swarm["10–20%"], swarm["0–10%"]) == (1, 1, 1, 1)
+
+
+def test_snapshot_json_export_round_trips():
+    snapshot = decode_snapshot(SNAPSHOT.read_bytes())
+    loaded, problem = load_upload("fleet.json", to_json(snapshot))
+    assert problem is None and loaded == snapshot
+
+
+def test_csv_zip_export_has_the_five_tables_with_every_row():
+    snapshot = decode_snapshot(SNAPSHOT.read_bytes())
+    archive = zipfile.ZipFile(io.BytesIO(to_csv_zip(snapshot)))
+    assert sorted(archive.namelist()) == ["clusters.csv", "events.csv", "instances.csv", "nodes.csv", "workloads.csv"]
+    assert archive.read("instances.csv").decode().count("\n") == 1 + 9
+    assert csv_tables(snapshot)["nodes.csv"].splitlines()[1].startswith("edge-swarm,swarm,sw0,swarm-0,ready,true")
+
+
+@pytest.mark.parametrize("payload, message", [
+    (b"{not json", "is not valid JSON"),
+    (b'{"schema": "podium.snapshot/v1", "clusters": []}', "is not a Podium v1 snapshot"),
+    (b'{"schema": "other/v9", "taken_at": "2026-01-01T00:00:00Z", "clusters": []}', "is not a Podium v1 snapshot"),
+])
+def test_bad_upload_gets_a_clear_message(payload, message):
+    loaded, problem = load_upload("bad.json", payload)
+    assert loaded is None and problem.startswith(f"bad.json {message}")
+
+
+def test_snapshots_page_offers_both_downloads():
+    app = render("snapshots")
+    buttons = app.get("download_button")
+    assert len(buttons) == 2
