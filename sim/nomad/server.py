@@ -30,6 +30,7 @@ POLICIES: dict[str, set[str]] = {
     "no-agent": {"node:read", "namespace:read"},
 }
 MAX_WAIT_S = 600.0
+LOCAL_PATHS = ("/v1/agent/", "/v1/regions", "/v1/metrics")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)$")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -78,14 +79,15 @@ class NomadApi:
 
     def resolve(self, request: Request, capability: str | None) -> Call:
         capabilities = self.authorize(request, capability)
-        name = request.param("region") or self.local_region
+        local = request.path.startswith(LOCAL_PATHS)  # answered by this agent, without Raft or forwarding
+        name = self.local_region if local else (request.param("region") or self.local_region)
         region = self.store.region(name)
         if region is None:
             raise ApiError(500, "No path to region")
         stale = request.param("stale") is not None
         if name != self.local_region and not region.reachable:
             raise ApiError(500, f"rpc error: failed to get conn: dial tcp {region.leader}: i/o timeout")
-        if not region.has_leader and not stale:
+        if not region.has_leader and not stale and not local:
             raise ApiError(500, "No cluster leader")
         call = Call(request, region, request.param("namespace") or "default", capabilities, stale)
         call.headers = {"X-Nomad-KnownLeader": "true" if region.has_leader else "false",

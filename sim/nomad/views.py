@@ -151,8 +151,7 @@ class Views:
 
     # --- agent and namespaces -----------------------------------------------------------------
     def agent_self(self, call: Call) -> Any:
-        local = self.store.region(call.request.param("region") or call.region.name) or call.region
-        return wire.agent_self(local, self.store.scenario.version, acl=True)
+        return wire.agent_self(call.region, self.store.scenario.version, acl=True)
 
     def agent_members(self, call: Call) -> Any:
         members = [wire.agent_self(r, self.store.scenario.version, acl=True)["member"]

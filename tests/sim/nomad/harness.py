@@ -1,0 +1,31 @@
+"""Shared by the Nomad emulator and collector tests: a cluster config and a one-round collection."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from collectors.nomad import NomadCollector
+from fleet.config import ClusterConfig, Secret
+from fleet.source import ClusterData
+from sim.nomad import NomadCluster
+
+TOKEN = "c8f2f1a0-5d43-4b1e-9d7e-6a1d2f3b4c5d"
+TOKENS = {TOKEN: "read-only", "jobs-only-token": "jobs-only", "no-agent-token": "no-agent"}
+
+
+def config(url: str, token: str | None = TOKEN, **values: Any) -> ClusterConfig:
+    values.setdefault("regions", "all")
+    return ClusterConfig(name="batch", orchestrator="nomad", url=url, token_env="NOMAD_TOKEN" if token else None,
+                         token=Secret(token) if token else None, **values)
+
+
+def collect(cluster: NomadCluster, **values: Any) -> ClusterData:
+    collector = NomadCollector(config(cluster.url, **values))
+    try:
+        return collector.collect(timeout_s=10)
+    finally:
+        collector.close()
+
+
+def by(items: list[Any], attribute: str = "status") -> dict[str, int]:
+    return dict(Counter(getattr(item, attribute) for item in items))
