@@ -94,13 +94,14 @@ def load_payload(store: Store, payload: dict[str, Any]) -> int:
     for item in items:
         api_version = item.get("apiVersion") or payload.get("apiVersion", "v1")
         group = api_version.split("/")[0] if "/" in api_version else ""
-        resource = KIND_TO_RESOURCE.get((group, item.get("kind", "")))
+        kind = item.get("kind") or str(payload.get("kind", "")).removesuffix("List")
+        resource = KIND_TO_RESOURCE.get((group, kind))
         if resource is None:
-            raise ValueError(f"no emulated resource for {api_version} {item.get('kind')}")
+            raise ValueError(f"no emulated resource for {api_version} {kind}")
         item.setdefault("metadata", {})
         if resource.namespaced:
             item["metadata"].setdefault("namespace", "default")
-        store.put(resource, item)
+        store.put(resource, item, stamp=False)
     return len(items)
 
 

@@ -75,18 +75,20 @@ class Store:
         self.closed = False
 
     # -- writes ---------------------------------------------------------------------------------
-    def put(self, resource: Resource, obj: dict[str, Any]) -> dict[str, Any]:
-        """Create or replace an object (ADDED or MODIFIED), stamping uid, time and resourceVersion."""
+    def put(self, resource: Resource, obj: dict[str, Any], *, stamp: bool = True) -> dict[str, Any]:
+        """Create or replace an object (ADDED or MODIFIED), stamping uid and creation time (unless
+        `stamp` is off: recorded payloads are served as they are) and always the resourceVersion."""
         with self.changed:
             objects = self._objects.setdefault(resource.key, {})
             key = object_key(obj)
             meta = obj.setdefault("metadata", {})
             previous = objects.get(key)
-            if previous is not None:
-                meta.setdefault("uid", previous.obj["metadata"]["uid"])
-                meta.setdefault("creationTimestamp", previous.obj["metadata"]["creationTimestamp"])
-            meta.setdefault("uid", str(uuid.uuid4()))
-            meta.setdefault("creationTimestamp", now_rfc3339())
+            if previous is not None and stamp:
+                meta.setdefault("uid", previous.obj["metadata"].get("uid"))
+                meta.setdefault("creationTimestamp", previous.obj["metadata"].get("creationTimestamp"))
+            if stamp:
+                meta.setdefault("uid", str(uuid.uuid4()))
+                meta.setdefault("creationTimestamp", now_rfc3339())
             self.rv += 1
             meta["resourceVersion"] = str(self.rv)
             entry = Entry(obj, _encode(obj))
