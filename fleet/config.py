@@ -29,6 +29,18 @@ def _positive_number(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and value > 0
 
 
+def _non_empty_string(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _env_var_name(value: Any) -> bool:
+    return isinstance(value, str) and value.replace("_", "a").isalnum() and not value[0].isdigit()
+
+
+def _positive_int(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and value > 0
+
+
 @dataclass(frozen=True)
 class SettingSpec:
     default: Any
@@ -42,6 +54,12 @@ SETTINGS_SPEC: dict[str, SettingSpec] = {
     "poll_interval_s": SettingSpec(15.0, _positive_number, "a positive number of seconds", float),
     "timeout_s": SettingSpec(10.0, _positive_number, "a positive number of seconds", float),
     "demo": SettingSpec(None, lambda v: isinstance(v, bool), "true or false"),
+    # snapshot history (fleet/store.py): SQLite under history_dir, or PostgreSQL when the variable
+    # named by history_db_url_env holds a postgresql:// URL (it may carry a password: never in this file)
+    "history_dir": SettingSpec(".podium/history", _non_empty_string, "a folder (relative to this file's folder)"),
+    "history_db_url_env": SettingSpec(None, _env_var_name, "the name of an environment variable"),
+    "history_max_age_days": SettingSpec(7.0, _positive_number, "a positive number of days", float),
+    "history_max_snapshots": SettingSpec(5000, _positive_int, "a positive whole number"),
 }
 SETTINGS_DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS_SPEC.items()}
 
@@ -124,6 +142,10 @@ class Settings:
     timeout_s: float = SETTINGS_DEFAULTS["timeout_s"]
     # the embedded demo fleet: None runs it only while no cluster is configured
     demo: bool | None = None
+    history_dir: str = SETTINGS_DEFAULTS["history_dir"]
+    history_db_url_env: str | None = None
+    history_max_age_days: float = SETTINGS_DEFAULTS["history_max_age_days"]
+    history_max_snapshots: int = SETTINGS_DEFAULTS["history_max_snapshots"]
 
 
 @dataclass(frozen=True)
