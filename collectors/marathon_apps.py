@@ -56,9 +56,14 @@ def task_health(task: Task) -> tuple[str, str | None]:
 
 
 def task_instance(task: Task, app_id: str, hosts: dict[str, str]) -> Instance:
-    state = task_state(task)
-    health, cause = task_health(task)
-    reason = task.state if state not in ("running", "pending") or task.state == "TASK_KILLING" else cause
+    results = task.healthCheckResults
+    if task.state == "TASK_RUNNING" and (not results or all(r.alive for r in results)):
+        # the common case, 9 tasks in 10 in a big cluster, without the general path's calls
+        state, health, reason = "running", "healthy" if results else "unknown", None
+    else:
+        state = task_state(task)
+        health, cause = task_health(task)
+        reason = task.state if state not in ("running", "pending") or task.state == "TASK_KILLING" else cause
     return Instance(id=task.id, name=task.id, workload_id=task.appId or app_id,
                     node_id=task.slaveId or hosts.get(task.host or ""), state=state, health=health,  # type: ignore[arg-type]
                     reason=reason, started_at=task.startedAt)

@@ -26,6 +26,9 @@ class Resources(Wire):
     mem: float = 0.0  # MB
 
 
+NOTHING = Resources()
+
+
 class DrainInfo(Wire):
     state: str = ""
 
@@ -108,9 +111,9 @@ def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> No
     overhead included), which a sum over Marathon's own tasks would miss. Masters that do not
     report `used_resources` (0.x `/master/state`) fall back to the sum of Marathon's tasks there.
     """
-    status, schedulable = node_status(agent)
-    used = agent.used_resources or fallback_allocated or Resources()
-    offerable = allocatable(agent, role)
+    status, schedulable = ("ready", True) if agent.active and agent.drain_info is None else node_status(agent)
+    used = agent.used_resources or fallback_allocated or NOTHING
+    offerable = agent.unreserved_resources if role == "*" and agent.unreserved_resources else allocatable(agent, role)
     fault = agent.domain.fault_domain if agent.domain else None
     return Node(
         id=agent.id, name=agent.hostname or agent.id, status=status, schedulable=schedulable, roles=["agent"],
