@@ -93,12 +93,14 @@ class NomadCollector(Collector[NomadRaw]):
     def region(self, region: str | None, timeout_s: float) -> RegionRaw:
         base: dict[str, str] = {"stale": "true", **({"region": region} if region else {})}
         scoped = {**base, "namespace": self.config.namespace}
-        nodes = self.table(region, "/v1/nodes", base, timeout_s, lambda: self.pages(
-            "/v1/nodes", {**base, "resources": "true", "os": "true"}, NodeStub, timeout_s))
+        node_params = {**base, "resources": "true", "os": "true"}
+        nodes = self.table(region, "/v1/nodes", node_params, timeout_s,
+                           lambda: self.pages("/v1/nodes", node_params, NodeStub, timeout_s))
         jobs = self.table(region, "/v1/jobs", scoped, timeout_s,
                           lambda: self.pages("/v1/jobs", scoped, JobStub, timeout_s))
-        lean, troubled = self.table(region, "/v1/allocations", scoped, timeout_s, lambda: self.allocations(
-            scoped, timeout_s))
+        lean_params = {**scoped, "resources": "true", "task_states": "false"}
+        lean, troubled = self.table(region, "/v1/allocations", lean_params, timeout_s,
+                                    lambda: self.allocations(scoped, lean_params, timeout_s))
         deployments = self.table(region, "/v1/deployments", scoped, timeout_s,
                                  lambda: self.pages("/v1/deployments", scoped, Deployment, timeout_s))
         evaluations = self.table(region, "/v1/evaluations", scoped, timeout_s, lambda: self.pages(
@@ -107,9 +109,9 @@ class NomadCollector(Collector[NomadRaw]):
                          specs=self.specs(region, base, jobs, timeout_s), troubled=troubled,
                          stats=self.stats(base, nodes, timeout_s))
 
-    def allocations(self, scoped: dict[str, str], timeout_s: float) -> tuple[tuple[list, list], int]:
-        lean, index = self.pages("/v1/allocations", {**scoped, "resources": "true", "task_states": "false"},
-                                 AllocStub, timeout_s)
+    def allocations(self, scoped: dict[str, str], lean_params: dict[str, str],
+                    timeout_s: float) -> tuple[tuple[list, list], int]:
+        lean, index = self.pages("/v1/allocations", lean_params, AllocStub, timeout_s)
         troubled, _ = self.pages("/v1/allocations", {**scoped, "resources": "true", "filter": TROUBLED},
                                  AllocStub, timeout_s)
         return (lean, troubled), index

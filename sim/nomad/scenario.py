@@ -104,7 +104,8 @@ class _Builder:
         self.regions: dict[str, Region] = {}
         self.reasons: dict[str, str] = {}
         self.events: list[tuple[str, str]] = []
-        self.failed_deployments: set[str] = set()
+        self._placeable: dict[tuple[str, str], list[Node]] = {}
+        self._allocs_of: dict[int, list[Alloc]] = {}
 
     # --- nodes --------------------------------------------------------------------------------
     def add_region(self, name: str, datacenters: int, nodes: int) -> Region:
@@ -167,7 +168,11 @@ class _Builder:
 
     def placeable(self, region: Region, job: Job) -> list[Node]:
         driver = job.groups[0].tasks[0].driver
-        return [n for n in region.nodes if n.status == "ready" and n.eligible and driver in n.drivers]
+        key = (region.name, driver)
+        if key not in self._placeable:  # nodes do not change once jobs are being placed
+            self._placeable[key] = [n for n in region.nodes if n.status == "ready" and n.eligible
+                                    and driver in n.drivers]
+        return self._placeable[key]
 
     def alloc(self, region: Region, job: Job, group: Group, index: int, node: Node, status: str = "running",
               **fields: object) -> Alloc:
@@ -184,6 +189,7 @@ class _Builder:
         for key, value in fields.items():
             setattr(alloc, key, value)
         region.allocs.append(alloc)
+        self._allocs_of.setdefault(id(job), []).append(alloc)
         return alloc
 
     def place(self, region: Region, job: Job, status: str = "running") -> list[Alloc]:
@@ -266,8 +272,8 @@ class _Builder:
                                 create_index=self.ids.next_index())
         deployment.modify_index = deployment.create_index + 2
         region.deployments.append(deployment)
-        for alloc in region.allocs:
-            if alloc.job is job and alloc.job_version == job.version:
+        for alloc in self._allocs_of.get(id(job), []):
+            if alloc.job_version == job.version:
                 alloc.deployment_id = deployment.id
         return deployment
 
@@ -360,11 +366,13 @@ class _Builder:
         allocs = [a for r in self.regions.values() for a in r.allocs]
         current = [a for a in allocs if a.desired_status == "run" and not a.next_id]
         status, desired, running = {}, {}, {}
+        by_job: dict[int, list[Alloc]] = {}
+        for alloc in current:
+            by_job.setdefault(id(alloc.job), []).append(alloc)
         for region in self.regions.values():
             for job in region.jobs:
                 key = f"{region.name}/{job.namespace}/{job.id}"
-                mine = [a for a in current if a.job is job]
-                status[key], desired[key], running[key] = _job_status(job, mine, region)
+                status[key], desired[key], running[key] = _job_status(job, by_job.get(id(job), []), region)
         holding = [a for a in current if a.client_status in ("pending", "running")]
         by_node = {n.id: n for n in nodes}
         cpu_allocated = sum(sum(t.cpu_mhz for t in a.group.tasks) / by_node[a.node.id].mhz_per_core

@@ -54,6 +54,7 @@ class NomadApi:
         self.tokens = tokens  # None: ACLs disabled
         self.heartbeat_s = heartbeat_s
         self.views = Views(store, heartbeat_s)
+        self._filtered: dict[tuple[int, int, str], tuple[list[Item], list[Item]]] = {}
         self.routes: list[tuple[re.Pattern[str], str | None, Callable[..., Any]]] = [
             (re.compile(pattern), capability, handler) for pattern, capability, handler in self.views.routes()]
 
@@ -134,18 +135,29 @@ class NomadApi:
             raise ApiError(400, f"Invalid index: {wanted!r}") from None
         return self.store.wait_for_change(region, table, index, parse_wait(call.request.param("wait")))
 
-    def page(self, call: Call, items: list[Item]) -> bytes:
-        request = call.request
-        if call.namespace != "*":
-            items = [i for i in items if i.namespace in ("", call.namespace)]
-        if prefix := request.param("prefix"):
-            items = [i for i in items if i.key.split(".")[-1].startswith(prefix)]
-        if expression := request.param("filter"):
+    def filtered(self, items: list[Item], expression: str) -> list[Item]:
+        """Items the expression keeps; remembered while the same cached list is being served."""
+        key = (id(items), len(items), expression)
+        found = self._filtered.get(key)
+        if found is None or found[0] is not items:
             try:
                 keep = compile_filter(expression)
             except FilterError as exc:
                 raise ApiError(400, str(exc)) from None
-            items = [i for i in items if keep(i.view())]
+            found = (items, [i for i in items if keep(i.view())])
+            if len(self._filtered) > 32:
+                self._filtered.clear()
+            self._filtered[key] = found
+        return found[1]
+
+    def page(self, call: Call, items: list[Item]) -> bytes:
+        request = call.request
+        if expression := request.param("filter"):
+            items = self.filtered(items, expression)
+        if call.namespace != "*":
+            items = [i for i in items if i.namespace in ("", call.namespace)]
+        if prefix := request.param("prefix"):
+            items = [i for i in items if i.key.split(".")[-1].startswith(prefix)]
         if token := request.param("next_token"):
             items = [i for i in items if i.key >= token]
         per_page = request.param("per_page")
