@@ -7,8 +7,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 # Debian packages the test tiers use: a real Docker engine (Swarm tier), busybox for the test
-# image, Chromium for the browser tier, iproute2 for multi-node network namespaces
-TEST_PACKAGES := docker.io busybox-static chromium iproute2
+# image, Chromium for the browser tier, iproute2 for multi-node network namespaces, PostgreSQL for
+# the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service)
+TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql
 
 .PHONY: run test test-fast system-deps clean
 
@@ -34,6 +35,7 @@ system-deps:
 	  || missing="$$missing busybox-static"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -z "$$missing" ]; then echo "system test dependencies present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \

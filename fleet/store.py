@@ -1,0 +1,315 @@
+"""Snapshot history: every poll round kept, in SQLite (default) or PostgreSQL (shared by replicas).
+
+One table holds each snapshot (zlib-compressed v1 JSON), a second one small per-cluster numbers for
+trends, so charts never decode whole snapshots. Each save is one transaction (insert, then retention
+by age and count): a process killed mid-write leaves every earlier snapshot readable. A connection
+is opened per operation, so the poller's thread and the pages' threads never share one.
+
+The PostgreSQL URL may carry a password: it is read from the environment variable named in
+settings (`history_db_url_env`), never logged, and `describe()` shows it without credentials.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+import msgspec
+
+from fleet.config import FleetConfig, Settings, strip_userinfo
+from fleet.model import Snapshot, decode_snapshot, encode_snapshot, utc_now
+
+log = logging.getLogger(__name__)
+
+SQLITE_FILE = "history.sqlite3"
+SCHEMA_LOCK_ID = 727_7001  # advisory lock taken while several replicas create the tables
+
+
+class StoreError(Exception):
+    """The history store cannot be opened or used; the message says why, without credentials."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    max_age_days: float = 7.0
+    max_snapshots: int = 5000
+
+
+class StoredSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    id: int
+    taken_at: datetime
+    clusters: int
+
+
+class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """One cluster at one stored moment: what the History page charts."""
+
+    taken_at: datetime
+    cluster: str
+    status: str
+    nodes_total: int
+    nodes_ready: int
+    instances_by_state: dict[str, int]
+    cpu_allocated_cores: float
+    cpu_allocatable_cores: float
+    mem_allocated_bytes: int
+    mem_allocatable_bytes: int
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between SQLite and PostgreSQL; SQL is written with `?` placeholders."""
+
+    name: str
+    id_column: str
+    blob: str
+    placeholder: str
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", self.placeholder)
+
+    def schema(self) -> list[str]:
+        return [
+            f"""CREATE TABLE IF NOT EXISTS podium_snapshots (
+                   id {self.id_column}, taken_at TEXT NOT NULL, taken_at_s DOUBLE PRECISION NOT NULL,
+                   clusters INTEGER NOT NULL, body {self.blob} NOT NULL)""",
+            "CREATE INDEX IF NOT EXISTS podium_snapshots_by_time ON podium_snapshots (taken_at_s)",
+            """CREATE TABLE IF NOT EXISTS podium_cluster_points (
+                   snapshot_id BIGINT NOT NULL, taken_at_s DOUBLE PRECISION NOT NULL, cluster TEXT NOT NULL,
+                   status TEXT NOT NULL, nodes_total INTEGER NOT NULL, nodes_ready INTEGER NOT NULL,
+                   instances_by_state TEXT NOT NULL, cpu_allocated DOUBLE PRECISION NOT NULL,
+                   cpu_allocatable DOUBLE PRECISION NOT NULL, mem_allocated BIGINT NOT NULL,
+                   mem_allocatable BIGINT NOT NULL, PRIMARY KEY (snapshot_id, cluster))""",
+            "CREATE INDEX IF NOT EXISTS podium_points_by_cluster ON podium_cluster_points (cluster, taken_at_s)",
+        ]
+
+
+SQLITE = Dialect("sqlite", "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "?")
+POSTGRES = Dialect("postgresql", "BIGSERIAL PRIMARY KEY", "BYTEA", "%s")
+
+Connect = Callable[[], Any]  # a DB-API connection in autocommit mode; transactions are explicit
+
+
+def epoch_s(when: datetime) -> float:
+    return when.timestamp()
+
+
+def iso(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, timezone.utc)
+
+
+class SnapshotStore:
+    def __init__(self, connect: Connect, dialect: Dialect, retention: Retention, *, where: str,
+                 clock: Callable[[], datetime] = utc_now):
+        self._connect = connect
+        self.dialect = dialect
+        self.retention = retention
+        self._where = where
+        self._clock = clock
+        self._create_schema()
+
+    def describe(self) -> str:
+        """Where the history lives, safe to show: no credentials."""
+        return f"{self.dialect.name}: {self._where}"
+
+    # -- plumbing ------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        connection = self._open()
+        try:
+            cursor = connection.cursor()
+            cursor.execute("BEGIN IMMEDIATE" if self.dialect is SQLITE else "BEGIN")
+            try:
+                yield cursor
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
+        finally:
+            connection.close()
+
+    def _open(self) -> Any:
+        try:
+            return self._connect()
+        except Exception as exc:
+            raise StoreError(f"cannot open the history store ({self.describe()}): {type(exc).__name__}: "
+                             f"{strip_userinfo(str(exc))}") from None
+
+    def _query(self, text: str, params: tuple = ()) -> list[tuple]:
+        connection = self._open()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(self.dialect.sql(text), params)
+            return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    def _create_schema(self) -> None:
+        with self._transaction() as cursor:
+            if self.dialect is POSTGRES:
+                cursor.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
+            for statement in self.dialect.schema():
+                cursor.execute(statement)
+
+    # -- writing -------------------------------------------------------------------------------------
+
+    def save(self, snapshot: Snapshot) -> int:
+        """Keep one snapshot and apply retention, in one transaction. Returns the new id."""
+        body = zlib.compress(encode_snapshot(snapshot, indent=0), 6)
+        taken_s = epoch_s(snapshot.taken_at)
+        with self._transaction() as cursor:
+            cursor.execute(self.dialect.sql("INSERT INTO podium_snapshots (taken_at, taken_at_s, clusters, body) "
+                                            "VALUES (?, ?, ?, ?) RETURNING id"),
+                           (iso(snapshot.taken_at), taken_s, len(snapshot.clusters), body))
+            snapshot_id = int(cursor.fetchone()[0])
+            self._insert_points(cursor, snapshot_id, taken_s, snapshot)
+            self._apply_retention(cursor)
+        return snapshot_id
+
+    def _insert_points(self, cursor: Any, snapshot_id: int, taken_s: float, snapshot: Snapshot) -> None:
+        rows = [(snapshot_id, taken_s, c.name, c.status, c.summary.nodes_total, c.summary.nodes_ready,
+                 msgspec.json.encode(c.summary.instances_by_state).decode(), c.summary.cpu_allocated_cores,
+                 c.summary.cpu_allocatable_cores, c.summary.mem_allocated_bytes, c.summary.mem_allocatable_bytes)
+                for c in snapshot.clusters]
+        if rows:
+            cursor.executemany(self.dialect.sql(
+                "INSERT INTO podium_cluster_points (snapshot_id, taken_at_s, cluster, status, nodes_total, "
+                "nodes_ready, instances_by_state, cpu_allocated, cpu_allocatable, mem_allocated, mem_allocatable) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
+
+    def _apply_retention(self, cursor: Any) -> None:
+        oldest_s = epoch_s(self._clock() - timedelta(days=self.retention.max_age_days))
+        cursor.execute(self.dialect.sql(
+            "SELECT id FROM podium_snapshots WHERE taken_at_s < ? OR id NOT IN "
+            "(SELECT id FROM podium_snapshots ORDER BY taken_at_s DESC, id DESC LIMIT ?)"),
+            (oldest_s, self.retention.max_snapshots))
+        doomed = [(row[0],) for row in cursor.fetchall()]
+        if doomed:
+            cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), doomed)
+            cursor.executemany(self.dialect.sql("DELETE FROM podium_snapshots WHERE id = ?"), doomed)
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def list_snapshots(self) -> list[StoredSnapshot]:
+        """Every kept snapshot, oldest first (ids and times only)."""
+        rows = self._query("SELECT id, taken_at_s, clusters FROM podium_snapshots ORDER BY taken_at_s, id")
+        return [StoredSnapshot(id=r[0], taken_at=from_epoch(r[1]), clusters=r[2]) for r in rows]
+
+    def load(self, snapshot_id: int) -> Snapshot:
+        rows = self._query("SELECT body FROM podium_snapshots WHERE id = ?", (snapshot_id,))
+        if not rows:
+            raise KeyError(f"no stored snapshot with id {snapshot_id}")
+        return decode_snapshot(zlib.decompress(bytes(rows[0][0])))
+
+    def latest(self) -> Snapshot | None:
+        rows = self._query("SELECT id FROM podium_snapshots ORDER BY taken_at_s DESC, id DESC LIMIT 1")
+        return self.load(rows[0][0]) if rows else None
+
+    def clusters(self) -> list[str]:
+        return [r[0] for r in self._query("SELECT DISTINCT cluster FROM podium_cluster_points ORDER BY cluster")]
+
+    def trends(self, cluster: str, since: datetime | None = None) -> list[TrendPoint]:
+        """One point per kept snapshot for one cluster, oldest first."""
+        rows = self._query(
+            "SELECT taken_at_s, cluster, status, nodes_total, nodes_ready, instances_by_state, cpu_allocated, "
+            "cpu_allocatable, mem_allocated, mem_allocatable FROM podium_cluster_points "
+            "WHERE cluster = ? AND taken_at_s >= ? ORDER BY taken_at_s, snapshot_id",
+            (cluster, epoch_s(since) if since else 0.0))
+        return [TrendPoint(taken_at=from_epoch(r[0]), cluster=r[1], status=r[2], nodes_total=r[3], nodes_ready=r[4],
+                           instances_by_state=msgspec.json.decode(r[5]), cpu_allocated_cores=r[6],
+                           cpu_allocatable_cores=r[7], mem_allocated_bytes=r[8], mem_allocatable_bytes=r[9])
+                for r in rows]
+
+
+class HistoryRecorder:
+    """Keeps every published round: call it with each Snapshot the poller publishes.
+
+    Skips rounds in which no cluster has been collected yet and the same round twice; a failing
+    store is logged and shown (`last_error`), never raised into the poller.
+    """
+
+    def __init__(self, store: SnapshotStore):
+        self.store = store
+        self.last_error: str | None = None
+        self._last_taken_at: datetime | None = None
+
+    def __call__(self, snapshot: Snapshot) -> None:
+        if snapshot.taken_at == self._last_taken_at or not any(c.collected_at for c in snapshot.clusters):
+            return
+        try:
+            self.store.save(snapshot)
+        except Exception as exc:  # the store must never stop the polling
+            self.last_error = f"saving to the history ({self.store.describe()}) failed: {type(exc).__name__}"
+            log.warning("%s", self.last_error)
+            return
+        self._last_taken_at = snapshot.taken_at
+        self.last_error = None
+
+
+# -- opening -------------------------------------------------------------------------------------------
+
+
+def sqlite_connector(path: Path) -> Connect:
+    def connect() -> sqlite3.Connection:
+        connection = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        return connection
+    return connect
+
+
+def postgres_connector(url: str) -> Connect:
+    import psycopg  # only needed when a database URL is configured
+
+    def connect() -> Any:
+        return psycopg.connect(url, autocommit=True, connect_timeout=10)
+    return connect
+
+
+def open_sqlite(path: Path | str, retention: Retention = Retention(), **kwargs: Any) -> SnapshotStore:
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the history folder {path.parent}: {exc.strerror}") from None
+    return SnapshotStore(sqlite_connector(path), SQLITE, retention, where=str(path), **kwargs)
+
+
+def open_postgres(url: str, retention: Retention = Retention(), **kwargs: Any) -> SnapshotStore:
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise StoreError("the history database URL must start with postgresql://")
+    return SnapshotStore(postgres_connector(url), POSTGRES, retention, where=strip_userinfo(url), **kwargs)
+
+
+def retention_of(settings: Settings) -> Retention:
+    return Retention(max_age_days=settings.history_max_age_days, max_snapshots=settings.history_max_snapshots)
+
+
+def open_store(config: FleetConfig, environ: Mapping[str, str] | None = None) -> SnapshotStore:
+    """The history store the settings describe: PostgreSQL when a URL variable is named, else SQLite.
+
+    A relative `history_dir` is relative to the config file's folder, like every path in it.
+    """
+    settings = config.settings
+    environ = os.environ if environ is None else environ
+    if settings.history_db_url_env:
+        url = environ.get(settings.history_db_url_env, "").strip()
+        if not url:
+            raise StoreError(f"settings.history_db_url_env: environment variable {settings.history_db_url_env} "
+                             "is not set (or empty)")
+        return open_postgres(url, retention_of(settings))
+    folder = Path(os.path.expanduser(settings.history_dir))
+    if not folder.is_absolute():
+        folder = config.path.parent.resolve() / folder
+    return open_sqlite(folder / SQLITE_FILE, retention_of(settings))
