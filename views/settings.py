@@ -16,7 +16,7 @@ from fleet.runtime import FleetRuntime
 from views.format import ORCHESTRATOR_LABELS, badge
 
 DOC_KEY = "settings-document"
-NEW = "➕ Add a cluster"
+NEW = "+ Add a cluster"
 
 
 def document(runtime: FleetRuntime, *, fresh: bool = False) -> ConfigDocument:

@@ -36,7 +36,7 @@ def test_overview_shows_a_live_swarm_and_a_dead_cluster(swarm_engine, tmp_path, 
         page.goto(server.url)
         page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
         page.get_by_text("Nodes ready").first.wait_for(timeout=60_000)
-        page.get_by_text("no such socket").wait_for(timeout=60_000)
+        page.get_by_text("no such socket").first.wait_for(timeout=60_000)
         body = page.inner_text("body")
         assert "local-swarm" in body and "lost-swarm" in body
         assert "1 / 1" in body
