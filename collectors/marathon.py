@@ -26,10 +26,12 @@ from datetime import datetime, timezone
 from typing import Any, Iterator, TypeVar
 
 import msgspec
+import requests
 
 from collectors.base import Collector
 from collectors.marathon_apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
                                       pod_workload, queue_event, queue_problem, task_instance)
+from collectors.marathon_events import SUBSCRIBED, EventFeed
 from collectors.marathon_leader import LeaderFollowingClient
 from collectors.marathon_wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
 from collectors.mesos import MIB, Agent, AgentList, Resources, host_index, to_nodes
@@ -58,6 +60,8 @@ class MarathonRaw:
     problems: list[str] = field(default_factory=list)
     # (service, configured URL, leader URL) for each leader redirect followed
     leaders: list[tuple[str, str, str]] = field(default_factory=list)
+    # (task id, event) from Marathon's event stream since recently (see collectors.marathon_events)
+    streamed: list[tuple[str, Event]] = field(default_factory=list)
 
 
 @contextmanager
@@ -107,6 +111,8 @@ class MarathonCollector(Collector[MarathonRaw]):
         self.mesos = LeaderFollowingClient(config.mesos_url or "", config, service="Mesos master", headers=headers)
         self._last_agents: tuple[float, list[Agent]] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mesos-{config.name}")
+        self._rounds = 0
+        self.feed = EventFeed(self.open_event_stream)
 
     # --- fetch ----------------------------------------------------------------------------------
     def get(self, client: LeaderFollowingClient, path: str, kind: type[T], timeout_s: float,
@@ -132,7 +138,18 @@ class MarathonCollector(Collector[MarathonRaw]):
         for service, client in (("Marathon", self.marathon), ("Mesos master", self.mesos)):
             if client.leader_url:
                 raw.leaders.append((service, client.base_url, client.leader_url))
+        self._rounds += 1
+        if self._rounds == 2:  # a one-shot snapshot never opens the stream
+            self.feed.start(self.name)
+        raw.streamed = self.feed.recent()
         return raw
+
+    def open_event_stream(self) -> requests.Response:
+        """The event stream of the leader the polls found (credentials and TLS as for the polls)."""
+        client = self.marathon.leader or self.marathon.configured
+        return client.session.get(client.base_url + "/v2/events", params={"event_type": list(SUBSCRIBED)},
+                                  headers={"Accept": "text/event-stream"}, stream=True, timeout=(10, 300),
+                                  verify=client.session.verify, allow_redirects=False)
 
     def optional(self, raw: MarathonRaw, part: str, read: Any, default: T, missing_ok: bool = False) -> T:
         try:
@@ -170,6 +187,7 @@ class MarathonCollector(Collector[MarathonRaw]):
             return normalize(raw)
 
     def close(self) -> None:
+        self.feed.stop()
         self._pool.shutdown(wait=False)
         self.marathon.close()
         self.mesos.close()
@@ -189,6 +207,7 @@ def normalize(raw: MarathonRaw) -> ClusterData:
         instances.extend(pod_instance(pod, i) for i in pod.instances)
         events.extend(queue_events(problems.get(pod.id), "Pod", workload, raw.collected_at))
     events.extend(deployment_event(d, raw.collected_at) for d in raw.deployments)
+    events.extend(streamed_events(raw))
     events.extend(leader_events(raw))
     nodes = to_nodes(agents, role, allocated_by_tasks(raw, hosts) if agents and agents[0].used_resources is None
                      else None)
@@ -221,6 +240,12 @@ def queue_events(entry: tuple[QueueItem, QueueProblem | None] | None, kind: str,
         return []
     up = workload.healthy if workload.healthy is not None else workload.running
     return [queue_event(entry[0], entry[1], kind, up, collected_at)]
+
+
+def streamed_events(raw: MarathonRaw) -> list[Event]:
+    """Streamed failures, but not the ones already shown as an app's lastTaskFailure."""
+    shown = {app.lastTaskFailure.taskId for app in raw.apps.apps if app.lastTaskFailure}
+    return [event for task_id, event in raw.streamed if task_id not in shown]
 
 
 def leader_events(raw: MarathonRaw) -> list[Event]:

@@ -1,0 +1,149 @@
+"""Marathon's event bus (`GET /v2/events`, server-sent events) between polls.
+
+A poll sees only each app's *last* task failure; a task that failed and was replaced between two
+polls leaves no trace. With the event stream open, every failure Marathon reports becomes an event
+at its own time. The stream is opened from the second round on (a one-shot `snapshot` never opens
+it), reconnects with back-off, follows the leader found by the polls, and keeps the last
+`MAX_EVENTS` events of the last `WINDOW_S` seconds. Read-only: one long GET.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections import deque
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Iterator
+
+import requests
+
+from fleet.model import Event
+
+log = logging.getLogger(__name__)
+
+MAX_EVENTS = 200
+WINDOW_S = 900.0
+FAILED_STATES = {"TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE", "TASK_UNREACHABLE"}
+SUBSCRIBED = ("status_update_event", "unhealthy_instance_kill_event", "unhealthy_task_kill_event")
+
+
+def parse_sse(lines: Iterable[bytes | str]) -> Iterator[tuple[str, str]]:
+    """(event type, data) for each event of a text/event-stream (comments and ids ignored)."""
+    event_type, data = "message", []
+    for raw in lines:
+        line = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+        line = line.rstrip("\r\n")
+        if not line:
+            if data:
+                yield event_type, "\n".join(data)
+            event_type, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
+            name, _, value = line.partition(":")
+            value = value[1:] if value.startswith(" ") else value
+            if name == "event":
+                event_type = value
+            elif name == "data":
+                data.append(value)
+    if data:
+        yield event_type, "\n".join(data)
+
+
+def to_event(event_type: str, data: str, received_at: datetime) -> tuple[str, Event] | None:
+    """(task id, event) for the events worth showing; None for the rest."""
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return None
+    if not isinstance(payload, dict):
+        return None
+    task_id = str(payload.get("taskId") or payload.get("instanceId") or "")
+    when = parse_time(payload.get("timestamp")) or received_at
+    where = f" on {payload['host']}" if payload.get("host") else ""
+    app_id = payload.get("appId") or ""
+    if event_type == "status_update_event" and payload.get("taskStatus") in FAILED_STATES:
+        message = payload.get("message") or "no message"
+        return task_id, Event(time=when, severity="warning", object=f"App{app_id}", reason=payload["taskStatus"],
+                              message=f"task {task_id}{where}: {message}")
+    if event_type in ("unhealthy_instance_kill_event", "unhealthy_task_kill_event"):
+        return task_id, Event(time=when, severity="warning", object=f"App{app_id}", reason="UnhealthyTaskKilled",
+                              message=f"task {task_id}{where} killed after failing health checks: "
+                                      f"{payload.get('reason') or 'no reason given'}")
+    return None
+
+
+def parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class EventFeed:
+    """A background reader of one Marathon event stream. `open_stream` returns a streaming response."""
+
+    def __init__(self, open_stream: Callable[[], requests.Response], *, max_events: int = MAX_EVENTS,
+                 window_s: float = WINDOW_S, clock: Callable[[], float] = time.time):
+        self.open_stream = open_stream
+        self.window_s = window_s
+        self.clock = clock
+        self._events: deque[tuple[float, str, Event]] = deque(maxlen=max_events)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._response: requests.Response | None = None
+        self._thread: threading.Thread | None = None
+        self.connected = False
+
+    def start(self, name: str) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"marathon-events-{name}", daemon=True)
+            self._thread.start()
+
+    def recent(self) -> list[tuple[str, Event]]:
+        """(task id, event) for the events of the last window, oldest first."""
+        cutoff = self.clock() - self.window_s
+        with self._lock:
+            return [(task_id, event) for at, task_id, event in self._events if at >= cutoff]
+
+    def stop(self) -> None:
+        self._stop.set()
+        response = self._response
+        if response is not None:
+            response.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        backoff_s = 1.0
+        while not self._stop.is_set():
+            try:
+                self._read_one_connection()
+                backoff_s = 1.0
+            except Exception as exc:  # any failure: the polls still work; try again later
+                log.debug("Marathon event stream failed: %s", type(exc).__name__)
+            self.connected = False
+            self._stop.wait(backoff_s)
+            backoff_s = min(backoff_s * 2, 60.0)
+
+    def _read_one_connection(self) -> None:
+        response = self.open_stream()
+        self._response = response
+        try:
+            if response.status_code != 200:
+                log.info("Marathon event stream answered HTTP %s; retrying later", response.status_code)
+                return
+            self.connected = True
+            for event_type, data in parse_sse(response.iter_lines()):
+                if self._stop.is_set():
+                    return
+                found = to_event(event_type, data, datetime.now(timezone.utc))
+                if found is not None:
+                    with self._lock:
+                        self._events.append((self.clock(), *found))
+        finally:
+            self._response = None
+            response.close()
