@@ -42,7 +42,8 @@ def render(context: PageContext) -> None:
                f"{len(snapshot.clusters)} cluster(s). No credentials are ever part of a snapshot.")
     labels = {"json": "Snapshot (JSON)", "csv-zip": "Tables (ZIP of CSV)"}
     for column, (fmt, (_, mime, render_format)) in zip(st.columns(len(FORMATS)), FORMATS.items()):
-        column.download_button(labels.get(fmt, fmt), data=render_format(snapshot),
+        # generated when clicked, not on every refresh: a large fleet's export takes seconds
+        column.download_button(labels.get(fmt, fmt), data=lambda render_format=render_format: render_format(snapshot),
                                file_name=export_file_name(snapshot, fmt), mime=mime, key=f"download-{fmt}",
                                icon=":material/download:", on_click="ignore")
 
