@@ -86,3 +86,22 @@ def test_real_swarm_card_shows_version_nodes_and_allocation(monkeypatch, tmp_pat
     assert "local-swarm" in text and ":green-badge[:material/check_circle: ok]" in text
     nodes = next(m for m in app.metric if m.label == "Nodes ready")
     assert nodes.value == "1 / 1"
+
+
+def test_an_uploaded_snapshot_is_browsed_read_only_in_every_page(monkeypatch, tmp_path):
+    from fleet.model import decode_snapshot
+
+    snapshot = decode_snapshot((ROOT / "tests" / "views" / "snapshots" / "small-fleet.json").read_bytes())
+    config = tmp_path / "clusters.yaml"
+    config.write_text("settings:\n  demo: false\nclusters: []\n")
+    monkeypatch.setenv("PODIUM_CONFIG", str(config))
+    monkeypatch.chdir(ROOT)
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.session_state["offline-snapshot"] = (snapshot, "yesterday.json")
+    app.run()
+    assert not app.exception
+    assert "Offline: browsing **yesterday.json**" in app.warning[0].value and "read-only" in app.warning[0].value
+    assert "edge-swarm" in page_text(app)
+    next(b for b in app.button if b.label == "Back to live").click()
+    app.run()
+    assert "No clusters configured yet" in app.info[0].value
