@@ -10,6 +10,7 @@ from typing import Literal
 
 import msgspec
 
+from fleet.analysis import workload_label
 from fleet.model import Cluster, Node, Snapshot, Workload
 
 TROUBLED_WORKLOADS = ("degraded", "failed")
@@ -46,10 +47,6 @@ class SnapshotDiff(msgspec.Struct, kw_only=True):
     @property
     def unchanged(self) -> bool:
         return all(c.change == "unchanged" for c in self.clusters)
-
-
-def workload_label(workload: Workload) -> str:
-    return f"{workload.namespace}/{workload.name}" if workload.namespace else workload.name
 
 
 def node_state(node: Node) -> str:
@@ -144,15 +141,18 @@ TEXT_LINES: tuple[tuple[str, str], ...] = (
 )
 
 
-def cluster_lines(diff: ClusterDiff) -> list[str]:
-    lines = [f"{diff.cluster}: {diff.change}"]
-    if diff.status:
-        lines.append(f"  ~ status {diff.status.before} -> {diff.status.after}")
+def change_lines(diff: ClusterDiff, arrow: str = "->") -> list[str]:
+    """One line per change of one cluster, e.g. `~ workload scaled: web 2 -> 3`."""
+    lines = [f"~ status {diff.status.before} {arrow} {diff.status.after}"] if diff.status else []
     for field, prefix in TEXT_LINES:
         for item in getattr(diff, field):
-            text = f"{item.name} {item.before} -> {item.after}" if isinstance(item, Change) else item
-            lines.append(f"  {prefix} {text}")
+            text = f"{item.name} {item.before} {arrow} {item.after}" if isinstance(item, Change) else item
+            lines.append(f"{prefix} {text}")
     return lines
+
+
+def cluster_lines(diff: ClusterDiff) -> list[str]:
+    return [f"{diff.cluster}: {diff.change}"] + [f"  {line}" for line in change_lines(diff)]
 
 
 def to_text(diff: SnapshotDiff) -> str:

@@ -1,0 +1,124 @@
+"""Resilience: what losing a node or a zone would do, how evenly load is spread, room left, limits.
+
+Thin: every number comes from fleet.analysis over the one Snapshot this page is given.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from fleet.analysis import ClusterAnalysis, LossImpact, analyze, severity
+from fleet.model import Snapshot
+from views.context import PageContext
+from views.format import cores, human_bytes
+
+MAX_LOSS_ROWS = 200
+CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, schedulable nodes' free "
+          "allocatable CPU and memory. It cannot know placement constraints, affinities, host ports, local "
+          "volumes or licences — see docs/analysis.md.")
+
+
+def verdict(analysis: ClusterAnalysis) -> str:
+    if analysis.n_plus_1 is None:
+        return ":gray-badge[no data]"
+    return ":green-badge[:material/check_circle: N+1]" if analysis.n_plus_1 else ":red-badge[:material/error: not N+1]"
+
+
+def impact_sentence(impact: LossImpact) -> str:
+    text = (f"losing **{impact.lost}** strands {len(impact.stranded)} instance(s) "
+            f"({cores(impact.stranded_cpu_cores)} cores, {human_bytes(impact.stranded_mem_bytes)} requested)")
+    if impact.unplaced:
+        text += f"; **{impact.unplaced} fit nowhere** and would stay pending"
+    if impact.spof_workloads:
+        text += f"; goes dark: {', '.join(impact.spof_workloads)}"
+    return text
+
+
+def summary_frame(analyses: list[ClusterAnalysis]) -> pd.DataFrame:
+    rows = [{
+        "cluster": a.cluster, "orchestrator": a.orchestrator,
+        "N+1": {True: "yes", False: "NO", None: "no data"}[a.n_plus_1],
+        "worst node": a.worst_node.lost if a.worst_node else "",
+        "would stay pending": a.worst_node.unplaced if a.worst_node else 0,
+        "single points of failure": len(a.spof_workloads),
+        "zones": "single" if a.zone_loss.single_zone else len(a.zone_loss.zones),
+        "CPU spread (CV)": a.balance.cpu_cv, "memory spread (CV)": a.balance.mem_cv,
+        "headroom (median instances)": a.headroom.instances, "limit warnings": len(a.limit_warnings),
+    } for a in analyses]
+    return pd.DataFrame(rows)
+
+
+def loss_frame(impacts: list[LossImpact]) -> pd.DataFrame:
+    worst_first = sorted(impacts, key=severity, reverse=True)[:MAX_LOSS_ROWS]
+    return pd.DataFrame([{
+        "lost": i.lost, "stranded": len(i.stranded), "re-placed": i.replaced, "pending": i.unplaced,
+        "CPU stranded (cores)": i.stranded_cpu_cores, "memory stranded": human_bytes(i.stranded_mem_bytes),
+        "goes dark": ", ".join(i.spof_workloads), "below half": ", ".join(i.below_half_workloads),
+    } for i in worst_first])
+
+
+def render_node_loss(analysis: ClusterAnalysis) -> None:
+    st.markdown(f"**Node loss** {verdict(analysis)}")
+    if analysis.worst_node is None:
+        st.caption("No nodes known for this cluster.")
+        return
+    st.markdown(f"Worst case: {impact_sentence(analysis.worst_node)}")
+    st.dataframe(loss_frame(analysis.node_loss), hide_index=True, key=f"loss-{analysis.cluster}")
+    if analysis.spof_workloads:
+        st.markdown("**Single points of failure** — every running instance on one node:")
+        st.dataframe(pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
+                                   for s in analysis.spof_workloads]),
+                     hide_index=True, key=f"spof-{analysis.cluster}")
+
+
+def render_zone_loss(analysis: ClusterAnalysis) -> None:
+    zones = analysis.zone_loss
+    st.markdown("**Zone loss**")
+    if zones.single_zone:
+        st.info(zones.note or "one zone", icon=":material/info:")
+        return
+    st.dataframe(loss_frame(zones.impacts), hide_index=True, key=f"zones-{analysis.cluster}")
+
+
+def render_balance_and_room(analysis: ClusterAnalysis) -> None:
+    balance, room = analysis.balance, analysis.headroom
+    cpu, mem, more = st.columns(3)
+    cpu.metric("CPU allocation spread (CV)", f"{balance.cpu_cv:.2f}", help="0 = perfectly even across nodes")
+    mem.metric("Memory allocation spread (CV)", f"{balance.mem_cv:.2f}")
+    more.metric("Headroom", "unknown" if room.instances is None else f"{room.instances} more",
+                help=f"instances of the median request ({cores(room.median_cpu_request_cores)} cores, "
+                     f"{human_bytes(room.median_mem_request_bytes)}) that still fit"
+                     + (f"; limited by {room.limited_by}" if room.limited_by else ""))
+    if balance.hottest:
+        hottest = ", ".join(f"{n.node} (CPU {n.cpu_ratio:.0%}, memory {n.mem_ratio:.0%})" for n in balance.hottest)
+        st.caption(f"Hottest nodes: {hottest}")
+
+
+def render_limits(analysis: ClusterAnalysis) -> None:
+    for warning in analysis.limit_warnings:
+        st.warning(f"{warning.message} — [source]({warning.source})", icon=":material/warning:")
+
+
+def render_cluster(analysis: ClusterAnalysis) -> None:
+    with st.container(border=True, key=f"resilience-{analysis.cluster}"):
+        st.markdown(f"#### {analysis.cluster} {verdict(analysis)}")
+        render_limits(analysis)
+        render_node_loss(analysis)
+        render_zone_loss(analysis)
+        render_balance_and_room(analysis)
+
+
+def render_snapshot(snapshot: Snapshot) -> None:
+    st.header("Resilience")
+    st.caption(CAVEAT)
+    if not snapshot.clusters:
+        st.info("No clusters in this snapshot.", icon=":material/info:")
+        return
+    analyses = analyze(snapshot).clusters
+    st.dataframe(summary_frame(analyses), hide_index=True, key="resilience-summary")
+    for analysis in analyses:
+        render_cluster(analysis)
+
+
+def render(context: PageContext) -> None:
+    render_snapshot(context.snapshot)
