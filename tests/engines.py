@@ -153,7 +153,7 @@ class StreamlitServer:
 
         command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                    "--server.port", str(self.port), "--server.address", "127.0.0.1",
-                   "--browser.gatherUsageStats", "false"]
+                   "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
         self.process = subprocess.Popen(command, cwd=self.root, env={**os.environ, **self.env},
                                         stdout=open(self.log, "wb"), stderr=subprocess.STDOUT,
                                         start_new_session=True)

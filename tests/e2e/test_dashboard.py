@@ -13,7 +13,7 @@ from tests.engines import StreamlitServer
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["overview", "nodes", "workloads", "instances", "health", "capacity", "snapshots", "settings"]
+PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "snapshots", "settings"]
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def open_page(page, server, path: str) -> None:
 def test_every_page_of_the_demo_fleet_renders_without_exceptions(demo_server, browser_page):  # noqa: F811
     server, _ = demo_server
     page = browser_page
-    open_page(page, server, "overview")
+    open_page(page, server, "")
     page.get_by_text("Demo fleet").first.wait_for(timeout=60_000)
     page.get_by_text("Worst problems now").wait_for(timeout=90_000)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -47,7 +47,7 @@ def test_every_page_of_the_demo_fleet_renders_without_exceptions(demo_server, br
         page.wait_for_timeout(1500)
         settle(page)
         assert page.locator("[data-testid='stException']").count() == 0, f"exception on {name}"
-        page.screenshot(path=str(ARTIFACTS / f"demo-{name}.png"), full_page=True)
+        page.screenshot(path=str(ARTIFACTS / f"demo-{name or 'overview'}.png"), full_page=True)
     body = page.inner_text("body")
     assert "Settings" in body
 
@@ -79,7 +79,7 @@ def test_add_a_cluster_in_settings_and_see_it_on_overview(demo_server, browser_p
     page.get_by_text("Saved lost-swarm").wait_for(timeout=60_000)
     assert "name: lost-swarm" in config.read_text()
     page.screenshot(path=str(ARTIFACTS / "settings-saved.png"), full_page=True)
-    open_page(page, server, "overview")
+    open_page(page, server, "")
     page.get_by_text("no such socket").first.wait_for(timeout=60_000)
     assert "lost-swarm" in page.inner_text("body")
     assert page.locator("[data-testid='stException']").count() == 0
