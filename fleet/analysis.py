@@ -392,6 +392,12 @@ def limit_warnings(cluster: Cluster) -> list[LimitWarning]:
 # -- the whole cluster -------------------------------------------------------------------------------
 
 
+def n_plus_1(cluster: Cluster) -> bool | None:
+    """Only the verdict (for an overview card): survives losing any one node; None without nodes."""
+    impacts = node_loss(cluster)
+    return all(i.absorbable for i in impacts) if impacts else None
+
+
 def analyze_cluster(cluster: Cluster) -> ClusterAnalysis:
     ctx = context(cluster)
     impacts = node_loss(cluster, ctx)

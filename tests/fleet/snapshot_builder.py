@@ -21,12 +21,12 @@ class ClusterBuilder:
     workloads: list[Workload] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
 
-    def node(self, name: str, *, cpu: float = 4, mem_gib: float = 8, zone: str | None = None,
-             status: str = "ready", schedulable: bool = True, roles: tuple[str, ...] = ("worker",)) -> "ClusterBuilder":
+    def node(self, name: str, *, cpu: float = 4, mem_gib: float = 8, zone: str | None = None, status: str = "ready",
+             schedulable: bool = True, roles: tuple[str, ...] = ("worker",)) -> "ClusterBuilder":
         mem = int(mem_gib * GIB)
-        self.nodes.append(Node(id=f"id-{name}", name=name, status=status, schedulable=schedulable,  # type: ignore[arg-type]
-                               roles=list(roles), zone=zone, cpu_capacity_cores=cpu, cpu_allocatable_cores=cpu,
-                               mem_capacity_bytes=mem, mem_allocatable_bytes=mem))
+        self.nodes.append(Node(id=f"id-{name}", name=name, status=status,  # type: ignore[arg-type]
+                               schedulable=schedulable, roles=list(roles), zone=zone, cpu_capacity_cores=cpu,
+                               cpu_allocatable_cores=cpu, mem_capacity_bytes=mem, mem_allocatable_bytes=mem))
         return self
 
     def nodes_named(self, *names: str, **kwargs) -> "ClusterBuilder":
@@ -43,8 +43,9 @@ class ClusterBuilder:
                             cpu_request_cores=cpu, mem_request_bytes=int(mem_gib * GIB))
         self.workloads.append(workload)
         for index, node_name in enumerate(on):
-            self.instances.append(Instance(id=f"id-{name}-{index}", name=f"{name}-{index}", workload_id=workload.id,
-                                           node_id=f"id-{node_name}", state=state, reason=reason))  # type: ignore[arg-type]
+            self.instances.append(Instance(id=f"id-{name}-{index}", name=f"{name}-{index}",  # type: ignore[arg-type]
+                                           workload_id=workload.id, node_id=f"id-{node_name}", state=state,
+                                           reason=reason))
         return self
 
     def build(self) -> Cluster:
@@ -55,9 +56,9 @@ class ClusterBuilder:
                       if i.node_id == node.id and i.state in ("running", "pending")]
             nodes.append(msgspec.structs.replace(node, cpu_allocated_cores=round(sum(p[0] for p in placed), 6),
                                                  mem_allocated_bytes=sum(p[1] for p in placed)))
-        cluster = Cluster(name=self.name, orchestrator=self.orchestrator, endpoint=f"https://{self.name}",  # type: ignore[arg-type]
-                          status=self.status, collected_at=T0, nodes=nodes, workloads=list(self.workloads),  # type: ignore[arg-type]
-                          instances=list(self.instances))
+        cluster = Cluster(name=self.name, orchestrator=self.orchestrator,  # type: ignore[arg-type]
+                          endpoint=f"https://{self.name}", status=self.status,  # type: ignore[arg-type]
+                          collected_at=T0, nodes=nodes, workloads=list(self.workloads), instances=list(self.instances))
         return with_summary(cluster)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fleet.analysis import analyze, analyze_cluster, first_fit_decreasing, free_capacity, loss_impact
+from fleet.analysis import analyze, analyze_cluster, first_fit_decreasing, free_capacity, loss_impact, n_plus_1
 from fleet.model import decode_snapshot
 from tests.fleet.snapshot_builder import GIB, ClusterBuilder
 
@@ -175,3 +175,9 @@ def test_loss_of_a_node_set_names_every_lost_node():
 def test_fixture_snapshots_have_their_stated_verdicts():
     assert analyze(decode_snapshot((SNAPSHOTS / "n-plus-1.json").read_bytes())).all_n_plus_1
     assert not analyze(decode_snapshot((SNAPSHOTS / "not-n-plus-1.json").read_bytes())).all_n_plus_1
+
+
+def test_verdict_alone_matches_the_full_analysis():
+    for name in ("n-plus-1.json", "not-n-plus-1.json"):
+        for cluster in decode_snapshot((SNAPSHOTS / name).read_bytes()).clusters:
+            assert n_plus_1(cluster) == analyze_cluster(cluster).n_plus_1
