@@ -30,7 +30,7 @@ import requests
 
 from collectors.base import Collector
 from collectors.marathon_apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
-                                      pod_workload, queue_event, queue_problem, task_instance)
+                                      pod_workload, queue_event, queue_problem, task_instances)
 from collectors.marathon_events import SUBSCRIBED, EventFeed
 from collectors.marathon_leader import LeaderFollowingClient
 from collectors.marathon_wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
@@ -226,7 +226,8 @@ def apps_section(raw: MarathonRaw, hosts: dict[str, str],
         item, problem = problems.get(app.id, (None, None))
         workload = app_workload(app, problem)
         workloads.append(workload)
-        instances.extend(task_instance(task, app.id, hosts) for task in app.tasks or [])
+        if app.tasks:
+            instances.extend(task_instances(app.tasks, app.id, hosts))
         failure = failure_event(app, raw.collected_at)
         if failure is not None:
             events.append(failure)

@@ -55,15 +55,25 @@ def task_health(task: Task) -> tuple[str, str | None]:
     return "unhealthy", failing.lastFailureCause or f"{failing.consecutiveFailures} consecutive health check failures"
 
 
+def task_instances(tasks: list[Task], app_id: str, hosts: dict[str, str]) -> list[Instance]:
+    """The instances of one app's tasks; running tasks whose checks pass (most, in a big cluster)
+    take a short path: this loop runs 200,000 times a round in a large cluster."""
+    out = []
+    for task in tasks:
+        results = task.healthCheckResults
+        if task.state == "TASK_RUNNING" and task.slaveId and (not results or all(r.alive for r in results)):
+            out.append(Instance(id=task.id, name=task.id, workload_id=task.appId or app_id, node_id=task.slaveId,
+                                state="running", health="healthy" if results else "unknown",
+                                started_at=task.startedAt))
+        else:
+            out.append(task_instance(task, app_id, hosts))
+    return out
+
+
 def task_instance(task: Task, app_id: str, hosts: dict[str, str]) -> Instance:
-    results = task.healthCheckResults
-    if task.state == "TASK_RUNNING" and (not results or all(r.alive for r in results)):
-        # the common case, 9 tasks in 10 in a big cluster, without the general path's calls
-        state, health, reason = "running", "healthy" if results else "unknown", None
-    else:
-        state = task_state(task)
-        health, cause = task_health(task)
-        reason = task.state if state not in ("running", "pending") or task.state == "TASK_KILLING" else cause
+    state = task_state(task)
+    health, cause = task_health(task)
+    reason = task.state if state not in ("running", "pending") or task.state == "TASK_KILLING" else cause
     return Instance(id=task.id, name=task.id, workload_id=task.appId or app_id,
                     node_id=task.slaveId or hosts.get(task.host or ""), state=state, health=health,  # type: ignore[arg-type]
                     reason=reason, started_at=task.startedAt)
