@@ -16,10 +16,9 @@ from typing import Any
 from collectors import kubernetes_wire as w
 from collectors.base import Collector
 from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
-from collectors.kubernetes_normalize import (allocated_by_node, effective_request, normalize_events, normalize_node,
-                                             normalize_pod)
+from collectors.kubernetes_normalize import Allocation, normalize_events, normalize_node, normalize_pod, pod_ready
 from collectors.kubernetes_watch import ResourceCache
-from collectors.kubernetes_workloads import Attribution, Controllers, normalize_workloads, workload_id
+from collectors.kubernetes_workloads import Attribution, Controllers, Tally, normalize_workloads, workload_id
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, SourceError, Unauthorized, UpstreamError
 
@@ -155,20 +154,22 @@ def _most_telling(errors: list[SourceError]) -> SourceError:
 
 
 def normalize_state(raw: KubeState) -> ClusterData:
-    """Pure: the decoded objects of one round to the common model."""
-    requests = {id(pod): effective_request(pod.spec) for pod in raw.pods}
+    """Pure: the decoded objects of one round to the common model (one pass over the pods)."""
     controllers = Controllers(raw.deployments, raw.replicasets, raw.statefulsets, raw.daemonsets, raw.jobs,
                               raw.cronjobs)
     attribution = Attribution(controllers)
-    owners = {id(pod): attribution.of(pod.metadata.namespace, pod.metadata.owner_references) for pod in raw.pods}
-    allocated = allocated_by_node(raw.pods, requests)
-    usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
-    nodes = sorted((normalize_node(node, allocated.get(node.metadata.name), usage.get(node.metadata.name))
-                    for node in raw.nodes), key=lambda n: n.name)
-    instances = [normalize_pod(pod, owners[id(pod)] or workload_id("Pod", pod.metadata.namespace, pod.metadata.name))
-                 for pod in raw.pods]
+    allocation, tally, instances = Allocation(), Tally(), []
+    for pod in raw.pods:
+        meta = pod.metadata
+        owner = attribution.of(meta.namespace, meta.owner_references)
+        ready = pod_ready(pod)
+        allocation.add(pod)
+        tally.add(pod, owner, ready)
+        instances.append(normalize_pod(pod, owner or workload_id("Pod", meta.namespace, meta.name), ready))
     instances.sort(key=lambda i: i.id)
-    workloads = normalize_workloads(controllers, raw.pods, owners, attribution)
-    workloads.sort(key=lambda wl: wl.id)
+    usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
+    nodes = sorted((normalize_node(node, allocation.of(node.metadata.name), usage.get(node.metadata.name))
+                    for node in raw.nodes), key=lambda n: n.name)
+    workloads = sorted(normalize_workloads(controllers, tally, attribution), key=lambda wl: wl.id)
     return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
                        events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)

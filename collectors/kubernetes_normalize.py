@@ -23,6 +23,7 @@ POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded
 # waiting reasons that say a container is on its way, not that something is wrong
 ROUTINE_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+NOTHING = w.Amounts()
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,8 @@ def effective_request(spec: w.PodSpec) -> Request:
         init_cpu, init_mem = max(init_cpu, c), max(init_mem, m)
     cpu, mem = max(cpu + sidecar_cpu, init_cpu), max(mem + sidecar_mem, init_mem)
     if spec.overhead:
-        cpu += cpu_cores(spec.overhead.get("cpu"))
-        mem += mem_bytes(spec.overhead.get("memory"))
+        cpu += cpu_cores(spec.overhead.cpu)
+        mem += mem_bytes(spec.overhead.memory)
     return Request(round(cpu, 9), int(mem))
 
 
@@ -57,7 +58,7 @@ def _requests(container: w.Container) -> tuple[float, int]:
     requests = container.resources.requests if container.resources else None
     if not requests:
         return 0.0, 0
-    return cpu_cores(requests.get("cpu")), mem_bytes(requests.get("memory"))
+    return cpu_cores(requests.cpu), mem_bytes(requests.memory)
 
 
 def _sum_requests(containers: Iterable[w.Container]) -> tuple[float, int]:
@@ -100,23 +101,21 @@ def _first_label(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((labels[k] for k in keys if labels.get(k)), None)
 
 
-def normalize_node(node: w.Node, allocated: Request | None, usage: dict[str, w.Quantity] | None) -> Node:
+def normalize_node(node: w.Node, allocated: Request | None, usage: w.Amounts | None) -> Node:
     labels, status = node.metadata.labels or {}, node.status
-    capacity = status.capacity or {}
+    capacity = status.capacity or NOTHING
     allocatable = status.allocatable or capacity
     info = status.node_info
     return Node(
         id=node.metadata.name, name=node.metadata.name, status=node_status(node),  # type: ignore[arg-type]
         schedulable=not (node.spec and node.spec.unschedulable), roles=node_roles(labels), address=node_address(node),
         zone=_first_label(labels, ZONE_LABELS), region=_first_label(labels, REGION_LABELS),
-        cpu_capacity_cores=cpu_cores(capacity.get("cpu")),
-        mem_capacity_bytes=mem_bytes(capacity.get("memory")),
-        cpu_allocatable_cores=cpu_cores(allocatable.get("cpu")),
-        mem_allocatable_bytes=mem_bytes(allocatable.get("memory")),
+        cpu_capacity_cores=cpu_cores(capacity.cpu), mem_capacity_bytes=mem_bytes(capacity.memory),
+        cpu_allocatable_cores=cpu_cores(allocatable.cpu), mem_allocatable_bytes=mem_bytes(allocatable.memory),
         cpu_allocated_cores=round(allocated.cpu_cores, 6) if allocated else 0.0,
         mem_allocated_bytes=allocated.mem_bytes if allocated else 0,
-        cpu_used_cores=round(cpu_cores(usage.get("cpu")), 6) if usage and "cpu" in usage else None,
-        mem_used_bytes=mem_bytes(usage.get("memory")) if usage and "memory" in usage else None,
+        cpu_used_cores=round(cpu_cores(usage.cpu), 6) if usage and usage.cpu is not None else None,
+        mem_used_bytes=mem_bytes(usage.memory) if usage and usage.memory is not None else None,
         labels=dict(labels),
         version=info.kubelet_version if info else None,
         os=(info.operating_system if info else None) or labels.get("kubernetes.io/os"),
@@ -124,15 +123,22 @@ def normalize_node(node: w.Node, allocated: Request | None, usage: dict[str, w.Q
     )
 
 
-def allocated_by_node(pods: list[w.Pod], requests: dict[int, Request]) -> dict[str, Request]:
-    totals: dict[str, list[float]] = {}
-    for pod in pods:
+class Allocation:
+    """Requests of the pods that hold resources, summed per node."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, list[float]] = {}
+
+    def add(self, pod: w.Pod) -> None:
         if holds_resources(pod):
-            request = requests[id(pod)]
-            total = totals.setdefault(pod.spec.node_name, [0.0, 0])  # type: ignore[arg-type]
+            request = effective_request(pod.spec)
+            total = self.totals.setdefault(pod.spec.node_name, [0.0, 0])  # type: ignore[arg-type]
             total[0] += request.cpu_cores
             total[1] += request.mem_bytes
-    return {name: Request(cpu, int(mem)) for name, (cpu, mem) in totals.items()}
+
+    def of(self, node: str) -> Request | None:
+        total = self.totals.get(node)
+        return Request(total[0], int(total[1])) if total else None
 
 
 # -- instances -------------------------------------------------------------------------------------
@@ -180,13 +186,14 @@ def pod_restarts(pod: w.Pod) -> int:
         sum(c.restart_count for c in pod.status.init_container_statuses or ())
 
 
-def normalize_pod(pod: w.Pod, workload_id: str | None) -> Instance:
+def normalize_pod(pod: w.Pod, workload_id: str | None, ready: bool | None = None) -> Instance:
     state = POD_STATE.get(pod.status.phase or "", "unknown")
     reason = pod_reason(pod)
+    ready = pod_ready(pod) if ready is None else ready
     return Instance(
         id=f"{pod.metadata.namespace}/{pod.metadata.name}", name=pod.metadata.name, workload_id=workload_id,
         node_id=pod.spec.node_name or None, state=state,  # type: ignore[arg-type]
-        health=pod_health(state, pod_ready(pod), reason), restarts=pod_restarts(pod),  # type: ignore[arg-type]
+        health=pod_health(state, ready, reason), restarts=pod_restarts(pod),  # type: ignore[arg-type]
         reason=reason, started_at=pod.status.start_time,
     )
 

@@ -46,12 +46,18 @@ class PodMeta(Base):
     resource_version: str = ""
 
 
+class Amounts(Base):
+    """CPU and memory of a resource map (requests, capacity, usage); other resources are skipped."""
+
+    cpu: Quantity | None = None
+    memory: Quantity | None = None
+
+
 class Resources(Base):
-    requests: dict[str, Quantity] | None = None
+    requests: Amounts | None = None
 
 
 class Container(Base):
-    name: str = ""
     image: str = ""
     resources: Resources | None = None
     restart_policy: str | None = None  # "Always" on an init container: a native sidecar
@@ -61,7 +67,7 @@ class PodSpec(Base):
     node_name: str | None = None
     containers: list[Container] | None = None
     init_containers: list[Container] | None = None
-    overhead: dict[str, Quantity] | None = None
+    overhead: Amounts | None = None
 
 
 class Waiting(Base):
@@ -73,14 +79,17 @@ class Terminated(Base):
     exit_code: int = 0
 
 
+class Running(Base):
+    """Present or not is all we need: its fields are skipped."""
+
+
 class ContainerState(Base):
     waiting: Waiting | None = None
-    running: dict | None = None
+    running: Running | None = None
     terminated: Terminated | None = None
 
 
 class ContainerStatus(Base):
-    name: str = ""
     ready: bool = False
     restart_count: int = 0
     state: ContainerState | None = None
@@ -91,7 +100,6 @@ class Condition(Base):
     type: str = ""
     status: str = ""
     reason: str | None = None
-    message: str | None = None
 
 
 class PodStatus(Base):
@@ -125,8 +133,8 @@ class NodeInfo(Base):
 
 
 class NodeStatus(Base):
-    capacity: dict[str, Quantity] | None = None
-    allocatable: dict[str, Quantity] | None = None
+    capacity: Amounts | None = None
+    allocatable: Amounts | None = None
     conditions: list[Condition] | None = None
     addresses: list[NodeAddress] | None = None
     node_info: NodeInfo | None = None
@@ -262,7 +270,7 @@ class Event(Base):
 
 class NodeMetrics(Base):
     metadata: Meta = Meta()
-    usage: dict[str, Quantity] | None = None
+    usage: Amounts | None = None
 
 
 class ListMeta(Base):
@@ -273,6 +281,12 @@ class ListMeta(Base):
 class ObjectList(Base, Generic[T]):
     metadata: ListMeta = ListMeta()
     items: list[T] | None = None
+
+
+class ListHead(Base):
+    """Only the list metadata (continue token), read before the items are decoded."""
+
+    metadata: ListMeta = ListMeta()
 
 
 class Status(Base):

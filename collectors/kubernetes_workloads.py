@@ -177,19 +177,25 @@ def latest_jobs_failed(controllers: Controllers) -> dict[str, bool]:
     return {key: job_status(job) == "failed" for key, job in latest.items()}
 
 
-def normalize_workloads(controllers: Controllers, pods: list[w.Pod], owners: dict[int, str | None],
-                        attribution: Attribution) -> list[Workload]:
-    """Workloads with running/healthy counts from the pods attributed to them (`owners`: id(pod) → id)."""
-    counts: dict[str, PodCounts] = defaultdict(PodCounts)
-    bare: list[w.Pod] = []
-    for pod in pods:
-        owner = owners[id(pod)]
+class Tally:
+    """One pass over the pods: running/healthy per workload, and the pods that stand alone."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, PodCounts] = defaultdict(PodCounts)
+        self.bare: list[w.Pod] = []
+
+    def add(self, pod: w.Pod, owner: str | None, ready: bool) -> None:
         if owner is None:
-            bare.append(pod)
+            self.bare.append(pod)
         elif pod.status.phase == "Running":
-            entry = counts[owner]
+            entry = self.counts[owner]
             entry.running += 1
-            entry.healthy += pod_ready(pod)
+            entry.healthy += ready
+
+
+def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Attribution) -> list[Workload]:
+    """Workloads from the controllers, with the running/healthy counts of the pods tallied to them."""
+    counts, bare = tally.counts, tally.bare
     result: list[Workload] = []
     for dep in controllers.deployments:
         desired = 1 if dep.spec.replicas is None else dep.spec.replicas
