@@ -165,12 +165,21 @@ class MarathonCollector(Collector[MarathonRaw]):
     def read_agents(self, timeout_s: float) -> tuple[list[Agent] | None, str | None]:
         """(agents, problem): the last good agents, with a note, when the master fails."""
         try:
-            agents = self.get(self.mesos, "/master/state-summary", AgentList, timeout_s).slaves
+            agents = self.get_agents(timeout_s)
         except SourceError as exc:
             note = f"nodes: Mesos master {exc.message}; {self.stale_note()}"
             return (self._last_agents[1] if self.stale_ok() else None), note
         self._last_agents = (time.monotonic(), agents)
         return agents, None
+
+    def get_agents(self, timeout_s: float) -> list[Agent]:
+        try:
+            return self.get(self.mesos, "/master/state-summary", AgentList, timeout_s).slaves
+        except UpstreamError as exc:
+            if "HTTP 404" not in exc.message:
+                raise
+        # masters before 0.23 have no state-summary; their full state has the same agents
+        return self.get(self.mesos, "/master/state.json", AgentList, timeout_s).slaves
 
     def stale_ok(self) -> bool:
         return self._last_agents is not None and time.monotonic() - self._last_agents[0] <= STALE_NODES_MAX_S

@@ -75,8 +75,8 @@ def task_instance(task: Task, app_id: str, hosts: dict[str, str]) -> Instance:
     health, cause = task_health(task)
     reason = task.state if state not in ("running", "pending") or task.state == "TASK_KILLING" else cause
     return Instance(id=task.id, name=task.id, workload_id=task.appId or app_id,
-                    node_id=task.slaveId or hosts.get(task.host or ""), state=state, health=health,  # type: ignore[arg-type]
-                    reason=reason, started_at=task.startedAt)
+                    node_id=task.slaveId or hosts.get(task.host or ""),
+                    state=state, health=health, reason=reason, started_at=task.startedAt)  # type: ignore[arg-type]
 
 
 def app_images(app: App) -> list[str]:

@@ -37,7 +37,7 @@ class Timeline:
         phase = int(self.clock() // self.period_s)
         with self._lock:
             if phase != self._phase or self._scenario is None:
-                self._scenario = build(self.seed, problems=self.problems_in(phase), **self.sizes)
+                self._scenario = build(self.seed, problems=self.problems_in(phase), now_s=self.clock(), **self.sizes)
                 self._phase = phase
             return self._scenario
 

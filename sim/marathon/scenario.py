@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Iterable
 
 from sim.marathon.model import (App, Deployment, HealthResult, MarathonState, OfferRejection, Pod, PodContainer,
@@ -25,6 +26,7 @@ TEAMS = ("payments", "search", "web", "data", "platform", "tools")
 IMAGES = ("nginx:1.25", "redis:7.2", "python:3.12-slim", "envoyproxy/envoy:v1.29", "grafana/grafana:10.4")
 CLUSTER_ID = "4f1f6c1e-2a4b-4c55-9d0e-7b2f9f3a1c00"
 MIB = 1024 * 1024
+NOW_S = 1_767_225_600.0  # 2026-01-01T00:00:00Z: a fixed "now" keeps a scenario the same from run to run
 # what each Mesos task state means to an operator (the scenario's own reading, see module doc)
 INSTANCE_STATE = {"TASK_RUNNING": "running", "TASK_STAGING": "pending", "TASK_STARTING": "pending",
                   "TASK_UNREACHABLE": "unknown", "TASK_FAILED": "failed", "TASK_KILLED": "stopped"}
@@ -62,8 +64,14 @@ class Scenario:
     expected: Expected
 
 
+def iso(epoch_s: float) -> str:
+    """Marathon's time format: ISO-8601, milliseconds, Z."""
+    return datetime.fromtimestamp(epoch_s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 class _Builder:
-    def __init__(self, seed: int, problems: set[str]):
+    def __init__(self, seed: int, problems: set[str], now_s: float):
+        self.now_s = now_s
         self.rng = random.Random(seed)
         self.problems = problems
         self.agents: list[Agent] = []
@@ -118,18 +126,22 @@ class _Builder:
         health = None
         if app.health_checks and state == "TASK_RUNNING" and alive is not None:
             health = [HealthResult(alive=alive, consecutive_failures=0 if alive else 3, last_failure_cause=cause,
-                                   last_failure=None if alive else "2026-01-01T00:09:00.000Z")]
+                                   last_success=self.ago(30), last_failure=None if alive else self.ago(20))]
         task = Task(id=task_id, app_id=app.id, agent_id=agent.id, host=agent.hostname, state=state,
-                    started_at=None if state in ("TASK_STAGING", "TASK_STARTING") else "2026-01-01T00:00:05.000Z",
+                    staged_at=self.ago(86_400), version=self.ago(86_400),
+                    started_at=None if state in ("TASK_STAGING", "TASK_STARTING") else self.ago(86_395),
                     health=health, region=agent.region, zone=agent.zone)
         app.tasks.append(task)
         return task
+
+    def ago(self, seconds: float) -> str:
+        return iso(self.now_s - seconds)
 
     def new_app(self, name: str, instances: int, **kwargs) -> App:
         team = TEAMS[len(self.apps) % len(TEAMS)]
         app = App(id=f"/{team}/{name}", instances=instances, cpus=self.rng.choice((0.1, 0.25, 0.5, 1.0)),
                   mem=float(self.rng.choice((128, 256, 512, 1024))), image=self.rng.choice(IMAGES),
-                  labels={"team": team}, **kwargs)
+                  labels={"team": team}, version=self.ago(86_400), **kwargs)
         self.apps.append(app)
         return app
 
@@ -181,14 +193,15 @@ class _Builder:
         self.status[app.id] = "progressing"
 
     def deploy(self, app_id: str, action: str) -> None:
-        deployment = Deployment(id=f"{self.rng.getrandbits(64):016x}-deploy", apps=[app_id], action=action)
+        deployment = Deployment(id=f"{self.rng.getrandbits(64):016x}-deploy", apps=[app_id], action=action,
+                                version=self.ago(120))
         self.deployments.append(deployment)
         next(a for a in self.apps if a.id == app_id).deployment_ids.append(deployment.id)
 
     def app_stuck_no_memory(self) -> None:
         app = self.new_app("ml-trainer", 2)
         app.mem = 262144.0  # 256 GiB: no agent can ever offer it
-        app.queue = QueueEntry(count=2, processed_offers=240, unused_offers=240, rejections=[
+        app.queue = QueueEntry(count=2, since=self.ago(900), processed_offers=240, unused_offers=240, rejections=[
             OfferRejection("UnfulfilledRole", 0, 240), OfferRejection("UnfulfilledConstraint", 0, 240),
             OfferRejection("InsufficientCpus", 12, 240), OfferRejection("InsufficientMemory", 228, 228),
             OfferRejection("InsufficientDisk", 0, 0)])
@@ -199,7 +212,7 @@ class _Builder:
     def app_stuck_constraint(self) -> None:
         app = self.new_app("zookeeper", 3, constraints=[["rack", "GROUP_BY", "3"], ["hostname", "UNIQUE"]])
         self.task(app), self.task(app)
-        app.queue = QueueEntry(count=1, processed_offers=60, unused_offers=60, rejections=[
+        app.queue = QueueEntry(count=1, since=self.ago(1_800), processed_offers=60, unused_offers=60, rejections=[
             OfferRejection("UnfulfilledRole", 0, 60), OfferRejection("UnfulfilledConstraint", 57, 60),
             OfferRejection("InsufficientCpus", 3, 3)])
         self.status[app.id] = "degraded"
@@ -211,8 +224,8 @@ class _Builder:
         app.last_failure = TaskFailure(task_id=f"tools_report-mailer.{self.rng.getrandbits(32):08x}",
                                        host=agent.hostname, agent_id=agent.id,
                                        message="Command exited with status 137 (OOM killed)",
-                                       timestamp="2026-01-01T00:08:30.000Z")
-        app.queue = QueueEntry(count=1, overdue=False, delay_left_s=187)
+                                       timestamp=self.ago(90), version=self.ago(3_600))
+        app.queue = QueueEntry(count=1, overdue=False, delay_left_s=187, since=self.ago(600))
         self.status[app.id] = "failed"
         self.failures[app.id] = "TASK_FAILED"
 
@@ -232,6 +245,7 @@ class _Builder:
         for i in range(count):
             degraded = i == 1 and "pod_degraded" in self.problems
             pod = Pod(id=f"/web/edge-{i}", instances=2, status="DEGRADED" if degraded else "STABLE",
+                      version=self.ago(7_200),
                       containers=[PodContainer("proxy", "envoyproxy/envoy:v1.29", 0.5, 256.0),
                                   PodContainer("agent", "datadog/agent:7", 0.1, 128.0)])
             for n in range(pod.instances):
@@ -239,7 +253,7 @@ class _Builder:
                 sick = degraded and n == 0
                 pod.pod_instances.append(PodInstance(
                     id=f"web_edge-{i}.instance-{self.rng.getrandbits(48):012x}", agent_id=agent.id,
-                    host=agent.hostname, status="DEGRADED" if sick else "STABLE",
+                    host=agent.hostname, status="DEGRADED" if sick else "STABLE", since=self.ago(3_600),
                     containers={"proxy": ("TASK_RUNNING", not sick), "agent": ("TASK_RUNNING", None)}))
             self.pods.append(pod)
             self.status[pod.id] = "degraded" if degraded else "healthy"
@@ -254,7 +268,8 @@ class _Builder:
                 agent.task_counts[task.state] = agent.task_counts.get(task.state, 0) + 1
                 agent.used_cpus += app.cpus
                 agent.used_mem_mb += app.mem
-                mesos_tasks.append(MesosTask(task.id, app.id.rsplit("/", 1)[-1], agent.id, task.state, app.cpus, app.mem))
+                name = app.id.rsplit("/", 1)[-1]
+                mesos_tasks.append(MesosTask(task.id, name, agent.id, task.state, app.cpus, app.mem))
         for pod in self.pods:
             for instance in pod.pod_instances:
                 agent = by_id[instance.agent_id]
@@ -285,9 +300,11 @@ class _Builder:
 
 
 def build(seed: int = 0, *, agents: int = 15, apps: int = 20, pods: int = 2, instances_per_app: int | None = None,
-          problems: Iterable[str] = PROBLEMS) -> Scenario:
-    """A cluster of `agents` agents and `apps` apps in total (problem apps included) plus `pods` pods."""
-    builder = _Builder(seed, set(problems))
+          problems: Iterable[str] = PROBLEMS, now_s: float = NOW_S) -> Scenario:
+    """A cluster of `agents` agents and `apps` apps in total (problem apps included) plus `pods` pods.
+
+    Times (task starts, failures, queue entries) are set back from `now_s`."""
+    builder = _Builder(seed, set(problems), now_s)
     builder.add_agents(agents)
     builder.add_problem_apps()
     builder.add_healthy_apps(max(0, apps - len(builder.apps)), instances_per_app)

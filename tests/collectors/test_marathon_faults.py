@@ -190,5 +190,6 @@ def test_apps_of_the_wrong_shape_are_a_malformed_payload(scenario):
 
     with running(scenario) as cluster:
         cluster.marathon.fault = wrong
-        with pytest.raises(MalformedPayload, match=r"unexpected shape: Expected `str`, got `int` - at `\$.apps\[0\].id`"):
+        shape = r"unexpected shape: Expected `str`, got `int` - at `\$.apps\[0\].id`"
+        with pytest.raises(MalformedPayload, match=shape):
             collect(cluster)
