@@ -10,11 +10,13 @@ GET only. One region that fails makes the cluster `degraded`, naming it. See doc
 """
 from __future__ import annotations
 
+import gc
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 from urllib.parse import quote
 
 from collectors.base import Collector
@@ -31,6 +33,7 @@ PROBE_WAIT = "5ms"  # a blocking query that returns at once when the table moved
 STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for regions up to this size
 STATS_TIMEOUT_S = 2.0
 SPEC_READERS = 4
+READERS = 5  # the lists of one region, read at the same time
 TROUBLED = 'ClientStatus != "running" and ClientStatus != "complete"'
 BLOCKED = 'Status == "blocked"'
 
@@ -69,7 +72,8 @@ class NomadCollector(Collector[NomadRaw]):
                         {name: exc.message for name, exc in failures.items()})
 
     def normalize(self, raw: NomadRaw) -> ClusterData:
-        return normalize(raw)
+        with gc_paused():
+            return normalize(raw)
 
     def agent(self, timeout_s: float) -> AgentSelf | None:
         """The agent we talk to: version and own region. A token without agent:read still works."""
@@ -91,30 +95,36 @@ class NomadCollector(Collector[NomadRaw]):
         return [agent.region if agent else None]
 
     def region(self, region: str | None, timeout_s: float) -> RegionRaw:
+        """Every table of one region, read side by side (the server works while we decode)."""
         base: dict[str, str] = {"stale": "true", **({"region": region} if region else {})}
         scoped = {**base, "namespace": self.config.namespace}
         node_params = {**base, "resources": "true", "os": "true"}
-        nodes = self.table(region, "/v1/nodes", node_params, timeout_s,
-                           lambda: self.pages("/v1/nodes", node_params, NodeStub, timeout_s))
-        jobs = self.table(region, "/v1/jobs", scoped, timeout_s,
-                          lambda: self.pages("/v1/jobs", scoped, JobStub, timeout_s))
         lean_params = {**scoped, "resources": "true", "task_states": "false"}
-        lean, troubled = self.table(region, "/v1/allocations", lean_params, timeout_s,
-                                    lambda: self.allocations(scoped, lean_params, timeout_s))
-        deployments = self.table(region, "/v1/deployments", scoped, timeout_s,
-                                 lambda: self.pages("/v1/deployments", scoped, Deployment, timeout_s))
-        evaluations = self.table(region, "/v1/evaluations", scoped, timeout_s, lambda: self.pages(
-            "/v1/evaluations", {**scoped, "filter": BLOCKED}, Evaluation, timeout_s))
-        return RegionRaw(region, nodes, jobs, lean, deployments, evaluations,
-                         specs=self.specs(region, base, jobs, timeout_s), troubled=troubled,
-                         stats=self.stats(base, nodes, timeout_s))
+        with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-list") as pool:
+            def table(path: str, params: dict[str, str], load: Callable[[], tuple[Any, int]]) -> Future:
+                return pool.submit(self.table, region, path, params, timeout_s, load)
+
+            nodes = table("/v1/nodes", node_params, lambda: self.pages("/v1/nodes", node_params, NodeStub, timeout_s))
+            allocs = table("/v1/allocations", lean_params, lambda: self.allocations(scoped, lean_params, timeout_s))
+            jobs = table("/v1/jobs", scoped, lambda: self.pages("/v1/jobs", scoped, JobStub, timeout_s))
+            deployments = table("/v1/deployments", scoped,
+                                lambda: self.pages("/v1/deployments", scoped, Deployment, timeout_s))
+            evaluations = table("/v1/evaluations", scoped, lambda: self.pages(
+                "/v1/evaluations", {**scoped, "filter": BLOCKED}, Evaluation, timeout_s))
+            specs = self.specs(region, base, jobs.result(), timeout_s)
+            stats = self.stats(base, nodes.result(), timeout_s)
+            lean, troubled = allocs.result()
+            return RegionRaw(region, nodes.result(), jobs.result(), lean, deployments.result(), evaluations.result(),
+                             specs=specs, troubled=troubled, stats=stats)
 
     def allocations(self, scoped: dict[str, str], lean_params: dict[str, str],
                     timeout_s: float) -> tuple[tuple[list, list], int]:
-        lean, index = self.pages("/v1/allocations", lean_params, AllocStub, timeout_s)
-        troubled, _ = self.pages("/v1/allocations", {**scoped, "resources": "true", "filter": TROUBLED},
-                                 AllocStub, timeout_s)
-        return (lean, troubled), index
+        """All allocations without task states, and again with them for the troubled ones only."""
+        with ThreadPoolExecutor(1, thread_name_prefix="nomad-troubled") as pool:
+            troubled = pool.submit(self.pages, "/v1/allocations",
+                                   {**scoped, "resources": "true", "filter": TROUBLED}, AllocStub, timeout_s)
+            lean, index = self.pages("/v1/allocations", lean_params, AllocStub, timeout_s)
+            return (lean, troubled.result()[0]), index
 
     # --- reading --------------------------------------------------------------------------------
     def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float) -> tuple[Any, Any]:
@@ -122,16 +132,23 @@ class NomadCollector(Collector[NomadRaw]):
         return decode(response.content, kind, f"GET {path} on {self.endpoint}"), response.headers
 
     def pages(self, path: str, params: dict[str, str], kind: type, timeout_s: float) -> tuple[list, int]:
-        """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`) and its X-Nomad-Index."""
+        """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`) and its X-Nomad-Index.
+        The next page is asked for while this one is decoded."""
         items: list = []
-        token = None
-        while True:
+        what = f"GET {path} on {self.endpoint}"
+
+        def get(token: str | None) -> Any:
             page_params = {**params, "per_page": str(PAGE_SIZE), **({"next_token": token} if token else {})}
-            page, headers = self.read(path, page_params, list[kind], timeout_s)
-            items.extend(page)
-            token = headers.get("X-Nomad-NextToken")
-            if not token:
-                return items, _index(headers, path)
+            return self.client.get_response(path, timeout_s=timeout_s, params=page_params)
+
+        with ThreadPoolExecutor(1, thread_name_prefix="nomad-page") as pool:
+            pending: Future | None = pool.submit(get, None)
+            while pending is not None:
+                response = pending.result()
+                token = response.headers.get("X-Nomad-NextToken")
+                pending = pool.submit(get, token) if token else None
+                items.extend(decode(response.content, list[kind], what))
+        return items, _index(response.headers, path)
 
     def table(self, region: str | None, path: str, params: dict[str, str], timeout_s: float,
               load: Callable[[], tuple[Any, int]]) -> Any:
@@ -186,6 +203,19 @@ class NomadCollector(Collector[NomadRaw]):
 
     def close(self) -> None:
         self.client.close()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector while ~10^5 model objects are made: it would rescan them
+    over and over for cycles they cannot have. Reference counting still frees memory meanwhile."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _index(headers: Any, path: str) -> int:

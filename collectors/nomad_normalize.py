@@ -172,24 +172,27 @@ def node_to_model(node: NodeStub, region: str | None, per_core: float | None, st
 
 def alloc_mhz_mb(alloc: AllocStub) -> tuple[int, int]:
     tasks = alloc.AllocatedResources.Tasks if alloc.AllocatedResources else None
-    if tasks:
-        return (sum(t.Cpu.CpuShares for t in tasks.values() if t.Cpu),
-                sum(t.Memory.MemoryMB for t in tasks.values() if t.Memory))
-    legacy = alloc.Resources or LegacyResources()
-    return legacy.CPU, legacy.MemoryMB
+    if not tasks:
+        legacy = alloc.Resources or LegacyResources()
+        return legacy.CPU, legacy.MemoryMB
+    mhz = memory = 0
+    for task in tasks.values():
+        mhz += task.Cpu.CpuShares if task.Cpu else 0
+        memory += task.Memory.MemoryMB if task.Memory else 0
+    return mhz, memory
 
 
-def add_allocated(nodes: list[Node], current: list[AllocStub], mhz: dict[str, float | None]) -> None:
+def add_allocated(nodes: list[Node], current: list[AllocStub], per_core: dict[str, float | None]) -> None:
     """What the scheduler holds on each node: its pending and running allocations."""
-    cpu: dict[str, float] = defaultdict(float)
+    mhz: dict[str, int] = defaultdict(int)
     memory: dict[str, int] = defaultdict(int)
     for alloc in current:
         if alloc.ClientStatus in HOLDS_RESOURCES:
-            alloc_cpu, alloc_memory = alloc_mhz_mb(alloc)
-            cpu[alloc.NodeID] += alloc_cpu / mhz[alloc.NodeID] if mhz.get(alloc.NodeID) else 0.0
+            alloc_mhz, alloc_memory = alloc_mhz_mb(alloc)
+            mhz[alloc.NodeID] += alloc_mhz
             memory[alloc.NodeID] += alloc_memory * MIB
     for node in nodes:
-        node.cpu_allocated_cores = round(cpu.get(node.id, 0.0), 6)
+        node.cpu_allocated_cores = _cores(mhz.get(node.id, 0), per_core.get(node.id))
         node.mem_allocated_bytes = memory.get(node.id, 0)
 
 
@@ -204,15 +207,18 @@ def alloc_to_instance(alloc: AllocStub, prefix: str) -> Instance:
         reason = failing_task_reason(states) or alloc.ClientDescription or None
     elif healthy is False:
         reason = failing_task_reason(states) or UNHEALTHY
-    started = [parse_time(s.StartedAt) for s in states.values() if s.StartedAt]
-    started = [t for t in started if t is not None]
     return Instance(
         id=alloc.ID, name=alloc.Name, workload_id=f"{prefix}{alloc.Namespace}/{alloc.JobID}",
         node_id=alloc.NodeID or None, state=state,  # type: ignore[arg-type]
         health="unknown" if healthy is None else ("healthy" if healthy else "unhealthy"),
-        restarts=sum(s.Restarts for s in states.values()), reason=reason,
-        started_at=min(started) if started and state == "running" else None,
+        restarts=sum(s.Restarts for s in states.values()) if states else 0, reason=reason,
+        started_at=_started(states) if states and state == "running" else None,
     )
+
+
+def _started(states: dict[str, TaskState]) -> datetime | None:
+    times = [t for t in (parse_time(s.StartedAt) for s in states.values() if s.StartedAt) if t is not None]
+    return min(times) if times else None
 
 
 def failing_task_reason(states: dict[str, TaskState]) -> str | None:

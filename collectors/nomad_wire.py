@@ -14,32 +14,37 @@ import msgspec
 from fleet.source import MalformedPayload
 
 
-class Cpu(msgspec.Struct):
+class Wire(msgspec.Struct, gc=False):
+    """Decoded payloads hold no reference cycles: keeping 100,000 of them out of the cyclic
+    garbage collector's sight makes a large cluster's round markedly faster."""
+
+
+class Cpu(Wire):
     CpuShares: int = 0
     TotalCpuCores: int = 0
 
 
-class Memory(msgspec.Struct):
+class Memory(Wire):
     MemoryMB: int = 0
 
 
-class NodeResources(msgspec.Struct):
+class NodeResources(Wire):
     Cpu: Cpu | None = None
     Memory: Memory | None = None
 
 
-class LegacyResources(msgspec.Struct):
+class LegacyResources(Wire):
     CPU: int = 0
     Cores: int = 0
     MemoryMB: int = 0
 
 
-class DriverInfo(msgspec.Struct):
+class DriverInfo(Wire):
     Detected: bool = False
     Healthy: bool = False
 
 
-class NodeStub(msgspec.Struct):
+class NodeStub(Wire):
     """A `/v1/nodes` entry (with `resources=true`), or a whole `/v1/node/:id`."""
 
     ID: str
@@ -62,20 +67,20 @@ class NodeStub(msgspec.Struct):
     Reserved: LegacyResources | None = None
 
 
-class TaskAllocated(msgspec.Struct):
+class TaskAllocated(Wire):
     Cpu: Cpu | None = None
     Memory: Memory | None = None
 
 
-class AllocatedResources(msgspec.Struct):
+class AllocatedResources(Wire):
     Tasks: dict[str, TaskAllocated] | None = None
 
 
-class DeploymentStatus(msgspec.Struct):
+class DeploymentStatus(Wire):
     Healthy: bool | None = None
 
 
-class TaskEvent(msgspec.Struct):
+class TaskEvent(Wire):
     Type: str = ""
     Time: int = 0
     DisplayMessage: str = ""
@@ -89,7 +94,7 @@ class TaskEvent(msgspec.Struct):
     FailsTask: bool = False
 
 
-class TaskState(msgspec.Struct):
+class TaskState(Wire):
     State: str = ""
     Failed: bool = False
     Restarts: int = 0
@@ -97,15 +102,15 @@ class TaskState(msgspec.Struct):
     Events: list[TaskEvent] | None = None
 
 
-class RescheduleEvent(msgspec.Struct):
+class RescheduleEvent(Wire):
     PrevAllocID: str = ""
 
 
-class RescheduleTracker(msgspec.Struct):
+class RescheduleTracker(Wire):
     Events: list[RescheduleEvent] | None = None
 
 
-class AllocStub(msgspec.Struct):
+class AllocStub(Wire):
     """A `/v1/allocations` entry; `TaskStates` only when asked for, `AllocatedResources` likewise."""
 
     ID: str
@@ -125,7 +130,7 @@ class AllocStub(msgspec.Struct):
     ModifyTime: int = 0
 
 
-class SummaryCounts(msgspec.Struct):
+class SummaryCounts(Wire):
     Queued: int = 0
     Complete: int = 0
     Failed: int = 0
@@ -135,12 +140,12 @@ class SummaryCounts(msgspec.Struct):
     Unknown: int = 0
 
 
-class JobSummary(msgspec.Struct):
+class JobSummary(Wire):
     Namespace: str = ""
     Summary: dict[str, SummaryCounts] | None = None
 
 
-class JobStub(msgspec.Struct):
+class JobStub(Wire):
     """A `/v1/jobs` entry with its embedded summary."""
 
     ID: str
@@ -159,20 +164,20 @@ class JobStub(msgspec.Struct):
         return self.Namespace or (self.JobSummary.Namespace if self.JobSummary else "") or "default"
 
 
-class Task(msgspec.Struct):
+class Task(Wire):
     Name: str = ""
     Driver: str = ""
     Config: dict[str, Any] | None = None
     Resources: LegacyResources | None = None
 
 
-class TaskGroup(msgspec.Struct):
+class TaskGroup(Wire):
     Name: str = ""
     Count: int = 1
     Tasks: list[Task] | None = None
 
 
-class JobSpec(msgspec.Struct):
+class JobSpec(Wire):
     """`/v1/job/:id`: the spec Podium needs (counts, tasks, versions)."""
 
     ID: str
@@ -187,13 +192,13 @@ class JobSpec(msgspec.Struct):
     ParameterizedJob: dict[str, Any] | None = None
 
 
-class DeploymentState(msgspec.Struct):
+class DeploymentState(Wire):
     DesiredTotal: int = 0
     HealthyAllocs: int = 0
     UnhealthyAllocs: int = 0
 
 
-class Deployment(msgspec.Struct):
+class Deployment(Wire):
     ID: str
     JobID: str = ""
     Namespace: str = "default"
@@ -204,7 +209,7 @@ class Deployment(msgspec.Struct):
     TaskGroups: dict[str, DeploymentState] | None = None
 
 
-class AllocMetric(msgspec.Struct):
+class AllocMetric(Wire):
     NodesEvaluated: int = 0
     NodesFiltered: int = 0
     NodesExhausted: int = 0
@@ -213,7 +218,7 @@ class AllocMetric(msgspec.Struct):
     CoalescedFailures: int = 0
 
 
-class Evaluation(msgspec.Struct):
+class Evaluation(Wire):
     ID: str
     JobID: str = ""
     Namespace: str = "default"
@@ -225,20 +230,20 @@ class Evaluation(msgspec.Struct):
     ModifyTime: int = 0
 
 
-class AgentVersion(msgspec.Struct):
+class AgentVersion(Wire):
     Version: str = ""
 
 
-class AgentConfig(msgspec.Struct):
+class AgentConfig(Wire):
     Region: str = ""
     Version: AgentVersion | str | None = None
 
 
-class AgentMember(msgspec.Struct):
+class AgentMember(Wire):
     Tags: dict[str, str] | None = None
 
 
-class AgentSelf(msgspec.Struct):
+class AgentSelf(Wire):
     config: AgentConfig | None = None
     member: AgentMember | None = None
 
@@ -258,11 +263,11 @@ class AgentSelf(msgspec.Struct):
         return ((self.member.Tags or {}).get("region") if self.member else None) or None
 
 
-class HostMemory(msgspec.Struct):
+class HostMemory(Wire):
     Used: int = 0
 
 
-class HostStats(msgspec.Struct):
+class HostStats(Wire):
     """`/v1/client/stats`: `CPUTicksConsumed` is MHz in use across all cores."""
 
     Memory: HostMemory | None = None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from bisect import bisect_left
 from typing import Any, Callable
 
 from sim.httpserver import Request, Response
@@ -159,7 +160,7 @@ class NomadApi:
         if prefix := request.param("prefix"):
             items = [i for i in items if i.key.split(".")[-1].startswith(prefix)]
         if token := request.param("next_token"):
-            items = [i for i in items if i.key >= token]
+            items = items[bisect_left(items, token, key=lambda i: i.key):]
         per_page = request.param("per_page")
         if per_page:
             try:
