@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import msgspec
 import requests
@@ -151,7 +151,8 @@ class MarathonCollector(Collector[MarathonRaw]):
                                   headers={"Accept": "text/event-stream"}, stream=True, timeout=(10, 300),
                                   verify=client.session.verify, allow_redirects=False)
 
-    def optional(self, raw: MarathonRaw, part: str, read: Any, default: T, missing_ok: bool = False) -> T:
+    def optional(self, raw: MarathonRaw, part: str, read: Callable[[], T], default: T,
+                 missing_ok: bool = False) -> T:
         try:
             return read()
         except UpstreamError as exc:
