@@ -270,7 +270,10 @@ def sqlite_connector(path: Path) -> Connect:
 
 
 def postgres_connector(url: str) -> Connect:
-    import psycopg  # only needed when a database URL is configured
+    try:
+        import psycopg  # only needed when a database URL is configured
+    except ImportError:
+        raise StoreError("a PostgreSQL history needs the psycopg package: pip install -r requirements.txt") from None
 
     def connect() -> Any:
         return psycopg.connect(url, autocommit=True, connect_timeout=10)

@@ -68,9 +68,10 @@ def render_trends(store: SnapshotStore) -> None:
         x=alt.X("time:T", title=None), y=alt.Y("instances:Q", stack=True), color="state:N",
         tooltip=["time:T", "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)
-    for column, resource in zip(st.columns(2), ("CPU (cores)", "memory (GiB)")):
-        column.altair_chart(line_chart(allocation[allocation["resource"] == resource], "amount", "measure",
-                                       f"{resource.split()[0]} allocated"), key=f"history-{resource.split()[0]}")
+    for column, (resource, title) in zip(st.columns(2), (("CPU (cores)", "CPU allocated (cores)"),
+                                                         ("memory (GiB)", "Memory allocated (GiB)"))):
+        column.altair_chart(line_chart(allocation[allocation["resource"] == resource], "amount", "measure", title),
+                            key=f"history-{resource.split()[0]}")
 
 
 def moment_label(stored: StoredSnapshot) -> str:

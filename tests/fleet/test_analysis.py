@@ -99,12 +99,12 @@ def test_single_zone_cluster_says_so():
     cluster = ClusterBuilder().node("a", zone="eu-a").node("b", zone="eu-a").build()
     zones = analyze_cluster(cluster).zone_loss
     assert zones.single_zone and zones.impacts == []
-    assert "one zone (eu-a)" in zones.note
+    assert "One zone (eu-a)" in zones.note
 
 
 def test_cluster_without_zone_labels_says_so():
     zones = analyze_cluster(ClusterBuilder().nodes_named("a", "b").build()).zone_loss
-    assert zones.single_zone and "no zone information" in zones.note
+    assert zones.single_zone and "No zone information" in zones.note
 
 
 def test_evenly_loaded_cluster_has_zero_variation():

@@ -58,7 +58,7 @@ def test_resilience_summary_table_has_one_row_per_cluster():
 
 def test_resilience_page_says_when_a_cluster_has_one_zone():
     app = run(resilience_page, str(SNAPSHOTS / "n-plus-1.json"))
-    assert any("no zone information" in i.value for i in app.info)
+    assert any("No zone information" in i.value for i in app.info)
 
 
 def test_resilience_page_shows_limit_warnings_with_their_source(tmp_path):
@@ -74,7 +74,7 @@ def kept_history(path: Path) -> None:
     store = open_sqlite(path, clock=lambda: T0 + timedelta(days=1))
     for minutes, ready in ((0, 2), (10, 3)):
         builder = ClusterBuilder(name="prod").nodes_named(*[f"n{i}" for i in range(ready)])
-        store.save(snapshot(builder.workload("web", on=["n0"], desired=ready).build(),
+        store.save(snapshot(builder.workload("web", on=["n0"], desired=ready, cpu=1, mem_gib=2).build(),
                             taken_at=T0 + timedelta(minutes=minutes)))
 
 
