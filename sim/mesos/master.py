@@ -15,7 +15,7 @@ from typing import Any, Callable
 import msgspec
 
 from sim.httpserver import Request, Response, json_response
-from sim.mesos.agents import Agent, slave_json, summary_json
+from sim.mesos.agents import TASK_STATES, Agent, slave_json, summary_json
 from sim.mesos.auth import Auth, unauthorized
 
 REDIRECTED = ("/master/state", "/master/state.json", "/master/state-summary", "/master/slaves",
@@ -108,8 +108,17 @@ def state_summary(state: MesosState) -> dict[str, Any]:
         "hostname": "127.0.0.1",
         "cluster": state.cluster,
         "slaves": [summary_json(agent, state.framework_id) for agent in state.agents],
-        "frameworks": [framework_summary(state)],
+        "frameworks": [framework_state_summary(state)],
     }
+
+
+def framework_state_summary(state: MesosState) -> dict[str, Any]:
+    """The state-summary framework entry: the summary plus task counts by state and its agents."""
+    body = framework_summary(state)
+    for name in TASK_STATES:
+        body[name] = sum(t.state == name for t in state.tasks)
+    body["slave_ids"] = sorted({t.agent_id for t in state.tasks})
+    return body
 
 
 def slaves(state: MesosState) -> dict[str, Any]:
