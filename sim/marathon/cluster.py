@@ -13,7 +13,7 @@ from typing import Callable
 
 from sim.httpserver import EmulatorServer
 from sim.marathon.model import MarathonState
-from sim.marathon.scenario import PROBLEMS, Scenario, build
+from sim.marathon.scenario import PROBLEMS, Scenario, build, iso
 from sim.marathon.server import MarathonServer
 from sim.mesos.auth import Auth
 from sim.mesos.master import MesosMaster, MesosState
@@ -42,6 +42,31 @@ class Timeline:
             return self._scenario
 
 
+class FailureTicker:
+    """Publishes a `status_update_event` (TASK_FAILED) for each crash-looping app every `every_s`,
+    as Marathon does while it keeps relaunching it, so the demo's event stream is not silent."""
+
+    def __init__(self, api: MarathonServer, scenario: Callable[[], Scenario], every_s: float = 30.0):
+        self.api, self.scenario, self.every_s = api, scenario, every_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="marathon-failures", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            for app in self.scenario().marathon.apps:
+                if app.last_failure is not None:
+                    failure = app.last_failure
+                    self.api.publish("status_update_event", {
+                        "appId": app.id, "taskId": f"{failure.task_id}-{int(time.time())}", "host": failure.host,
+                        "slaveId": failure.agent_id, "taskStatus": "TASK_FAILED", "message": failure.message,
+                        "version": app.version, "timestamp": iso(time.time())})
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
 @dataclass
 class MarathonCluster:
     marathon: EmulatorServer
@@ -49,12 +74,15 @@ class MarathonCluster:
     marathon_api: MarathonServer
     mesos_api: MesosMaster
     standbys: list[EmulatorServer] = field(default_factory=list)
+    ticker: FailureTicker | None = None
 
     @property
     def servers(self) -> list[EmulatorServer]:
         return [self.marathon, self.mesos, *self.standbys]
 
     def stop(self) -> None:
+        if self.ticker is not None:
+            self.ticker.stop()
         self.marathon_api.close()
         for server in self.servers:
             server.stop()
@@ -80,6 +108,8 @@ def serve(source: Scenario | Timeline, *, auth: Auth | None = None, standbys: bo
     marathon = EmulatorServer(marathon_api, **tls).start()
     marathon_api.address = f"127.0.0.1:{marathon.port}"
     cluster = MarathonCluster(marathon, mesos, marathon_api, mesos_api)
+    if isinstance(source, Timeline):
+        cluster.ticker = FailureTicker(marathon_api, scenario)
     if standbys:
         cluster.standbys = [
             EmulatorServer(MarathonServer(marathon_state, auth=auth, leader=marathon_api.address), **tls).start(),

@@ -1,7 +1,11 @@
 """Scenarios: sizes are honoured, problems are switchable, time makes problems come and go, demo works."""
 from __future__ import annotations
 
+import time
+
 from sim.marathon import PROBLEMS, Timeline, build, demo
+from sim.marathon.cluster import FailureTicker
+from sim.marathon.server import MarathonServer
 from tests.sim.marathon.harness import collect_config
 
 
@@ -57,3 +61,18 @@ def test_demo_starts_marathon_and_mesos_and_reads_like_its_scenario():
         assert len(data.workloads) == 22
     finally:
         cluster.stop()
+
+
+def test_failure_ticker_publishes_the_crash_looping_apps_failures():
+    scenario = build(0, problems=["crash_backoff"])
+    api = MarathonServer(lambda: scenario.marathon)
+    ticker = FailureTicker(api, lambda: scenario, every_s=0.05)
+    try:
+        deadline = time.monotonic() + 5
+        while not api._events and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        ticker.stop()
+    event_type, payload = api._events[0]
+    assert (event_type, payload["taskStatus"]) == ("status_update_event", "TASK_FAILED")
+    assert payload["appId"] == next(iter(scenario.expected.task_failures))
