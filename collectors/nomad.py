@@ -10,16 +10,14 @@ GET only. One region that fails makes the cluster `degraded`, naming it. See doc
 """
 from __future__ import annotations
 
-import gc
 import logging
-from contextlib import contextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 from urllib.parse import quote
 
-from collectors.base import Collector
+from collectors.base import Collector, gc_paused
 from collectors.http import HttpJsonClient
 from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
 from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
@@ -203,19 +201,6 @@ class NomadCollector(Collector[NomadRaw]):
 
     def close(self) -> None:
         self.client.close()
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic garbage collector while ~10^5 model objects are made: it would rescan them
-    over and over for cycles they cannot have. Reference counting still frees memory meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _index(headers: Any, path: str) -> int:
