@@ -1,14 +1,14 @@
 """Start an emulated Nomad cluster: one HTTP server per region over one shared state store.
 
-Any server answers for any region (`?region=` forwarding), as Nomad's do. `Timeline` makes a
+Any server answers for any region (`?region=` forwarding), as Nomad's do. `timeline()` makes a
 scenario evolve with wall-clock time: every `period_s` a different subset of problems is active,
 so problems come and go while a dashboard watches.
 """
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable, Iterable
 
 from sim.httpserver import EmulatorServer
@@ -17,28 +17,20 @@ from sim.nomad.server import NomadApi
 from sim.nomad.store import Store
 
 
-class Timeline:
-    """The scenario at the current time: phase = clock() // period_s picks which problems are on."""
+def problems_in(phase: int) -> tuple[str, ...]:
+    """Each problem is on in two phases out of three, staggered: every phase shows a different mix."""
+    return tuple(p for i, p in enumerate(PROBLEMS) if (i + phase) % 3 != 0)
 
-    def __init__(self, seed: int = 0, *, period_s: float = 120.0, clock: Callable[[], float] = time.time,
-                 **sizes: int):
-        self.seed, self.period_s, self.clock, self.sizes = seed, period_s, clock, sizes
-        self._lock = threading.Lock()
-        self._phase: int | None = None
-        self._scenario: Scenario | None = None
 
-    def problems_in(self, phase: int) -> tuple[str, ...]:
-        # each problem is on two phases out of three, staggered, so problems come and go
-        return tuple(p for i, p in enumerate(PROBLEMS) if (i + phase) % 3 != 0)
+def timeline(seed: int = 0, *, period_s: float = 120.0, clock: Callable[[], float] = time.time,
+             **sizes: int) -> Callable[[], Scenario]:
+    """The scenario of the current phase (`clock() // period_s`), built once per phase."""
 
-    def __call__(self) -> Scenario:
-        phase = int(self.clock() // self.period_s)
-        with self._lock:
-            if phase != self._phase or self._scenario is None:
-                self._scenario = build(self.seed, problems=self.problems_in(phase), now_s=self.clock(),
-                                       **self.sizes)
-                self._phase = phase
-            return self._scenario
+    @lru_cache(maxsize=2)
+    def phase(number: int) -> Scenario:
+        return build(seed, problems=problems_in(number), now_s=number * period_s, **sizes)
+
+    return lambda: phase(int(clock() // period_s))
 
 
 @dataclass

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.nomad import PROBLEMS, Timeline, build
+from sim.nomad import PROBLEMS, build, timeline
 
 
 @pytest.mark.parametrize("seed", [0, 1, 7])
@@ -50,11 +50,11 @@ def test_an_unknown_problem_is_refused():
 
 def test_timeline_problems_come_and_go():
     now = [0.0]
-    timeline = Timeline(0, period_s=60, clock=lambda: now[0])
+    current = timeline(0, period_s=60, clock=lambda: now[0])
     phases = []
     for phase in range(3):
         now[0] = phase * 60 + 1
-        phases.append(set(timeline().problems))
+        phases.append(set(current().problems))
     assert all(phases) and len({frozenset(p) for p in phases}) == 3
     assert set().union(*phases) == set(PROBLEMS)
-    assert timeline() is timeline()  # one scenario per phase
+    assert current() is current()  # one scenario per phase
