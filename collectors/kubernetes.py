@@ -16,7 +16,8 @@ from typing import Any
 from collectors import kubernetes_wire as w
 from collectors.base import Collector
 from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
-from collectors.kubernetes_normalize import Allocation, normalize_events, normalize_node, normalize_pod, pod_ready
+from collectors.kubernetes_normalize import normalize_events, normalize_node
+from collectors.kubernetes_pods import Allocation, PodRow, digest, normalize_pod
 from collectors.kubernetes_watch import ResourceCache
 from collectors.kubernetes_workloads import Attribution, Controllers, Tally, normalize_workloads, workload_id
 from fleet.config import ClusterConfig
@@ -40,18 +41,12 @@ NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
 
 
 @dataclass
-class KubeState:
-    """One round's decoded objects: the input of `normalize`."""
+class KubeState(Controllers):
+    """One round's decoded objects (the controllers, and the rest): the input of `normalize`."""
 
     version: str | None = None
     nodes: list[w.Node] = field(default_factory=list)
-    pods: list[w.Pod] = field(default_factory=list)
-    deployments: list[w.Deployment] = field(default_factory=list)
-    replicasets: list[w.ReplicaSet] = field(default_factory=list)
-    statefulsets: list[w.StatefulSet] = field(default_factory=list)
-    daemonsets: list[w.DaemonSet] = field(default_factory=list)
-    jobs: list[w.Job] = field(default_factory=list)
-    cronjobs: list[w.CronJob] = field(default_factory=list)
+    pods: list[PodRow] = field(default_factory=list)  # digested as they are decoded
     events: list[w.Event] = field(default_factory=list)
     node_metrics: list[w.NodeMetrics] | None = None  # None: metrics.k8s.io is not there
     problems: list[str] = field(default_factory=list)  # optional parts that failed (→ degraded)
@@ -73,7 +68,8 @@ class KubernetesCollector(Collector[KubeState]):
     def connection(self) -> KubeConnection:
         if self._connection is None:
             self._connection = KubeConnection(load_configuration(self.config))
-            self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size)
+            self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
+                                                convert=digest if name == "pods" else None)
                             for name, (path, item_type) in WATCHED.items()}
         return self._connection
 
@@ -155,21 +151,17 @@ def _most_telling(errors: list[SourceError]) -> SourceError:
 
 def normalize_state(raw: KubeState) -> ClusterData:
     """Pure: the decoded objects of one round to the common model (one pass over the pods)."""
-    controllers = Controllers(raw.deployments, raw.replicasets, raw.statefulsets, raw.daemonsets, raw.jobs,
-                              raw.cronjobs)
-    attribution = Attribution(controllers)
+    attribution = Attribution(raw)
     allocation, tally, instances = Allocation(), Tally(), []
-    for pod in raw.pods:
-        meta = pod.metadata
-        owner = attribution.of(meta.namespace, meta.owner_references)
-        ready = pod_ready(pod)
-        allocation.add(pod)
-        tally.add(pod, owner, ready)
-        instances.append(normalize_pod(pod, owner or workload_id("Pod", meta.namespace, meta.name), ready))
+    for row in raw.pods:
+        owner = attribution.of(row)
+        allocation.add(row)
+        tally.add(row, owner)
+        instances.append(normalize_pod(row, owner or workload_id("Pod", row.namespace, row.name)))
     instances.sort(key=lambda i: i.id)
     usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
     nodes = sorted((normalize_node(node, allocation.of(node.metadata.name), usage.get(node.metadata.name))
                     for node in raw.nodes), key=lambda n: n.name)
-    workloads = sorted(normalize_workloads(controllers, tally, attribution), key=lambda wl: wl.id)
+    workloads = sorted(normalize_workloads(raw, tally, attribution), key=lambda wl: wl.id)
     return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
                        events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)

@@ -14,7 +14,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 import msgspec
 import urllib3
@@ -164,11 +164,12 @@ class KubeConnection:
         return self._decode(msgspec.json.Decoder(item_type), self.get(path, timeout_s=timeout_s), path)
 
     def list_all(self, path: str, item_type: type[T], *, timeout_s: float, params: dict[str, Any] | None = None,
-                 page_size: int = PAGE_SIZE) -> tuple[list[T], str]:
-        """Every item of a list, page by page (limit/continue); one fresh restart on 410 Expired."""
+                 page_size: int = PAGE_SIZE, convert: Callable[[T], Any] | None = None) -> tuple[list[Any], str]:
+        """Every item of a list, page by page (limit/continue); one fresh restart on 410 Expired.
+        `convert` is applied to each item as its page is decoded, so only its result is kept."""
         for attempt in (1, 2):
             try:
-                return self._pages(path, item_type, timeout_s, params or {}, page_size)
+                return self._pages(path, item_type, timeout_s, params or {}, page_size, convert)
             except Gone:
                 if attempt == 2:
                     raise UpstreamError(f"GET {path} on {self.server}: the list expired (410) twice while "
@@ -177,11 +178,11 @@ class KubeConnection:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _pages(self, path: str, item_type: type[T], timeout_s: float, params: dict[str, Any],
-               page_size: int) -> tuple[list[T], str]:
+               page_size: int, convert: Callable[[T], Any] | None) -> tuple[list[Any], str]:
         """Pages in a pipeline: the next page is fetched while this one is decoded (its continue
         token is read first, cheaply, from the page's metadata)."""
         decoder = w.list_decoder(item_type)
-        items: list[T] = []
+        items: list[Any] = []
 
         def fetch(token: str | None) -> bytes:
             query = {**params, "limit": page_size} | ({"continue": token} if token else {})
@@ -194,7 +195,7 @@ class KubeConnection:
                 following = prefetch.submit(fetch, token) if token else None
                 with paused_gc():
                     page = self._decode(decoder, data, path)
-                items.extend(page.items or [])
+                    items.extend(map(convert, page.items or ()) if convert else page.items or ())
                 if following is None:
                     return items, page.metadata.resource_version
                 data = following.result()

@@ -1,25 +1,24 @@
-"""Pure functions from decoded Kubernetes objects to the common model: nodes, instances, events.
+"""Pure functions from decoded Kubernetes objects to the common model: nodes, requests, events.
 
-Workloads (and which workload each pod belongs to) are in `kubernetes_workloads`. The rules are
+Pods are in `kubernetes_pods`, workloads (and which pod belongs to which) in `kubernetes_workloads`. The rules are
 written out for users in docs/kubernetes.md; the emulator's scenarios state the same outcomes
 independently, and the tests compare the two.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
 from datetime import datetime, timezone
+from typing import Iterable
 
 from collectors import kubernetes_wire as w
 from collectors.units import cpu_cores, mem_bytes
-from fleet.model import Event, Instance, Node
+from fleet.model import Event, Node
 
 MAX_EVENTS = 200
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 ROLE_PREFIX = "node-role.kubernetes.io/"
 NODE_STATUS = {"True": "ready", "False": "not_ready", "Unknown": "unknown"}
-POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded", "Failed": "failed"}
 # waiting reasons that say a container is on its way, not that something is wrong
 ROUTINE_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -69,11 +68,6 @@ def _sum_requests(containers: Iterable[w.Container]) -> tuple[float, int]:
     return cpu, mem
 
 
-def holds_resources(pod: w.Pod) -> bool:
-    """A pod placed on a node and not finished keeps its requests reserved there."""
-    return bool(pod.spec.node_name) and pod.status.phase not in ("Succeeded", "Failed")
-
-
 # -- nodes ------------------------------------------------------------------------------------------
 def node_status(node: w.Node) -> str:
     for condition in node.status.conditions or ():
@@ -101,7 +95,7 @@ def _first_label(labels: dict[str, str], keys: tuple[str, ...]) -> str | None:
     return next((labels[k] for k in keys if labels.get(k)), None)
 
 
-def normalize_node(node: w.Node, allocated: Request | None, usage: w.Amounts | None) -> Node:
+def normalize_node(node: w.Node, allocated: tuple[float, int] | None, usage: w.Amounts | None) -> Node:
     labels, status = node.metadata.labels or {}, node.status
     capacity = status.capacity or NOTHING
     allocatable = status.allocatable or capacity
@@ -112,89 +106,14 @@ def normalize_node(node: w.Node, allocated: Request | None, usage: w.Amounts | N
         zone=_first_label(labels, ZONE_LABELS), region=_first_label(labels, REGION_LABELS),
         cpu_capacity_cores=cpu_cores(capacity.cpu), mem_capacity_bytes=mem_bytes(capacity.memory),
         cpu_allocatable_cores=cpu_cores(allocatable.cpu), mem_allocatable_bytes=mem_bytes(allocatable.memory),
-        cpu_allocated_cores=round(allocated.cpu_cores, 6) if allocated else 0.0,
-        mem_allocated_bytes=allocated.mem_bytes if allocated else 0,
+        cpu_allocated_cores=round(allocated[0], 6) if allocated else 0.0,
+        mem_allocated_bytes=allocated[1] if allocated else 0,
         cpu_used_cores=round(cpu_cores(usage.cpu), 6) if usage and usage.cpu is not None else None,
         mem_used_bytes=mem_bytes(usage.memory) if usage and usage.memory is not None else None,
         labels=dict(labels),
         version=info.kubelet_version if info else None,
         os=(info.operating_system if info else None) or labels.get("kubernetes.io/os"),
         arch=(info.architecture if info else None) or labels.get("kubernetes.io/arch"),
-    )
-
-
-class Allocation:
-    """Requests of the pods that hold resources, summed per node."""
-
-    def __init__(self) -> None:
-        self.totals: dict[str, list[float]] = {}
-
-    def add(self, pod: w.Pod) -> None:
-        if holds_resources(pod):
-            request = effective_request(pod.spec)
-            total = self.totals.setdefault(pod.spec.node_name, [0.0, 0])  # type: ignore[arg-type]
-            total[0] += request.cpu_cores
-            total[1] += request.mem_bytes
-
-    def of(self, node: str) -> Request | None:
-        total = self.totals.get(node)
-        return Request(total[0], int(total[1])) if total else None
-
-
-# -- instances -------------------------------------------------------------------------------------
-def pod_ready(pod: w.Pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
-
-
-def pod_reason(pod: w.Pod) -> str | None:
-    """Why a pod is not fine, in Kubernetes' words, most telling first."""
-    status = pod.status
-    if status.reason:
-        return status.reason  # Evicted, NodeLost, Shutdown, UnexpectedAdmissionError
-    for init in status.init_container_statuses or ():
-        state = init.state
-        if state and state.waiting and state.waiting.reason and state.waiting.reason not in ROUTINE_WAITING:
-            return state.waiting.reason
-        if state and state.terminated and state.terminated.exit_code != 0:
-            return state.terminated.reason or "Error"
-    for container in status.container_statuses or ():
-        state = container.state
-        if state and state.waiting and state.waiting.reason and state.waiting.reason != "PodInitializing":
-            return state.waiting.reason
-        if state and state.terminated and state.terminated.reason not in (None, "Completed"):
-            return state.terminated.reason
-    for container in status.container_statuses or ():
-        last = container.last_state
-        if last and last.terminated and last.terminated.reason == "OOMKilled":
-            return "OOMKilled"
-    for condition in status.conditions or () if status.phase == "Pending" else ():
-        if condition.type == "PodScheduled" and condition.status == "False":
-            return condition.reason or "Unschedulable"
-    return None
-
-
-def pod_health(state: str, ready: bool, reason: str | None) -> str:
-    if state == "running":
-        return "healthy" if ready else "unhealthy"
-    if state == "failed" or (state == "pending" and reason and reason not in ROUTINE_WAITING):
-        return "unhealthy"
-    return "unknown"
-
-
-def pod_restarts(pod: w.Pod) -> int:
-    return sum(c.restart_count for c in pod.status.container_statuses or ()) + \
-        sum(c.restart_count for c in pod.status.init_container_statuses or ())
-
-
-def normalize_pod(pod: w.Pod, workload_id: str | None, ready: bool | None = None) -> Instance:
-    state = POD_STATE.get(pod.status.phase or "", "unknown")
-    reason = pod_reason(pod)
-    ready = pod_ready(pod) if ready is None else ready
-    return Instance(
-        id=f"{pod.metadata.namespace}/{pod.metadata.name}", name=pod.metadata.name, workload_id=workload_id,
-        node_id=pod.spec.node_name or None, state=state,  # type: ignore[arg-type]
-        health=pod_health(state, ready, reason), restarts=pod_restarts(pod),  # type: ignore[arg-type]
-        reason=reason, started_at=pod.status.start_time,
     )
 
 

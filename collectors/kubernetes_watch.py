@@ -33,11 +33,13 @@ def object_key(meta: Any) -> str:
 
 class ResourceCache(Generic[T]):
     def __init__(self, connection: KubeConnection, path: str, item_type: type[T],
-                 on_change: Callable[[], None] | None = None, page_size: int = PAGE_SIZE):
+                 on_change: Callable[[], None] | None = None, page_size: int = PAGE_SIZE,
+                 convert: Callable[[T], Any] | None = None):
         self.connection, self.path, self.item_type = connection, path, item_type
         self.page_size = page_size
+        self._convert: Callable[[T], Any] = convert or (lambda item: item)
         self._decoder = msgspec.json.Decoder(item_type)
-        self._items: dict[str, T] = {}
+        self._items: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._on_change = on_change
         self.resource_version = ""
@@ -49,14 +51,17 @@ class ResourceCache(Generic[T]):
 
     # -- listing (in the collector's thread) ----------------------------------------------------
     def relist(self, timeout_s: float) -> None:
-        items, resource_version = self.connection.list_all(self.path, self.item_type, timeout_s=timeout_s,
-                                                            page_size=self.page_size)
+        pairs, resource_version = self.connection.list_all(self.path, self.item_type, timeout_s=timeout_s,
+                                                            page_size=self.page_size, convert=self._keyed)
         with self._lock:
-            self._items = {object_key(item.metadata): item for item in items}  # type: ignore[attr-defined]
+            self._items = dict(pairs)
             self.resource_version = resource_version
             self.synced, self.failure = True, None
 
-    def values(self) -> list[T]:
+    def _keyed(self, item: T) -> tuple[str, Any]:
+        return object_key(item.metadata), self._convert(item)  # type: ignore[attr-defined]
+
+    def values(self) -> list[Any]:
         with self._lock:
             return list(self._items.values())
 
@@ -122,7 +127,7 @@ class ResourceCache(Generic[T]):
             if event.type == "DELETED":
                 self._items.pop(object_key(meta), None)
             else:
-                self._items[object_key(meta)] = item
+                self._items[object_key(meta)] = self._convert(item)
             self.resource_version = meta.resource_version
         if self._on_change:
             self._on_change()

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from collectors import kubernetes_wire as w
-from collectors.kubernetes_normalize import POD_STATE, effective_request, pod_health, pod_ready, pod_reason
+from collectors.kubernetes_normalize import effective_request
+from collectors.kubernetes_pods import PodRow, controller_of, pod_health, pod_state
 from fleet.model import Workload
 
 
@@ -30,10 +31,6 @@ class Controllers:
 
 def workload_id(kind: str, namespace: str, name: str) -> str:
     return f"{kind}/{namespace}/{name}"
-
-
-def controller_of(owners: list[w.OwnerRef] | None) -> w.OwnerRef | None:
-    return next((o for o in owners if o.controller), owners[0]) if owners else None
 
 
 class Attribution:
@@ -54,13 +51,12 @@ class Attribution:
                 self.parent[own_id] = parent if owner and owner.kind == parent_kind and parent in self.known \
                     else own_id
 
-    def of(self, namespace: str, owners: list[w.OwnerRef] | None) -> str | None:
-        """The workload id for a pod's owners, or None when the pod stands alone."""
-        owner = controller_of(owners)
-        if owner is None:
+    def of(self, row: PodRow) -> str | None:
+        """The workload id of a pod, or None when the pod stands alone."""
+        if row.owner_kind is None:
             return None
-        owned_id = workload_id(owner.kind, namespace, owner.name)
-        if owner.kind in ("ReplicaSet", "Job"):
+        owned_id = workload_id(row.owner_kind, row.namespace, row.owner_name or "")
+        if row.owner_kind in ("ReplicaSet", "Job"):
             return self.parent.get(owned_id)
         return owned_id if owned_id in self.known else None
 
@@ -136,16 +132,16 @@ def cronjob_status(cron: w.CronJob, latest_job_failed: bool | None) -> str:
     return "failed" if latest_job_failed else "healthy"
 
 
-def bare_pod_status(pod: w.Pod) -> str:
-    state = POD_STATE.get(pod.status.phase or "", "unknown")
+def bare_pod_status(row: PodRow) -> str:
+    state = pod_state(row)
     if state == "succeeded":
         return "completed"
     if state == "failed":
         return "failed"
     if state == "running":
-        return "healthy" if pod_ready(pod) else "degraded"
+        return "healthy" if row.ready else "degraded"
     if state == "pending":
-        return "failed" if pod_health(state, False, pod_reason(pod)) == "unhealthy" else "progressing"
+        return "failed" if pod_health(state, False, row.reason) == "unhealthy" else "progressing"
     return "unknown"
 
 
@@ -157,6 +153,14 @@ def _workload(kind: str, meta: w.Meta, spec: w.PodSpec, desired: int | None, sta
                     kind=kind, desired=desired, running=counts.running, healthy=counts.healthy,
                     status=status, images=_images(spec),  # type: ignore[arg-type]
                     cpu_request_cores=round(request.cpu_cores, 6), mem_request_bytes=request.mem_bytes)
+
+
+def _bare_workload(row: PodRow) -> Workload:
+    running = row.phase == "Running"
+    return Workload(id=workload_id("Pod", row.namespace, row.name), name=row.name, namespace=row.namespace,
+                    kind="Pod", desired=1, running=int(running), healthy=int(running and row.ready),
+                    status=bare_pod_status(row), images=list(row.images),  # type: ignore[arg-type]
+                    cpu_request_cores=round(row.cpu_cores, 6), mem_request_bytes=row.mem_bytes)
 
 
 def _created(job: w.Job) -> tuple[datetime, str]:
@@ -182,15 +186,15 @@ class Tally:
 
     def __init__(self) -> None:
         self.counts: dict[str, PodCounts] = defaultdict(PodCounts)
-        self.bare: list[w.Pod] = []
+        self.bare: list[PodRow] = []
 
-    def add(self, pod: w.Pod, owner: str | None, ready: bool) -> None:
+    def add(self, row: PodRow, owner: str | None) -> None:
         if owner is None:
-            self.bare.append(pod)
-        elif pod.status.phase == "Running":
+            self.bare.append(row)
+        elif row.phase == "Running":
             entry = self.counts[owner]
             entry.running += 1
-            entry.healthy += ready
+            entry.healthy += row.ready
 
 
 def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Attribution) -> list[Workload]:
@@ -215,11 +219,7 @@ def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Att
         key = workload_id("CronJob", cron.metadata.namespace, cron.metadata.name)
         result.append(_workload("CronJob", cron.metadata, cron.spec.job_template.spec.template.spec, None,
                                 cronjob_status(cron, failed.get(key)), counts.get(key)))
-    for pod in bare:
-        meta = w.Meta(name=pod.metadata.name, namespace=pod.metadata.namespace)
-        running = pod.status.phase == "Running"
-        result.append(_workload("Pod", meta, pod.spec, 1, bare_pod_status(pod),
-                                PodCounts(int(running), int(running and pod_ready(pod)))))
+    result += [_bare_workload(row) for row in bare]
     return result
 
 

@@ -8,6 +8,7 @@ import pytest
 from collectors import kubernetes_wire as w
 from collectors.kubernetes import KubeState, normalize_state
 from collectors.kubernetes_normalize import effective_request, normalize_events
+from collectors.kubernetes_pods import digest
 from collectors.units import cpu_cores, mem_bytes
 from fleet.source import ClusterData
 from tests.upstream import upstream_json
@@ -19,6 +20,8 @@ def items(name: str, item_type: type) -> list:
 
 
 def normalized(**lists: list) -> ClusterData:
+    if "pods" in lists:  # the collector digests pods as it decodes them
+        lists["pods"] = [digest(pod) for pod in lists["pods"]]
     return normalize_state(KubeState(**lists))
 
 

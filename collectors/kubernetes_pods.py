@@ -1,0 +1,136 @@
+"""Pods, digested: each decoded pod is reduced at once to the few facts Podium reports.
+
+A cluster at the documented limit has 150,000 pods. Keeping each one as decoded objects (a dozen
+nested structs and their strings) costs ~10 KB a pod; a `PodRow` costs a fraction of that, with
+repeated strings (namespaces, nodes, phases, images, reasons) shared through `sys.intern`. The
+rows are what the watch caches hold and what `normalize` reads, so a round only builds Instances.
+"""
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import msgspec
+
+from collectors import kubernetes_wire as w
+from collectors.kubernetes_normalize import ROUTINE_WAITING, effective_request
+from fleet.model import Instance
+
+POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded", "Failed": "failed"}
+FINISHED = ("Succeeded", "Failed")
+_intern = sys.intern
+
+
+class PodRow(msgspec.Struct, frozen=True, gc=False):
+    key: str  # namespace/name
+    namespace: str
+    name: str
+    owner_kind: str | None  # the controller ownerReference
+    owner_name: str | None
+    node: str | None
+    phase: str | None
+    ready: bool
+    reason: str | None
+    restarts: int
+    cpu_cores: float  # effective request
+    mem_bytes: int
+    started_at: datetime | None
+    images: tuple[str, ...]
+
+    @property
+    def holds_resources(self) -> bool:
+        """Placed on a node and not finished: its requests stay reserved there."""
+        return bool(self.node) and self.phase not in FINISHED
+
+
+def _maybe(text: str | None) -> str | None:
+    return _intern(text) if text else text
+
+
+def controller_of(owners: list[w.OwnerRef] | None) -> w.OwnerRef | None:
+    return next((o for o in owners if o.controller), owners[0]) if owners else None
+
+
+def digest(pod: w.Pod) -> PodRow:
+    meta, spec, status = pod.metadata, pod.spec, pod.status
+    owner = controller_of(meta.owner_references)
+    request = effective_request(spec)
+    return PodRow(
+        key=f"{meta.namespace}/{meta.name}", namespace=_intern(meta.namespace), name=meta.name,
+        owner_kind=_intern(owner.kind) if owner else None, owner_name=_intern(owner.name) if owner else None,
+        node=_maybe(spec.node_name), phase=_maybe(status.phase), ready=pod_ready(pod), reason=_maybe(pod_reason(pod)),
+        restarts=pod_restarts(pod), cpu_cores=request.cpu_cores, mem_bytes=request.mem_bytes,
+        started_at=status.start_time, images=tuple(_intern(c.image) for c in spec.containers or () if c.image),
+    )
+
+
+def pod_ready(pod: w.Pod) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
+
+
+def pod_reason(pod: w.Pod) -> str | None:
+    """Why a pod is not fine, in Kubernetes' words, most telling first."""
+    status = pod.status
+    if status.reason:
+        return status.reason  # Evicted, NodeLost, Shutdown, UnexpectedAdmissionError
+    for init in status.init_container_statuses or ():
+        state = init.state
+        if state and state.waiting and state.waiting.reason and state.waiting.reason not in ROUTINE_WAITING:
+            return state.waiting.reason
+        if state and state.terminated and state.terminated.exit_code != 0:
+            return state.terminated.reason or "Error"
+    for container in status.container_statuses or ():
+        state = container.state
+        if state and state.waiting and state.waiting.reason and state.waiting.reason != "PodInitializing":
+            return state.waiting.reason
+        if state and state.terminated and state.terminated.reason not in (None, "Completed"):
+            return state.terminated.reason
+    for container in status.container_statuses or ():
+        last = container.last_state
+        if last and last.terminated and last.terminated.reason == "OOMKilled":
+            return "OOMKilled"
+    for condition in status.conditions or () if status.phase == "Pending" else ():
+        if condition.type == "PodScheduled" and condition.status == "False":
+            return condition.reason or "Unschedulable"
+    return None
+
+
+def pod_restarts(pod: w.Pod) -> int:
+    return sum(c.restart_count for c in pod.status.container_statuses or ()) + \
+        sum(c.restart_count for c in pod.status.init_container_statuses or ())
+
+
+def pod_health(state: str, ready: bool, reason: str | None) -> str:
+    if state == "running":
+        return "healthy" if ready else "unhealthy"
+    if state == "failed" or (state == "pending" and reason and reason not in ROUTINE_WAITING):
+        return "unhealthy"
+    return "unknown"
+
+
+def pod_state(row: PodRow) -> str:
+    return POD_STATE.get(row.phase or "", "unknown")
+
+
+def normalize_pod(row: PodRow, workload_id: str | None) -> Instance:
+    state = pod_state(row)
+    return Instance(id=row.key, name=row.name, workload_id=workload_id, node_id=row.node, state=state,  # type: ignore[arg-type]
+                    health=pod_health(state, row.ready, row.reason), restarts=row.restarts,  # type: ignore[arg-type]
+                    reason=row.reason, started_at=row.started_at)
+
+
+class Allocation:
+    """Requests of the pods that hold resources, summed per node."""
+
+    def __init__(self) -> None:
+        self.totals: dict[str, list[float]] = {}
+
+    def add(self, row: PodRow) -> None:
+        if row.holds_resources:
+            total = self.totals.setdefault(row.node, [0.0, 0])  # type: ignore[arg-type]
+            total[0] += row.cpu_cores
+            total[1] += row.mem_bytes
+
+    def of(self, node: str) -> tuple[float, int] | None:
+        total = self.totals.get(node)
+        return (total[0], int(total[1])) if total else None
