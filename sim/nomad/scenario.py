@@ -4,7 +4,7 @@ A scenario is a consistent multi-region cluster: client nodes across datacenters
 ineligible, initializing and disconnected ones), service/batch/system/sysbatch jobs with docker,
 exec, java and qemu tasks, their allocations, deployments and blocked evaluations. Problems are
 named (`PROBLEMS`) and switched on one by one. `Expected` is written from what each problem means
-to an operator, with the scenario's own rules (see `_job_status`); it shares no code with the
+to an operator, with the scenario's own rules (`sim.nomad.expected`); it shares no code with the
 collector, so the two can disagree.
 """
 from __future__ import annotations
@@ -12,10 +12,11 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
-from sim.nomad.model import (MIB, NANOS, Alloc, Deployment, DeploymentGroup, Evaluation, Group, Job, Node,
+from sim.nomad.expected import Expected, expected_for
+from sim.nomad.model import (NANOS, Alloc, Deployment, DeploymentGroup, Evaluation, Group, Job, Node,
                              PlacementFailure, Region, Task, TaskEvent)
 
 PROBLEMS = ("node_down", "node_draining", "node_ineligible", "node_initializing", "node_disconnected",
@@ -43,33 +44,6 @@ OOM_MESSAGE = "Exit Code: 137, Exit Message: \"OOM Killed\""
 NO_MEMORY = "no nodes had enough memory"
 DEPLOY_FAILED = "Failed due to unhealthy allocations"
 LOST = "alloc is lost since its node is down"
-
-
-@dataclass
-class Expected:
-    """What a correct collector reports for this scenario, written from the scenario's intent."""
-
-    regions: list[str]
-    nodes_by_status: dict[str, int]
-    unschedulable_nodes: set[str]
-    node_zones: dict[str, str]
-    workload_status: dict[str, str]  # "<region>/<namespace>/<job>" -> status
-    workload_desired: dict[str, int]
-    workload_running: dict[str, int]
-    instances_by_state: dict[str, int]
-    reasons: dict[str, str]  # alloc id -> text the instance's reason must contain
-    events: list[tuple[str, str]]  # (object, text the message must contain)
-    cpu_capacity_cores: float
-    cpu_allocatable_cores: float
-    cpu_allocated_cores: float
-    mem_capacity_bytes: int
-    mem_allocatable_bytes: int
-    mem_allocated_bytes: int
-    nodes_with_usage: set[str] = field(default_factory=set)
-
-    @property
-    def workloads_by_status(self) -> dict[str, int]:
-        return dict(Counter(self.workload_status.values()))
 
 
 @dataclass
@@ -360,69 +334,6 @@ class _Builder:
                                              create_time_ns=self.now_ns - 300 * NANOS))
         self.events.append((f"Job/default/{job.id}", NO_MEMORY))
 
-    # --- what a collector must report -----------------------------------------------------------
-    def expected(self) -> Expected:
-        nodes = [n for r in self.regions.values() for n in r.nodes]
-        allocs = [a for r in self.regions.values() for a in r.allocs]
-        current = [a for a in allocs if a.desired_status == "run" and not a.next_id]
-        status, desired, running = {}, {}, {}
-        by_job: dict[int, list[Alloc]] = {}
-        for alloc in current:
-            by_job.setdefault(id(alloc.job), []).append(alloc)
-        for region in self.regions.values():
-            for job in region.jobs:
-                key = f"{region.name}/{job.namespace}/{job.id}"
-                status[key], desired[key], running[key] = _job_status(job, by_job.get(id(job), []), region)
-        holding = [a for a in current if a.client_status in ("pending", "running")]
-        by_node = {n.id: n for n in nodes}
-        cpu_allocated = sum(sum(t.cpu_mhz for t in a.group.tasks) / by_node[a.node.id].mhz_per_core
-                            for a in holding)
-        return Expected(
-            regions=list(self.regions),
-            nodes_by_status=dict(Counter(NODE_STATUS[n.status] for n in nodes)),
-            unschedulable_nodes={n.id for n in nodes if not n.eligible or n.draining},
-            node_zones={n.id: n.datacenter for n in nodes},
-            workload_status=status, workload_desired=desired, workload_running=running,
-            instances_by_state=dict(Counter(ALLOC_STATE[a.client_status] for a in current)),
-            reasons=dict(self.reasons), events=list(self.events),
-            cpu_capacity_cores=round(sum(n.cores for n in nodes), 6),
-            cpu_allocatable_cores=round(sum(n.cores - n.reserved_mhz / n.mhz_per_core for n in nodes), 6),
-            cpu_allocated_cores=round(cpu_allocated, 6),
-            mem_capacity_bytes=sum(n.memory_mb for n in nodes) * MIB,
-            mem_allocatable_bytes=sum(n.memory_mb - n.reserved_memory_mb for n in nodes) * MIB,
-            mem_allocated_bytes=sum(t.memory_mb for a in holding for t in a.group.tasks) * MIB,
-            nodes_with_usage={n.id for n in nodes if n.stats and n.status == "ready"},
-        )
-
-
-# the scenario author's reading of Nomad states (see module doc)
-NODE_STATUS = {"ready": "ready", "down": "down", "initializing": "not_ready", "disconnected": "not_ready"}
-ALLOC_STATE = {"running": "running", "pending": "pending", "complete": "succeeded", "failed": "failed",
-               "lost": "failed", "unknown": "unknown"}
-
-
-def _job_status(job: Job, allocs: list[Alloc], region: Region) -> tuple[str, int, int]:
-    """(status, desired, running) an operator expects for `job`, given its current allocations."""
-    running = sum(1 for a in allocs if a.client_status == "running")
-    if job.stop:
-        return "stopped", 0, running
-    queued = sum(q for e in region.evaluations if e.job is job and e.status == "blocked" for q in e.queued.values())
-    wanted = len(allocs) + queued if job.type in ("system", "sysbatch") else sum(g.count for g in job.groups)
-    if job.type in ("batch", "sysbatch") and job.status == "dead":
-        done = all(a.client_status == "complete" for a in allocs)
-        return ("completed" if done else "failed"), wanted, running
-    latest = max((d for d in region.deployments if d.job is job), key=lambda d: d.create_index, default=None)
-    if latest is not None and latest.job_version == job.version and latest.status == "running":
-        return "progressing", wanted, running
-    if latest is not None and latest.job_version == job.version and latest.status == "failed":
-        return "failed", wanted, running
-    if running == 0 and wanted > 0:
-        return "failed", wanted, running
-    unhealthy = any(a.healthy is False for a in allocs if a.client_status == "running")
-    if running < wanted or unhealthy:
-        return "degraded", wanted, running
-    return "healthy", wanted, running
-
 
 def _rfc3339(ns: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // NANOS)) + f".{ns % NANOS:09d}Z"
@@ -446,4 +357,5 @@ def build(seed: int = 0, *, regions: int = 2, datacenters: int = 2, nodes: int =
         builder.add_jobs(region, share, allocs_per_job)
     # after every region's regular jobs, so their ids do not depend on which problems are on
     builder.apply_job_problems(next(iter(builder.regions.values())))
-    return Scenario(seed, builder.regions, builder.expected(), chosen)
+    expected = expected_for(builder.regions, builder.reasons, builder.events)
+    return Scenario(seed, builder.regions, expected, chosen)

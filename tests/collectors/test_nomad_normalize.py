@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from collectors.nomad_normalize import (NomadRaw, RegionRaw, alloc_mhz_mb, alloc_to_instance, evaluation_events,
-                                        job_to_workload, latest_deployments, mhz_per_core, node_to_model, normalize,
-                                        parse_time, placement_message)
+from collectors.nomad_events import evaluation_events, placement_message
+from collectors.nomad_normalize import (NomadRaw, RegionRaw, alloc_mhz_mb, alloc_to_instance, job_to_workload,
+                                        latest_deployments, mhz_per_core, node_to_model, normalize, parse_time)
 from collectors.nomad_wire import (AgentMember, AgentSelf, AllocMetric, AllocStub, Deployment, Evaluation,
                                    HostMemory, HostStats, JobSpec, JobStub, NodeStub, TaskGroup, convert)
 from tests.upstream import upstream_json
@@ -58,7 +58,8 @@ def test_running_alloc_from_the_list():
     [alloc] = fixture("v1-allocations.json", list[AllocStub])
     instance = alloc_to_instance(alloc, "global/")
     assert (instance.id, instance.name) == ("5457f16d-0f87-8e6b-5e91-0c7da3a41eb7", "example.cache[0]")
-    assert (instance.workload_id, instance.node_id) == ("global/default/example", "f476d2b4-02dc-c216-d031-273396727347")
+    assert instance.workload_id == "global/default/example"
+    assert instance.node_id == "f476d2b4-02dc-c216-d031-273396727347"
     assert (instance.state, instance.health, instance.restarts, instance.reason) == ("running", "healthy", 0, None)
     assert instance.started_at == datetime(2021, 11, 4, 9, 14, 12, 49960, tzinfo=timezone.utc)
 
@@ -99,7 +100,8 @@ def test_latest_deployment_wins_and_marks_the_job_progressing():
 
 def test_deployments_list():
     [deployment] = fixture("v1-deployments.json", list[Deployment])
-    assert (deployment.JobID, deployment.Status, deployment.TaskGroups["cache"].DesiredTotal) == ("example", "running", 3)
+    assert (deployment.JobID, deployment.Status) == ("example", "running")
+    assert deployment.TaskGroups["cache"].DesiredTotal == 3
 
 
 def test_complete_evaluation_is_no_event():

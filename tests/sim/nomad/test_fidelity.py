@@ -82,7 +82,8 @@ def test_allocations_deployments_and_evaluations_read(client):
     assert len(client.allocations.get_allocations(namespace="*", per_page=5)) == 5
     deployment = client.deployments.get_deployments()[0]
     assert client.deployment.get_deployment(deployment["ID"])["JobID"] == deployment["JobID"]
-    assert all(a["JobID"] == deployment["JobID"] for a in client.deployment.get_deployment_allocations(deployment["ID"]))
+    allocations = client.deployment.get_deployment_allocations(deployment["ID"])
+    assert all(a["JobID"] == deployment["JobID"] for a in allocations)
     evaluation = client.evaluations.get_evaluations()[0]
     assert client.evaluation.get_evaluation(evaluation["ID"])["Status"] == "blocked"
     assert all(a["EvalID"] == evaluation["ID"] for a in client.evaluation.get_allocations(evaluation["ID"]))
