@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from sim.httpserver import Request, Response
 from sim.nomad import wire
@@ -217,32 +217,23 @@ class Views:
 
     def job_allocations(self, call: Call, job_id: str) -> Any:
         job = self.job_of(call, job_id)
-        allocs = self.lookup(call.region).by_job.get(id(job), [])
-        return ("allocs", [wire.alloc_stub(a, resources=False, task_states=True) for a in allocs])
+        return ("allocs", _stubs(self.lookup(call.region).by_job.get(id(job), [])))
 
     def job_latest_deployment(self, call: Call, job_id: str) -> Any:
         found = self.deployments_of(call, job_id)
         return ("deployment", wire.deployment(found[0]) if found else None)
 
     def deployment(self, call: Call, deployment_id: str) -> Any:
-        for d in call.region.deployments:
-            if d.id == deployment_id:
-                return ("deployment", wire.deployment(d))
-        raise ApiError(404, "deployment not found")
+        return ("deployment", wire.deployment(_by_id(call.region.deployments, deployment_id, "deployment")))
 
     def deployment_allocations(self, call: Call, deployment_id: str) -> Any:
-        allocs = [a for a in call.region.allocs if a.deployment_id == deployment_id]
-        return ("allocs", [wire.alloc_stub(a, resources=False, task_states=True) for a in allocs])
+        return ("allocs", _stubs(a for a in call.region.allocs if a.deployment_id == deployment_id))
 
     def evaluation(self, call: Call, eval_id: str) -> Any:
-        for e in call.region.evaluations:
-            if e.id == eval_id:
-                return ("evals", wire.evaluation(e))
-        raise ApiError(404, "eval not found")
+        return ("evals", wire.evaluation(_by_id(call.region.evaluations, eval_id, "eval")))
 
     def evaluation_allocations(self, call: Call, eval_id: str) -> Any:
-        allocs = [a for a in call.region.allocs if a.eval_id == eval_id]
-        return ("allocs", [wire.alloc_stub(a, resources=False, task_states=True) for a in allocs])
+        return ("allocs", _stubs(a for a in call.region.allocs if a.eval_id == eval_id))
 
     # --- client endpoints (forwarded to the node's agent) ---------------------------------------
     def client_stats(self, call: Call) -> Any:
@@ -285,3 +276,15 @@ class Views:
                     t[0] in ("*", e["Topic"]) and t[1] in ("*", e["Key"]) for t in wanted)]
                 if events:
                     yield json.dumps({"Index": index, "Events": events}).encode() + b"\n"
+
+
+def _by_id(records: Iterable[Any], wanted: str, what: str) -> Any:
+    for record in records:
+        if record.id == wanted:
+            return record
+    raise ApiError(404, f"{what} not found")
+
+
+def _stubs(allocs: Iterable[Alloc]) -> list[dict[str, Any]]:
+    """Allocation stubs as job/deployment/evaluation sub-lists give them (task states, no resources)."""
+    return [wire.alloc_stub(a, resources=False, task_states=True) for a in allocs]

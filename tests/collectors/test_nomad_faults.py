@@ -16,7 +16,7 @@ from fleet.source import MalformedPayload, Unauthorized, Unreachable
 from sim.httpserver import json_response
 from sim.kubernetes import tls
 from sim.nomad import build, start
-from tests.sim.nomad.harness import TOKEN, TOKENS, by, collect, config
+from tests.sim.nomad.harness import TOKEN, TOKENS, by, changed, collect, config
 
 
 @pytest.fixture(scope="module")
@@ -47,11 +47,8 @@ def test_a_token_without_agent_read_still_collects_without_a_version(cluster, sc
 
 
 def test_one_unreachable_region_degrades_the_cluster_and_names_it(cluster, scenario):
-    cluster.scenario.regions["us-east"].reachable = False
-    try:
+    with changed(cluster.scenario.regions["us-east"], reachable=False):
         data = collect(cluster)
-    finally:
-        cluster.scenario.regions["us-east"].reachable = True
     assert "region us-east" in data.degraded_reason and "i/o timeout" in data.degraded_reason
     assert {n.region for n in data.nodes} == {"eu-west"}
 
@@ -67,11 +64,8 @@ def test_when_every_region_fails_the_first_failure_is_raised(cluster):
 
 
 def test_a_leaderless_region_is_still_read_with_stale_queries(cluster, scenario):
-    cluster.scenario.regions["eu-west"].has_leader = False
-    try:
+    with changed(cluster.scenario.regions["eu-west"], has_leader=False):
         data = collect(cluster)
-    finally:
-        cluster.scenario.regions["eu-west"].has_leader = True
     assert data.degraded_reason is None
     assert by(data.nodes) == scenario.expected.nodes_by_status
 
@@ -102,14 +96,11 @@ def test_malformed_json_keeps_the_last_good_data_marked_stale(cluster, scenario)
 
 def test_the_token_never_shows_in_errors_logs_or_snapshots(cluster, caplog):
     caplog.set_level(logging.DEBUG)
-    cluster.scenario.regions["us-east"].reachable = False
     collector = NomadCollector(config(cluster.url))
     poller = Poller([collector], Settings(poll_interval_s=1, timeout_s=5))
-    try:
+    with changed(cluster.scenario.regions["us-east"], reachable=False):
         snapshot = poller.poll_once(force=True)
-    finally:
-        cluster.scenario.regions["us-east"].reachable = True
-        poller.stop()
+    poller.stop()
     assert snapshot.clusters[0].status == "degraded"
     assert TOKEN not in encode_snapshot(snapshot).decode()
     assert TOKEN not in caplog.text

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from collectors.nomad import NomadCollector
 from fleet.config import ClusterConfig, Secret
@@ -29,3 +30,16 @@ def collect(cluster: NomadCluster, **values: Any) -> ClusterData:
 
 def by(items: list[Any], attribute: str = "status") -> dict[str, int]:
     return dict(Counter(getattr(item, attribute) for item in items))
+
+
+@contextmanager
+def changed(target: Any, **values: Any) -> Iterator[Any]:
+    """Set attributes (a region's `reachable`, `has_leader`...) for the duration, then restore them."""
+    before = {name: getattr(target, name) for name in values}
+    for name, value in values.items():
+        setattr(target, name, value)
+    try:
+        yield target
+    finally:
+        for name, value in before.items():
+            setattr(target, name, value)

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from sim.nomad import build, start
+from tests.sim.nomad.harness import changed
 
 TOKEN = "0d9a0bb2-6f5c-4b7c-8f3a-5a0f4f6d1c11"
 HEADERS = {"X-Nomad-Token": TOKEN}
@@ -92,23 +93,16 @@ def test_an_unknown_region_answers_as_nomad_does(cluster):
 
 
 def test_an_unreachable_region_fails_forwarding(cluster):
-    cluster.scenario.regions["us-east"].reachable = False
-    try:
+    with changed(cluster.scenario.regions["us-east"], reachable=False):
         response = get(cluster, "/v1/jobs", region="us-east")
-    finally:
-        cluster.scenario.regions["us-east"].reachable = True
     assert response.status_code == 500
     assert "i/o timeout" in response.text
 
 
 def test_a_leaderless_region_answers_only_stale_reads(cluster):
-    region = cluster.scenario.regions["eu-west"]
-    region.has_leader = False
-    try:
+    with changed(cluster.scenario.regions["eu-west"], has_leader=False):
         consistent = get(cluster, "/v1/nodes")
         stale = get(cluster, "/v1/nodes", stale="")
-    finally:
-        region.has_leader = True
     assert (consistent.status_code, consistent.text) == (500, "No cluster leader")
     assert stale.status_code == 200
     assert stale.headers["X-Nomad-KnownLeader"] == "false"
