@@ -65,7 +65,7 @@ def test_lists_the_configured_clusters(app):
 
 
 def test_add_a_swarm_cluster_keeps_comments(app, config):
-    app.selectbox(key="settings-orchestrator-➕ Add a cluster").select("swarm").run()
+    app.selectbox(key="settings-orchestrator-+ Add a cluster").select("swarm").run()
     fill(app, **{"Name": "new-edge", "API URL": "tcp://new-edge:2376"})
     press(app, "Save")
     assert any("Saved new-edge" in s.value for s in app.success)
@@ -76,7 +76,7 @@ def test_add_a_swarm_cluster_keeps_comments(app, config):
 
 def test_invalid_entry_is_explained_inline_and_not_saved(app, config):
     before = config.read_text()
-    app.selectbox(key="settings-orchestrator-➕ Add a cluster").select("nomad").run()
+    app.selectbox(key="settings-orchestrator-+ Add a cluster").select("nomad").run()
     fill(app, Name="no-url")
     press(app, "Save")
     assert "url: required for nomad clusters" in app.error[0].value
@@ -84,7 +84,7 @@ def test_invalid_entry_is_explained_inline_and_not_saved(app, config):
 
 
 def test_typed_token_goes_to_a_0600_file_never_into_the_yaml(app, config):
-    app.selectbox(key="settings-orchestrator-➕ Add a cluster").select("nomad").run()
+    app.selectbox(key="settings-orchestrator-+ Add a cluster").select("nomad").run()
     fill(app, **{"Name": "guarded", "API URL": "http://nomad.example:4646", "Token": TOKEN})
     press(app, "Save")
     text = config.read_text()
@@ -116,7 +116,7 @@ def test_remove_needs_confirmation(app, config):
 
 
 def test_test_connection_reports_what_it_found(app):
-    app.selectbox(key="settings-orchestrator-➕ Add a cluster").select("swarm").run()
+    app.selectbox(key="settings-orchestrator-+ Add a cluster").select("swarm").run()
     fill(app, **{"Name": "probe", "API URL": "tcp://probe:2376"})
     press(app, "Test connection")
     assert "Connected: swarm 9.9, 2 nodes, 1 workloads." in app.success[0].value
@@ -124,7 +124,7 @@ def test_test_connection_reports_what_it_found(app):
 
 def test_a_save_over_someone_elses_change_is_refused(app, config):
     config.write_text(config.read_text() + "  - name: other\n    orchestrator: swarm\n    url: tcp://o:2376\n")
-    app.selectbox(key="settings-orchestrator-➕ Add a cluster").select("swarm").run()
+    app.selectbox(key="settings-orchestrator-+ Add a cluster").select("swarm").run()
     fill(app, **{"Name": "mine", "API URL": "tcp://mine:2376"})
     press(app, "Save")
     assert "changed by someone else" in app.error[0].value
