@@ -16,19 +16,17 @@ gave (for up to `STALE_NODES_MAX_S`, said so in the message), or none.
 from __future__ import annotations
 
 import base64
-import gc
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, TypeVar
 
 import msgspec
 import requests
 
-from collectors.base import Collector
+from collectors.base import Collector, gc_paused
 from collectors.marathon_apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
                                       pod_workload, queue_event, queue_problem, task_instances)
 from collectors.marathon_events import SUBSCRIBED, EventFeed
@@ -62,23 +60,6 @@ class MarathonRaw:
     leaders: list[tuple[str, str, str]] = field(default_factory=list)
     # (task id, event) from Marathon's event stream since recently (see collectors.marathon_events)
     streamed: list[tuple[str, Event]] = field(default_factory=list)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Build a round's hundreds of thousands of acyclic objects without cyclic-GC passes over them.
-
-    Allocating that many tracked objects triggers a full collection every few thousand
-    allocations, each rescanning everything built so far (2-3x the cost of the work itself).
-    Only re-enables what it disabled, so overlapping rounds leave the GC as they found it.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def decode(body: bytes, kind: type[T], what: str) -> T:
