@@ -7,7 +7,8 @@ The emulator runs in its own process (`python -m sim.nomad`) and is warmed befor
 list bodies are rendered once and then served from bytes), so what is timed is the client plus
 the server answering. Each client runs in a fresh child process, for its own peak RSS.
 Podium's path: `NomadCollector.collect()` (paged lists decoded with msgspec, task states only for
-troubled allocations, one spec read per job, then normalized). The baseline, measured in the same
+troubled allocations, one spec read per job, then normalized), and its next round when nothing
+changed (blocking-query probes only). The baseline, measured in the same
 run on the same emulator: python-nomad listing the nodes, then reading each node
 (`/v1/node/:id`, the only place the list does not give resources), plus the allocation and job
 lists. Printed: seconds, peak RSS and the ratios; compare ratios, not absolute numbers.
@@ -43,8 +44,11 @@ def podium_child(url: str) -> dict[str, Any]:
     started = time.perf_counter()
     data = collector.collect(120.0)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "nodes": len(data.nodes), "allocations": len(data.instances),
-            "workloads": len(data.workloads), "rss_mb": peak_rss_mb()}
+    started = time.perf_counter()
+    collector.collect(120.0)  # nothing changed: blocking-query probes only
+    steady = time.perf_counter() - started
+    return {"seconds": seconds, "steady_seconds": steady, "nodes": len(data.nodes),
+            "allocations": len(data.instances), "workloads": len(data.workloads), "rss_mb": peak_rss_mb()}
 
 
 def naive_child(url: str) -> dict[str, Any]:
@@ -117,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
 def report(podium: dict[str, Any], naive: dict[str, Any] | None) -> None:
     print(f"cluster: {podium['nodes']:,} nodes, {podium['allocations']:,} current allocations, "
           f"{podium['workloads']:,} jobs")
-    print(f"podium  collect: {podium['seconds']:7.2f} s   peak RSS {podium['rss_mb']:7.0f} MiB")
+    print(f"podium  collect: {podium['seconds']:7.2f} s   peak RSS {podium['rss_mb']:7.0f} MiB   "
+          f"(next round, nothing changed: {podium['steady_seconds'] * 1000:.0f} ms)")
     if naive is None:
         return
     print(f"naive   python-nomad (list, then each node; {naive['allocations']:,} allocations): "
