@@ -16,7 +16,7 @@ from fleet.config import parse_cluster_entries
 from fleet.model import Snapshot, utc_now
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
-from views import capacity, health, instances, nodes, overview, settings, snapshots, workloads
+from views import capacity, health, history, instances, nodes, overview, resilience, settings, snapshots, workloads
 from views.context import PageContext
 from views.format import ago
 
@@ -125,6 +125,12 @@ def settings_page() -> None:
     settings.render(runtime())
 
 
+def history_page() -> None:
+    fleet = runtime()
+    banners(fleet)
+    history.render(fleet.store, problem=fleet.history_problem)
+
+
 st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
 PAGES = {
     "Fleet": [
@@ -136,6 +142,11 @@ PAGES = {
                 url_path="instances"),
         st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
         st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
+    ],
+    "Analysis": [
+        st.Page(snapshot_page(resilience.render), title="Resilience", icon=":material/health_and_safety:",
+                url_path="resilience"),
+        st.Page(history_page, title="History", icon=":material/timeline:", url_path="history"),
     ],
     "Manage": [
         st.Page(snapshot_page(snapshots.render, needs_fleet=False), title="Snapshots", icon=":material/save:",

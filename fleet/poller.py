@@ -49,11 +49,13 @@ class RoundProgress:
 class Poller:
     def __init__(self, sources: list[Source], settings: Settings, *,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], datetime] = utc_now,
-                 on_cluster: Callable[[Cluster, float], None] | None = None):
+                 on_cluster: Callable[[Cluster, float], None] | None = None,
+                 on_round: Callable[[Snapshot], None] | None = None):
         self.settings = settings
         self._clock = clock
         self._wall_clock = wall_clock
         self._on_cluster = on_cluster
+        self._on_round = on_round
         self._states = [_ClusterState(source) for source in sources]
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max(2, len(sources)), thread_name_prefix="collect")
@@ -99,6 +101,11 @@ class Poller:
         with self._lock:
             self._snapshot = snapshot
             self._rounds += 1
+        if self._on_round is not None:
+            try:
+                self._on_round(snapshot)  # e.g. keep it in history; never lets a failure stop polling
+            except Exception:
+                log.exception("the per-round hook failed")
         return snapshot
 
     def _collect(self, source: Source) -> ClusterData:

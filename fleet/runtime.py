@@ -17,6 +17,7 @@ from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, Fleet
 from fleet.model import Cluster, Snapshot
 from fleet.poller import Poller
 from fleet.source import Source
+from fleet.store import HistoryRecorder, SnapshotStore, StoreError, open_store
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,9 @@ class FleetRuntime:
     config_error: ConfigError | None = None
     poller: Poller | None = None
     demo: DemoFleet | None = None
+    store: SnapshotStore | None = None
+    store_problem: str | None = None
+    recorder: HistoryRecorder | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -85,8 +89,25 @@ class FleetRuntime:
                 self.demo = None
             clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
             if clusters:
-                self.poller = Poller([self.build(c) for c in clusters], self.settings).start()
+                self._open_history()
+                self.poller = Poller([self.build(c) for c in clusters], self.settings, on_round=self.recorder).start()
             return self
+
+    def _open_history(self) -> None:
+        """Every round is kept in the history store; a store that cannot open is reported, not fatal."""
+        config = self.config or FleetConfig(path=self.config_path, settings=Settings(), clusters=[])
+        try:
+            self.store, self.store_problem = open_store(config), None
+        except StoreError as exc:
+            log.error("history is not kept: %s", exc)
+            self.store, self.store_problem = None, str(exc)
+        self.recorder = HistoryRecorder(self.store) if self.store else None
+
+    @property
+    def history_problem(self) -> str | None:
+        if self.store_problem:
+            return self.store_problem
+        return self.recorder.last_error if self.recorder else None
 
     def reload(self) -> "FleetRuntime":
         """Re-read the config (after a save) and restart polling with it."""

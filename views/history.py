@@ -35,6 +35,11 @@ def nodes_frame(points: list[TrendPoint]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "nodes", "count"])
 
 
+# the same meaning as everywhere else: running is good, failed is bad
+STATE_COLOURS = {"running": "#54a24b", "pending": "#4c78a8", "succeeded": "#bab0ac", "stopped": "#9d9d9d",
+                 "unknown": "#d3d3d3", "failed": "#e45756"}
+
+
 def instances_frame(points: list[TrendPoint]) -> pd.DataFrame:
     rows = [(p.taken_at, state, count) for p in points for state, count in sorted(p.instances_by_state.items())]
     return pd.DataFrame(rows, columns=["time", "state", "instances"])
@@ -65,7 +70,8 @@ def render_trends(store: SnapshotStore) -> None:
     left, right = st.columns(2)
     left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes"), key="history-nodes")
     right.altair_chart(alt.Chart(instances_frame(points), title="Instances by state").mark_area().encode(
-        x=alt.X("time:T", title=None), y=alt.Y("instances:Q", stack=True), color="state:N",
+        x=alt.X("time:T", title=None), y=alt.Y("instances:Q", stack=True),
+        color=alt.Color("state:N", scale=alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))),
         tooltip=["time:T", "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)
     for column, (resource, title) in zip(st.columns(2), (("CPU (cores)", "CPU allocated (cores)"),

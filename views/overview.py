@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fleet.analysis import n_plus_1
 from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.problems import fleet_problems
@@ -13,6 +14,26 @@ from views.format import (ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, bad
 INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "gray", "failed": "red",
                           "stopped": "gray", "unknown": "gray"}
 WORST_SHOWN = 10
+_verdicts: dict[int, tuple[Cluster, bool | None]] = {}
+
+
+def n_plus_1_verdict(cluster: Cluster) -> bool | None:
+    """N+1 per cluster, computed once per collected cluster (the poller makes a new one each round)."""
+    cached = _verdicts.get(id(cluster))
+    if cached is not None and cached[0] is cluster:
+        return cached[1]
+    if len(_verdicts) > 64:
+        _verdicts.clear()
+    verdict = n_plus_1(cluster)
+    _verdicts[id(cluster)] = (cluster, verdict)
+    return verdict
+
+
+def n_plus_1_badge(cluster: Cluster) -> str:
+    verdict = n_plus_1_verdict(cluster)
+    if verdict is None:
+        return ""
+    return " :green-badge[N+1]" if verdict else " :red-badge[not N+1]"
 
 
 def counts_line(counts: dict[str, int], order: tuple[str, ...], colours: dict[str, str]) -> str:
@@ -55,7 +76,8 @@ def render_cluster_card(cluster: Cluster) -> None:
         head.caption(f"{ORCHESTRATOR_LABELS.get(cluster.orchestrator, cluster.orchestrator)} · "
                      f"`{cluster.endpoint}` · version {cluster.version or 'unknown'}")
         stale = " :orange-badge[stale data]" if cluster.stale else ""
-        status.markdown(f"{badge(cluster.status)}{stale}")
+        status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(cluster)}",
+                        help="N+1: the cluster can lose any one node and re-place its work (see Resilience)")
         status.caption(f"collected {ago(cluster.collected_at)}")
         if cluster.collected_at is None and cluster.error == NOT_COLLECTED_YET:
             st.info("Collecting… the first round is under way.", icon=":material/hourglass_top:")

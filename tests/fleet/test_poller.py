@@ -160,3 +160,17 @@ def test_clusters_keep_config_order_and_background_loop_publishes():
     finally:
         poller.stop()
     assert all(s.closed for s in sources)
+
+
+def test_every_round_is_handed_to_the_round_hook_and_a_failing_hook_is_survived():
+    seen = []
+
+    def hook(snapshot):
+        seen.append(snapshot)
+        raise OSError("disk full")
+
+    poller = Poller([ScriptedSource("a", [small_cluster()])], Settings(poll_interval_s=10, timeout_s=1), on_round=hook)
+    first = poller.poll_once()
+    second = poller.poll_once(force=True)
+    assert seen == [first, second]
+    assert second.clusters[0].status == "ok"

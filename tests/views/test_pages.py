@@ -156,3 +156,9 @@ def test_snapshots_page_offers_both_downloads():
     app = render("snapshots")
     buttons = app.get("download_button")
     assert len(buttons) == 2
+
+
+def test_overview_cards_carry_the_n_plus_1_verdict():
+    app = render("overview")
+    badges = [m.value for m in app.markdown if "N+1" in m.value]
+    assert len(badges) == 2 and all("ok" in b or "unreachable" in b for b in badges)
