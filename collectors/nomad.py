@@ -32,6 +32,7 @@ STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for reg
 STATS_TIMEOUT_S = 2.0
 SPEC_READERS = 4
 READERS = 5  # the lists of one region, read at the same time
+MAX_REGIONS_AT_ONCE = 4  # a region that hangs does not hold the others up
 TROUBLED = 'ClientStatus != "running" and ClientStatus != "complete"'
 BLOCKED = 'Status == "blocked"'
 
@@ -58,12 +59,14 @@ class NomadCollector(Collector[NomadRaw]):
         regions = self.regions(agent, timeout_s)
         results: list[RegionRaw] = []
         failures: dict[str, SourceError] = {}
-        for region in regions:
-            try:
-                results.append(self.region(region, timeout_s))
-            except SourceError as exc:
-                log.warning("nomad cluster %s: region %s failed: %s", self.name, region, exc.message)
-                failures[region or "(agent's own)"] = exc
+        with ThreadPoolExecutor(min(len(regions), MAX_REGIONS_AT_ONCE), thread_name_prefix="nomad-region") as pool:
+            futures = [(region, pool.submit(self.region, region, timeout_s)) for region in regions]
+            for region, future in futures:  # in config order, whichever finishes first
+                try:
+                    results.append(future.result())
+                except SourceError as exc:
+                    log.warning("nomad cluster %s: region %s failed: %s", self.name, region, exc.message)
+                    failures[region or "(agent's own)"] = exc
         if not results:
             raise next(iter(failures.values()))
         return NomadRaw(agent.version if agent else None, results, datetime.now(timezone.utc),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,22 @@ def test_one_unreachable_region_degrades_the_cluster_and_names_it(cluster, scena
         data = collect(cluster)
     assert "region us-east" in data.degraded_reason and "i/o timeout" in data.degraded_reason
     assert {n.region for n in data.nodes} == {"eu-west"}
+
+
+def test_a_hanging_region_times_out_and_the_others_are_still_shown(cluster):
+    def slow_us_east(request):
+        if request.param("region") == "us-east":
+            time.sleep(2.5)
+        return None
+
+    cluster.servers[0].fault = slow_us_east
+    collector = NomadCollector(config(cluster.url))
+    started = time.monotonic()
+    data = collector.collect(timeout_s=1)
+    collector.close()
+    assert "region us-east" in data.degraded_reason and "did not answer within 1s" in data.degraded_reason
+    assert {n.region for n in data.nodes} == {"eu-west"}
+    assert time.monotonic() - started < 5
 
 
 def test_an_unknown_region_in_the_config_degrades_the_cluster(cluster):
