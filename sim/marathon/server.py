@@ -19,6 +19,7 @@ from sim.marathon.model import MarathonState
 from sim.marathon.render import (app_json, deployment_json, group_tree, info_json, pod_definition, pod_status,
                                  queue_json, task_json)
 from sim.mesos.auth import Auth, unauthorized
+from sim.mesos.encoded import EncodedBodies
 
 NOT_ACCEPTABLE_HTML = (b"<html><head><title>Error 405 </title></head><body><h2>HTTP ERROR: 405</h2>"
                        b"<p>Problem accessing /v2/events. Reason:<pre>    HTTP method GET is not supported by "
@@ -40,9 +41,7 @@ class MarathonServer:
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._events_changed = threading.Condition()
         self._closed = False
-        self._lock = threading.Lock()
-        self._cache: dict[str, bytes] = {}
-        self._cached_for: MarathonState | None = None
+        self._bodies = EncodedBodies()
 
     @property
     def leader_address(self) -> str:
@@ -130,28 +129,21 @@ class MarathonServer:
         return json_response(pod_status(pod) if rest.endswith("::status") else pod_definition(pod))
 
     def _cached(self, state: MarathonState, key: str, build: Callable[[], Any]) -> Response:
-        with self._lock:
-            if state is not self._cached_for:
-                self._cache.clear()
-                self._cached_for = state
-            body = self._cache.get(key)
-            if body is None:
-                body = self._cache[key] = msgspec.json.encode(build())
-        return Response(200, body, {"Content-Type": "application/json"})
+        return self._bodies.response(state, key, build)
 
     def _events_response(self, request: Request) -> Response:
         if "text/event-stream" not in (request.header("accept") or ""):
             return Response(405, NOT_ACCEPTABLE_HTML, {"Content-Type": "text/html;charset=ISO-8859-1"})
         wanted = set(request.query.get("event_type", []))
+        with self._events_changed:
+            position = len(self._events)  # from here on: nothing published after the headers is missed
         return Response(200, None, {"Content-Type": "text/event-stream", "Cache-Control": "no-cache"},
-                        stream=self._stream(wanted))
+                        stream=self._stream(wanted, position))
 
-    def _stream(self, wanted: set[str]) -> Iterator[bytes]:
+    def _stream(self, wanted: set[str], position: int) -> Iterator[bytes]:
         attached = {"remoteAddress": "127.0.0.1", "eventType": "event_stream_attached",
                     "timestamp": iso_now()}
         yield sse("event_stream_attached", attached)
-        with self._events_changed:
-            position = len(self._events)
         deadline = time.monotonic() + self.stream_limit_s
         while time.monotonic() < deadline:
             with self._events_changed:

@@ -8,15 +8,14 @@ Authentication (when set): HTTP basic (`--authenticate_http_readonly`) or a DC/O
 """
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-import msgspec
 
 from sim.httpserver import Request, Response, json_response
 from sim.mesos.agents import TASK_STATES, Agent, slave_json, summary_json
 from sim.mesos.auth import Auth, unauthorized
+from sim.mesos.encoded import EncodedBodies
 
 REDIRECTED = ("/master/state", "/master/state.json", "/master/state-summary", "/master/slaves",
               "/master/frameworks")
@@ -57,9 +56,7 @@ class MesosMaster:
         self.auth = auth
         # path -> payload served as-is (recorded upstream payloads for fidelity tests)
         self.verbatim = verbatim or {}
-        self._lock = threading.Lock()
-        self._cache: dict[str, bytes] = {}
-        self._cached_for: MesosState | None = None
+        self._bodies = EncodedBodies()
 
     def __call__(self, request: Request) -> Response:
         if request.method not in ("GET", "HEAD"):
@@ -88,14 +85,7 @@ class MesosMaster:
 
     def _cached(self, path: str, route: Callable[[MesosState], Any]) -> Response:
         state = self.state()
-        with self._lock:
-            if state is not self._cached_for:
-                self._cache.clear()
-                self._cached_for = state
-            body = self._cache.get(path)
-            if body is None:
-                body = self._cache[path] = msgspec.json.encode(route(state))
-        return Response(200, body, {"Content-Type": "application/json"})
+        return self._bodies.response(state, path, lambda: route(state))
 
 
 def version(state: MesosState) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def test_sse_comments_multiline_data_and_a_last_event_without_blank_line():
     assert list(parse_sse(lines)) == [("x", '{"a":\n1}'), ("message", "tail")]
 
 
-def wait_for(predicate, seconds: float = 5.0) -> bool:
+def wait_for(predicate, seconds: float = 20.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():

@@ -92,7 +92,7 @@ def test_mesos_master_failing_after_a_good_round_keeps_its_last_nodes_as_stale(s
         collector = MarathonCollector(config(cluster.marathon.url, cluster.mesos.url))
         first = collector.collect(timeout_s=10)
         cluster.mesos.fault = status(503, {"message": "No leader elected"})
-        second = collector.collect(timeout_s=2)
+        second = collector.collect(timeout_s=10)
         collector.close()
     assert [n.id for n in second.nodes] == [n.id for n in first.nodes]
     assert second.degraded_reason is not None

@@ -68,7 +68,7 @@ def test_failure_ticker_publishes_the_crash_looping_apps_failures():
     api = MarathonServer(lambda: scenario.marathon)
     ticker = FailureTicker(api, lambda: scenario, every_s=0.05)
     try:
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 20
         while not api._events and time.monotonic() < deadline:
             time.sleep(0.02)
     finally:

@@ -28,7 +28,7 @@ def cluster(scenario):
 
 
 def get(cluster, path, **kwargs):
-    return requests.get(cluster.marathon.url + path, timeout=5, **kwargs)
+    return requests.get(cluster.marathon.url + path, timeout=30, **kwargs)
 
 
 def test_ping_answers_pong(cluster):
@@ -145,7 +145,7 @@ def test_event_stream_needs_the_event_stream_accept_header(cluster):
 
 def test_event_stream_attaches_then_delivers_published_events(cluster):
     with requests.get(cluster.marathon.url + "/v2/events", headers={"Accept": "text/event-stream"},
-                      params={"event_type": "status_update_event"}, stream=True, timeout=5) as response:
+                      params={"event_type": "status_update_event"}, stream=True, timeout=30) as response:
         assert response.headers["Content-Type"] == "text/event-stream"
         lines = response.iter_lines()
         assert next(lines) == b"event: event_stream_attached"
@@ -158,7 +158,7 @@ def test_event_stream_attaches_then_delivers_published_events(cluster):
 
 
 def test_mutating_requests_are_refused_and_recorded(cluster):
-    assert requests.post(cluster.marathon.url + "/v2/apps", json={"id": "/x"}, timeout=5).status_code == 405
+    assert requests.post(cluster.marathon.url + "/v2/apps", json={"id": "/x"}, timeout=30).status_code == 405
     assert "POST" in cluster.marathon.methods_seen()
 
 
@@ -183,8 +183,8 @@ def test_standby_redirects_v2_to_the_leader_keeping_the_query(scenario):
     with running(scenario, standbys=True) as cluster:
         standby = cluster.standbys[0]
         response = requests.get(standby.url + "/v2/apps", params={"embed": "apps.tasks"}, allow_redirects=False,
-                                timeout=5)
-        leader = requests.get(standby.url + "/v2/leader", timeout=5).json()
+                                timeout=30)
+        leader = requests.get(standby.url + "/v2/leader", timeout=30).json()
     assert response.status_code == 307
     assert response.headers["Location"] == f"{cluster.marathon.url}/v2/apps?embed=apps.tasks"
     assert leader == {"leader": cluster.marathon.url.removeprefix("http://")}

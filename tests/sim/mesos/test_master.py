@@ -23,7 +23,7 @@ def cluster(scenario):
 
 
 def get(server, path, **kwargs):
-    return requests.get(server.url + path, timeout=5, allow_redirects=False, **kwargs)
+    return requests.get(server.url + path, timeout=30, allow_redirects=False, **kwargs)
 
 
 def test_version(cluster, scenario):
@@ -108,4 +108,4 @@ def test_recorded_payload_is_served_verbatim(scenario):
 
 
 def test_mutating_methods_are_refused(cluster):
-    assert requests.post(cluster.mesos.url + "/master/teardown", timeout=5).status_code == 405
+    assert requests.post(cluster.mesos.url + "/master/teardown", timeout=30).status_code == 405
