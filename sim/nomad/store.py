@@ -66,10 +66,7 @@ class Store:
                 self._indexes[key] = top
             self._cache.clear()
             for name, region in scenario.regions.items():
-                before = {n.id: n.status for n in old.regions[name].nodes} if name in old.regions else {}
-                changed = [n for n in region.nodes if before.get(n.id) != n.status]
-                self._log(name, top, [("Node", "NodeRegistration", n.id, "", {"Node": wire.node_stub(
-                    n, resources=False, os=False)}) for n in changed])
+                self._log(name, top, _changes(old.regions.get(name), region))
             self._cond.notify_all()
 
     def update(self, region: str, tables: Iterable[str], change: Callable[[Region], None] | None = None) -> int:
@@ -135,6 +132,19 @@ class Store:
         with self._cond:
             self.closed = True
             self._cond.notify_all()
+
+
+def _changes(old: Region | None, new: Region) -> list[tuple[str, str, str, str, dict]]:
+    """Event-stream entries for what differs between two states of a region: nodes whose status or
+    eligibility moved, jobs whose status or version moved."""
+    nodes = {n.id: (n.status, n.eligible, n.draining) for n in old.nodes} if old else {}
+    jobs = {(j.namespace, j.id): (j.status, j.stop, j.version) for j in old.jobs} if old else {}
+    events: list[tuple[str, str, str, str, dict]] = [
+        ("Node", "NodeRegistration", n.id, "", {"Node": wire.node_stub(n, resources=False, os=False)})
+        for n in new.nodes if nodes.get(n.id) != (n.status, n.eligible, n.draining)]
+    events += [("Job", "JobRegistered", j.id, j.namespace, {"Job": wire.job_full(j)})
+               for j in new.jobs if jobs.get((j.namespace, j.id)) != (j.status, j.stop, j.version)]
+    return events
 
 
 def item(key: str, namespace: str, render: Callable[[], dict[str, Any]]) -> Item:

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from sim.nomad import build, start
+from sim.nomad import build, start, timeline
 from tests.sim.nomad.harness import changed
 
 TOKEN = "0d9a0bb2-6f5c-4b7c-8f3a-5a0f4f6d1c11"
@@ -162,3 +162,16 @@ def test_event_stream_sends_events_then_heartbeats(cluster):
         assert {e["Topic"] for e in first["Events"]} == {"Node"}
         assert first["Events"][0]["Payload"]["Node"]["ID"]
         assert json.loads(next(lines)) == {}  # a heartbeat when nothing happens
+
+
+def test_a_new_phase_of_the_timeline_is_published_on_the_event_stream():
+    now = [1.0]
+    with start(timeline(0, period_s=60, clock=lambda: now[0]), heartbeat_s=0.2) as running:
+        index = int(get(running, "/v1/jobs", headers={}).headers["X-Nomad-Index"])
+        now[0] = 61.0  # the next phase switches other problems on
+        with requests.get(running.url + "/v1/event/stream", params={"index": index}, stream=True,
+                          timeout=10) as response:
+            batch = json.loads(next(response.iter_lines()))
+    topics = {e["Topic"] for e in batch["Events"]}
+    assert {"Node", "Job"} <= topics
+    assert batch["Index"] > index
