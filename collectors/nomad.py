@@ -52,6 +52,7 @@ class NomadCollector(Collector[NomadRaw]):
         self.client = HttpJsonClient(config.url or "", config, headers=headers)
         self._tables: dict[tuple[str | None, str], _Table] = {}
         self._specs: dict[tuple[str | None, str, str], tuple[int, JobSpec]] = {}
+        self._leaderless: dict[str | None, int | None] = {}  # region -> ms since a follower heard from a leader
 
     # --- one round ------------------------------------------------------------------------------
     def fetch(self, timeout_s: float) -> NomadRaw:
@@ -101,6 +102,7 @@ class NomadCollector(Collector[NomadRaw]):
         scoped = {**base, "namespace": self.config.namespace}
         node_params = {**base, "resources": "true", "os": "true"}
         lean_params = {**scoped, "resources": "true", "task_states": "false"}
+        self._leaderless.pop(region, None)
         with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-list") as pool:
             def table(path: str, params: dict[str, str], load: Callable[[], tuple[Any, int]]) -> Future:
                 return pool.submit(self.table, region, path, params, timeout_s, load)
@@ -116,7 +118,8 @@ class NomadCollector(Collector[NomadRaw]):
             stats = self.stats(base, nodes.result(), timeout_s)
             lean, troubled = allocs.result()
             return RegionRaw(region, nodes.result(), jobs.result(), lean, deployments.result(), evaluations.result(),
-                             specs=specs, troubled=troubled, stats=stats)
+                             specs=specs, troubled=troubled, stats=stats, leaderless=region in self._leaderless,
+                             last_contact_ms=self._leaderless.get(region))
 
     def allocations(self, scoped: dict[str, str], lean_params: dict[str, str],
                     timeout_s: float) -> tuple[tuple[list, list], int]:
@@ -130,7 +133,13 @@ class NomadCollector(Collector[NomadRaw]):
     # --- reading --------------------------------------------------------------------------------
     def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float) -> tuple[Any, Any]:
         response = self.client.get_response(path, timeout_s=timeout_s, params=params)
+        self.note_leader(params.get("region"), response.headers)
         return decode(response.content, kind, f"GET {path} on {self.endpoint}"), response.headers
+
+    def note_leader(self, region: str | None, headers: Any) -> None:
+        """Remember a region answering without a known leader (a follower serving a stale read)."""
+        if headers.get("X-Nomad-KnownLeader") == "false":
+            self._leaderless[region] = _int(headers.get("X-Nomad-LastContact"))
 
     def pages(self, path: str, params: dict[str, str], kind: type, timeout_s: float) -> tuple[list, int]:
         """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`) and its X-Nomad-Index.
@@ -146,6 +155,7 @@ class NomadCollector(Collector[NomadRaw]):
             pending: Future | None = pool.submit(get, None)
             while pending is not None:
                 response = pending.result()
+                self.note_leader(params.get("region"), response.headers)
                 token = response.headers.get("X-Nomad-NextToken")
                 pending = pool.submit(get, token) if token else None
                 items.extend(decode(response.content, list[kind], what))
@@ -204,6 +214,13 @@ class NomadCollector(Collector[NomadRaw]):
 
     def close(self) -> None:
         self.client.close()
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _index(headers: Any, path: str) -> int:

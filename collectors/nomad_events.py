@@ -49,6 +49,15 @@ def alloc_events(allocs: list[AllocStub], now: datetime) -> list[Event]:
     return events
 
 
+def region_events(region: str | None, leaderless: bool, last_contact_ms: int | None, now: datetime) -> list[Event]:
+    if not leaderless:
+        return []
+    since = f"; a follower last heard from a leader {last_contact_ms} ms ago" if last_contact_ms is not None else ""
+    return [Event(time=now, severity="error", object=f"Region/{region or '(agent)'}", reason="NoClusterLeader",
+                  message=f"the region's servers have no leader: data is read from a follower and may be "
+                          f"stale, and nothing can be scheduled{since}")]
+
+
 def node_events(nodes: list[NodeStub], region: str | None, now: datetime) -> list[Event]:
     events = []
     for node in nodes:

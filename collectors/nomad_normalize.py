@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from statistics import fmean
 
 from collectors.nomad_events import (alloc_events, deployment_events, evaluation_events, failing_task_reason,
-                                     node_events)
+                                     node_events, region_events)
 from collectors.nomad_wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
                                    NodeStub, TaskState)
 from fleet.model import Instance, Node, Workload
@@ -44,6 +44,9 @@ class RegionRaw:
     # allocations that are not running or complete, read again with their task states
     troubled: list[AllocStub] = field(default_factory=list)
     stats: dict[str, HostStats] = field(default_factory=dict)
+    # the region's servers answered without a leader (stale reads from a follower)
+    leaderless: bool = False
+    last_contact_ms: int | None = None
 
 
 @dataclass
@@ -90,6 +93,7 @@ def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
                                               region_mhz))
     data.nodes.extend(nodes)
     data.instances.extend(instances)
+    data.events.extend(region_events(raw.name, raw.leaderless, raw.last_contact_ms, now))
     data.events.extend(node_events(raw.nodes, raw.name, now))
     data.events.extend(alloc_events(allocs, now))
     data.events.extend(evaluation_events(blocked, now))

@@ -85,6 +85,8 @@ def test_a_leaderless_region_is_still_read_with_stale_queries(cluster, scenario)
         data = collect(cluster)
     assert data.degraded_reason is None
     assert by(data.nodes) == scenario.expected.nodes_by_status
+    [event] = [e for e in data.events if e.reason == "NoClusterLeader"]
+    assert event.object == "Region/eu-west" and "15230 ms" in event.message
 
 
 def test_a_dead_endpoint_is_unreachable():
