@@ -32,7 +32,7 @@ from collectors.marathon_apps import (QueueProblem, app_workload, deployment_eve
 from collectors.marathon_events import SUBSCRIBED, EventFeed
 from collectors.marathon_leader import LeaderFollowingClient
 from collectors.marathon_wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
-from collectors.mesos import MIB, Agent, AgentList, Resources, host_index, to_nodes
+from collectors.mesos import Agent, AgentList, Resources, host_index, to_nodes
 from fleet.config import ClusterConfig
 from fleet.model import Event, Instance, Workload
 from fleet.source import ClusterData, MalformedPayload, SourceError, UpstreamError
@@ -260,4 +260,4 @@ def allocated_by_tasks(raw: MarathonRaw, hosts: dict[str, str]) -> dict[str, Res
     return totals
 
 
-__all__ = ["MarathonCollector", "MarathonRaw", "normalize", "MIB"]
+__all__ = ["MarathonCollector", "MarathonRaw", "normalize"]
