@@ -17,6 +17,7 @@ import json
 import re
 from bisect import bisect_left
 from typing import Any, Callable
+from urllib.parse import unquote
 
 from sim.httpserver import Request, Response
 from sim.nomad.filters import FilterError, compile_filter
@@ -73,7 +74,7 @@ class NomadApi:
             if match is None:
                 continue
             call = self.resolve(request, capability)
-            result = handler(call, *match.groups())
+            result = handler(call, *(unquote(g) for g in match.groups()))
             if isinstance(result, Response):
                 return result
             return self.answer(call, result)

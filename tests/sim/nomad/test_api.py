@@ -175,3 +175,7 @@ def test_a_new_phase_of_the_timeline_is_published_on_the_event_stream():
     topics = {e["Topic"] for e in batch["Events"]}
     assert {"Node", "Job"} <= topics
     assert batch["Index"] > index
+
+
+def test_escaped_ids_in_paths_are_unescaped(cluster):
+    assert get(cluster, "/v1/job/%61pi").json()["ID"] == "api"  # %61 is "a"
