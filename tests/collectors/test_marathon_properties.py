@@ -1,0 +1,54 @@
+"""Property: for any seed, size and set of problems, the normalizer reports what the scenario states.
+
+No HTTP here: the emulators' renderers write the payloads, the collector's decoder and normalizer
+read them, so many random clusters fit in a few seconds.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timezone
+
+import msgspec
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from collectors.marathon import APP_EMBEDS, MarathonRaw, normalize
+from collectors.marathon_wire import AppList, Deployment, Info, PodStatus, Queue
+from collectors.mesos import AgentList
+from sim.marathon import PROBLEMS, build
+from sim.marathon.render import app_json, deployment_json, info_json, pod_status, queue_json
+from sim.mesos.master import state_summary
+
+
+def round_trip(scenario) -> MarathonRaw:
+    state = scenario.marathon
+
+    def wire(value, kind):
+        return msgspec.json.decode(msgspec.json.encode(value), type=kind)
+
+    return MarathonRaw(
+        collected_at=datetime(2026, 1, 1, tzinfo=timezone.utc),
+        info=wire(info_json(state, "127.0.0.1:8080", True), Info),
+        apps=wire({"apps": [app_json(a, set(APP_EMBEDS)) for a in state.apps]}, AppList),
+        pods=wire([pod_status(p) for p in state.pods], list[PodStatus]),
+        queue=wire(queue_json(state), Queue),
+        deployments=wire([deployment_json(d) for d in state.deployments], list[Deployment]),
+        agents=wire(state_summary(scenario.mesos), AgentList).slaves)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), agents=st.integers(4, 40), apps=st.integers(0, 30), pods=st.integers(0, 3),
+       problems=st.sets(st.sampled_from(PROBLEMS)))
+def test_normalizer_agrees_with_any_scenario(seed, agents, apps, pods, problems):
+    scenario = build(seed, agents=agents, apps=apps, pods=pods, problems=problems)
+    expected = scenario.expected
+    data = normalize(round_trip(scenario))
+    assert dict(Counter(n.status for n in data.nodes)) == expected.nodes_by_status
+    assert {n.id for n in data.nodes if not n.schedulable} == expected.unschedulable_nodes
+    assert {w.id: w.status for w in data.workloads} == expected.workload_status
+    assert dict(Counter(i.state for i in data.instances)) == expected.instances_by_state
+    assert sum(i.health == "unhealthy" for i in data.instances) == expected.unhealthy_instances
+    stuck = {e.object[len("App"):]: e.reason for e in data.events
+             if e.reason not in ("Deployment", "TASK_FAILED", "LaunchDelayed")}
+    assert stuck == expected.stuck_reasons
+    assert data.degraded_reason is None
