@@ -168,7 +168,9 @@ class _Builder:
 
     def place(self, region: Region, job: Job, status: str = "running") -> list[Alloc]:
         nodes = self.placeable(region, job)
-        placed = []
+        placed: list[Alloc] = []
+        if not nodes:  # nowhere to run: the job stays unplaced (and reads as failed)
+            return placed
         for group in job.groups:
             for i in range(group.count):
                 node = nodes[self.rng.randrange(len(nodes))] if job.type not in ("system", "sysbatch") else nodes[i]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from fleet.model import summarize
 from sim.nomad import PROBLEMS, build, start
@@ -119,3 +121,20 @@ def test_one_region_by_name_and_the_agents_own_by_default():
     assert {n.region for n in named.nodes} == {"us-east"}
     assert {n.region for n in default.nodes} == {"eu-west"}
     assert {n.region for n in listed.nodes} == {"us-east", "eu-west"}
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), problems=st.sets(st.sampled_from(PROBLEMS)),
+       regions=st.integers(1, 3), datacenters=st.integers(1, 3))
+def test_any_seed_and_mix_of_problems_is_reported_as_the_scenario_says(seed, problems, regions, datacenters):
+    scenario = build(seed, problems=sorted(problems), regions=regions, datacenters=datacenters, nodes=6 * regions,
+                     jobs=8 * regions)
+    with start(scenario, tokens=TOKENS) as cluster:
+        data = collect(cluster)
+    expected = scenario.expected
+    assert by(data.nodes) == expected.nodes_by_status
+    assert {w.id: (w.status, w.desired, w.running) for w in data.workloads} == {
+        key: (status, expected.workload_desired[key], expected.workload_running[key])
+        for key, status in expected.workload_status.items()}
+    assert by(data.instances, "state") == expected.instances_by_state
+    assert summarize(data.nodes, [], []).mem_allocated_bytes == expected.mem_allocated_bytes
