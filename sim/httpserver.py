@@ -7,9 +7,12 @@ its handlers. Imports nothing from the app: the emulators must be able to disagr
 from __future__ import annotations
 
 import json
+import os
+import socket
 import ssl
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
@@ -39,6 +42,9 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     # when set, the body is streamed chunk by chunk (watch streams, event streams)
     stream: Iterable[bytes] | None = None
+    # when set, only this many bytes of the body are sent (the full length is announced), then the
+    # connection closes: a truncated body
+    truncate_to: int | None = None
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -52,6 +58,28 @@ class Response:
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
+
+
+# Read-only audit: every request any emulator in this process sees is counted by method, and when
+# PODIUM_EMULATOR_AUDIT names a file, every request that is not a read is appended to it (so
+# emulators in a child process, such as the dashboard's demo fleet, are audited too). Requests
+# carrying the `requests` library's default User-Agent are a test poking an emulator by hand
+# (collectors identify themselves: podium/1, the Kubernetes and Docker client libraries).
+AUDIT_ENV = "PODIUM_EMULATOR_AUDIT"
+READ_METHODS = frozenset({"GET", "HEAD"})
+METHODS_SEEN: Counter[str] = Counter()
+_audit_lock = threading.Lock()
+
+
+def _audit(request: "Request", emulator: str) -> None:
+    if (request.header("user-agent") or "").startswith("python-requests/"):
+        return
+    with _audit_lock:
+        METHODS_SEEN[request.method] += 1
+        target = os.environ.get(AUDIT_ENV)
+        if target and request.method not in READ_METHODS:
+            with open(target, "a", encoding="utf-8") as audit:
+                audit.write(f"{request.method} {request.path} ({emulator})\n")
 
 
 Handler = Callable[[Request], Response]
@@ -77,6 +105,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                           {k.lower(): v for k, v in self.headers.items()}, body)
         emulator = self.server.emulator
         emulator.record(request)
+        _audit(request, type(emulator.handler).__name__)
         response = None
         if emulator.fault is not None:
             response = emulator.fault(request)
@@ -108,6 +137,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         payload = response.encoded()
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
+        if response.truncate_to is not None:
+            payload, self.close_connection = payload[:response.truncate_to], True
         if self.command != "HEAD":
             self.wfile.write(payload)
 
@@ -118,6 +149,30 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     emulator: "EmulatorServer"
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self.connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self.connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        with self._connections_lock:
+            open_now, self.connections = self.connections, set()
+        for connection in open_now:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
 
 class EmulatorServer:
@@ -133,11 +188,7 @@ class EmulatorServer:
         self._server.emulator = self
         self.scheme = "http"
         if certfile:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-            context.load_cert_chain(certfile, keyfile)
-            if client_ca:
-                context.verify_mode = ssl.CERT_REQUIRED
-                context.load_verify_locations(client_ca)
+            context = _tls_context(certfile, keyfile, client_ca)
             self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
             self.scheme = "https"
         self._thread: threading.Thread | None = None
@@ -164,8 +215,21 @@ class EmulatorServer:
         self._thread.start()
         return self
 
+    def present(self, certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> None:
+        """Present another certificate from now on (a rotated or impostor certificate); open
+        connections are dropped so the next request shakes hands again."""
+        if not isinstance(self._server.socket, ssl.SSLSocket):
+            raise ValueError("present() needs an emulator started with a certificate")
+        self._server.socket.context = _tls_context(certfile, keyfile, client_ca)
+        self._server.drop_connections()
+
+    def drop_connections(self) -> None:
+        """Close every open (keep-alive) connection, as a restarting server does."""
+        self._server.drop_connections()
+
     def stop(self) -> None:
         self._server.shutdown()
+        self._server.drop_connections()  # else server_close() waits for idle keep-alive connections
         self._server.server_close()
         if self._thread:
             self._thread.join(timeout=5)
@@ -175,6 +239,15 @@ class EmulatorServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def _tls_context(certfile: str, keyfile: str | None, client_ca: str | None) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certfile, keyfile)
+    if client_ca:
+        context.verify_mode = ssl.CERT_REQUIRED
+        context.load_verify_locations(client_ca)
+    return context
 
 
 def hang(seconds: float) -> Fault:
