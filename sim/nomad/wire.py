@@ -179,6 +179,7 @@ def alloc_full(alloc: Alloc) -> dict[str, Any]:
     tasks = {t.name: {"CPU": t.cpu_mhz, "MemoryMB": t.memory_mb, "DiskMB": 0, "Networks": None}
              for t in alloc.group.tasks}
     full.update({"Job": job_full(alloc.job), "DeploymentID": alloc.deployment_id,
+                 "AllocModifyIndex": alloc.create_index,
                  "NextAllocation": alloc.next_id, "PreviousAllocation": alloc.previous_id,
                  "Resources": {"CPU": sum(t["CPU"] for t in tasks.values()),
                                "MemoryMB": sum(t["MemoryMB"] for t in tasks.values()), "DiskMB": 300},
@@ -265,7 +266,7 @@ def evaluation(e: Evaluation) -> dict[str, Any]:
             "StatusDescription": "created due to placement conflicts" if e.status == "blocked" else "",
             "Wait": 0, "WaitUntil": None, "NextEval": "", "PreviousEval": "", "BlockedEval": "",
             "RelatedEvals": None, "FailedTGAllocs": failed or None, "ClassEligibility": {"v1:1": False},
-            "EscapedComputedClass": False, "QuotaLimitReached": "", "QueuedAllocations": e.queued,
+            "EscapedComputedClass": False, "AnnotatePlan": False, "QuotaLimitReached": "", "QueuedAllocations": e.queued,
             "SnapshotIndex": e.create_index, "CreateIndex": e.create_index, "ModifyIndex": e.modify_index,
             "CreateTime": e.create_time_ns, "ModifyTime": e.create_time_ns}
 
