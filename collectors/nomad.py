@@ -90,16 +90,16 @@ class NomadCollector(Collector[NomadRaw]):
         if wanted == "all":
             names = self.read("/v1/regions", {}, list[str], timeout_s)[0]
             return sorted(names) or [agent.region if agent else None]
-        if isinstance(wanted, list):
-            return list(wanted)
+        if isinstance(wanted, list):  # plain str: YAML loaders hand back their own string types
+            return [str(name) for name in wanted]
         if isinstance(wanted, str):
-            return [wanted]
+            return [str(wanted)]
         return [agent.region if agent else None]
 
     def region(self, region: str | None, timeout_s: float) -> RegionRaw:
         """Every table of one region, read side by side (the server works while we decode)."""
         base: dict[str, str] = {"stale": "true", **({"region": region} if region else {})}
-        scoped = {**base, "namespace": self.config.namespace}
+        scoped = {**base, "namespace": str(self.config.namespace)}
         node_params = {**base, "resources": "true", "os": "true"}
         lean_params = {**scoped, "resources": "true", "task_states": "false"}
         self._leaderless.pop(region, None)
