@@ -53,6 +53,25 @@ def effective_request(spec: w.PodSpec) -> Request:
     return Request(round(cpu, 9), int(mem))
 
 
+class RequestMemo:
+    """Effective requests of pod templates, reused across rounds while the template object is the
+    same one (a watch cache hands back the same decoded object until the controller changes)."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[w.PodSpec, Request]] = {}
+        self._now: dict[int, tuple[w.PodSpec, Request]] = {}
+
+    def of(self, spec: w.PodSpec) -> Request:
+        hit = self._last.get(id(spec))
+        if hit is None or hit[0] is not spec:
+            hit = (spec, effective_request(spec))
+        self._now[id(spec)] = hit
+        return hit[1]
+
+    def next_round(self) -> None:
+        self._last, self._now = self._now, {}
+
+
 def _requests(container: w.Container) -> tuple[float, int]:
     requests = container.resources.requests if container.resources else None
     if not requests:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from collectors import kubernetes_wire as w
-from collectors.kubernetes_normalize import effective_request
+from collectors.kubernetes_normalize import RequestMemo
 from collectors.kubernetes_pods import PodRow, controller_of, pod_health, pod_state
 from fleet.model import Workload
 
@@ -146,8 +146,8 @@ def bare_pod_status(row: PodRow) -> str:
 
 
 def _workload(kind: str, meta: w.Meta, spec: w.PodSpec, desired: int | None, status: str,
-              counts: PodCounts | None) -> Workload:
-    request = effective_request(spec)
+              counts: PodCounts | None, requests: RequestMemo) -> Workload:
+    request = requests.of(spec)
     counts = counts or PodCounts()
     return Workload(id=workload_id(kind, meta.namespace, meta.name), name=meta.name, namespace=meta.namespace,
                     kind=kind, desired=desired, running=counts.running, healthy=counts.healthy,
@@ -197,44 +197,48 @@ class Tally:
             entry.healthy += row.ready
 
 
-def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Attribution) -> list[Workload]:
+def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Attribution,
+                        requests: RequestMemo | None = None) -> list[Workload]:
     """Workloads from the controllers, with the running/healthy counts of the pods tallied to them."""
     counts, bare = tally.counts, tally.bare
+    requests = requests or RequestMemo()
     result: list[Workload] = []
     for dep in controllers.deployments:
         desired = 1 if dep.spec.replicas is None else dep.spec.replicas
         result.append(_workload("Deployment", dep.metadata, dep.spec.template.spec, desired, deployment_status(dep),
-                                counts.get(workload_id("Deployment", dep.metadata.namespace, dep.metadata.name))))
+                                counts.get(workload_id("Deployment", dep.metadata.namespace, dep.metadata.name)), requests))
     for sts in controllers.statefulsets:
         desired = 1 if sts.spec.replicas is None else sts.spec.replicas
         result.append(_workload("StatefulSet", sts.metadata, sts.spec.template.spec, desired, statefulset_status(sts),
-                                counts.get(workload_id("StatefulSet", sts.metadata.namespace, sts.metadata.name))))
+                                counts.get(workload_id("StatefulSet", sts.metadata.namespace, sts.metadata.name)), requests))
     for ds in controllers.daemonsets:
         result.append(_workload("DaemonSet", ds.metadata, ds.spec.template.spec, ds.status.desired_number_scheduled,
                                 daemonset_status(ds),
-                                counts.get(workload_id("DaemonSet", ds.metadata.namespace, ds.metadata.name))))
-    result += _standalone(controllers, counts, attribution)
+                                counts.get(workload_id("DaemonSet", ds.metadata.namespace, ds.metadata.name)), requests))
+    result += _standalone(controllers, counts, attribution, requests)
     failed = latest_jobs_failed(controllers)
     for cron in controllers.cronjobs:
         key = workload_id("CronJob", cron.metadata.namespace, cron.metadata.name)
         result.append(_workload("CronJob", cron.metadata, cron.spec.job_template.spec.template.spec, None,
-                                cronjob_status(cron, failed.get(key)), counts.get(key)))
+                                cronjob_status(cron, failed.get(key)), counts.get(key), requests))
     result += [_bare_workload(row) for row in bare]
+    requests.next_round()
     return result
 
 
-def _standalone(controllers: Controllers, counts: dict[str, PodCounts], attribution: Attribution) -> list[Workload]:
+def _standalone(controllers: Controllers, counts: dict[str, PodCounts], attribution: Attribution,
+                requests: RequestMemo) -> list[Workload]:
     """Jobs not run by a CronJob, and ReplicaSets no Deployment manages (still wanting pods)."""
     result = []
     for job in controllers.jobs:
         own_id = workload_id("Job", job.metadata.namespace, job.metadata.name)
         if attribution.parent.get(own_id) == own_id:
             result.append(_workload("Job", job.metadata, job.spec.template.spec, job.spec.completions,
-                                    job_status(job), counts.get(own_id)))
+                                    job_status(job), counts.get(own_id), requests))
     for rs in controllers.replicasets:
         own_id = workload_id("ReplicaSet", rs.metadata.namespace, rs.metadata.name)
         desired = 1 if rs.spec.replicas is None else rs.spec.replicas
         if attribution.parent.get(own_id) == own_id and desired > 0:
             result.append(_workload("ReplicaSet", rs.metadata, rs.spec.template.spec, desired,
-                                    _by_availability(rs.status.ready_replicas, desired), counts.get(own_id)))
+                                    _by_availability(rs.status.ready_replicas, desired), counts.get(own_id), requests))
     return result
