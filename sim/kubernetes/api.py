@@ -18,6 +18,7 @@ from sim.kubernetes import resources
 from sim.kubernetes.resources import METRICS_GROUP, Resource
 from sim.kubernetes.selectors import SelectorError, field_selector, label_selector
 from sim.kubernetes.store import BadContinue, Expired, Store
+from sim.kubernetes.tables import table, wants_table
 
 MetricsMode = Literal["ok", "absent", "down"]
 
@@ -134,7 +135,11 @@ class KubeApi:
         if route.name is not None:
             key = f"{route.namespace}/{route.name}" if route.namespace else route.name
             entry = self.store.get(resource, key)
-            return not_found(resource, route.name) if entry is None else _raw_json(entry.raw)
+            if entry is None:
+                return not_found(resource, route.name)
+            if wants_table(request.header("accept")):
+                return json_response(table(resource, [entry.obj], {"resourceVersion": str(self.store.rv)}))
+            return _raw_json(entry.raw)
         try:
             match = _and(label_selector(request.param("labelSelector")), field_selector(request.param("fieldSelector")))
         except SelectorError as exc:
@@ -170,6 +175,8 @@ class KubeApi:
         if page.continue_token:
             meta["continue"] = page.continue_token
             meta["remainingItemCount"] = page.remaining
+        if wants_table(request.header("accept")):
+            return json_response(table(route.resource, [e.obj for e in page.entries], meta))
         head = msgspec.json.encode({"kind": route.resource.list_kind, "apiVersion": route.resource.group_version,
                                     "metadata": meta})
         body = head[:-1] + b',"items":[' + b",".join(page.items) + b"]}"

@@ -54,11 +54,13 @@ def replicaset(name: str, ns: str, template: Obj, owner: Obj, *, replicas: int, 
 
 
 def statefulset(name: str, ns: str, template: Obj, *, replicas: int, ready: int, updated: int) -> Obj:
-    current, update = f"{name}-7c9d8f6b5", f"{name}-7c9d8f6b5" if updated >= replicas else f"{name}-5f4b8c7d9"
-    status = {"observedGeneration": 1, "replicas": replicas, "readyReplicas": ready, "currentReplicas": replicas - updated
-              if update != current else replicas, "updatedReplicas": updated, "availableReplicas": ready,
-              "currentRevision": current, "updateRevision": update, "collisionCount": 0}
-    return {"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": meta(name, ns, labels={"app": name}, generation=1),
+    current = f"{name}-7c9d8f6b5"
+    update = current if updated >= replicas else f"{name}-5f4b8c7d9"
+    status = {"observedGeneration": 1, "replicas": replicas, "readyReplicas": ready,
+              "currentReplicas": replicas - updated if update != current else replicas, "updatedReplicas": updated,
+              "availableReplicas": ready, "currentRevision": current, "updateRevision": update, "collisionCount": 0}
+    return {"apiVersion": "apps/v1", "kind": "StatefulSet",
+            "metadata": meta(name, ns, labels={"app": name}, generation=1),
             "spec": {"replicas": replicas, "selector": _selector(template["metadata"]["labels"]), "template": template,
                      "serviceName": name, "podManagementPolicy": "OrderedReady",
                      "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}},
@@ -71,7 +73,8 @@ def daemonset(name: str, ns: str, template: Obj, *, desired: int, ready: int, up
               "observedGeneration": 1}
     if desired - ready:
         status["numberUnavailable"] = desired - ready
-    return {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta(name, ns, labels={"app": name}, generation=1),
+    return {"apiVersion": "apps/v1", "kind": "DaemonSet",
+            "metadata": meta(name, ns, labels={"app": name}, generation=1),
             "spec": {"selector": _selector(template["metadata"]["labels"]), "template": template,
                      "updateStrategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 1, "maxSurge": 0}},
                      "revisionHistoryLimit": 10},
@@ -110,7 +113,8 @@ def cronjob(name: str, ns: str, template: Obj, *, schedule: str, suspended: bool
             "spec": {"schedule": schedule, "suspend": suspended, "concurrencyPolicy": "Forbid",
                      "successfulJobsHistoryLimit": 3, "failedJobsHistoryLimit": 1,
                      "jobTemplate": {"metadata": {}, "spec": {"template": {
-                         "metadata": template["metadata"], "spec": dict(template["spec"], restartPolicy="OnFailure")}}}},
+                         "metadata": template["metadata"],
+                         "spec": dict(template["spec"], restartPolicy="OnFailure")}}}},
             "status": status}
 
 

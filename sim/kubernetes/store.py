@@ -49,10 +49,14 @@ class Change:
 
 @dataclass
 class Page:
-    items: list[bytes]
+    entries: list[Entry]
     resource_version: int
     continue_token: str | None
     remaining: int | None
+
+    @property
+    def items(self) -> list[bytes]:
+        return [entry.raw for entry in self.entries]
 
 
 def object_key(obj: dict[str, Any]) -> str:
@@ -153,12 +157,12 @@ class Store:
             keys = self._keys(resource)
             prefix = f"{namespace}/" if namespace else ""
             index = bisect.bisect_left(keys, max(start, prefix))
-            items: list[bytes] = []
+            items: list[Entry] = []
             while index < len(keys) and keys[index].startswith(prefix):
                 entry = objects[keys[index]]
                 index += 1
                 if match(entry.obj):
-                    items.append(entry.raw)
+                    items.append(entry)
                     if limit and len(items) >= limit:
                         break
             more = index < len(keys) and keys[index].startswith(prefix) and bool(limit) and len(items) >= limit

@@ -103,13 +103,17 @@ def test_kubectl_gets_nodes_pods_and_deployments(official, tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
-def test_kubectl_table_output(official, tmp_path):
+def test_kubectl_prints_the_servers_table_columns(official, tmp_path):
     cluster, _ = official
     path = cluster.kubeconfig(tmp_path / "config")
     result = subprocess.run(["kubectl", "--kubeconfig", str(path), "get", "nodes,pods,deploy", "-A"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"]
     assert "node/ip-10-0-0-10.eu-west-1.compute.internal" in result.stdout
+    for word in ("NotReady", "CrashLoopBackOff", "ImagePullBackOff", "UP-TO-DATE", "control-plane"):
+        assert word in result.stdout, word
 
 
 VERBATIM = ["node-item-minikube-k9s.json", "pod-item-init-containers-k9s.json", "pod-item-rs-owned-k9s.json",
