@@ -53,6 +53,9 @@ class NomadCollector(Collector[NomadRaw]):
         self._tables: dict[tuple[str | None, str], _Table] = {}
         self._specs: dict[tuple[str | None, str, str], tuple[int, JobSpec]] = {}
         self._leaderless: dict[str | None, int | None] = {}  # region -> ms since a follower heard from a leader
+        # full reads so far; a round that made none (every probe said "unchanged") reuses the last model
+        self._reads = 0
+        self._last: tuple[tuple, ClusterData] | None = None
 
     # --- one round ------------------------------------------------------------------------------
     def fetch(self, timeout_s: float) -> NomadRaw:
@@ -74,8 +77,14 @@ class NomadCollector(Collector[NomadRaw]):
                         {name: exc.message for name, exc in failures.items()})
 
     def normalize(self, raw: NomadRaw) -> ClusterData:
+        key = (self._reads, [r.name for r in raw.regions], raw.failed_regions,
+               [(r.name, r.leaderless) for r in raw.regions])
+        if self._last is not None and self._last[0] == key and not any(r.stats for r in raw.regions):
+            return self._last[1]  # nothing moved since the last round, and there is no usage to refresh
         with gc_paused():
-            return normalize(raw)
+            data = normalize(raw)
+        self._last = (key, data)
+        return data
 
     def agent(self, timeout_s: float) -> AgentSelf | None:
         """The agent we talk to: version and own region. A token without agent:read still works."""
@@ -171,6 +180,7 @@ class NomadCollector(Collector[NomadRaw]):
             if _index(headers, path) == cached.index:
                 return cached.value
         value, index = load()
+        self._reads += 1
         self._tables[(region, path)] = _Table(index, value)
         return value
 
@@ -191,6 +201,7 @@ class NomadCollector(Collector[NomadRaw]):
             for job, spec in zip(stale, pool.map(read_spec, stale)):
                 if spec is not None:
                     self._specs[(region, job.namespace, job.ID)] = (job.JobModifyIndex, spec)
+                    self._reads += 1
         return {(j.namespace, j.ID): self._specs[(region, j.namespace, j.ID)][1]
                 for j in jobs if (region, j.namespace, j.ID) in self._specs}
 
