@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from fleet.config import ConfigConflict, ConfigDocument, ConfigError, load_config, parse_config
+from tests.fleet.configs import editable_copy
 
 CONFIGS = Path(__file__).parent / "configs"
 ENV = {"PODIUM_TEST_NOMAD_TOKEN": "nomad-canary-token"}
@@ -89,11 +89,7 @@ def test_endpoint_never_carries_credentials():
 
 @pytest.fixture
 def editable(tmp_path) -> Path:
-    path = tmp_path / "clusters.yaml"
-    shutil.copy(CONFIGS / "valid.yaml", path)
-    (tmp_path / "secrets").mkdir()
-    shutil.copy(CONFIGS / "secrets" / "legacy-password", tmp_path / "secrets")
-    return path
+    return editable_copy(tmp_path)
 
 
 def test_save_keeps_comments_and_order_and_a_backup(editable):

@@ -1,7 +1,6 @@
 """The Settings page through AppTest: add, edit, remove, validation errors, tokens kept out of the file."""
 from __future__ import annotations
 
-import shutil
 import stat
 from pathlib import Path
 
@@ -9,8 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fleet.config import load_config
+from tests.fleet.configs import editable_copy
 
-CONFIGS = Path(__file__).resolve().parents[1] / "fleet" / "configs"
+
 TOKEN = "typed-canary-5b2f"
 
 
@@ -32,11 +32,7 @@ def settings_script(config_path: str) -> None:
 
 @pytest.fixture
 def config(tmp_path) -> Path:
-    path = tmp_path / "clusters.yaml"
-    shutil.copy(CONFIGS / "valid.yaml", path)
-    (tmp_path / "secrets").mkdir()
-    shutil.copy(CONFIGS / "secrets" / "legacy-password", tmp_path / "secrets")
-    return path
+    return editable_copy(tmp_path)
 
 
 @pytest.fixture
