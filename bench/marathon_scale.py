@@ -1,7 +1,7 @@
 """Marathon on Mesos at scale: Podium's collector beside a plain requests + json baseline.
 
-    .venv/bin/python bench/bench_marathon.py                      # 50,000 agents, 20,000 apps, 200,000 tasks
-    .venv/bin/python bench/bench_marathon.py --agents 5000 --apps 2000 --instances 10
+    .venv/bin/python bench/marathon_scale.py                      # 50,000 agents, 20,000 apps, 200,000 tasks
+    .venv/bin/python bench/marathon_scale.py --agents 5000 --apps 2000 --instances 10
 
 The emulators run in their own process (they hold the scenario and answer from pre-encoded
 bodies, warmed before timing), so what is timed is the client. Every round runs in a fresh
