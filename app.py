@@ -65,8 +65,10 @@ def banners(fleet: FleetRuntime) -> None:
     offline = snapshots.offline_snapshot()
     if offline:
         snapshot, name = offline
+        clusters = ", ".join(c.name for c in snapshot.clusters[:6]) + (" …" if len(snapshot.clusters) > 6 else "")
         st.warning(f"Offline: browsing **{name}**, taken {snapshot.taken_at:%Y-%m-%d %H:%M:%S} UTC "
-                   f"({ago(snapshot.taken_at)}) — read-only.", icon=":material/history:")
+                   f"({ago(snapshot.taken_at)}), clusters {clusters or '(none)'} — read-only.",
+                   icon=":material/history:")
         if st.button("Back to live", key="banner-back-live"):
             snapshots.leave_offline()
             st.rerun()

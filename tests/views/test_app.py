@@ -100,7 +100,9 @@ def test_an_uploaded_snapshot_is_browsed_read_only_in_every_page(monkeypatch, tm
     app.session_state["offline-snapshot"] = (snapshot, "yesterday.json")
     app.run()
     assert not app.exception
-    assert "Offline: browsing **yesterday.json**" in app.warning[0].value and "read-only" in app.warning[0].value
+    banner = app.warning[0].value
+    assert "Offline: browsing **yesterday.json**, taken 2026-11-27 03:00:00 UTC" in banner
+    assert "clusters edge-swarm, batch-nomad — read-only" in banner
     assert "edge-swarm" in page_text(app)
     next(b for b in app.button if b.label == "Back to live").click()
     app.run()
