@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fleet.problems import Problem, fleet_problems
+from fleet.problems import Problem
 from views.context import PageContext
+from views.tables import snapshot_problems
 from views.widgets import capped, filter_bar
 
 
@@ -19,7 +20,7 @@ def problems_frame(problems: list[Problem]) -> pd.DataFrame:
 
 def render(context: PageContext) -> None:
     st.header("Health")
-    problems = fleet_problems(context.snapshot)
+    problems = snapshot_problems(context.snapshot)
     if not problems:
         st.success("Nothing is wrong right now.", icon=":material/check_circle:")
         return

@@ -6,8 +6,8 @@ import streamlit as st
 from fleet.analysis import n_plus_1
 from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
 from fleet.poller import NOT_COLLECTED_YET
-from fleet.problems import fleet_problems
 from views.context import PageContext
+from views.tables import snapshot_problems
 from views.format import (ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
                           severity_badge)
 
@@ -57,7 +57,7 @@ def fleet_totals(snapshot: Snapshot) -> None:
 
 
 def worst_problems(snapshot: Snapshot) -> None:
-    problems = fleet_problems(snapshot, limit=WORST_SHOWN)
+    problems = snapshot_problems(snapshot)[:WORST_SHOWN]
     if not problems:
         st.success("No problems right now.", icon=":material/check_circle:")
         return

@@ -6,11 +6,13 @@ the snapshot's identity: the poller publishes a new Snapshot object every round.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Callable, TypeVar
 
 import pandas as pd
 
 from fleet.model import Snapshot
+from fleet.problems import Problem, fleet_problems
 
 MAX_ROWS_SHOWN = 5_000
 
@@ -71,24 +73,34 @@ def _events(snapshot: Snapshot) -> pd.DataFrame:
     return frame.sort_values("time", ascending=False, kind="stable") if len(frame) else frame
 
 
-@dataclass
-class _Cache:
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    snapshot: Snapshot | None = None
-    tables: FleetTables | None = None
+Result = TypeVar("Result")
 
 
-_cache = _Cache()
+def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], Result]:
+    """Remember `compute` for the latest snapshot object: pages refresh often, snapshots change per round."""
+    lock = threading.Lock()
+    last: list = [None, None]  # [snapshot, result]
+
+    def cached(snapshot: Snapshot) -> Result:
+        with lock:
+            if last[0] is snapshot:
+                return last[1]
+        result = compute(snapshot)
+        with lock:
+            last[0], last[1] = snapshot, result
+        return result
+
+    return cached
 
 
+@per_snapshot
 def fleet_tables(snapshot: Snapshot) -> FleetTables:
-    with _cache.lock:
-        if _cache.snapshot is snapshot and _cache.tables is not None:
-            return _cache.tables
-    tables = FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
-    with _cache.lock:
-        _cache.snapshot, _cache.tables = snapshot, tables
-    return tables
+    return FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
+
+
+@per_snapshot
+def snapshot_problems(snapshot: Snapshot) -> list[Problem]:
+    return fleet_problems(snapshot)
 
 
 def filter_frame(frame: pd.DataFrame, selections: dict[str, list[str]], text: str = "",
