@@ -44,6 +44,7 @@ OOM_MESSAGE = "Exit Code: 137, Exit Message: \"OOM Killed\""
 NO_MEMORY = "no nodes had enough memory"
 DEPLOY_FAILED = "Failed due to unhealthy allocations"
 LOST = "alloc is lost since its node is down"
+UNKNOWN = "alloc is unknown since its node is disconnected"
 
 
 @dataclass
@@ -187,7 +188,8 @@ class _Builder:
                                    client_description=LOST)
                 self.events.append((f"Allocation/platform/{alloc.name}", "lost"))
             elif node.status == "disconnected":
-                self.alloc(region, job, group, 0, node, "unknown")
+                alloc = self.alloc(region, job, group, 0, node, "unknown", client_description=UNKNOWN)
+                self.reasons[alloc.id] = "disconnected"
             else:
                 self.alloc(region, job, group, 0, node, status)
         if type_ == "sysbatch":
