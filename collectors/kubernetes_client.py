@@ -20,6 +20,7 @@ import msgspec
 import urllib3
 
 from collectors import kubernetes_wire as w
+from collectors.transport import transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
@@ -115,17 +116,21 @@ class KubeConnection:
         try:
             return self.api.call_api(method, url, headers, body, post, _request_timeout=timeout).response
         except urllib3.exceptions.SSLError as exc:
-            raise Unreachable(f"TLS failure talking to {self.server}: {_short(exc)}") from None
+            raise Unreachable(f"TLS failure talking to {self.server}: {transport_problem(exc)}") from None
+        except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError subclass: test it first
+            raise Unreachable(f"cannot connect to {self.server}: {transport_problem(exc)}") from None
         except (urllib3.exceptions.TimeoutError, TimeoutError):
             raise Unreachable(f"{self.server} did not answer GET {path} within {_seconds(timeout)}") from None
         except urllib3.exceptions.MaxRetryError as exc:
+            if isinstance(exc.reason, urllib3.exceptions.NewConnectionError):
+                raise Unreachable(f"cannot connect to {self.server}: {transport_problem(exc.reason)}") from None
             if isinstance(exc.reason, urllib3.exceptions.SSLError):
-                raise Unreachable(f"TLS failure talking to {self.server}: {_short(exc.reason)}") from None
+                raise Unreachable(f"TLS failure talking to {self.server}: {transport_problem(exc.reason)}") from None
             if isinstance(exc.reason, (urllib3.exceptions.TimeoutError, TimeoutError)):
                 raise Unreachable(f"{self.server} did not answer GET {path} within {_seconds(timeout)}") from None
-            raise Unreachable(f"cannot connect to {self.server}: {_short(exc.reason or exc)}") from None
+            raise Unreachable(f"cannot connect to {self.server}: {transport_problem(exc.reason or exc)}") from None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(f"request to {self.server} failed: {_short(exc)}") from None
+            raise Unreachable(f"request to {self.server} failed: {transport_problem(exc)}") from None
 
     def get(self, path: str, params: dict[str, Any] | None = None, *, timeout_s: float) -> bytes:
         response = self._request(path, params or {}, timeout_s)
@@ -191,14 +196,27 @@ class KubeConnection:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kube-page") as prefetch:
             data = fetch(None)
             while True:
-                token = self._decode(_head_decoder, data, path).metadata.continue_
+                token = self._continue_token(data, path)
                 following = prefetch.submit(fetch, token) if token else None
                 with paused_gc():
                     page = self._decode(decoder, data, path)
+                    if page.items is msgspec.UNSET:
+                        raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: not a list "
+                                               "(no items); is this URL a Kubernetes API server?")
                     items.extend(map(convert, page.items or ()) if convert else page.items or ())
                 if following is None:
                     return items, page.metadata.resource_version
                 data = following.result()
+
+    def _continue_token(self, data: bytes, path: str) -> str | None:
+        """The page's continue token, read from the list metadata alone: the API server writes
+        `metadata` before `items`, so the head is decoded without scanning the items."""
+        end = data.find(b',"items":', 0, 4096)
+        head = data[:end] + b"}" if end > 0 else data
+        try:
+            return _head_decoder.decode(head).metadata.continue_
+        except msgspec.DecodeError:
+            return self._decode(_head_decoder, data, path).metadata.continue_
 
     def _decode(self, decoder: msgspec.json.Decoder, data: bytes, path: str) -> Any:
         try:

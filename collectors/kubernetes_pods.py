@@ -140,7 +140,8 @@ def pod_state(row: PodRow) -> str:
 
 def normalize_pod(row: PodRow, workload_id: str | None) -> Instance:
     state = pod_state(row)
-    return Instance(id=row.key, name=row.name, workload_id=workload_id, node_id=row.node, state=state,  # type: ignore[arg-type]
+    return Instance(id=row.key, name=row.name, workload_id=workload_id, node_id=row.node,
+                    state=state,  # type: ignore[arg-type]
                     health=pod_health(state, row.ready, row.reason), restarts=row.restarts,  # type: ignore[arg-type]
                     reason=row.reason, started_at=row.started_at)
 

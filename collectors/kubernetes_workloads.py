@@ -155,6 +155,10 @@ def _workload(kind: str, meta: w.Meta, spec: w.PodSpec, desired: int | None, sta
                     cpu_request_cores=round(request.cpu_cores, 6), mem_request_bytes=request.mem_bytes)
 
 
+def _counted(counts: dict[str, PodCounts], kind: str, meta: w.Meta) -> PodCounts | None:
+    return counts.get(workload_id(kind, meta.namespace, meta.name))
+
+
 def _bare_workload(row: PodRow) -> Workload:
     running = row.phase == "Running"
     return Workload(id=workload_id("Pod", row.namespace, row.name), name=row.name, namespace=row.namespace,
@@ -206,15 +210,15 @@ def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Att
     for dep in controllers.deployments:
         desired = 1 if dep.spec.replicas is None else dep.spec.replicas
         result.append(_workload("Deployment", dep.metadata, dep.spec.template.spec, desired, deployment_status(dep),
-                                counts.get(workload_id("Deployment", dep.metadata.namespace, dep.metadata.name)), requests))
+                                _counted(counts, "Deployment", dep.metadata), requests))
     for sts in controllers.statefulsets:
         desired = 1 if sts.spec.replicas is None else sts.spec.replicas
         result.append(_workload("StatefulSet", sts.metadata, sts.spec.template.spec, desired, statefulset_status(sts),
-                                counts.get(workload_id("StatefulSet", sts.metadata.namespace, sts.metadata.name)), requests))
+                                _counted(counts, "StatefulSet", sts.metadata), requests))
     for ds in controllers.daemonsets:
         result.append(_workload("DaemonSet", ds.metadata, ds.spec.template.spec, ds.status.desired_number_scheduled,
                                 daemonset_status(ds),
-                                counts.get(workload_id("DaemonSet", ds.metadata.namespace, ds.metadata.name)), requests))
+                                _counted(counts, "DaemonSet", ds.metadata), requests))
     result += _standalone(controllers, counts, attribution, requests)
     failed = latest_jobs_failed(controllers)
     for cron in controllers.cronjobs:
