@@ -17,13 +17,16 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
 
+import requests
+import urllib3
+
 from collectors.base import Collector, gc_paused
 from collectors.http import HttpJsonClient
 from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
 from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    NodeStub, decode)
 from fleet.config import ClusterConfig
-from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, UpstreamError
+from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
 log = logging.getLogger(__name__)
 PAGE_SIZE = 2000
@@ -141,9 +144,20 @@ class NomadCollector(Collector[NomadRaw]):
 
     # --- reading --------------------------------------------------------------------------------
     def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float) -> tuple[Any, Any]:
-        response = self.client.get_response(path, timeout_s=timeout_s, params=params)
+        headers, body = self.fetch_body(path, params, timeout_s)
+        return decode(body, kind, f"GET {path} on {self.endpoint}"), headers
+
+    def fetch_body(self, path: str, params: dict[str, Any], timeout_s: float) -> tuple[Any, bytes]:
+        """Headers and the whole body, read in one go (a 100 MB list in 10 KB chunks costs more)."""
+        response = self.client.get_response(path, timeout_s=timeout_s, params=params, stream=True)
+        try:
+            body = response.raw.read(decode_content=True)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+            raise Unreachable(f"GET {path} on {self.endpoint}: the answer broke off: {exc}") from None
+        finally:
+            response.close()
         self.note_leader(params.get("region"), response.headers)
-        return decode(response.content, kind, f"GET {path} on {self.endpoint}"), response.headers
+        return response.headers, body
 
     def note_leader(self, region: str | None, headers: Any) -> None:
         """Remember a region answering without a known leader (a follower serving a stale read)."""
@@ -156,19 +170,18 @@ class NomadCollector(Collector[NomadRaw]):
         items: list = []
         what = f"GET {path} on {self.endpoint}"
 
-        def get(token: str | None) -> Any:
+        def get(token: str | None) -> tuple[Any, bytes]:
             page_params = {**params, "per_page": str(PAGE_SIZE), **({"next_token": token} if token else {})}
-            return self.client.get_response(path, timeout_s=timeout_s, params=page_params)
+            return self.fetch_body(path, page_params, timeout_s)
 
         with ThreadPoolExecutor(1, thread_name_prefix="nomad-page") as pool:
             pending: Future | None = pool.submit(get, None)
             while pending is not None:
-                response = pending.result()
-                self.note_leader(params.get("region"), response.headers)
-                token = response.headers.get("X-Nomad-NextToken")
+                headers, body = pending.result()
+                token = headers.get("X-Nomad-NextToken")
                 pending = pool.submit(get, token) if token else None
-                items.extend(decode(response.content, list[kind], what))
-        return items, _index(response.headers, path)
+                items.extend(decode(body, list[kind], what))
+        return items, _index(headers, path)
 
     def table(self, region: str | None, path: str, params: dict[str, str], timeout_s: float,
               load: Callable[[], tuple[Any, int]]) -> Any:
