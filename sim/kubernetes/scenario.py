@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sim.kubernetes import controllers as c
 from sim.kubernetes import objects as o
 from sim.kubernetes.pods import VARIANTS, build_pod, effective_request
 from sim.kubernetes.resources import BY_KEY, METRICS_GROUP, Resource

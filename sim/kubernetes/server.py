@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -33,7 +33,6 @@ class KubeCluster:
     server: KubeServer
     scenario: Scenario | None = None
     certificates: Certificates | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def store(self) -> Store:

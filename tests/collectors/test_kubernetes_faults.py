@@ -13,7 +13,7 @@ from fleet.poller import Poller
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
 from sim.httpserver import Request, Response, hang, json_response
 from sim.kubernetes import Knobs
-from tests.sim.kubernetes.harness import TOKEN, cluster_config, collector, running
+from tests.sim.kubernetes.harness import TOKEN, collector, running
 
 SMALL = Knobs(seed=11, nodes=6, pods_per_node=12)
 
