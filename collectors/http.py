@@ -11,6 +11,7 @@ from typing import Any, Mapping
 
 import requests
 
+from collectors.transport import transport_problem
 from fleet.config import ClusterConfig
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
 
@@ -48,13 +49,13 @@ class HttpJsonClient:
             response = self.session.get(url, params=params, timeout=timeout_s, verify=self.session.verify,
                                         allow_redirects=allow_redirects, stream=stream)
         except requests.exceptions.SSLError as exc:
-            raise Unreachable(f"TLS failure talking to {self.base_url}: {_short(exc)}") from None
+            raise Unreachable(f"TLS failure talking to {self.base_url}: {transport_problem(exc)}") from None
         except requests.exceptions.Timeout:
             raise Unreachable(f"{self.base_url} did not answer within {timeout_s:g}s") from None
         except requests.exceptions.ConnectionError as exc:
-            raise Unreachable(f"cannot connect to {self.base_url}: {_short(exc)}") from None
+            raise Unreachable(f"cannot connect to {self.base_url}: {transport_problem(exc)}") from None
         except requests.exceptions.RequestException as exc:
-            raise Unreachable(f"request to {self.base_url} failed: {_short(exc)}") from None
+            raise Unreachable(f"request to {self.base_url} failed: {transport_problem(exc)}") from None
         self.raise_for_status(response, path)
         return response
 

@@ -188,6 +188,20 @@ class ReplicaSet(Base):
     status: ReplicaSetStatus = ReplicaSetStatus()
 
 
+class ReplicaSetHeadSpec(Base):
+    replicas: int | None = None
+    template: msgspec.Raw | None = None
+
+
+class ReplicaSetHead(Base):
+    """A ReplicaSet with its pod template left undecoded: a Deployment's ReplicaSets (nearly all
+    of them) never need it. See `kubernetes_workloads.slim_replicaset`."""
+
+    metadata: Meta = Meta()
+    spec: ReplicaSetHeadSpec = ReplicaSetHeadSpec()
+    status: ReplicaSetStatus = ReplicaSetStatus()
+
+
 class StatefulSetStatus(Base):
     replicas: int = 0
     ready_replicas: int = 0
@@ -280,7 +294,8 @@ class ListMeta(Base):
 
 class ObjectList(Base, Generic[T]):
     metadata: ListMeta = ListMeta()
-    items: list[T] | None = None
+    # every list the API server sends has `items` (null when empty); absent means it is not a list
+    items: list[T] | None | msgspec.UnsetType = msgspec.UNSET
 
 
 class ListHead(Base):

@@ -74,7 +74,7 @@ class App(Wire):
 
 
 class AppList(Wire):
-    apps: list[App] = []
+    apps: list[App]  # required: an answer without it is not Marathon's app list
 
 
 class AppSingle(Wire):

@@ -16,6 +16,7 @@ import docker
 import requests
 
 from collectors.base import Collector, require
+from collectors.transport import transport_problem
 from fleet.model import Event, Instance, Node, Workload
 from fleet.source import ClusterData, MalformedPayload, Unauthorized, Unreachable, UpstreamError
 
@@ -65,7 +66,7 @@ class SwarmCollector(Collector[SwarmRaw]):
                     ca_cert=files.ca_file or self.config.ca_file,
                     verify=(files.ca_file or self.config.ca_file or True) if self.config.verify_tls else False,
                 )
-            self._client = docker.APIClient(base_url=self.config.url, version="auto", timeout=timeout_s, tls=tls)
+            self._client = _EngineClient(base_url=self.config.url, version="auto", timeout=timeout_s, tls=tls)
         self._client.timeout = timeout_s
         return self._client
 
@@ -76,11 +77,21 @@ class SwarmCollector(Collector[SwarmRaw]):
             nodes = client.nodes()
             services = client.services(status=True)
             tasks = client.tasks()
-            containers = client.containers(filters={"label": TASK_ID_LABEL})
+            containers = self._local_containers(client)
         except Exception as exc:
             self.close()
             raise self._translate(exc) from None
         return SwarmRaw(version, nodes, services, tasks, local_task_health(containers))
+
+    def _local_containers(self, client: docker.APIClient) -> list[dict[str, Any]]:
+        """Containers of tasks on this manager, for their health checks: optional (a proxy in front
+        of the engine may not pass /containers/json), so a refusal only leaves health unknown."""
+        try:
+            containers = client.containers(filters={"label": TASK_ID_LABEL})
+        except docker.errors.APIError as exc:
+            log.info("swarm cluster %s: container health not read: %s", self.name, short(exc))
+            return []
+        return require(containers, list, f"GET /containers/json on {self.endpoint}")
 
     def _translate(self, exc: Exception) -> Exception:
         where = self.endpoint
@@ -88,12 +99,15 @@ class SwarmCollector(Collector[SwarmRaw]):
             code = exc.response.status_code
             text = exc.explanation or str(exc)
             if code in (401, 403):
-                return Unauthorized(f"{where}: access denied ({code}): {text}")
+                return Unauthorized(f"{where}: access denied ({code}): {text}; check the client certificate "
+                                    "(tls.cert_file, tls.key_file) or the credentials of a proxy in front of the engine")
             if code == 503 and "not a swarm manager" in str(text):
                 return UpstreamError(f"{where} is not a swarm manager: point url at a manager node ({text})")
-            return UpstreamError(f"{where}: HTTP {code}: {text}")
+            return UpstreamError(f"{where}: HTTP {code}: {text}", retry_after_s=retry_after_s(exc.response))
+        if isinstance(exc, requests.exceptions.JSONDecodeError):  # before OSError: it is both
+            return MalformedPayload(f"{where} answered with invalid JSON: {short(exc)}")
         if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
-            return Unreachable(f"TLS failure talking to {where}: {short(exc)}")
+            return Unreachable(f"TLS failure talking to {where}: {transport_problem(exc)}")
         if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
                             docker.errors.DockerException, OSError)):
             return Unreachable(f"cannot reach the Docker engine at {where}: {connection_problem(exc)}")
@@ -110,6 +124,15 @@ class SwarmCollector(Collector[SwarmRaw]):
             self._client = None
 
 
+class _EngineClient(docker.APIClient):
+    """The configured CA file must win: requests otherwise lets REQUESTS_CA_BUNDLE override a
+    session's `verify`, and the engine's certificate fails against the system bundle."""
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("verify", self.verify)
+        return super().request(method, url, *args, **kwargs)
+
+
 def short(exc: BaseException) -> str:
     text = str(exc).replace("\n", " ")
     return text if len(text) <= 240 else text[:237] + "..."
@@ -122,7 +145,13 @@ def connection_problem(exc: BaseException) -> str:
                           ("timed out", "timed out"), ("Read timed out", "timed out")):
         if needle in text:
             return plain
-    return short(exc)
+    return transport_problem(exc)
+
+
+def retry_after_s(response: requests.Response) -> float | None:
+    """The engine's (or a proxy's) Retry-After, in seconds, for the poller's back-off."""
+    value = response.headers.get("Retry-After", "")
+    return float(value) if value.isdigit() else None
 
 
 def local_task_health(containers: list[dict[str, Any]]) -> dict[str, str]:

@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import ssl
+import sys
 import threading
 import time
 from collections import Counter
@@ -151,9 +152,20 @@ class _Server(ThreadingHTTPServer):
     emulator: "EmulatorServer"
 
     def __init__(self, *args: Any, **kwargs: Any):
+        self.tls_context: ssl.SSLContext | None = None
         self.connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
         super().__init__(*args, **kwargs)
+
+    def get_request(self) -> tuple[Any, Any]:
+        connection, address = super().get_request()
+        if self.tls_context is not None:  # the context of the moment: present() may swap it
+            try:
+                connection = self.tls_context.wrap_socket(connection, server_side=True)
+            except OSError:  # a failed handshake: the client gave up or distrusts us
+                connection.close()
+                raise
+        return connection, address
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
@@ -164,6 +176,12 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             self.connections.discard(request)
         super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (or was cut off by a fault) is not worth a traceback."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
     def drop_connections(self) -> None:
         with self._connections_lock:
@@ -188,8 +206,7 @@ class EmulatorServer:
         self._server.emulator = self
         self.scheme = "http"
         if certfile:
-            context = _tls_context(certfile, keyfile, client_ca)
-            self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
+            self._server.tls_context = _tls_context(certfile, keyfile, client_ca)
             self.scheme = "https"
         self._thread: threading.Thread | None = None
 
@@ -218,9 +235,9 @@ class EmulatorServer:
     def present(self, certfile: str, keyfile: str | None = None, client_ca: str | None = None) -> None:
         """Present another certificate from now on (a rotated or impostor certificate); open
         connections are dropped so the next request shakes hands again."""
-        if not isinstance(self._server.socket, ssl.SSLSocket):
+        if self._server.tls_context is None:
             raise ValueError("present() needs an emulator started with a certificate")
-        self._server.socket.context = _tls_context(certfile, keyfile, client_ca)
+        self._server.tls_context = _tls_context(certfile, keyfile, client_ca)
         self._server.drop_connections()
 
     def drop_connections(self) -> None:
