@@ -20,13 +20,14 @@ from typing import Any, Callable
 from urllib.parse import unquote
 
 from sim.httpserver import Request, Response
+from sim.nomad.admin import Admin
 from sim.nomad.filters import FilterError, compile_filter
 from sim.nomad.store import Item, Store
 from sim.nomad.views import ApiError, Call, Views
 
 # policy name -> capabilities; tokens map a secret to a policy
 POLICIES: dict[str, set[str]] = {
-    "management": {"agent:read", "node:read", "namespace:read"},
+    "management": {"agent:read", "node:read", "namespace:read", "operator:read", "management"},
     "read-only": {"agent:read", "node:read", "namespace:read"},
     "jobs-only": {"namespace:read"},
     "no-agent": {"node:read", "namespace:read"},
@@ -57,8 +58,9 @@ class NomadApi:
         self.heartbeat_s = heartbeat_s
         self.views = Views(store, heartbeat_s)
         self._filtered: dict[tuple[int, int, str], tuple[list[Item], list[Item]]] = {}
+        routes = self.views.routes() + Admin(store, tokens).routes()
         self.routes: list[tuple[re.Pattern[str], str | None, Callable[..., Any]]] = [
-            (re.compile(pattern), capability, handler) for pattern, capability, handler in self.views.routes()]
+            (re.compile(pattern), capability, handler) for pattern, capability, handler in routes]
 
     def __call__(self, request: Request) -> Response:
         try:

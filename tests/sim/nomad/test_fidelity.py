@@ -1,8 +1,9 @@
 """Fidelity: python-nomad reads every endpoint the emulator serves, and upstream recordings replay.
 
 The emulator covers python-nomad's read calls for agent, status, regions, namespaces, nodes, jobs,
-allocations, deployments, evaluations, client stats, metrics and the event stream. Not emulated:
-client filesystem (fs/ls, cat, logs), ACL, operator, search, scaling, sentinel and variables.
+allocations, deployments, evaluations, client stats, metrics, the event stream, ACL tokens and
+policies, Raft configuration, scaling policies and variables. Not emulated: the client filesystem
+(fs ls/cat/stat/readat/logs) and Sentinel (Enterprise).
 """
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from sim.nomad.recorded import RecordedApi
 from tests.upstream import upstream_path
 
 TOKEN = "3f1d7f52-1c7e-4a0e-9a4e-2f7b1f0f9d0a"
+MANAGEMENT = "9b7e1c55-0d7a-4f4e-b1b2-6f3f9a0c2e17"
 
 
 @pytest.fixture(scope="module")
 def cluster():
-    with start(build(1), tokens={TOKEN: "read-only"}, heartbeat_s=0.2) as running:
+    with start(build(1), tokens={TOKEN: "read-only", MANAGEMENT: "management"}, heartbeat_s=0.2) as running:
         yield running
 
 
@@ -94,6 +96,25 @@ def test_client_stats_read(client, cluster):
     alloc = next(a for a in region.allocs if a.client_status == "running" and a.node.stats and a.node.status == "ready")
     assert client.client.stats.read_stats(alloc.node.id)["Memory"]["Total"] > 0
     assert client.client.allocation.read_allocation_stats(alloc.id)["Tasks"]
+
+
+def test_acl_operator_scaling_and_variables_read(client, cluster):
+    me = client.acl.get_self_token()
+    assert (me["Type"], me["Policies"], me["SecretID"]) == ("client", ["read-only"], TOKEN)
+    admin = nomad.Nomad(address=cluster.url, token=MANAGEMENT, timeout=10)
+    tokens = admin.acl.get_tokens()
+    assert {t["Type"] for t in tokens} == {"client", "management"} and all("SecretID" not in t for t in tokens)
+    assert admin.acl.get_token(me["AccessorID"])["Name"] == "read-only token"
+    assert [p["Name"] for p in client.acl.get_policies()] == ["read-only"]
+    assert 'node { policy = "read" }' in client.acl.get_policy("read-only")["Rules"]
+    assert admin.operator.get_configuration()["Servers"][0]["Leader"] is True
+    assert client.scaling.get_scaling_policies() == []
+    assert client.variables.get_variables() == []
+
+
+def test_management_reads_are_denied_to_a_read_only_token(client):
+    with pytest.raises(nomad.api.exceptions.URLNotAuthorizedNomadException):
+        client.acl.get_tokens()
 
 
 def test_event_stream_reads(client, cluster):
