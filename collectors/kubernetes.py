@@ -11,7 +11,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from collectors import kubernetes_wire as w
 from collectors.base import Collector
@@ -19,7 +19,8 @@ from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, lo
 from collectors.kubernetes_normalize import RequestMemo, normalize_events, normalize_node
 from collectors.kubernetes_pods import Allocation, PodRow, digest, normalize_pod
 from collectors.kubernetes_watch import ResourceCache
-from collectors.kubernetes_workloads import Attribution, Controllers, Tally, normalize_workloads, workload_id
+from collectors.kubernetes_workloads import (Attribution, Controllers, Tally, normalize_workloads, slim_replicaset,
+                                            workload_id)
 from fleet.config import ClusterConfig
 from fleet.model import Instance
 from fleet.source import ClusterData, SourceError, Unauthorized, UpstreamError
@@ -31,12 +32,14 @@ WATCHED: dict[str, tuple[str, type]] = {
     "nodes": ("/api/v1/nodes", w.Node),
     "pods": ("/api/v1/pods", w.Pod),
     "deployments": ("/apis/apps/v1/deployments", w.Deployment),
-    "replicasets": ("/apis/apps/v1/replicasets", w.ReplicaSet),
+    "replicasets": ("/apis/apps/v1/replicasets", w.ReplicaSetHead),
     "statefulsets": ("/apis/apps/v1/statefulsets", w.StatefulSet),
     "daemonsets": ("/apis/apps/v1/daemonsets", w.DaemonSet),
     "jobs": ("/apis/batch/v1/jobs", w.Job),
     "cronjobs": ("/apis/batch/v1/cronjobs", w.CronJob),
 }
+# what a cache keeps of each object: pods as compact rows, ReplicaSets without needless templates
+CONVERT: dict[str, Callable[[Any], Any]] = {"pods": digest, "replicasets": slim_replicaset}
 EVENTS_PATH = "/api/v1/events"
 NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
 
@@ -72,7 +75,7 @@ class KubernetesCollector(Collector[KubeState]):
         if self._connection is None:
             self._connection = KubeConnection(load_configuration(self.config))
             self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
-                                                convert=digest if name == "pods" else None)
+                                                convert=CONVERT.get(name))
                             for name, (path, item_type) in WATCHED.items()}
         return self._connection
 

@@ -26,8 +26,8 @@ class PodRow(msgspec.Struct, frozen=True, gc=False):
     key: str  # namespace/name
     namespace: str
     name: str
-    owner_kind: str | None  # the controller ownerReference
-    owner_name: str | None
+    owner_kind: str | None  # the controller ownerReference's kind
+    owner_id: str | None  # and its workload-style id, Kind/namespace/name
     node: str | None
     phase: str | None
     ready: bool
@@ -66,7 +66,8 @@ def digest(pod: w.Pod) -> PodRow:
     node, phase = spec.node_name, status.phase
     return PodRow(
         key=f"{meta.namespace}/{meta.name}", namespace=_intern(meta.namespace), name=meta.name,
-        owner_kind=owner.kind if owner else None, owner_name=owner.name if owner else None,
+        owner_kind=owner.kind if owner else None,
+        owner_id=f"{owner.kind}/{meta.namespace}/{owner.name}" if owner else None,
         node=_intern(node) if node else None, phase=_intern(phase) if phase else None, ready=ready,
         reason=pod_reason(pod), restarts=restarts, cpu_cores=cpu, mem_bytes=mem, started_at=status.start_time,
         images=tuple(c.image for c in spec.containers or () if c.image),

@@ -190,7 +190,7 @@ class ReplicaSet(Base):
 
 class ReplicaSetHeadSpec(Base):
     replicas: int | None = None
-    template: msgspec.Raw | None = None
+    template: msgspec.Raw = msgspec.Raw(b"null")
 
 
 class ReplicaSetHead(Base):

@@ -11,6 +11,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import msgspec
+
 from collectors import kubernetes_wire as w
 from collectors.kubernetes_normalize import RequestMemo
 from collectors.kubernetes_pods import PodRow, controller_of, pod_health, pod_state
@@ -53,12 +55,26 @@ class Attribution:
 
     def of(self, row: PodRow) -> str | None:
         """The workload id of a pod, or None when the pod stands alone."""
-        if row.owner_kind is None:
+        owned_id = row.owner_id
+        if owned_id is None:
             return None
-        owned_id = workload_id(row.owner_kind, row.namespace, row.owner_name or "")
         if row.owner_kind in ("ReplicaSet", "Job"):
             return self.parent.get(owned_id)
         return owned_id if owned_id in self.known else None
+
+
+_template_decoder = msgspec.json.Decoder(w.Template)
+
+
+def slim_replicaset(head: w.ReplicaSetHead) -> w.ReplicaSet:
+    """The ReplicaSet as normalize reads it; its template is decoded only when no Deployment owns
+    it (a standalone ReplicaSet is a workload of its own and shows its images and requests)."""
+    owner = controller_of(head.metadata.owner_references)
+    raw = head.spec.template
+    standalone = owner is None or owner.kind != "Deployment"
+    template = _template_decoder.decode(raw) if standalone and bytes(raw) != b"null" else w.Template()
+    return w.ReplicaSet(metadata=head.metadata, spec=w.ReplicaSetSpec(replicas=head.spec.replicas, template=template),
+                        status=head.status)
 
 
 @dataclass

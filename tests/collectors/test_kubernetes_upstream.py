@@ -237,3 +237,16 @@ def test_list_payloads_decode_from_bytes_like_the_live_path(name):
     from tests.upstream import upstream_path
 
     assert len(w.decode_list(upstream_path(f"kubernetes/{name}").read_bytes(), w.Pod)) == len(items(name, w.Pod))
+
+
+def test_replicaset_templates_are_decoded_only_for_standalone_replicasets():
+    import msgspec
+
+    from collectors.kubernetes_workloads import slim_replicaset
+
+    payload = upstream_json("kubernetes/replicaset-item-k9s.json")
+    owned = slim_replicaset(msgspec.json.decode(msgspec.json.encode(payload), type=w.ReplicaSetHead))
+    alone = dict(payload, metadata={k: v for k, v in payload["metadata"].items() if k != "ownerReferences"})
+    standalone = slim_replicaset(msgspec.json.decode(msgspec.json.encode(alone), type=w.ReplicaSetHead))
+    assert owned.spec.template.spec.containers is None and owned.spec.replicas == 1
+    assert [c.image for c in standalone.spec.template.spec.containers] == ["k8s.gcr.io/nginx-slim:0.8"]
