@@ -266,8 +266,8 @@ def evaluation(e: Evaluation) -> dict[str, Any]:
             "StatusDescription": "created due to placement conflicts" if e.status == "blocked" else "",
             "Wait": 0, "WaitUntil": None, "NextEval": "", "PreviousEval": "", "BlockedEval": "",
             "RelatedEvals": None, "FailedTGAllocs": failed or None, "ClassEligibility": {"v1:1": False},
-            "EscapedComputedClass": False, "AnnotatePlan": False, "QuotaLimitReached": "", "QueuedAllocations": e.queued,
-            "SnapshotIndex": e.create_index, "CreateIndex": e.create_index, "ModifyIndex": e.modify_index,
+            "EscapedComputedClass": False, "AnnotatePlan": False, "QuotaLimitReached": "",
+            "QueuedAllocations": e.queued, "SnapshotIndex": e.create_index, "CreateIndex": e.create_index, "ModifyIndex": e.modify_index,
             "CreateTime": e.create_time_ns, "ModifyTime": e.create_time_ns}
 
 
