@@ -21,6 +21,7 @@ from urllib.parse import unquote
 
 from sim.httpserver import Request, Response
 from sim.nomad.admin import Admin
+from sim.nomad.files import Files
 from sim.nomad.filters import FilterError, compile_filter
 from sim.nomad.store import Item, Store
 from sim.nomad.views import ApiError, Call, Views
@@ -58,7 +59,7 @@ class NomadApi:
         self.heartbeat_s = heartbeat_s
         self.views = Views(store, heartbeat_s)
         self._filtered: dict[tuple[int, int, str], tuple[list[Item], list[Item]]] = {}
-        routes = self.views.routes() + Admin(store, tokens).routes()
+        routes = self.views.routes() + Admin(store, tokens).routes() + Files(self.views).routes()
         self.routes: list[tuple[re.Pattern[str], str | None, Callable[..., Any]]] = [
             (re.compile(pattern), capability, handler) for pattern, capability, handler in routes]
 

@@ -2,11 +2,12 @@
 
 The emulator covers python-nomad's read calls for agent, status, regions, namespaces, nodes, jobs,
 allocations, deployments, evaluations, client stats, metrics, the event stream, ACL tokens and
-policies, Raft configuration, scaling policies and variables. Not emulated: the client filesystem
-(fs ls/cat/stat/readat/logs) and Sentinel (Enterprise).
+policies, Raft configuration, scaling policies, variables and the allocation filesystem (ls, stat,
+cat, readat, stream, logs). Not emulated: Sentinel (Enterprise) and search (a POST).
 """
 from __future__ import annotations
 
+import base64
 import json
 
 import nomad
@@ -110,6 +111,22 @@ def test_acl_operator_scaling_and_variables_read(client, cluster):
     assert admin.operator.get_configuration()["Servers"][0]["Leader"] is True
     assert client.scaling.get_scaling_policies() == []
     assert client.variables.get_variables() == []
+
+
+def test_allocation_files_and_logs_read(client, cluster):
+    region = cluster.scenario.regions["eu-west"]
+    failed = next(a for a in region.allocs if a.client_status == "failed" and a.node.status == "ready")
+    task = failed.failing_task
+    assert {e["Name"] for e in client.client.ls.list_files(failed.id)} >= {"alloc", task}
+    assert [e["Name"] for e in client.client.ls.list_files(failed.id, "/alloc/logs")] == [
+        f"{task}.stdout.0", f"{task}.stderr.0"]
+    assert client.client.stat.stat_file(failed.id, f"/{task}")["IsDir"] is True
+    stderr = client.client.cat.read_file(failed.id, f"/alloc/logs/{task}.stderr.0")
+    assert "Exit Code: 1" in stderr
+    assert client.client.read_at.read_file_offset(failed.id, 0, len(task), f"/alloc/logs/{task}.stderr.0") == task
+    assert "Exit Code" in client.client.stream_logs.stream(failed.id, task, "stderr", plain=True)
+    framed = json.loads(client.client.stream_file.stream(failed.id, 0, "start", f"/alloc/logs/{task}.stdout.0"))
+    assert base64.b64decode(framed["Data"]).decode().startswith(f"{task}: starting")
 
 
 def test_management_reads_are_denied_to_a_read_only_token(client):
