@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
+from fleet.auth import AuthPolicy, auth_policy, auth_problems
 from fleet.model import ORCHESTRATORS
 
 DEFAULT_CONFIG_PATH = Path("config/clusters.yaml")
@@ -47,6 +48,8 @@ class SettingSpec:
     valid: Callable[[Any], bool]
     expected: str
     convert: Callable[[Any], Any] = lambda value: value
+    # for a mapping: its problems as (key inside it, message), each reported at that key's line
+    problems: Callable[[Any], list[tuple[str, str]]] | None = None
 
 
 # every key of `settings:` — add new settings here (and to Settings and clusters.example.yaml)
@@ -60,6 +63,9 @@ SETTINGS_SPEC: dict[str, SettingSpec] = {
     "history_db_url_env": SettingSpec(None, _env_var_name, "the name of an environment variable"),
     "history_max_age_days": SettingSpec(7.0, _positive_number, "a positive number of days", float),
     "history_max_snapshots": SettingSpec(5000, _positive_int, "a positive whole number"),
+    # who may look and who may change (fleet/auth.py); absent: the dashboard is open to anyone who reaches it
+    "auth": SettingSpec(None, lambda v: not auth_problems(v), "a mapping (see docs/security.md)", auth_policy,
+                        problems=auth_problems),
 }
 SETTINGS_DEFAULTS: dict[str, Any] = {key: spec.default for key, spec in SETTINGS_SPEC.items()}
 
@@ -146,6 +152,7 @@ class Settings:
     history_db_url_env: str | None = None
     history_max_age_days: float = SETTINGS_DEFAULTS["history_max_age_days"]
     history_max_snapshots: int = SETTINGS_DEFAULTS["history_max_snapshots"]
+    auth: AuthPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -241,10 +248,14 @@ class _Validator:
             spec = SETTINGS_SPEC.get(key)
             if spec is None:
                 self.problem(raw, key, path, f"unknown setting; known: {', '.join(sorted(SETTINGS_SPEC))}")
+            elif spec.problems is not None and spec.problems(value):
+                for inner, message in spec.problems(value):
+                    self.problem(value if inner else raw, inner or key, f"{path}.{inner}" if inner else path,
+                                 message)
             elif not spec.valid(value):
                 self.problem(raw, key, path, f"must be {spec.expected}, got {value!r}")
             else:
-                values[key] = spec.convert(value)
+                values[key] = spec.convert(str(value) if isinstance(value, str) else value)
         return Settings(**values)
 
     def clusters(self, doc: CommentedMap) -> list[ClusterConfig]:
@@ -298,7 +309,8 @@ class _Validator:
         values = self.cluster_values(item, where, orchestrator)
         if len(self.problems) > before:
             return None
-        return ClusterConfig(name=name, orchestrator=orchestrator, **values)
+        # plain str: ruamel hands quoted scalars back as str subclasses that encoders refuse
+        return ClusterConfig(name=str(name), orchestrator=str(orchestrator), **values)
 
     def cluster_values(self, item: Any, where: str, orchestrator: str | None) -> dict[str, Any]:
         values: dict[str, Any] = {}
@@ -329,7 +341,7 @@ class _Validator:
             if not isinstance(item["namespace"], str) or not item["namespace"]:
                 self.problem(item, "namespace", f"{where}.namespace", 'must be a namespace name or "*"')
             else:
-                values["namespace"] = item["namespace"]
+                values["namespace"] = str(item["namespace"])
         if orchestrator in ORCHESTRATORS and orchestrator != "kubernetes" and "url" not in item:
             self.problem(item, "url", f"{where}.url", f"required for {orchestrator} clusters", _line_of(item, "name"))
         if orchestrator == "marathon" and "mesos_url" not in item:
@@ -377,9 +389,9 @@ class _Validator:
     def regions(self, item: Any, where: str) -> str | list[str] | None:
         raw = item["regions"]
         if isinstance(raw, str) and raw:
-            return raw
+            return str(raw)
         if isinstance(raw, list) and raw and all(isinstance(r, str) and r for r in raw):
-            return list(raw)
+            return [str(region) for region in raw]
         self.problem(item, "regions", f"{where}.regions", 'must be "all", a region name, or a list of region names')
         return None
 

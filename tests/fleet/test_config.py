@@ -140,3 +140,14 @@ def test_example_config_is_valid_and_documents_every_key():
     text = example.read_text()
     for key in sorted(ALL_CLUSTER_KEYS | TLS_KEYS | set(SETTINGS_DEFAULTS)):
         assert f"{key}:" in text, f"{key} is not documented in clusters.example.yaml"
+
+
+def test_quoted_values_come_back_as_plain_strings_a_snapshot_can_encode():
+    from fleet.model import Cluster, Snapshot, encode_snapshot, utc_now
+
+    text = ('clusters:\n  - name: "quoted"\n    orchestrator: \'nomad\'\n    url: "http://n:4646"\n'
+            '    namespace: "*"\n    regions: ["eu"]\n')
+    cluster = parse_config(text, "q.yaml", environ={}).clusters[0]
+    assert [type(v) for v in (cluster.name, cluster.orchestrator, cluster.namespace, cluster.regions[0])] == [str] * 4
+    model = Cluster(name=cluster.name, orchestrator=cluster.orchestrator, endpoint=cluster.endpoint, status="ok")
+    assert b'"name": "quoted"' in encode_snapshot(Snapshot(taken_at=utc_now(), clusters=[model]))
