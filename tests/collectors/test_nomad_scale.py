@@ -1,6 +1,6 @@
 """Nomad at 10,000 nodes: the collector stays correct and stays with a handful of list calls.
 
-Wall-clock time is the benchmark's business (bench/bench_nomad.py); these tests count requests.
+Wall-clock time is the benchmark's business (bench/nomad_scale.py); these tests count requests.
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Nomad at the seed's practical size: Podium's collector beside the naive python-nomad path.
 
-    .venv/bin/python -m bench.bench_nomad                              # 10,000 nodes, ~100,000 allocations
-    .venv/bin/python -m bench.bench_nomad --nodes 1000 --jobs 80       # a tenth of that
+    .venv/bin/python -m bench.nomad_scale                              # 10,000 nodes, ~100,000 allocations
+    .venv/bin/python -m bench.nomad_scale --nodes 1000 --jobs 80       # a tenth of that
 
 The emulator runs in its own process (`python -m sim.nomad`) and is warmed before timing (its
 list bodies are rendered once and then served from bytes), so what is timed is the client plus
@@ -69,7 +69,7 @@ CHILDREN = {"podium": podium_child, "naive": naive_child}
 
 # -- parent -----------------------------------------------------------------------------------------
 def run_child(kind: str, url: str) -> dict[str, Any]:
-    done = subprocess.run([sys.executable, "-m", "bench.bench_nomad", "--child", kind, "--url", url],
+    done = subprocess.run([sys.executable, "-m", "bench.nomad_scale", "--child", kind, "--url", url],
                           cwd=ROOT, capture_output=True, text=True, timeout=1800, check=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
