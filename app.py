@@ -12,11 +12,13 @@ from typing import Callable
 import streamlit as st
 
 from collectors import build_collector
+from fleet.auth import mentions_auth
 from fleet.config import parse_cluster_entries
 from fleet.model import Snapshot, utc_now
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
-from views import capacity, health, history, instances, nodes, overview, resilience, settings, snapshots, workloads
+from views import (auth, capacity, health, history, instances, nodes, overview, resilience, settings, snapshots,
+                   workloads)
 from views.context import PageContext
 from views.format import ago
 
@@ -123,7 +125,18 @@ def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], N
     return page
 
 
+def visitor() -> auth.Visitor:
+    """Sign-in when `settings.auth` is configured (a broken config that mentions it stays locked)."""
+    fleet = runtime()
+    locked = fleet.config_error is not None and fleet.config_path.exists() and \
+        mentions_auth(fleet.config_path.read_text(encoding="utf-8", errors="replace"))
+    return auth.admit(fleet.settings.auth, locked=locked)
+
+
 def settings_page() -> None:
+    if not VISITOR.may_edit_settings:  # also when reached by its address
+        auth.admins_only()
+        return
     settings.render(runtime())
 
 
@@ -134,6 +147,7 @@ def history_page() -> None:
 
 
 st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
+VISITOR = visitor()
 PAGES = {
     "Fleet": [
         st.Page(snapshot_page(overview.render), title="Overview", icon=":material/dashboard:", url_path="overview",
@@ -153,7 +167,8 @@ PAGES = {
     "Manage": [
         st.Page(snapshot_page(snapshots.render, needs_fleet=False), title="Snapshots", icon=":material/save:",
                 url_path="snapshots"),
-        st.Page(settings_page, title="Settings", icon=":material/settings:", url_path="settings"),
+        *([st.Page(settings_page, title="Settings", icon=":material/settings:", url_path="settings")]
+          if VISITOR.may_edit_settings else []),
     ],
 }
 st.navigation(PAGES).run()

@@ -1,0 +1,98 @@
+"""Who may look and who may change: the `settings.auth` policy and the role of a signed-in user.
+
+Pure: no Streamlit here. The dashboard signs users in through Streamlit's OIDC support
+(`st.login`, provider secrets in `.streamlit/secrets.toml`) and asks `role_of()` what the claims
+of that user allow. Two roles: viewers see every page but Settings; admins may also edit Settings.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+Role = Literal["admin", "viewer"]
+ANYONE = "*"  # in `viewers`: every user the identity provider signs in
+LIST_KEYS = ("admins", "viewers", "admin_groups", "viewer_groups")
+AUTH_KEYS = (*LIST_KEYS, "group_claim", "provider")
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    admins: frozenset[str] = frozenset()  # e-mail addresses, compared case-insensitively
+    viewers: frozenset[str] = frozenset()
+    admin_groups: frozenset[str] = frozenset()  # values of the OIDC group claim
+    viewer_groups: frozenset[str] = frozenset()
+    group_claim: str = "groups"
+    provider: str | None = None  # the [auth.<provider>] section of secrets.toml; None: the [auth] one
+
+
+def role_of(policy: AuthPolicy, claims: Mapping[str, Any]) -> Role | None:
+    """The role the claims of a signed-in user grant, or None (signed in, but not let in).
+    An e-mail counts only when the provider says it is verified (or says nothing about it)."""
+    email = _verified_email(claims)
+    groups = _groups(claims.get(policy.group_claim))
+    if (email and email in policy.admins) or groups & policy.admin_groups:
+        return "admin"
+    if (email and email in policy.viewers) or groups & policy.viewer_groups or ANYONE in policy.viewers:
+        return "viewer"
+    return None
+
+
+def may_edit_settings(role: Role | None) -> bool:
+    return role == "admin"
+
+
+def _verified_email(claims: Mapping[str, Any]) -> str | None:
+    email = claims.get("email")
+    if not isinstance(email, str) or not email.strip() or claims.get("email_verified") is False:
+        return None
+    return email.strip().lower()
+
+
+def _groups(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        return frozenset(value.split(",")) if value else frozenset()
+    if isinstance(value, (list, tuple)):
+        return frozenset(str(item) for item in value)
+    return frozenset()
+
+
+# -- settings.auth in clusters.yaml -------------------------------------------------------------------
+
+def auth_problems(raw: Any) -> list[tuple[str, str]]:
+    """What is wrong with a `settings.auth` mapping, as (key, message); empty when it is valid."""
+    if not isinstance(raw, Mapping):
+        return [("", "must be a mapping with admins, viewers, admin_groups, viewer_groups, group_claim, provider")]
+    problems = [(key, f"unknown key; known keys: {', '.join(AUTH_KEYS)}") for key in raw if key not in AUTH_KEYS]
+    for key in LIST_KEYS:
+        value = raw.get(key)
+        if value is not None and not _string_list(value):
+            problems.append((key, "must be a list of non-empty strings"))
+    for key in ("group_claim", "provider"):
+        value = raw.get(key)
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            problems.append((key, "must be a non-empty string"))
+    if not problems and not any(raw.get(key) for key in LIST_KEYS):
+        problems.append(("", "nobody could get in: list at least one of admins, viewers, admin_groups, viewer_groups"))
+    return problems
+
+
+def auth_policy(raw: Mapping[str, Any]) -> AuthPolicy:
+    """The policy of a valid `settings.auth` mapping (see auth_problems)."""
+    def entries(key: str, *, lower: bool = False) -> frozenset[str]:
+        return frozenset(item.strip().lower() if lower else item.strip() for item in raw.get(key) or [])
+
+    return AuthPolicy(admins=entries("admins", lower=True), viewers=entries("viewers", lower=True),
+                      admin_groups=entries("admin_groups"), viewer_groups=entries("viewer_groups"),
+                      group_claim=str(raw.get("group_claim") or "groups").strip(),
+                      provider=str(raw["provider"]).strip() if raw.get("provider") else None)
+
+
+def _string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value)
+
+
+def mentions_auth(config_text: str) -> bool:
+    """Whether a config, even one that does not load, asks for sign-in: a broken file must then keep
+    the dashboard locked rather than open it to everyone."""
+    return re.search(r"^\s*auth\s*:", config_text, re.MULTILINE) is not None
