@@ -113,6 +113,8 @@ class Cluster(msgspec.Struct, kw_only=True):
     version: str | None = None
     collected_at: datetime | None = None
     stale: bool = False
+    # false when the cluster's config turns TLS verification off (verify_tls: false): shown as a warning
+    verify_tls: bool = True
     nodes: list[Node] = []
     workloads: list[Workload] = []
     instances: list[Instance] = []

@@ -27,6 +27,11 @@ DEADLINE_REQUESTS = 3
 NOT_COLLECTED_YET = "not collected yet: the first collection round is running"
 
 
+def verifies_tls(source: Source) -> bool:
+    """False only for a source whose cluster config explicitly turns TLS verification off."""
+    return getattr(getattr(source, "config", None), "verify_tls", True) is not False
+
+
 @dataclass
 class _ClusterState:
     source: Source
@@ -140,7 +145,7 @@ class Poller:
         cluster = Cluster(
             name=source.name, orchestrator=source.orchestrator, endpoint=source.endpoint,  # type: ignore[arg-type]
             status=status, error=self._redact(source, data.degraded_reason), version=data.version,
-            collected_at=self._wall_clock(), stale=False, nodes=data.nodes, workloads=data.workloads,
+            collected_at=self._wall_clock(), stale=False, verify_tls=verifies_tls(source), nodes=data.nodes, workloads=data.workloads,
             instances=data.instances, events=data.events,
             summary=summarize(data.nodes, data.workloads, data.instances),
         )
@@ -165,7 +170,7 @@ class Poller:
             status=status, error=message,  # type: ignore[arg-type]
             version=last.version if last else None,
             collected_at=last.collected_at if last else None,
-            stale=last is not None,
+            stale=last is not None, verify_tls=verifies_tls(source),
             nodes=last.nodes if last else [], workloads=last.workloads if last else [],
             instances=last.instances if last else [], events=last.events if last else [],
             summary=last.summary if last else summarize([], [], []),
@@ -192,7 +197,8 @@ class Poller:
 
     def _pending(self, source: Source) -> Cluster:
         return Cluster(name=source.name, orchestrator=source.orchestrator,  # type: ignore[arg-type]
-                       endpoint=source.endpoint, status="unreachable", error=NOT_COLLECTED_YET, stale=False)
+                       endpoint=source.endpoint, status="unreachable", error=NOT_COLLECTED_YET, stale=False,
+                       verify_tls=verifies_tls(source))
 
     # -- background loop -------------------------------------------------------------------------
 

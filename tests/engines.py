@@ -69,7 +69,8 @@ def stop_process_group(process: subprocess.Popen | None, *, grace_s: float) -> N
 class Dockerd:
     """One dockerd with its own data root and socket, as DEVELOPERS.md describes."""
 
-    def __init__(self, name: str, *, swarm_port: int | None = None):
+    def __init__(self, name: str, *, swarm_port: int | None = None, extra_args: list[str] | None = None):
+        self.extra_args = extra_args or []  # e.g. a tcp listener with --tlsverify
         self.root = Path(tempfile.mkdtemp(prefix=f"pd-{name}-", dir="/tmp"))
         self.socket = self.root / "docker.sock"
         self.url = f"unix://{self.socket}"
@@ -85,7 +86,7 @@ class Dockerd:
         self.process = subprocess.Popen(
             [dockerd, "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
              "-H", self.url, "--pidfile", str(self.root / "pid"), "--iptables=false", "--ip6tables=false",
-             "--bridge=none", "--storage-driver=vfs"],
+             "--bridge=none", "--storage-driver=vfs", *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.client = docker.APIClient(base_url=self.url, version="auto", timeout=30) if self._ping() else None
         return self

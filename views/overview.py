@@ -14,6 +14,8 @@ from views.format import (ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, bad
 INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "gray", "failed": "red",
                           "stopped": "gray", "unknown": "gray"}
 WORST_SHOWN = 10
+INSECURE_TLS = ("TLS verification is off for this cluster (`verify_tls: false`): its certificate is not checked, "
+                "so anyone in the path could read its credentials and show false data. Set `ca_file` instead.")
 _verdicts: dict[int, tuple[Cluster, bool | None]] = {}
 
 
@@ -79,6 +81,8 @@ def render_cluster_card(cluster: Cluster) -> None:
         status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(cluster)}",
                         help="N+1: the cluster can lose any one node and re-place its work (see Resilience)")
         status.caption(f"collected {ago(cluster.collected_at)}")
+        if not cluster.verify_tls:
+            st.warning(INSECURE_TLS, icon=":material/gpp_maybe:")
         if cluster.collected_at is None and cluster.error == NOT_COLLECTED_YET:
             st.info("Collecting… the first round is under way.", icon=":material/hourglass_top:")
             return

@@ -124,7 +124,8 @@ def marathon(server: KeyPair | None, ca_file: str | None, **_: Any) -> Iterator[
 @contextmanager
 def swarm(server: KeyPair | None, ca_file: str | None, *, engine: Any = None, **_: Any) -> Iterator[Target]:
     front = EmulatorServer(EngineFront(str(engine.socket)), **tls_options(server)).start()
-    config = ClusterConfig(name="swarm", orchestrator="swarm", url=f"tcp://127.0.0.1:{front.port}",
+    scheme = "https" if server else "tcp"  # https: TLS with verification, as with any https URL
+    config = ClusterConfig(name="swarm", orchestrator="swarm", url=f"{scheme}://127.0.0.1:{front.port}",
                            tls=TlsFiles(ca_file=ca_file) if server else TlsFiles())
     try:
         yield Target("swarm", config, front, lambda path: path.endswith("/containers/json"))
