@@ -17,7 +17,7 @@ from collectors import kubernetes_wire as w
 from collectors.base import Collector
 from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration, paused_gc
 from collectors.kubernetes_normalize import RequestMemo, normalize_events, normalize_node
-from collectors.kubernetes_pods import Allocation, PodRow, digest, normalize_pod
+from collectors.kubernetes_pods import FINISHED, Allocation, PodRow, digest, normalize_pod
 from collectors.kubernetes_watch import ResourceCache
 from collectors.kubernetes_workloads import (Attribution, Controllers, Tally, normalize_workloads, slim_replicaset,
                                             workload_id)
@@ -157,28 +157,18 @@ def _most_telling(errors: list[SourceError]) -> SourceError:
 
 
 InstanceMemo = dict[str, tuple[PodRow, str, Instance]]
+ROLLED_UP = ("ReplicaSet", "Job")  # owners that roll up to a Deployment / CronJob
 
 
 def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
                     requests: RequestMemo | None = None) -> ClusterData:
-    """Pure: the decoded objects of one round to the common model (one pass over the pods).
+    """Pure: the decoded objects of one round to the common model.
 
     `memo` (kept by the collector between rounds) lets a pod whose row and workload are the same
     objects as last round reuse its Instance: with watches, most of 150,000 pods are unchanged.
     `requests` does the same for the requests of pod templates."""
     attribution = Attribution(raw)
-    allocation, tally, instances = Allocation(), Tally(), []
-    fresh: InstanceMemo = {}
-    for row in raw.pods:
-        owner = attribution.of(row)
-        allocation.add(row)
-        tally.add(row, owner)
-        owner_id = owner or workload_id("Pod", row.namespace, row.name)
-        hit = memo.get(row.key) if memo else None
-        instance = hit[2] if hit is not None and hit[0] is row and hit[1] == owner_id else \
-            normalize_pod(row, owner_id)
-        fresh[row.key] = (row, owner_id, instance)
-        instances.append(instance)
+    instances, allocation, tally, fresh = pass_over_pods(raw.pods, attribution, memo or {})
     if memo is not None:
         memo.clear()
         memo.update(fresh)
@@ -189,3 +179,43 @@ def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
     workloads = sorted(normalize_workloads(raw, tally, attribution, requests), key=lambda wl: wl.id)
     return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
                        events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)
+
+
+def pass_over_pods(rows: list[PodRow], attribution: Attribution,
+                   last: InstanceMemo) -> tuple[list[Instance], Allocation, Tally, InstanceMemo]:
+    """One pass over every pod: its workload (through its owner), the requests it holds on its
+    node, the running/healthy counts of its workload, its Instance. The hottest loop of a big
+    cluster, so written out flat rather than as one small call per concern."""
+    parent, known = attribution.parent, attribution.known
+    allocation, tally = Allocation(), Tally()
+    totals, counts, bare = allocation.totals, tally.counts, tally.bare
+    instances: list[Instance] = []
+    fresh: InstanceMemo = {}
+    for row in rows:
+        owned = row.owner_id
+        if owned is None:
+            owner = None
+        elif row.owner_kind in ROLLED_UP:
+            owner = parent.get(owned)
+        else:
+            owner = owned if owned in known else None
+        node, phase = row.node, row.phase
+        if node and phase not in FINISHED:  # placed and not finished: its requests stay reserved
+            total = totals.get(node)
+            if total is None:
+                totals[node] = [row.cpu_cores, row.mem_bytes]
+            else:
+                total[0] += row.cpu_cores
+                total[1] += row.mem_bytes
+        if owner is None:
+            bare.append(row)
+            owner = workload_id("Pod", row.namespace, row.name)
+        elif phase == "Running":
+            entry = counts[owner]
+            entry.running += 1
+            entry.healthy += row.ready
+        hit = last.get(row.key)
+        instance = hit[2] if hit is not None and hit[0] is row and hit[1] == owner else normalize_pod(row, owner)
+        fresh[row.key] = (row, owner, instance)
+        instances.append(instance)
+    return instances, allocation, tally, fresh

@@ -1,13 +1,11 @@
 """Pods, digested: each decoded pod is reduced at once to the few facts Podium reports.
 
 A cluster at the documented limit has 150,000 pods. Keeping each one as decoded objects (a dozen
-nested structs and their strings) costs ~10 KB a pod; a `PodRow` costs a fraction of that, with
-the most repeated strings (namespaces, nodes, phases) shared through `sys.intern`. The
+nested structs and their strings) costs several KB a pod; a `PodRow` costs a fraction of that. The
 rows are what the watch caches hold and what `normalize` reads, so a round only builds Instances.
 """
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 
 import msgspec
@@ -19,7 +17,6 @@ from fleet.model import Instance
 
 POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded", "Failed": "failed"}
 FINISHED = ("Succeeded", "Failed")
-_intern = sys.intern
 
 
 class PodRow(msgspec.Struct, frozen=True, gc=False):
@@ -37,11 +34,6 @@ class PodRow(msgspec.Struct, frozen=True, gc=False):
     mem_bytes: int
     started_at: datetime | None
     images: tuple[str, ...]
-
-    @property
-    def holds_resources(self) -> bool:
-        """Placed on a node and not finished: its requests stay reserved there."""
-        return bool(self.node) and self.phase not in FINISHED
 
 
 def controller_of(owners: list[w.OwnerRef] | None) -> w.OwnerRef | None:
@@ -65,10 +57,10 @@ def digest(pod: w.Pod) -> PodRow:
         restarts += container.restart_count
     node, phase = spec.node_name, status.phase
     return PodRow(
-        key=f"{meta.namespace}/{meta.name}", namespace=_intern(meta.namespace), name=meta.name,
+        key=f"{meta.namespace}/{meta.name}", namespace=meta.namespace, name=meta.name,
         owner_kind=owner.kind if owner else None,
         owner_id=f"{owner.kind}/{meta.namespace}/{owner.name}" if owner else None,
-        node=_intern(node) if node else None, phase=_intern(phase) if phase else None, ready=ready,
+        node=node or None, phase=phase, ready=ready,
         reason=pod_reason(pod), restarts=restarts, cpu_cores=cpu, mem_bytes=mem, started_at=status.start_time,
         images=tuple(c.image for c in spec.containers or () if c.image),
     )
@@ -148,16 +140,10 @@ def normalize_pod(row: PodRow, workload_id: str | None) -> Instance:
 
 
 class Allocation:
-    """Requests of the pods that hold resources, summed per node."""
+    """Requests of the pods that hold resources, summed per node (filled by the pass over pods)."""
 
     def __init__(self) -> None:
         self.totals: dict[str, list[float]] = {}
-
-    def add(self, row: PodRow) -> None:
-        if row.holds_resources:
-            total = self.totals.setdefault(row.node, [0.0, 0])  # type: ignore[arg-type]
-            total[0] += row.cpu_cores
-            total[1] += row.mem_bytes
 
     def of(self, node: str) -> tuple[float, int] | None:
         total = self.totals.get(node)

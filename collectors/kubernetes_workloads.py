@@ -36,7 +36,8 @@ def workload_id(kind: str, namespace: str, name: str) -> str:
 
 
 class Attribution:
-    """Resolves a pod's owner chain to the id of the workload it belongs to."""
+    """What a pod's owner can roll up to: the workloads Podium lists (`known`), and for each
+    ReplicaSet and Job the workload it belongs to (`parent`: its Deployment or CronJob, or itself)."""
 
     def __init__(self, controllers: Controllers):
         self.known: set[str] = set()
@@ -52,15 +53,6 @@ class Attribution:
                 parent = workload_id(parent_kind, obj.metadata.namespace, owner.name) if owner else None
                 self.parent[own_id] = parent if owner and owner.kind == parent_kind and parent in self.known \
                     else own_id
-
-    def of(self, row: PodRow) -> str | None:
-        """The workload id of a pod, or None when the pod stands alone."""
-        owned_id = row.owner_id
-        if owned_id is None:
-            return None
-        if row.owner_kind in ("ReplicaSet", "Job"):
-            return self.parent.get(owned_id)
-        return owned_id if owned_id in self.known else None
 
 
 _template_decoder = msgspec.json.Decoder(w.Template)
@@ -202,19 +194,11 @@ def latest_jobs_failed(controllers: Controllers) -> dict[str, bool]:
 
 
 class Tally:
-    """One pass over the pods: running/healthy per workload, and the pods that stand alone."""
+    """Running/healthy pods per workload, and the pods that stand alone (filled by the pass over pods)."""
 
     def __init__(self) -> None:
         self.counts: dict[str, PodCounts] = defaultdict(PodCounts)
         self.bare: list[PodRow] = []
-
-    def add(self, row: PodRow, owner: str | None) -> None:
-        if owner is None:
-            self.bare.append(row)
-        elif row.phase == "Running":
-            entry = self.counts[owner]
-            entry.running += 1
-            entry.healthy += row.ready
 
 
 def normalize_workloads(controllers: Controllers, tally: Tally, attribution: Attribution,
