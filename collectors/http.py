@@ -11,7 +11,7 @@ from typing import Any, Mapping
 
 import requests
 
-from collectors.transport import transport_problem
+from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
 
@@ -31,6 +31,8 @@ class HttpJsonClient:
 
     def __init__(self, base_url: str, config: ClusterConfig, *, headers: Mapping[str, str] | None = None):
         self.base_url = base_url.rstrip("/")
+        # scrubbed from every message this client builds: servers may echo credentials in errors
+        self.secrets = [s.reveal() for s in (config.token, config.password) if s is not None]
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "podium/1"})
         self.session.headers.update(headers or {})
@@ -76,7 +78,7 @@ class HttpJsonClient:
             raise Unauthorized(f"{where}: {word}")
         if code == 429:
             raise UpstreamError(f"{where}: rate limited (429)", retry_after_s=_retry_after_s(response))
-        raise UpstreamError(f"{where}: HTTP {code} {_body_hint(response)}".rstrip())
+        raise UpstreamError(f"{where}: HTTP {code} {scrub(_body_hint(response), self.secrets)}".rstrip())
 
     def close(self) -> None:
         self.session.close()

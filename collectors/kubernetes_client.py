@@ -20,7 +20,7 @@ import msgspec
 import urllib3
 
 from collectors import kubernetes_wire as w
-from collectors.transport import transport_problem
+from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
@@ -108,6 +108,9 @@ class KubeConnection:
 
         self.api = client.ApiClient(configuration)
         self.server = strip_userinfo(configuration.host)
+        # scrubbed from server messages: an API server or proxy may echo the credentials back
+        tokens = [str(value) for value in (configuration.api_key or {}).values() if value]
+        self.secrets = tokens + [token.split(" ", 1)[1] for token in tokens if " " in token]
 
     def _request(self, path: str, params: dict[str, Any], timeout: float | tuple[float, float]) -> Any:
         method, url, headers, body, post = self.api.param_serialize(
@@ -152,7 +155,7 @@ class KubeConnection:
         if code < 400:
             return
         where = f"GET {path} on {self.server}"
-        message = _server_message(data)
+        message = scrub(_server_message(data), self.secrets)
         if code == 401:
             raise Unauthorized(f"{where}: unauthorized (401): check the token or the kubeconfig credentials")
         if code == 403:
