@@ -86,7 +86,8 @@ class KubernetesCollector(Collector[KubeState]):
         with self._lock:
             connection = self.connection()
             version = connection.get_object("/version", w.Version, timeout_s=timeout_s).git_version
-            self._sync(timeout_s)
+            with paused_gc():  # a first list allocates millions of objects that hold no cycles
+                self._sync(timeout_s)
             state = KubeState(version=version, **{name: cache.values() for name, cache in self._caches.items()})
             state.events = self._events(connection, timeout_s, state.problems)
             state.node_metrics = self._node_metrics(connection, timeout_s, state.problems)
