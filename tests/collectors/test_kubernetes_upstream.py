@@ -250,3 +250,23 @@ def test_replicaset_templates_are_decoded_only_for_standalone_replicasets():
     standalone = slim_replicaset(msgspec.json.decode(msgspec.json.encode(alone), type=w.ReplicaSetHead))
     assert owned.spec.template.spec.containers is None and owned.spec.replicas == 1
     assert [c.image for c in standalone.spec.template.spec.containers] == ["k8s.gcr.io/nginx-slim:0.8"]
+
+
+def test_recorded_payloads_read_through_the_emulator_normalize_the_same():
+    from sim.kubernetes import load_payload, start
+    from tests.sim.kubernetes.harness import collector
+
+    names = {"nodes": ("nodelist-synthetic-popeye.json", w.Node), "pods": ("podlist-synthetic-popeye.json", w.Pod),
+             "deployments": ("deploymentlist-synthetic-popeye.json", w.Deployment),
+             "statefulsets": ("statefulset-item-k9s.json", w.StatefulSet),
+             "daemonsets": ("daemonset-item-k9s.json", w.DaemonSet)}
+    direct = normalized(**{field: items(name, kind) for field, (name, kind) in names.items()})
+    cluster = start(metrics="absent")
+    try:
+        for name, _ in names.values():
+            load_payload(cluster.store, upstream_json(f"kubernetes/{name}"))
+        with collector(cluster, token=None, watch=False) as source:
+            served = source.collect(5)
+    finally:
+        cluster.stop()
+    assert (served.nodes, served.workloads, served.instances) == (direct.nodes, direct.workloads, direct.instances)

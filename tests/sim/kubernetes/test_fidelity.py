@@ -121,7 +121,8 @@ VERBATIM = ["node-item-minikube-k9s.json", "pod-item-init-containers-k9s.json", 
             "daemonset-item-k9s.json", "replicaset-item-k9s.json", "event-item-k9s.json",
             "podlist-kubelet-k8s1.2-dd-agent.json", "eventlist-gke-2016-dd-agent.json",
             "metrics-nodemetrics-item-k8s-docs.json", "metrics-podmetrics-item-k8s-docs.json",
-            "podlist-pending-containercreating-datadog-agent.json"]
+            "podlist-pending-containercreating-datadog-agent.json", "podmetricslist-synthetic-popeye.json",
+            "nodemetricslist-synthetic-popeye.json", "podlist-kubelet-k8s1.1-gke-dd-agent.json"]
 
 
 def without_resource_version(obj: dict) -> dict:
