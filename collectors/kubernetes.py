@@ -17,10 +17,10 @@ from collectors import kubernetes_wire as w
 from collectors.base import Collector
 from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration, paused_gc
 from collectors.kubernetes_normalize import RequestMemo, normalize_events, normalize_node
-from collectors.kubernetes_pods import FINISHED, Allocation, PodRow, digest, normalize_pod
+from collectors.kubernetes_pods import FINISHED, Allocation, PodRow, keyed_digest, normalize_pod
 from collectors.kubernetes_watch import ResourceCache
-from collectors.kubernetes_workloads import (Attribution, Controllers, Tally, normalize_workloads, slim_replicaset,
-                                            workload_id)
+from collectors.kubernetes_workloads import (Attribution, Controllers, Tally, keyed_slim_replicaset,
+                                            normalize_workloads, workload_id)
 from fleet.config import ClusterConfig
 from fleet.model import Instance
 from fleet.source import ClusterData, SourceError, Unauthorized, UpstreamError
@@ -39,7 +39,7 @@ WATCHED: dict[str, tuple[str, type]] = {
     "cronjobs": ("/apis/batch/v1/cronjobs", w.CronJob),
 }
 # what a cache keeps of each object: pods as compact rows, ReplicaSets without needless templates
-CONVERT: dict[str, Callable[[Any], Any]] = {"pods": digest, "replicasets": slim_replicaset}
+KEYED: dict[str, Callable[[Any], tuple[str, Any]]] = {"pods": keyed_digest, "replicasets": keyed_slim_replicaset}
 EVENTS_PATH = "/api/v1/events"
 NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
 
@@ -75,7 +75,7 @@ class KubernetesCollector(Collector[KubeState]):
         if self._connection is None:
             self._connection = KubeConnection(load_configuration(self.config))
             self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
-                                                convert=CONVERT.get(name))
+                                                keyed=KEYED.get(name))
                             for name, (path, item_type) in WATCHED.items()}
         return self._connection
 

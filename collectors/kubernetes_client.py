@@ -13,7 +13,6 @@ import logging
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import Any, Callable, Iterator, TypeVar
 
 import msgspec
@@ -34,24 +33,29 @@ _gc_pauses = 0
 _gc_was_enabled = False
 
 
-@contextmanager
-def paused_gc() -> Iterator[None]:
+class _PausedGc:
     """Decoding a page allocates ~10^5 containers that hold no cycles; letting the cyclic
     collector walk them again and again costs a third of the decode time. The collector is back
-    on when the last concurrent decode ends (if it was on before the first began)."""
-    global _gc_pauses, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
+    on when the last concurrent pause ends (if it was on before the first began)."""
+
+    def __enter__(self) -> None:
+        global _gc_pauses, _gc_was_enabled
+        with _gc_lock:
+            if _gc_pauses == 0:
+                _gc_was_enabled = gc.isenabled()
+                gc.disable()
+            _gc_pauses += 1
+
+    def __exit__(self, *exc: object) -> None:
+        global _gc_pauses
         with _gc_lock:
             _gc_pauses -= 1
             if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
+
+
+def paused_gc() -> _PausedGc:
+    return _PausedGc()
 
 
 class Gone(SourceError):

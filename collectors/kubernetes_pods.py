@@ -37,7 +37,18 @@ class PodRow(msgspec.Struct, frozen=True, gc=False):
 
 
 def controller_of(owners: list[w.OwnerRef] | None) -> w.OwnerRef | None:
-    return next((o for o in owners if o.controller), owners[0]) if owners else None
+    """The ownerReference marked controller (else the first)."""
+    if not owners:
+        return None
+    for owner in owners:
+        if owner.controller:
+            return owner
+    return owners[0]
+
+
+def keyed_digest(pod: w.Pod) -> tuple[str, "PodRow"]:
+    row = digest(pod)
+    return row.key, row
 
 
 def digest(pod: w.Pod) -> PodRow:
@@ -75,7 +86,7 @@ def _running_requests(spec: w.PodSpec) -> tuple[float, int]:
         if requests:
             cpu += cpu_cores(requests.cpu)
             mem += mem_bytes(requests.memory)
-    return round(cpu, 9), mem
+    return cpu, mem
 
 
 def _full_request(spec: w.PodSpec) -> tuple[float, int]:

@@ -31,13 +31,18 @@ def object_key(meta: Any) -> str:
     return f"{meta.namespace}/{meta.name}" if meta.namespace else meta.name
 
 
+def _as_is(item: Any) -> tuple[str, Any]:
+    return object_key(item.metadata), item
+
+
 class ResourceCache(Generic[T]):
     def __init__(self, connection: KubeConnection, path: str, item_type: type[T],
                  on_change: Callable[[], None] | None = None, page_size: int = PAGE_SIZE,
-                 convert: Callable[[T], Any] | None = None):
+                 keyed: Callable[[T], tuple[str, Any]] | None = None):
         self.connection, self.path, self.item_type = connection, path, item_type
         self.page_size = page_size
-        self._convert: Callable[[T], Any] = convert or (lambda item: item)
+        # what the cache keeps of an object, under which key (default: the object, by namespace/name)
+        self._keyed: Callable[[T], tuple[str, Any]] = keyed or _as_is
         self._decoder = msgspec.json.Decoder(item_type)
         self._items: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -57,9 +62,6 @@ class ResourceCache(Generic[T]):
             self._items = dict(pairs)
             self.resource_version = resource_version
             self.synced, self.failure = True, None
-
-    def _keyed(self, item: T) -> tuple[str, Any]:
-        return object_key(item.metadata), self._convert(item)  # type: ignore[attr-defined]
 
     def values(self) -> list[Any]:
         with self._lock:
@@ -127,7 +129,8 @@ class ResourceCache(Generic[T]):
             if event.type == "DELETED":
                 self._items.pop(object_key(meta), None)
             else:
-                self._items[object_key(meta)] = self._convert(item)
+                key, value = self._keyed(item)
+                self._items[key] = value
             self.resource_version = meta.resource_version
         if self._on_change:
             self._on_change()

@@ -69,6 +69,10 @@ def slim_replicaset(head: w.ReplicaSetHead) -> w.ReplicaSet:
                         status=head.status)
 
 
+def keyed_slim_replicaset(head: w.ReplicaSetHead) -> tuple[str, w.ReplicaSet]:
+    return f"{head.metadata.namespace}/{head.metadata.name}", slim_replicaset(head)
+
+
 @dataclass
 class PodCounts:
     running: int = 0
