@@ -65,6 +65,7 @@ class KubernetesCollector(Collector[KubeState]):
         self.page_size = page_size
         self._connection: KubeConnection | None = None
         self._caches: dict[str, ResourceCache[Any]] = {}
+        self._warnings: ResourceCache[w.Event] | None = None
         self._lock = threading.Lock()
         self.changes = 0  # watch events applied since start (for tests and the bench)
         self._instances: InstanceMemo = {}
@@ -77,6 +78,8 @@ class KubernetesCollector(Collector[KubeState]):
             self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
                                                 keyed=KEYED.get(name))
                             for name, (path, item_type) in WATCHED.items()}
+            self._warnings = ResourceCache(self._connection, EVENTS_PATH, w.Event, self._count_change, self.page_size,
+                                           params={"fieldSelector": "type=Warning"})
         return self._connection
 
     def _count_change(self) -> None:
@@ -89,7 +92,7 @@ class KubernetesCollector(Collector[KubeState]):
             with paused_gc():  # a first list allocates millions of objects that hold no cycles
                 self._sync(timeout_s)
             state = KubeState(version=version, **{name: cache.values() for name, cache in self._caches.items()})
-            state.events = self._events(connection, timeout_s, state.problems)
+            state.events = self._events(timeout_s, state.problems)
             state.node_metrics = self._node_metrics(connection, timeout_s, state.problems)
             return state
 
@@ -106,14 +109,19 @@ class KubernetesCollector(Collector[KubeState]):
             for cache in self._caches.values():
                 cache.start_watch()
 
-    def _events(self, connection: KubeConnection, timeout_s: float, problems: list[str]) -> list[w.Event]:
-        try:
-            events, _ = connection.list_all(EVENTS_PATH, w.Event, timeout_s=timeout_s,
-                                            params={"fieldSelector": "type=Warning"}, page_size=self.page_size)
-            return events
-        except SourceError as exc:
-            problems.append(f"events could not be read: {exc.message}")
-            return []
+    def _events(self, timeout_s: float, problems: list[str]) -> list[w.Event]:
+        """Warning events, listed then watched like the rest; a failure here only degrades."""
+        cache = self._warnings
+        assert cache is not None, "connection() builds the caches"
+        if not (self.watch and cache.synced):
+            try:
+                cache.relist(timeout_s)
+            except SourceError as exc:
+                problems.append(f"events could not be read: {exc.message}")
+                return []
+        if self.watch:
+            cache.start_watch()
+        return cache.values()
 
     def _node_metrics(self, connection: KubeConnection, timeout_s: float,
                       problems: list[str]) -> list[w.NodeMetrics] | None:
@@ -134,7 +142,7 @@ class KubernetesCollector(Collector[KubeState]):
             return normalize_state(raw, self._instances, self._requests)
 
     def close(self) -> None:
-        for cache in self._caches.values():
+        for cache in [*self._caches.values(), *([self._warnings] if self._warnings else [])]:
             cache.stop()
         if self._connection is not None:
             self._connection.close()

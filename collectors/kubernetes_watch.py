@@ -38,11 +38,12 @@ def _as_is(item: Any) -> tuple[str, Any]:
 class ResourceCache(Generic[T]):
     def __init__(self, connection: KubeConnection, path: str, item_type: type[T],
                  on_change: Callable[[], None] | None = None, page_size: int = PAGE_SIZE,
-                 keyed: Callable[[T], tuple[str, Any]] | None = None):
+                 keyed: Callable[[T], tuple[str, Any]] | None = None, params: dict[str, str] | None = None):
         self.connection, self.path, self.item_type = connection, path, item_type
         self.page_size = page_size
         # what the cache keeps of an object, under which key (default: the object, by namespace/name)
         self._keyed: Callable[[T], tuple[str, Any]] = keyed or _as_is
+        self.params = params or {}  # e.g. a fieldSelector, for the list and the watch alike
         self._decoder = msgspec.json.Decoder(item_type)
         self._items: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -57,7 +58,8 @@ class ResourceCache(Generic[T]):
     # -- listing (in the collector's thread) ----------------------------------------------------
     def relist(self, timeout_s: float) -> None:
         pairs, resource_version = self.connection.list_all(self.path, self.item_type, timeout_s=timeout_s,
-                                                            page_size=self.page_size, convert=self._keyed)
+                                                            page_size=self.page_size, convert=self._keyed,
+                                                            params=self.params)
         with self._lock:
             self._items = dict(pairs)
             self.resource_version = resource_version
@@ -102,7 +104,7 @@ class ResourceCache(Generic[T]):
             self.synced, self.failure = False, message
 
     def _watch_once(self) -> None:
-        params = {"watch": "1", "resourceVersion": self.resource_version, "allowWatchBookmarks": "true",
+        params = {**self.params, "watch": "1", "resourceVersion": self.resource_version, "allowWatchBookmarks": "true",
                   "timeoutSeconds": WATCH_TIMEOUT_S}
         self._response = response = self.connection.stream(self.path, params, read_timeout_s=WATCH_TIMEOUT_S + 30)
         try:

@@ -89,3 +89,21 @@ def test_close_stops_every_watch():
         assert wait_for(lambda: any(t.name.startswith("watch ") for t in threading.enumerate()))
         source.close()
         assert wait_for(lambda: not any(t.name.startswith("watch /api") for t in threading.enumerate()), 5)
+
+
+def test_new_warning_events_arrive_by_watch_and_normal_ones_are_filtered_out():
+    events = BY_KEY[("", "events")]
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        assert source.collect(5).events == []
+        lists_before = list_requests(cluster, "/api/v1/events")
+        involved = copy.deepcopy(cluster.store.objects(PODS)[0])
+        for index, kind in enumerate(("Warning", "Normal")):
+            cluster.store.put(events, {
+                "apiVersion": "v1", "kind": "Event",
+                "metadata": {"name": f"e{index}", "namespace": involved["metadata"]["namespace"]},
+                "involvedObject": {"kind": "Pod", "name": involved["metadata"]["name"],
+                                   "namespace": involved["metadata"]["namespace"]},
+                "reason": "BackOff", "message": "Back-off restarting failed container", "type": kind,
+                "lastTimestamp": "2026-11-20T09:00:00Z"})
+        assert wait_for(lambda: [e.reason for e in source.collect(5).events] == ["BackOff"])
+        assert list_requests(cluster, "/api/v1/events") == lists_before
