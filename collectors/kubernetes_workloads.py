@@ -77,7 +77,6 @@ def keyed_slim_replicaset(head: w.ReplicaSetHead) -> tuple[str, w.ReplicaSet]:
 class PodCounts:
     running: int = 0
     healthy: int = 0
-    latest_job_failed: bool | None = None
 
 
 def _images(spec: w.PodSpec) -> list[str]:
