@@ -48,6 +48,9 @@ class KubeCluster:
         if self.certificates:
             cluster["certificate-authority"] = self.certificates.ca_file
         user: dict[str, Any] = {}
+        if self.certificates and self.certificates.client_cert_file:
+            user["client-certificate"] = self.certificates.client_cert_file
+            user["client-key"] = self.certificates.client_key_file
         if token or self.api.token:
             user["token"] = token or self.api.token
         config = {"apiVersion": "v1", "kind": "Config", "current-context": context, "preferences": {},
@@ -70,17 +73,20 @@ class KubeCluster:
 
 def start(scenario: Scenario | None = None, *, token: str | None = None,
           forbidden: Iterable[tuple[str, str]] = (), metrics: MetricsMode | None = None, tls: bool = False,
+          client_certificates: bool = False,
           host: str = "127.0.0.1", port: int = 0, bookmark_interval_s: float = 1.0) -> KubeCluster:
-    """Serve `scenario` (or an empty cluster) and return the running cluster."""
+    """Serve `scenario` (or an empty cluster) and return the running cluster. `tls` serves HTTPS
+    with a generated CA; `client_certificates` also requires a client certificate signed by it."""
     store = Store()
     if scenario is not None:
         scenario.load(store)
     mode: MetricsMode = metrics or (scenario.knobs.metrics if scenario else "ok")  # type: ignore[assignment]
-    certificates = make_certificates() if tls else None
+    certificates = make_certificates() if tls or client_certificates else None
     api = KubeApi(store, token=token, forbidden=set(forbidden), metrics=mode, bookmark_interval_s=bookmark_interval_s)
     server = KubeServer(api, host=host, port=port,
                             certfile=certificates.cert_file if certificates else None,
-                            keyfile=certificates.key_file if certificates else None)
+                            keyfile=certificates.key_file if certificates else None,
+                            client_ca=certificates.ca_file if certificates and client_certificates else None)
     server.store = store
     server.start()
     api.server_address = f"{host}:{server.port}"

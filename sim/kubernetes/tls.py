@@ -15,8 +15,10 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Certificates:
     ca_file: str
-    cert_file: str
+    cert_file: str  # the server's
     key_file: str
+    client_cert_file: str = ""  # a client certificate the same CA signed (user "podium-reader")
+    client_key_file: str = ""
 
 
 def available() -> bool:
@@ -28,7 +30,8 @@ def _run(*args: str, cwd: Path) -> None:
 
 
 def make_certificates(folder: str | Path | None = None, host: str = "127.0.0.1") -> Certificates:
-    """A CA, and a server certificate it signed for `host`, localhost and 127.0.0.1."""
+    """A CA, a server certificate it signed for `host`, localhost and 127.0.0.1, and a client
+    certificate it signed (for clusters that authenticate clients by certificate)."""
     where = Path(folder or tempfile.mkdtemp(prefix="podium-kube-tls-"))
     where.mkdir(parents=True, exist_ok=True)
     _run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=podium-emulator-ca",
@@ -39,4 +42,10 @@ def make_certificates(folder: str | Path | None = None, host: str = "127.0.0.1")
                                    "extendedKeyUsage=serverAuth\n")
     _run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
          "-days", "30", "-extfile", "san.ext", "-out", "server.crt", cwd=where)
-    return Certificates(str(where / "ca.crt"), str(where / "server.crt"), str(where / "server.key"))
+    _run("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=podium-reader/O=podium", "-keyout", "client.key",
+         "-out", "client.csr", cwd=where)
+    (where / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    _run("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+         "-days", "30", "-extfile", "client.ext", "-out", "client.crt", cwd=where)
+    return Certificates(str(where / "ca.crt"), str(where / "server.crt"), str(where / "server.key"),
+                        str(where / "client.crt"), str(where / "client.key"))

@@ -103,3 +103,37 @@ def test_in_cluster_service_account(https_cluster, tmp_path, monkeypatch):
     config = ClusterConfig(name="k", orchestrator="kubernetes")
     assert config.endpoint == "in-cluster"
     assert len(collect(config).nodes) == 3
+
+
+@pytest.fixture(scope="module")
+def mutual_tls_cluster():
+    if not tls.available():
+        pytest.skip("openssl is not installed")
+    with running(SMALL, client_certificates=True) as cluster:
+        yield cluster
+
+
+@needs_openssl
+def test_kubeconfig_with_a_client_certificate(mutual_tls_cluster, tmp_path):
+    path = mutual_tls_cluster.kubeconfig(tmp_path / "config", context="certs")
+    assert "client-certificate" in path.read_text()
+    config = ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path), context="certs")
+    assert len(collect(config).nodes) == 3
+
+
+@needs_openssl
+def test_url_with_client_certificate_files(mutual_tls_cluster):
+    from fleet.config import TlsFiles
+
+    certs = mutual_tls_cluster.certificates
+    config = ClusterConfig(name="k", orchestrator="kubernetes", url=mutual_tls_cluster.url,
+                           tls=TlsFiles(certs.ca_file, certs.client_cert_file, certs.client_key_file))
+    assert len(collect(config).nodes) == 3
+
+
+@needs_openssl
+def test_without_the_client_certificate_the_handshake_fails(mutual_tls_cluster):
+    config = ClusterConfig(name="k", orchestrator="kubernetes", url=mutual_tls_cluster.url,
+                           ca_file=mutual_tls_cluster.certificates.ca_file)
+    with pytest.raises(Unreachable):
+        collect(config)
