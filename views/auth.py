@@ -14,6 +14,9 @@ OPEN_BANNER = ("**Open dashboard**: anyone who can reach this address sees every
 LOCKED = ("The configuration has problems and mentions `auth`: the dashboard stays locked until the file is "
           "fixed, rather than opening to everyone.")
 
+NO_PROVIDER = ("Sign-in is required (`auth` in the settings), but `.streamlit/secrets.toml` has no `[{section}]` "
+               "section with the OpenID Connect provider: the dashboard stays locked until it has (docs/security.md).")
+
 
 @dataclass(frozen=True)
 class Visitor:
@@ -37,7 +40,11 @@ def admit(policy: AuthPolicy | None, *, locked: bool = False) -> Visitor:
         st.sidebar.warning(OPEN_BANNER, icon=":material/lock_open:")
         return Visitor("admin", open=True)
     if not st.user.get("is_logged_in"):
-        sign_in(policy)
+        if not provider_configured(policy):
+            st.error(NO_PROVIDER.format(section=f"auth.{policy.provider}" if policy.provider else "auth"),
+                     icon=":material/lock:")
+        else:
+            sign_in(policy)
         st.stop()
     claims = st.user.to_dict()
     email = claims.get("email") if isinstance(claims.get("email"), str) else None
@@ -47,6 +54,17 @@ def admit(policy: AuthPolicy | None, *, locked: bool = False) -> Visitor:
         st.stop()
     signed_in_as(email, role)  # type: ignore[arg-type]
     return Visitor(role, email)  # type: ignore[arg-type]
+
+
+def provider_configured(policy: AuthPolicy) -> bool:
+    """Whether secrets.toml has the [auth] (or [auth.<provider>]) section st.login needs."""
+    try:
+        section = st.secrets.get("auth")
+    except FileNotFoundError:  # no secrets.toml at all
+        return False
+    if not section:
+        return False
+    return policy.provider is None or policy.provider in section
 
 
 def sign_in(policy: AuthPolicy) -> None:

@@ -12,13 +12,19 @@ AUTH = ("  auth:\n    admins: [boss@example.com]\n    viewers: [oncall@example.c
         "    group_claim: roles\n    viewer_groups: [sre]\n")
 
 
+PROVIDER = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "test-only",
+            "client_id": "podium", "client_secret": "test-only",
+            "server_metadata_url": "https://login.example.com/.well-known/openid-configuration"}
+
+
 def app_as(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, user: dict[str, Any] | None, *,
-           auth: str = AUTH, extra: str = "") -> AppTest:
+           auth: str = AUTH, extra: str = "", secrets: dict[str, Any] | None = None) -> AppTest:
     config = tmp_path / "clusters.yaml"
     config.write_text(f"settings:\n  demo: false\n{auth}{extra}clusters: []\n")
     monkeypatch.setenv("PODIUM_CONFIG", str(config))
     monkeypatch.chdir(ROOT)
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    app.secrets["auth"] = PROVIDER if secrets is None else secrets
     if user is not None:
         app.user = user
     app.run()
@@ -46,6 +52,12 @@ def test_with_auth_a_signed_out_visitor_sees_only_the_sign_in_button(monkeypatch
     assert "Sign in to see the fleet." in app.info[0].value
     assert pages(app) == set()
     assert not any("No clusters configured" in i.value for i in app.info)
+
+
+def test_with_auth_but_no_provider_in_the_secrets_the_dashboard_stays_locked(monkeypatch, tmp_path):
+    app = app_as(monkeypatch, tmp_path, {"is_logged_in": False}, secrets={})
+    assert "has no `[auth]` section" in app.error[0].value
+    assert not app.button and pages(app) == set()
 
 
 def test_an_admin_by_email_sees_every_page_including_settings(monkeypatch, tmp_path):
