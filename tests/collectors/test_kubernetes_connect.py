@@ -51,6 +51,7 @@ def test_https_with_an_unknown_ca_is_an_unreachable_tls_failure(https_cluster, t
 
 
 @needs_openssl
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")
 def test_https_without_verification_when_chosen(https_cluster):
     config = ClusterConfig(name="k", orchestrator="kubernetes", url=https_cluster.url, verify_tls=False,
                            token=Secret(TOKEN))
