@@ -40,7 +40,7 @@ def node_status(source, name: str) -> str:
 
 
 def test_a_watched_node_change_reaches_the_model_without_relisting():
-    # how fast is for bench/bench_kubernetes.py to measure; here only that it arrives by watch
+    # how fast is for bench/kubernetes_scale.py to measure; here only that it arrives by watch
     with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
         name = source.collect(5).nodes[-1].name
         lists_before = list_requests(cluster, "/api/v1/nodes")

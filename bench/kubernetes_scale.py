@@ -1,8 +1,8 @@
 """Kubernetes collection at the documented scalability limit: Podium against the official client.
 
-    .venv/bin/python -m bench.bench_kubernetes                      # 5,000 nodes / ~150,000 pods
-    .venv/bin/python -m bench.bench_kubernetes --nodes 1000         # a fifth of that
-    .venv/bin/python -m bench.bench_kubernetes --skip-official      # only Podium
+    .venv/bin/python -m bench.kubernetes_scale                      # 5,000 nodes / ~150,000 pods
+    .venv/bin/python -m bench.kubernetes_scale --nodes 1000         # a fifth of that
+    .venv/bin/python -m bench.kubernetes_scale --skip-official      # only Podium
 
 One emulated cluster is served from this process; each client runs in a fresh child process so
 its peak RSS is its own. Podium's path: KubernetesCollector.collect() (paged raw lists decoded
@@ -89,7 +89,7 @@ def official_child(kubeconfig: str) -> dict[str, Any]:
 
 # -- parent -----------------------------------------------------------------------------------------
 def child_command(mode: str, target: str) -> list[str]:
-    return [sys.executable, "-m", "bench.bench_kubernetes", "--child", mode, "--target", target]
+    return [sys.executable, "-m", "bench.kubernetes_scale", "--child", mode, "--target", target]
 
 
 def child_env(token: str) -> dict[str, str]:
