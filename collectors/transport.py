@@ -14,6 +14,9 @@ _PLAIN: tuple[tuple[tuple[str, ...], str], ...] = (
     (("certificate required", "BAD_CERTIFICATE", "bad certificate", "CERTIFICATE_REQUIRED"),
      "the server refused our TLS client certificate (or wants one): set tls.cert_file and tls.key_file "
      "to a certificate its CA signed"),
+    (("EOF occurred in violation of protocol", "UNEXPECTED_EOF_WHILE_READING"),
+     "the server closed the TLS connection during the handshake: it may want a client certificate "
+     "(set tls.cert_file and tls.key_file) or refuse ours"),
     (("WRONG_VERSION_NUMBER", "wrong version number"),
      "TLS handshake failed: the server does not speak TLS on this port (try http://) or speaks another protocol"),
     (("Connection refused", "ConnectionRefusedError"),
