@@ -65,7 +65,7 @@ class Agent(Wire):
 class AgentList(Wire):
     """`/master/state-summary`, `/master/slaves` and `/master/state` all carry `slaves`."""
 
-    slaves: list[Agent] = []
+    slaves: list[Agent]  # required: an answer without it is not the master's agent list
 
 
 def node_status(agent: Agent) -> tuple[str, bool]:

@@ -36,6 +36,7 @@ def release() -> Iterator[threading.Event]:
 @pytest.fixture
 def engine(request: pytest.FixtureRequest):
     """The real Swarm engine when the test is about Swarm; nothing otherwise."""
-    if request.node.callspec.params.get("kind") != "swarm":
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is None or callspec.params.get("kind") != "swarm":
         return None
     return request.getfixturevalue("swarm_engine")

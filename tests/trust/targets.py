@@ -31,6 +31,7 @@ class Target:
     config: ClusterConfig
     front: EmulatorServer
     optional_api: Callable[[str], bool]
+    mesos: EmulatorServer | None = None  # Marathon's second API: the Mesos master (nodes)
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -116,7 +117,7 @@ def marathon(server: KeyPair | None, ca_file: str | None, **_: Any) -> Iterator[
     config = ClusterConfig(name="legacy", orchestrator="marathon", url=cluster.marathon.url,
                            mesos_url=cluster.mesos.url, ca_file=ca_file)
     try:
-        yield Target("marathon", config, cluster.marathon, lambda path: path.startswith("/v2/pods"))
+        yield Target("marathon", config, cluster.marathon, lambda path: path.startswith("/v2/pods"), cluster.mesos)
     finally:
         cluster.stop()
 

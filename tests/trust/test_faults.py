@@ -173,6 +173,26 @@ def test_retry_after_is_honoured_before_trying_again(kind: str, engine) -> None:
             poller.stop()
 
 
+MESOS_FAULTS = {"500": status(500), "401": status(401),
+                "malformed JSON": lambda r: Response(200, b'{"slaves": [', JSON),
+                "valid JSON of the wrong shape": lambda r: json_response({"podium": ["not", "this", "api"]})}
+
+
+@pytest.mark.parametrize("fault", sorted(MESOS_FAULTS))
+def test_a_failing_mesos_master_degrades_marathon_keeping_the_last_nodes(fault: str) -> None:
+    with running("marathon") as target:
+        poller = Poller([build_collector(target.config)], GENEROUS)
+        try:
+            healthy = poller.poll_once(force=True).clusters[0]
+            target.mesos.fault = MESOS_FAULTS[fault]
+            target.mesos.drop_connections()
+            degraded = poller.poll_once(force=True).clusters[0]
+        finally:
+            poller.stop()
+    assert (degraded.status, degraded.nodes) == ("degraded", healthy.nodes), degraded.error
+    assert f"Mesos master GET /master/state-summary on {target.config.mesos_url}" in degraded.error
+
+
 def test_a_huge_retry_after_is_capped_at_ten_minutes() -> None:
     poller = Poller([], SETTINGS)
     assert poller.backoff_s(1, retry_after_s=86_400) == 600.0
