@@ -19,9 +19,9 @@ from collectors.swarm import SwarmCollector, SwarmRaw
 from fleet.config import ClusterConfig, Settings
 from fleet.poller import Poller
 from fleet.source import ClusterData, SourceError
-from sim.httpserver import Request, Response
+from sim.httpserver import EmulatorServer, Request, Response
 from tests.fleet.fakes import ScriptedSource
-from tests.trust.targets import KUBE_TOKEN, NOMAD_TOKEN, Target, running
+from tests.trust.targets import KUBE_TOKEN, NOMAD_TOKEN, running
 
 SCALARS = (st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=False, allow_infinity=False)
            | st.text(max_size=6))
@@ -34,9 +34,13 @@ PATHS = {
     "nomad": ["/v1/agent/self", "/v1/regions", "/v1/nodes", "/v1/allocations", "/v1/jobs", "/v1/deployments",
               "/v1/evaluations"],
     "marathon": ["/v2/info", "/v2/apps", "/v2/pods/::status", "/v2/queue", "/v2/deployments"],
+    "mesos": ["/master/state-summary", "/master/state"],
 }
+# the running cluster each API belongs to, and which of its servers answers it
+SERVED_BY = {"kubernetes": ("kubernetes", "front"), "nomad": ("nomad", "front"), "marathon": ("marathon", "front"),
+             "mesos": ("marathon", "mesos")}
 HEADERS = {"kubernetes": {"authorization": f"Bearer {KUBE_TOKEN}"}, "nomad": {"x-nomad-token": NOMAD_TOKEN},
-           "marathon": {}}
+           "marathon": {}, "mesos": {}}
 EXAMPLES = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                            HealthCheck.data_too_large])
@@ -54,12 +58,12 @@ def mutated(draw: st.DrawFn, value: Any) -> Any:
     return draw(JSON)
 
 
-def real_answer(target: Target, kind: str, path: str) -> Any:
-    response = target.front.handler(Request("GET", path, {}, HEADERS[kind]))
+def real_answer(server: EmulatorServer, api: str, path: str) -> Any:
+    response = server.handler(Request("GET", path, {}, HEADERS[api]))
     return json.loads(response.encoded())
 
 
-def serve_once(target: Target, path: str, body: Any) -> None:
+def serve_once(server: EmulatorServer, path: str, body: Any) -> None:
     """The next request for `path` gets `body`; every other request, and later ones, the real answer."""
     pending = [json.dumps(body).encode()]
 
@@ -67,7 +71,7 @@ def serve_once(target: Target, path: str, body: Any) -> None:
         if request.path == path and pending:
             return Response(200, pending.pop(), {"Content-Type": "application/json"})
         return None
-    target.front.fault = fault
+    server.fault = fault
 
 
 def collector_for(kind: str, config: ClusterConfig) -> Any:
@@ -81,16 +85,18 @@ def collects_or_raises_our_error(collect: Callable[[], ClusterData]) -> None:
         pass
 
 
-@pytest.mark.parametrize("kind", sorted(PATHS))
-def test_wrong_shape_answers_raise_only_our_errors(kind: str) -> None:
+@pytest.mark.parametrize("api", sorted(PATHS))
+def test_wrong_shape_answers_raise_only_our_errors(api: str) -> None:
+    kind, role = SERVED_BY[api]
     with running(kind) as target:
-        answers = {path: real_answer(target, kind, path) for path in PATHS[kind]}
+        server: EmulatorServer = getattr(target, role)
+        answers = {path: real_answer(server, api, path) for path in PATHS[api]}
 
         @EXAMPLES
         @given(data=st.data())
         def check(data: st.DataObject) -> None:
-            path = data.draw(st.sampled_from(PATHS[kind]))
-            serve_once(target, path, data.draw(mutated(answers[path])))
+            path = data.draw(st.sampled_from(PATHS[api]))
+            serve_once(server, path, data.draw(mutated(answers[path])))
             collector = collector_for(kind, target.config)
             try:
                 collects_or_raises_our_error(lambda: collector.collect(5.0))
