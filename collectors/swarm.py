@@ -100,7 +100,8 @@ class SwarmCollector(Collector[SwarmRaw]):
             text = exc.explanation or str(exc)
             if code in (401, 403):
                 return Unauthorized(f"{where}: access denied ({code}): {text}; check the client certificate "
-                                    "(tls.cert_file, tls.key_file) or the credentials of a proxy in front of the engine")
+                                    "(tls.cert_file, tls.key_file) or the credentials of a proxy in front of "
+                                    "the engine")
             if code == 503 and "not a swarm manager" in str(text):
                 return UpstreamError(f"{where} is not a swarm manager: point url at a manager node ({text})")
             return UpstreamError(f"{where}: HTTP {code}: {text}", retry_after_s=retry_after_s(exc.response))

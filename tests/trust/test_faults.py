@@ -22,7 +22,7 @@ from sim.httpserver import Request, Response, json_response, status
 from tests.fleet.fakes import ScriptedSource, small_cluster
 from tests.trust.conftest import kind_params
 from tests.trust.pki import Authority
-from tests.trust.targets import KINDS, Target, running
+from tests.trust.targets import Target, running
 
 SETTINGS = Settings(poll_interval_s=30.0, timeout_s=1.0)
 GENEROUS = Settings(poll_interval_s=30.0, timeout_s=10.0)
@@ -70,7 +70,8 @@ def slow_drip(world: World) -> None:
 
 def optional_missing(world: World) -> None:
     optional = world.target.optional_api
-    world.target.front.fault = lambda r: json_response({"message": "404 page not found"}, 404) if optional(r.path) else None
+    missing = json_response({"message": "404 page not found"}, 404)
+    world.target.front.fault = lambda request: missing if optional(request.path) else None
     world.target.front.drop_connections()
 
 
@@ -85,6 +86,18 @@ def truncated(world: World) -> None:
     knob(fault)(world)
 
 
+def impostor_certificate(world: World) -> None:
+    """The server now presents a certificate from a CA nobody configured (a man in the middle)."""
+    server = world.impostor.issue("impostor")
+    world.target.front.present(server.cert_file, server.key_file)
+
+
+def certificate_for_another_host(world: World) -> None:
+    """The server now presents a certificate from the trusted CA, but for another name."""
+    server = world.authority.issue("elsewhere", hosts=("elsewhere.example",))
+    world.target.front.present(server.cert_file, server.key_file)
+
+
 def knob(fault: Callable[[Request], Response | None]) -> Callable[[World], None]:
     def inject(world: World) -> None:
         world.target.front.fault = fault
@@ -93,14 +106,14 @@ def knob(fault: Callable[[Request], Response | None]) -> Callable[[World], None]
 
 
 FAULTS = [
-    Fault("connection refused", lambda w: w.target.front.stop(), "unreachable", r"(cannot connect|cannot reach).*connection refused"),
+    Fault("connection refused", lambda w: w.target.front.stop(), "unreachable",
+          r"(cannot connect|cannot reach).*connection refused"),
     Fault("accepts and never answers", never_answers, "unreachable", r"did not answer.* within 1s|timed out"),
     Fault("slow drip", slow_drip, "unreachable", r"did not finish answering within 3s"),
-    Fault("untrusted CA", lambda w: w.target.front.present(*vars(w.impostor.issue("impostor")).values()),
-          "unreachable", r"TLS failure.*certificate verify failed.*ca_file", tls=True),
-    Fault("wrong host name", lambda w: w.target.front.present(
-          *vars(w.authority.issue("elsewhere", hosts=("elsewhere.example",))).values()),
-          "unreachable", r"TLS failure.*not valid for 127\.0\.0\.1", tls=True),
+    Fault("untrusted CA", impostor_certificate, "unreachable", r"TLS failure.*certificate verify failed.*ca_file",
+          tls=True),
+    Fault("wrong host name", certificate_for_another_host, "unreachable", r"TLS failure.*not valid for 127\.0\.0\.1",
+          tls=True),
     Fault("401", knob(status(401)), "unauthorized", r"401.*(token|credentials)"),
     Fault("403", knob(status(403)), "unauthorized", r"(forbidden|access denied) \(?403"),
     Fault("404 on an optional API", optional_missing, "ok", r"^$", stale=False),
@@ -202,5 +215,3 @@ def test_back_off_doubles_per_failure_up_to_ten_minutes() -> None:
     poller = Poller([], SETTINGS)
     assert [poller.backoff_s(n) for n in (1, 2, 3, 5, 9)] == [30.0, 60.0, 120.0, 480.0, 600.0]
 
-
-assert {f.name for f in FAULTS} and set(KINDS) == {"kubernetes", "nomad", "marathon", "swarm"}

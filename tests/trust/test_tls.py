@@ -120,7 +120,8 @@ def nomad_wanting_client_certs(authority: Authority) -> Iterator[str]:
 def test_nomad_client_certificate_from_tls_files_is_presented(nomad_wanting_client_certs, authority):
     client = authority.issue("podium-reader", client=True)
     config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",
-                           token=Secret(NOMAD_TOKEN), tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file))
+                           token=Secret(NOMAD_TOKEN),
+                           tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file))
     cluster = collect_once(config)
     assert cluster.status == "ok", cluster.error
 
