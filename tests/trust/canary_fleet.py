@@ -61,6 +61,7 @@ def start_canary_fleet(folder: Path) -> CanaryFleet:
     token_files.mkdir(exist_ok=True)
     (token_files / "swarm").write_text(TOKENS["swarm"])
     os.chmod(token_files / "swarm", 0o600)
+    kube.kubeconfig(folder / "kubeconfig.json", token=TOKENS["kubernetes"])
     config = folder / "clusters.yaml"
     config.write_text(
         "settings:\n  poll_interval_s: 2\n  timeout_s: 3\n  demo: false\n  history_dir: history\nclusters:\n"
@@ -69,6 +70,7 @@ def start_canary_fleet(folder: Path) -> CanaryFleet:
         "regions: all}\n"
         f"  - {{name: canary-marathon, orchestrator: marathon, url: '{marathon.marathon.url}', "
         f"mesos_url: '{marathon.mesos.url}', token_env: CANARY_MARATHON_TOKEN}}\n"
+        "  - {name: canary-kubeconfig, orchestrator: kubernetes, kubeconfig: kubeconfig.json}\n"
         "  - {name: canary-swarm, orchestrator: swarm, url: 'unix:///nonexistent/docker.sock', "
         "token_file: tokens/swarm}\n")
     fleet = CanaryFleet(config, [kube.server, nomad.servers[0], marathon.marathon, marathon.mesos])
