@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 PORT ?= 8501
 # Debian packages the test tiers use: a real Docker engine (Swarm tier), busybox for the test
 # image, Chromium for the browser tier, iproute2 for multi-node network namespaces, PostgreSQL for
-# the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service)
-TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql
+# the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service),
+# openssl for the TLS tests' throwaway certificate authorities
+TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl
 
 .PHONY: run test test-fast system-deps clean
 
@@ -36,6 +37,7 @@ system-deps:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	if [ -z "$$missing" ]; then echo "system test dependencies present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \
