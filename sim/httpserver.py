@@ -13,7 +13,6 @@ import ssl
 import sys
 import threading
 import time
-from collections import Counter
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable
@@ -61,26 +60,24 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     return Response(status, body, {"Content-Type": "application/json", **(headers or {})})
 
 
-# Read-only audit: every request any emulator in this process sees is counted by method, and when
-# PODIUM_EMULATOR_AUDIT names a file, every request that is not a read is appended to it (so
-# emulators in a child process, such as the dashboard's demo fleet, are audited too). Requests
-# carrying the `requests` library's default User-Agent are a test poking an emulator by hand
-# (collectors identify themselves: podium/1, the Kubernetes and Docker client libraries).
+# Read-only audit: when PODIUM_EMULATOR_AUDIT names a file, every request an emulator sees that is
+# not a read is appended to it (emulators in a child process, such as the dashboard's demo fleet,
+# inherit the variable, so they are audited too). Requests carrying the `requests` library's
+# default User-Agent are a test poking an emulator by hand (collectors identify themselves:
+# podium/1, the Kubernetes and Docker client libraries).
 AUDIT_ENV = "PODIUM_EMULATOR_AUDIT"
 READ_METHODS = frozenset({"GET", "HEAD"})
-METHODS_SEEN: Counter[str] = Counter()
 _audit_lock = threading.Lock()
 
 
 def _audit(request: "Request", emulator: str) -> None:
+    target = os.environ.get(AUDIT_ENV)
+    if not target or request.method in READ_METHODS:
+        return
     if (request.header("user-agent") or "").startswith("python-requests/"):
         return
-    with _audit_lock:
-        METHODS_SEEN[request.method] += 1
-        target = os.environ.get(AUDIT_ENV)
-        if target and request.method not in READ_METHODS:
-            with open(target, "a", encoding="utf-8") as audit:
-                audit.write(f"{request.method} {request.path} ({emulator})\n")
+    with _audit_lock, open(target, "a", encoding="utf-8") as audit:
+        audit.write(f"{request.method} {request.path} ({emulator})\n")
 
 
 Handler = Callable[[Request], Response]
