@@ -8,8 +8,11 @@ from __future__ import annotations
 import json
 import logging
 from typing import Any, Mapping
+from urllib.parse import urlencode, urlsplit
 
 import requests
+import urllib3
+from urllib3.connectionpool import HTTPConnectionPool
 
 from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig
@@ -80,8 +83,64 @@ class HttpJsonClient:
             raise UpstreamError(f"{where}: rate limited (429)", retry_after_s=_retry_after_s(response))
         raise UpstreamError(f"{where}: HTTP {code} {scrub(_body_hint(response), self.secrets)}".rstrip())
 
+    def direct(self) -> "DirectGet | None":
+        """Plain GETs on this session's own connection pool, for the many small reads of one round; None
+        when the environment adds something to requests here (a proxy, .netrc credentials, cookies)."""
+        session = self.session
+        url = f"{self.base_url}/"
+        try:
+            settings = session.merge_environment_settings(url, {}, False, session.verify, session.cert)
+            if (session.auth or session.cookies or requests.utils.select_proxy(url, settings["proxies"])
+                    or (session.trust_env and requests.utils.get_netrc_auth(url))):
+                return None
+            adapter = session.get_adapter(url)
+            if not isinstance(adapter, requests.adapters.HTTPAdapter):
+                return None
+            pool = adapter.get_connection_with_tls_context(requests.Request("GET", url).prepare(), settings["verify"],
+                                                           proxies=settings["proxies"], cert=settings["cert"])
+            adapter.cert_verify(pool, url, settings["verify"], settings["cert"])
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            return None  # the usual path will say what is wrong
+        return DirectGet(self.base_url, pool, dict(session.headers), adapter.max_retries)
+
     def close(self) -> None:
         self.session.close()
+
+
+class DirectGet:
+    """GET through the session's connection pool (same connections, TLS settings and headers) without
+    requests' per-call work: environment and .netrc lookups, hooks, cookie and settings merging, about
+    half a millisecond of CPU a call, which 800 job reads notice. Only a plain 2xx answer is returned;
+    for anything else `get` returns None and the caller asks again the usual way (`get_response`),
+    so redirects, error statuses and broken connections read exactly as they always do."""
+
+    def __init__(self, base_url: str, pool: HTTPConnectionPool, headers: dict[str, str], retries: Any):
+        self.base_url = base_url
+        self.prefix = urlsplit(base_url).path
+        self.pool, self.headers, self.retries = pool, headers, retries
+
+    def get(self, path: str, params: Mapping[str, str], timeout_s: float) -> tuple[Any, bytes] | None:
+        url = f"{self.prefix}{path}?{urlencode(params, doseq=True)}" if params else f"{self.prefix}{path}"
+        try:
+            response = self.pool.urlopen("GET", url, headers=self.headers, redirect=False, assert_same_host=False,
+                                         preload_content=False, decode_content=False, retries=self.retries,
+                                         timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s))
+        except urllib3.exceptions.ReadTimeoutError:
+            raise Unreachable(f"{self.base_url} did not answer within {timeout_s:g}s") from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            return None
+        try:
+            if not 200 <= response.status < 300:
+                return None
+            return response.headers, response.read(decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:
+            raise Unreachable(f"{self.base_url} did not answer within {timeout_s:g}s") from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            return None
+        finally:
+            if response.status >= 300 or not response.isclosed():
+                response.close()  # not reusable: a broken or unread answer
+            response.release_conn()
 
 
 def _short(exc: BaseException) -> str:

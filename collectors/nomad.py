@@ -21,10 +21,10 @@ import requests
 import urllib3
 
 from collectors.base import Collector, gc_paused
-from collectors.http import HttpJsonClient
+from collectors.http import DirectGet, HttpJsonClient
 from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
 from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
-                                   NodeStub, decode)
+                                   LeanAlloc, NodeStub, decode)
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
@@ -139,25 +139,30 @@ class NomadCollector(Collector[NomadRaw]):
         with ThreadPoolExecutor(1, thread_name_prefix="nomad-troubled") as pool:
             troubled = pool.submit(self.pages, "/v1/allocations",
                                    {**scoped, "resources": "true", "filter": TROUBLED}, AllocStub, timeout_s)
-            lean, index = self.pages("/v1/allocations", lean_params, AllocStub, timeout_s)
+            lean, index = self.pages("/v1/allocations", lean_params, LeanAlloc, timeout_s)
             return (lean, troubled.result()[0]), index
 
     # --- reading --------------------------------------------------------------------------------
-    def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float) -> tuple[Any, Any]:
-        headers, body = self.fetch_body(path, params, timeout_s)
+    def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float,
+             direct: DirectGet | None = None) -> tuple[Any, Any]:
+        headers, body = self.fetch_body(path, params, timeout_s, direct)
         return decode(body, kind, f"GET {path} on {self.endpoint}"), headers
 
-    def fetch_body(self, path: str, params: dict[str, Any], timeout_s: float) -> tuple[Any, bytes]:
-        """Headers and the whole body, read in one go (a 100 MB list in 10 KB chunks costs more)."""
-        response = self.client.get_response(path, timeout_s=timeout_s, params=params, stream=True)
-        try:
-            body = response.raw.read(decode_content=True)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(f"GET {path} on {self.endpoint}: the answer broke off: {exc}") from None
-        finally:
-            response.close()
-        self.note_leader(params.get("region"), response.headers)
-        return response.headers, body
+    def fetch_body(self, path: str, params: dict[str, Any], timeout_s: float,
+                   direct: DirectGet | None = None) -> tuple[Any, bytes]:
+        """Headers and the whole body, read in one go (a 100 MB list in 10 KB chunks costs more).
+        `direct`: try the lean path first (many small reads); anything but a 2xx comes here again."""
+        answer = direct.get(path, params, timeout_s) if direct is not None else None
+        if answer is None:
+            response = self.client.get_response(path, timeout_s=timeout_s, params=params, stream=True)
+            try:
+                answer = response.headers, response.raw.read(decode_content=True)
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                raise Unreachable(f"GET {path} on {self.endpoint}: the answer broke off: {exc}") from None
+            finally:
+                response.close()
+        self.note_leader(params.get("region"), answer[0])
+        return answer
 
     def note_leader(self, region: str | None, headers: Any) -> None:
         """Remember a region answering without a known leader (a follower serving a stale read)."""
@@ -202,10 +207,12 @@ class NomadCollector(Collector[NomadRaw]):
         """Job specs (task-group counts, tasks), read once per JobModifyIndex."""
         stale = [j for j in jobs if self._specs.get((region, j.namespace, j.ID), (None,))[0] != j.JobModifyIndex]
 
+        direct = self.client.direct() if stale else None
+
         def read_spec(job: JobStub) -> JobSpec | None:
             try:
                 return self.read(f"/v1/job/{quote(job.ID, safe='')}", {**base, "namespace": job.namespace},
-                                 JobSpec, timeout_s)[0]
+                                 JobSpec, timeout_s, direct)[0]
             except UpstreamError as exc:  # deleted between the list and the read
                 log.debug("job %s/%s not read: %s", job.namespace, job.ID, exc.message)
                 return None

@@ -7,15 +7,14 @@ one. A job's per-instance request is converted with the region's mean per-core f
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from statistics import fmean
 
 from collectors.nomad_events import (alloc_events, deployment_events, evaluation_events, failing_task_reason,
                                      node_events, region_events)
-from collectors.nomad_wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
-                                   NodeStub, TaskState)
+from collectors.nomad_wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LeanAlloc,
+                                   LegacyResources, NodeStub, TaskState)
 from fleet.model import Instance, Node, Workload
 from fleet.source import ClusterData
 
@@ -24,7 +23,7 @@ MAX_EVENTS = 200
 NODE_STATUS = {"ready": "ready", "down": "down", "initializing": "not_ready", "disconnected": "not_ready"}
 ALLOC_STATE = {"pending": "pending", "running": "running", "complete": "succeeded", "failed": "failed",
                "lost": "failed", "unknown": "unknown"}
-HOLDS_RESOURCES = ("pending", "running")
+HEALTH = {None: "unknown", True: "healthy", False: "unhealthy"}
 UNHEALTHY = "unhealthy: failed its deployment health checks"
 ACTIVE_DEPLOYMENT = ("running", "pending", "paused", "blocked", "unblocking", "initializing")
 # the task config key that names what runs, per driver
@@ -37,7 +36,7 @@ class RegionRaw:
     name: str | None
     nodes: list[NodeStub]
     jobs: list[JobStub]
-    allocs: list[AllocStub]
+    allocs: list[AllocStub | LeanAlloc]
     deployments: list[Deployment] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
     specs: dict[tuple[str, str], JobSpec] = field(default_factory=dict)
@@ -71,31 +70,58 @@ def normalize(raw: NomadRaw) -> ClusterData:
 
 def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
     troubled = {a.ID: a for a in raw.troubled}
-    allocs = [troubled.get(a.ID, a) for a in raw.allocs]
+    allocs = [troubled.get(a.ID, a) for a in raw.allocs] if troubled else raw.allocs
     mhz = {n.ID: mhz_per_core(n) for n in raw.nodes}
     nodes = [node_to_model(n, raw.name, mhz[n.ID], raw.stats.get(n.ID)) for n in raw.nodes]
     replaced = {e.PrevAllocID for a in allocs if a.RescheduleTracker for e in a.RescheduleTracker.Events or ()}
-    current = [a for a in allocs if a.DesiredStatus == "run" and a.ID not in replaced]
-    add_allocated(nodes, current, mhz)
     prefix = f"{raw.name}/" if raw.name else ""
-    instances = [alloc_to_instance(a, prefix) for a in current]
-    by_job: dict[tuple[str, str], list[Instance]] = defaultdict(list)
-    for alloc, instance in zip(current, instances):
-        by_job[(alloc.Namespace, alloc.JobID)].append(instance)
+    # one pass over every allocation: instances, per job, what each node holds, and the failed ones
+    by_job: dict[str, dict[str, list[Instance]]] = {}  # namespace -> job ID -> its current instances
+    held: dict[str, list[int]] = {}  # node ID -> [MHz, MB] of its pending and running allocations
+    instances = []
+    failing = []  # failed and lost, current or not: events
+    for alloc in allocs:
+        state = ALLOC_STATE.get(alloc.ClientStatus, "unknown")
+        if state == "failed":
+            failing.append(alloc)
+        if alloc.DesiredStatus != "run" or (replaced and alloc.ID in replaced):
+            continue
+        jobs = by_job.get(alloc.Namespace)
+        if jobs is None:
+            jobs = by_job[alloc.Namespace] = {}
+        siblings = jobs.get(alloc.JobID)
+        if siblings is None:
+            siblings = jobs[alloc.JobID] = []
+        instance = alloc_to_instance(alloc, prefix, siblings[0].workload_id if siblings else None, state)
+        siblings.append(instance)
+        instances.append(instance)
+        if state == "running" or state == "pending":  # what the scheduler holds on the node
+            alloc_mhz, alloc_mb = alloc_mhz_mb(alloc)
+            totals = held.get(alloc.NodeID)
+            if totals is None:
+                held[alloc.NodeID] = [alloc_mhz, alloc_mb]
+            else:
+                totals[0] += alloc_mhz
+                totals[1] += alloc_mb
+    for node in nodes:
+        node_mhz, node_mb = held.get(node.id, (0, 0))
+        node.cpu_allocated_cores = _cores(node_mhz, mhz.get(node.id))
+        node.mem_allocated_bytes = node_mb * MIB
     latest = latest_deployments(raw.deployments)
     blocked = [e for e in raw.evaluations if e.Status == "blocked"]
+    blocked_jobs = {(e.Namespace, e.JobID) for e in blocked}
     known = [v for v in mhz.values() if v]
     region_mhz = fmean(known) if known else None
     for job in raw.jobs:
         key = (job.namespace, job.ID)
-        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(key, []), latest.get(key),
-                                              any((e.Namespace, e.JobID) == key for e in blocked), prefix,
-                                              region_mhz))
+        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(key[0], {}).get(key[1], []),
+                                              latest.get(key),
+                                              key in blocked_jobs, prefix, region_mhz))
     data.nodes.extend(nodes)
     data.instances.extend(instances)
     data.events.extend(region_events(raw.name, raw.leaderless, raw.last_contact_ms, now))
     data.events.extend(node_events(raw.nodes, raw.name, now))
-    data.events.extend(alloc_events(allocs, now))
+    data.events.extend(alloc_events(failing, now))
     data.events.extend(evaluation_events(blocked, now))
     data.events.extend(deployment_events(latest.values(), now))
 
@@ -185,36 +211,24 @@ def alloc_mhz_mb(alloc: AllocStub) -> tuple[int, int]:
     return mhz, memory
 
 
-def add_allocated(nodes: list[Node], current: list[AllocStub], per_core: dict[str, float | None]) -> None:
-    """What the scheduler holds on each node: its pending and running allocations."""
-    mhz: dict[str, int] = defaultdict(int)
-    memory: dict[str, int] = defaultdict(int)
-    for alloc in current:
-        if alloc.ClientStatus in HOLDS_RESOURCES:
-            alloc_mhz, alloc_memory = alloc_mhz_mb(alloc)
-            mhz[alloc.NodeID] += alloc_mhz
-            memory[alloc.NodeID] += alloc_memory * MIB
-    for node in nodes:
-        node.cpu_allocated_cores = _cores(mhz.get(node.id, 0), per_core.get(node.id))
-        node.mem_allocated_bytes = memory.get(node.id, 0)
-
-
 # --- allocations ----------------------------------------------------------------------------------
 
-def alloc_to_instance(alloc: AllocStub, prefix: str) -> Instance:
-    states = alloc.TaskStates or {}
-    state = ALLOC_STATE.get(alloc.ClientStatus, "unknown")
+def alloc_to_instance(alloc: AllocStub, prefix: str, workload_id: str | None = None,
+                      state: str | None = None) -> Instance:
+    """`workload_id`: the job's, when already built for a sibling (shared, not one string each);
+    `state`: the mapped ClientStatus, when already known."""
+    states = alloc.TaskStates
+    state = state or ALLOC_STATE.get(alloc.ClientStatus, "unknown")
     healthy = alloc.DeploymentStatus.Healthy if alloc.DeploymentStatus else None
     reason = None
-    if state not in ("running", "succeeded"):
-        reason = failing_task_reason(states) or alloc.ClientDescription or None
+    if state != "running" and state != "succeeded":
+        reason = failing_task_reason(states or {}) or alloc.ClientDescription or None
     elif healthy is False:
-        reason = failing_task_reason(states) or UNHEALTHY
+        reason = failing_task_reason(states or {}) or UNHEALTHY
     return Instance(
-        id=alloc.ID, name=alloc.Name, workload_id=f"{prefix}{alloc.Namespace}/{alloc.JobID}",
+        id=alloc.ID, name=alloc.Name, workload_id=workload_id or f"{prefix}{alloc.Namespace}/{alloc.JobID}",
         node_id=alloc.NodeID or None, state=state,  # type: ignore[arg-type]
-        health="unknown" if healthy is None else ("healthy" if healthy else "unhealthy"),
-        restarts=sum(s.Restarts for s in states.values()) if states else 0, reason=reason,
+        health=HEALTH[healthy], restarts=sum(s.Restarts for s in states.values()) if states else 0, reason=reason,
         started_at=_started(states) if states and state == "running" else None,
     )
 
@@ -254,9 +268,15 @@ def is_parent(job: JobStub, spec: JobSpec | None) -> bool:
 
 def job_to_workload(job: JobStub, spec: JobSpec | None, instances: list[Instance], deployment: Deployment | None,
                     blocked: bool, prefix: str, region_mhz: float | None) -> Workload:
-    running = sum(1 for i in instances if i.state == "running")
-    checked = deployment is not None or any(i.health != "unknown" for i in instances)
-    healthy = sum(1 for i in instances if i.state == "running" and i.health == "healthy") if checked else None
+    running = running_healthy = 0
+    checked = deployment is not None
+    for instance in instances:
+        if instance.state == "running":
+            running += 1
+            running_healthy += instance.health == "healthy"
+        if instance.health != "unknown":
+            checked = True
+    healthy = running_healthy if checked else None
     desired = desired_count(job, spec, instances)
     cpu_mhz, cores, memory_mb = per_instance_request(spec)
     current = deployment if deployment and (spec is None or deployment.JobVersion == spec.Version) else None
@@ -287,8 +307,8 @@ def job_status(job: JobStub, desired: int | None, running: int, instances: list[
     if running == 0:
         starting = any(i.state == "pending" and not i.reason for i in instances)
         return "progressing" if starting and not blocked else "failed"
-    unhealthy = any(i.health == "unhealthy" for i in instances if i.state == "running")
-    return "degraded" if running < desired or unhealthy else "healthy"
+    unhealthy = running < desired or any(i.health == "unhealthy" and i.state == "running" for i in instances)
+    return "degraded" if unhealthy else "healthy"
 
 
 def per_instance_request(spec: JobSpec | None) -> tuple[float, float, float]:

@@ -7,7 +7,7 @@ nanoseconds except `StartedAt` (RFC 3339). Older payloads carry the legacy `Reso
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -118,7 +118,6 @@ class AllocStub(Wire):
     Namespace: str = "default"
     NodeID: str = ""
     JobID: str = ""
-    TaskGroup: str = ""
     DesiredStatus: str = ""
     ClientStatus: str = ""
     ClientDescription: str = ""
@@ -128,6 +127,27 @@ class AllocStub(Wire):
     AllocatedResources: AllocatedResources | None = None
     Resources: LegacyResources | None = None
     ModifyTime: int = 0
+
+
+class LeanAlloc(Wire):
+    """A `/v1/allocations` entry of the lean list (every allocation, without task states): only what
+    each one needs. The troubled ones are read again in full (`AllocStub`), so what only they need
+    is a constant here, and 100,000 allocations decode into fewer objects."""
+
+    ID: str
+    Name: str = ""
+    Namespace: str = "default"
+    NodeID: str = ""
+    JobID: str = ""
+    DesiredStatus: str = ""
+    ClientStatus: str = ""
+    DeploymentStatus: DeploymentStatus | None = None
+    RescheduleTracker: RescheduleTracker | None = None
+    AllocatedResources: AllocatedResources | None = None
+    Resources: LegacyResources | None = None
+    ClientDescription: ClassVar[str] = ""
+    TaskStates: ClassVar[None] = None
+    ModifyTime: ClassVar[int] = 0
 
 
 class SummaryCounts(Wire):

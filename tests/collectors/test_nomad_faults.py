@@ -198,3 +198,40 @@ def test_recorded_request_shape(cluster):
     assert queries["/v1/nodes"]["resources"] == ["true"]
     assert "stale" in queries["/v1/jobs"]
 
+
+
+def test_job_specs_are_read_directly_with_the_token_and_a_failed_read_is_asked_again_the_usual_way(cluster):
+    """Job specs go through the session's pool without requests' per-call work (`DirectGet`); an
+    answer that is not a plain 2xx is asked again through requests, which says why."""
+    job = cluster.scenario.regions["eu-west"].jobs[0]
+    failed: list[str] = []
+
+    def fault(request):
+        if request.path == f"/v1/job/{job.id}" and not failed:
+            failed.append(request.header("user-agent") or "")
+            return json_response({"message": "try again"}, 500)
+        return None
+
+    cluster.servers[0].fault = fault
+    data = collect(cluster, regions="eu-west")
+    reads = [path for _, path, _ in cluster.servers[0].requests if path == f"/v1/job/{job.id}"]
+    assert len(reads) == 2  # the direct read that got a 500, then the usual one
+    assert failed == ["podium/1"]
+    workload = next(w for w in data.workloads if w.id == f"eu-west/{job.namespace}/{job.id}")
+    assert workload.images  # the spec came from the second read
+    assert all(w.images for w in data.workloads)
+
+
+def test_the_direct_path_steps_aside_for_a_proxy_or_netrc_credentials(monkeypatch, tmp_path):
+    from collectors.http import HttpJsonClient
+
+    url = "http://nomad.example:4646"
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    monkeypatch.setenv("NETRC", str(tmp_path / "netrc"))
+    assert HttpJsonClient(url, config(url)).direct() is not None
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.example:3128")
+    assert HttpJsonClient(url, config(url)).direct() is None
+    monkeypatch.delenv("HTTP_PROXY")
+    (tmp_path / "netrc").write_text("machine nomad.example login ops password secret\n")
+    assert HttpJsonClient(url, config(url)).direct() is None
