@@ -11,12 +11,14 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, Callable
 
 from collectors import kubernetes_wire as w
 from collectors.base import Collector
 from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration, paused_gc
 from collectors.kubernetes_normalize import RequestMemo, normalize_events, normalize_node
+from collectors.kubernetes_offload import OFFLOAD_MIN_ITEMS, PodOffload
 from collectors.kubernetes_pods import FINISHED, Allocation, PodRow, keyed_digest, normalize_pod
 from collectors.kubernetes_watch import ResourceCache
 from collectors.kubernetes_workloads import (Attribution, Controllers, Tally, keyed_slim_replicaset,
@@ -59,8 +61,10 @@ class KubeState(Controllers):
 class KubernetesCollector(Collector[KubeState]):
     orchestrator = "kubernetes"
 
-    def __init__(self, config: ClusterConfig, *, watch: bool = True, page_size: int = PAGE_SIZE):
+    def __init__(self, config: ClusterConfig, *, watch: bool = True, page_size: int = PAGE_SIZE,
+                 offload_min_items: int = OFFLOAD_MIN_ITEMS):
         super().__init__(config)
+        self.offload = PodOffload(offload_min_items)  # a worker process, started by the first big pod list
         self.watch = watch
         self.page_size = page_size
         self._connection: KubeConnection | None = None
@@ -76,7 +80,7 @@ class KubernetesCollector(Collector[KubeState]):
         if self._connection is None:
             self._connection = KubeConnection(load_configuration(self.config))
             self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
-                                                keyed=KEYED.get(name))
+                                                keyed=KEYED.get(name), offload=self.offload if name == "pods" else None)
                             for name, (path, item_type) in WATCHED.items()}
             self._warnings = ResourceCache(self._connection, EVENTS_PATH, w.Event, self._count_change, self.page_size,
                                            params={"fieldSelector": "type=Warning"})
@@ -146,6 +150,7 @@ class KubernetesCollector(Collector[KubeState]):
             cache.stop()
         if self._connection is not None:
             self._connection.close()
+        self.offload.close()
 
 
 def _try(call: Any, *args: Any) -> SourceError | None:
@@ -166,7 +171,8 @@ def _most_telling(errors: list[SourceError]) -> SourceError:
 
 
 InstanceMemo = dict[str, tuple[PodRow, str, Instance]]
-ROLLED_UP = ("ReplicaSet", "Job")  # owners that roll up to a Deployment / CronJob
+ROLLED_UP = ("ReplicaSet", "Job")
+_instance_id = attrgetter("id")  # owners that roll up to a Deployment / CronJob
 
 
 def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
@@ -181,7 +187,7 @@ def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
     if memo is not None:
         memo.clear()
         memo.update(fresh)
-    instances.sort(key=lambda i: i.id)
+    instances.sort(key=_instance_id)  # pods are listed in key order: nearly a no-op
     usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
     nodes = sorted((normalize_node(node, allocation.of(node.metadata.name), usage.get(node.metadata.name))
                     for node in raw.nodes), key=lambda n: n.name)

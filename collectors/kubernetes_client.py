@@ -12,13 +12,15 @@ import gc
 import logging
 import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, Iterator, TypeVar
 
 import msgspec
 import urllib3
 
 from collectors import kubernetes_wire as w
+from collectors.kubernetes_offload import DigestedPage, PodOffload, digest_page, keyed_rows
 from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -176,12 +178,15 @@ class KubeConnection:
         return self._decode(msgspec.json.Decoder(item_type), self.get(path, timeout_s=timeout_s), path)
 
     def list_all(self, path: str, item_type: type[T], *, timeout_s: float, params: dict[str, Any] | None = None,
-                 page_size: int = PAGE_SIZE, convert: Callable[[T], Any] | None = None) -> tuple[list[Any], str]:
+                 page_size: int = PAGE_SIZE, convert: Callable[[T], Any] | None = None,
+                 offload: PodOffload | None = None) -> tuple[list[Any], str]:
         """Every item of a list, page by page (limit/continue); one fresh restart on 410 Expired.
-        `convert` is applied to each item as its page is decoded, so only its result is kept."""
+        `convert` is applied to each item as its page is decoded, so only its result is kept.
+        `offload` (pods only: its items are what `keyed_digest` gives) digests big lists in a
+        worker process."""
         for attempt in (1, 2):
             try:
-                return self._pages(path, item_type, timeout_s, params or {}, page_size, convert)
+                return self._pages(path, item_type, timeout_s, params or {}, page_size, convert, offload)
             except Gone:
                 if attempt == 2:
                     raise UpstreamError(f"GET {path} on {self.server}: the list expired (410) twice while "
@@ -190,11 +195,14 @@ class KubeConnection:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _pages(self, path: str, item_type: type[T], timeout_s: float, params: dict[str, Any],
-               page_size: int, convert: Callable[[T], Any] | None) -> tuple[list[Any], str]:
+               page_size: int, convert: Callable[[T], Any] | None,
+               offload: PodOffload | None) -> tuple[list[Any], str]:
         """Pages in a pipeline: the next page is fetched while this one is decoded (its continue
-        token is read first, cheaply, from the page's metadata)."""
+        token is read first, cheaply, from the page's metadata). A big pod list shares the
+        decoding with the offload worker; pages come back in order either way."""
         decoder = w.list_decoder(item_type)
         items: list[Any] = []
+        queued: deque[tuple[Future[bytes] | None, bytes]] = deque()  # pages at the worker, in order
 
         def fetch(token: str | None) -> bytes:
             query = {**params, "limit": page_size} | ({"continue": token} if token else {})
@@ -202,28 +210,65 @@ class KubeConnection:
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kube-page") as prefetch:
             data = fetch(None)
+            head = self._head(data, path)
+            sharing = offload is not None and bool(head.continue_) and offload.worth(page_size, head.remaining_item_count)
+            if sharing:
+                offload.start()  # type: ignore[union-attr]
             while True:
-                token = self._continue_token(data, path)
-                following = prefetch.submit(fetch, token) if token else None
+                following = prefetch.submit(fetch, head.continue_) if head.continue_ else None
                 with paused_gc():
-                    page = self._decode(decoder, data, path)
-                    if page.items is msgspec.UNSET:
-                        raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: not a list "
-                                               "(no items); is this URL a Kubernetes API server?")
-                    items.extend(map(convert, page.items or ()) if convert else page.items or ())
+                    if sharing:
+                        self._share(offload, queued, items, data, path)  # type: ignore[arg-type]
+                    else:
+                        page = self._decode(decoder, data, path)
+                        if page.items is msgspec.UNSET:
+                            raise self._not_a_list(path)
+                        items.extend(map(convert, page.items or ()) if convert else page.items or ())
                 if following is None:
-                    return items, page.metadata.resource_version
+                    if sharing:
+                        with paused_gc():
+                            self._drain(offload, queued, items, path, everything=True)  # type: ignore[arg-type]
+                    return items, head.resource_version
                 data = following.result()
+                head = self._head(data, path)
 
-    def _continue_token(self, data: bytes, path: str) -> str | None:
-        """The page's continue token, read from the list metadata alone: the API server writes
+    def _share(self, offload: PodOffload, queued: deque[tuple[Future[bytes] | None, bytes]],
+               items: list[Any], data: bytes, path: str) -> None:
+        """One page: to the worker if it has room, else digested here (after the pages it holds)."""
+        self._drain(offload, queued, items, path, everything=False)
+        future = offload.submit(data) if offload.has_room(len(queued)) else None
+        if future is not None:
+            queued.append((future, data))
+            return
+        self._drain(offload, queued, items, path, everything=True)  # keep the order of the pages
+        items.extend(keyed_rows(self._rows(digest_page(data), path)))
+
+    def _drain(self, offload: PodOffload, queued: deque[tuple[Future[bytes] | None, bytes]],
+               items: list[Any], path: str, *, everything: bool) -> None:
+        while queued and (everything or queued[0][0] is None or queued[0][0].done()):
+            future, data = queued.popleft()
+            items.extend(keyed_rows(self._rows(offload.collect(future, data), path)))
+
+    def _rows(self, page: DigestedPage, path: str) -> list[Any]:
+        if page.error is not None:
+            raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: {page.error}")
+        if page.not_a_list:
+            raise self._not_a_list(path)
+        return page.rows
+
+    def _not_a_list(self, path: str) -> MalformedPayload:
+        return MalformedPayload(f"GET {path} on {self.server}: unexpected payload: not a list "
+                                "(no items); is this URL a Kubernetes API server?")
+
+    def _head(self, data: bytes, path: str) -> w.ListMeta:
+        """The page's list metadata alone (continue token, remaining count): the API server writes
         `metadata` before `items`, so the head is decoded without scanning the items."""
         end = data.find(b',"items":', 0, 4096)
         head = data[:end] + b"}" if end > 0 else data
         try:
-            return _head_decoder.decode(head).metadata.continue_
+            return _head_decoder.decode(head).metadata
         except msgspec.DecodeError:
-            return self._decode(_head_decoder, data, path).metadata.continue_
+            return self._decode(_head_decoder, data, path).metadata
 
     def _decode(self, decoder: msgspec.json.Decoder, data: bytes, path: str) -> Any:
         try:

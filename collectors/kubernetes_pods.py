@@ -19,7 +19,7 @@ POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded
 FINISHED = ("Succeeded", "Failed")
 
 
-class PodRow(msgspec.Struct, frozen=True, gc=False):
+class PodRow(msgspec.Struct, frozen=True, gc=False, array_like=True):  # array_like: compact from the worker
     key: str  # namespace/name
     namespace: str
     name: str
@@ -34,6 +34,8 @@ class PodRow(msgspec.Struct, frozen=True, gc=False):
     mem_bytes: int
     started_at: datetime | None
     images: tuple[str, ...]
+    state: str = "unknown"  # the Instance's, worked out with the row (in the worker, for a big list)
+    health: str = "unknown"
 
 
 def controller_of(owners: list[w.OwnerRef] | None) -> w.OwnerRef | None:
@@ -67,13 +69,16 @@ def digest(pod: w.Pod) -> PodRow:
     for container in status.init_container_statuses or ():
         restarts += container.restart_count
     node, phase = spec.node_name, status.phase
+    reason = pod_reason(pod)
+    state = POD_STATE.get(phase or "", "unknown")
     return PodRow(
         key=f"{meta.namespace}/{meta.name}", namespace=meta.namespace, name=meta.name,
         owner_kind=owner.kind if owner else None,
         owner_id=f"{owner.kind}/{meta.namespace}/{owner.name}" if owner else None,
         node=node or None, phase=phase, ready=ready,
-        reason=pod_reason(pod), restarts=restarts, cpu_cores=cpu, mem_bytes=mem, started_at=status.start_time,
+        reason=reason, restarts=restarts, cpu_cores=cpu, mem_bytes=mem, started_at=status.start_time,
         images=tuple(c.image for c in spec.containers or () if c.image),
+        state=state, health=pod_health(state, ready, reason),
     )
 
 
@@ -143,10 +148,8 @@ def pod_state(row: PodRow) -> str:
 
 
 def normalize_pod(row: PodRow, workload_id: str | None) -> Instance:
-    state = pod_state(row)
     return Instance(id=row.key, name=row.name, workload_id=workload_id, node_id=row.node,
-                    state=state,  # type: ignore[arg-type]
-                    health=pod_health(state, row.ready, row.reason), restarts=row.restarts,  # type: ignore[arg-type]
+                    state=row.state, health=row.health, restarts=row.restarts,  # type: ignore[arg-type]
                     reason=row.reason, started_at=row.started_at)
 
 

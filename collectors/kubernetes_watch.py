@@ -17,6 +17,7 @@ import msgspec
 
 from collectors import kubernetes_wire as w
 from collectors.kubernetes_client import PAGE_SIZE, Gone, KubeConnection, iter_lines
+from collectors.kubernetes_offload import PodOffload
 from fleet.source import SourceError, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,10 @@ def _as_is(item: Any) -> tuple[str, Any]:
 class ResourceCache(Generic[T]):
     def __init__(self, connection: KubeConnection, path: str, item_type: type[T],
                  on_change: Callable[[], None] | None = None, page_size: int = PAGE_SIZE,
-                 keyed: Callable[[T], tuple[str, Any]] | None = None, params: dict[str, str] | None = None):
+                 keyed: Callable[[T], tuple[str, Any]] | None = None, params: dict[str, str] | None = None,
+                 offload: PodOffload | None = None):
         self.connection, self.path, self.item_type = connection, path, item_type
+        self.offload = offload  # pods: big lists digested in a worker process
         self.page_size = page_size
         # what the cache keeps of an object, under which key (default: the object, by namespace/name)
         self._keyed: Callable[[T], tuple[str, Any]] = keyed or _as_is
@@ -59,7 +62,7 @@ class ResourceCache(Generic[T]):
     def relist(self, timeout_s: float) -> None:
         pairs, resource_version = self.connection.list_all(self.path, self.item_type, timeout_s=timeout_s,
                                                             page_size=self.page_size, convert=self._keyed,
-                                                            params=self.params)
+                                                            params=self.params, offload=self.offload)
         with self._lock:
             self._items = dict(pairs)
             self.resource_version = resource_version

@@ -290,6 +290,7 @@ class NodeMetrics(Base):
 class ListMeta(Base):
     resource_version: str = ""
     continue_: str | None = msgspec.field(default=None, name="continue")
+    remaining_item_count: int | None = None
 
 
 class ObjectList(Base, Generic[T]):
