@@ -25,7 +25,7 @@ from collectors.kubernetes_pods import PodRow, digest
 
 log = logging.getLogger(__name__)
 OFFLOAD_MIN_ITEMS = 20_000  # smaller lists: not worth a process (~0.2 s to start)
-IN_FLIGHT = 2  # pages queued at the worker before the collector's thread digests one itself
+IN_FLIGHT = 8  # pages queued at the worker (~1 MB each) before the collector's thread digests one itself
 
 
 class DigestedPage(msgspec.Struct, array_like=True, gc=False):
