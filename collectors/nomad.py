@@ -185,7 +185,8 @@ class NomadCollector(Collector[NomadRaw]):
                 headers, body = pending.result()
                 token = headers.get("X-Nomad-NextToken")
                 pending = pool.submit(get, token) if token else None
-                items.extend(decode(body, list[kind], what))
+                with gc_paused():  # thousands of acyclic structs: no collector passes over them meanwhile
+                    items.extend(decode(body, list[kind], what))
         return items, _index(headers, path)
 
     def table(self, region: str | None, path: str, params: dict[str, str], timeout_s: float,

@@ -163,16 +163,16 @@ class NomadApi:
             items = [i for i in items if i.namespace in ("", call.namespace)]
         if prefix := request.param("prefix"):
             items = [i for i in items if i.key.split(".")[-1].startswith(prefix)]
-        if token := request.param("next_token"):
-            items = items[bisect_left(items, token, key=lambda i: i.key):]
+        start = bisect_left(items, token, key=lambda i: i.key) if (token := request.param("next_token")) else 0
+        end = len(items)
         per_page = request.param("per_page")
         if per_page:
             try:
                 size = int(per_page)
             except ValueError:
                 raise ApiError(400, f"Invalid per_page: {per_page!r}") from None
-            if 0 < size < len(items):
-                call.headers["X-Nomad-NextToken"] = items[size].key
-                items = items[:size]
-        return b"[" + b",".join(i.body for i in items) + b"]"
+            if 0 < size < end - start:
+                end = start + size
+                call.headers["X-Nomad-NextToken"] = items[end].key
+        return b"[" + b",".join([i.body for i in items[start:end]]) + b"]"  # one slice of the page, not the rest
 
