@@ -42,6 +42,24 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def live_children_peak_mb() -> float:
+    """Peak RSS of this process's children still running (multiprocessing's resource tracker)."""
+    total = 0.0
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            pids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for pid in pids:
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        total += int(line.split()[1]) / 1024
+            except OSError:
+                pass
+    return total
+
+
 # -- children ---------------------------------------------------------------------------------------
 def podium_child(url: str) -> dict[str, Any]:
     from collectors.kubernetes import KubernetesCollector
@@ -67,9 +85,9 @@ def podium_child(url: str) -> dict[str, Any]:
     result["round_seconds"] = time.perf_counter() - started
     result["offloaded_pages"] = source.offload.pages_offloaded
     source.close()  # ends the worker process (if a big pod list started one), so its peak is counted
-    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 + live_children_peak_mb()
     result["worker_rss_mb"] = worker_mb
-    result["rss_mb"] = peak_rss_mb() + worker_mb  # both processes at their peaks: an upper bound
+    result["rss_mb"] = peak_rss_mb() + worker_mb  # every process at its peak: an upper bound
     return result
 
 
@@ -158,7 +176,7 @@ def main() -> None:
     try:
         podium = run_podium(cluster, token)
         print(f"podium:   first collection {podium['seconds']:.2f}s, next round {podium['round_seconds']:.2f}s, "
-              f"peak RSS {podium['rss_mb']:.0f} MiB (worker process {podium['worker_rss_mb']:.0f} MiB of it), watched change in the model after "
+              f"peak RSS {podium['rss_mb']:.0f} MiB (worker processes {podium['worker_rss_mb']:.0f} MiB of it), watched change in the model after "
               f"{podium['watch_latency_s']:.2f}s ({podium['nodes']} nodes, {podium['pods']} pods)", flush=True)
         if args.skip_official:
             return
