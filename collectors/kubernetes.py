@@ -145,6 +145,11 @@ class KubernetesCollector(Collector[KubeState]):
         with paused_gc():  # ~10^6 live objects: let reference counting free what a round drops
             return normalize_state(raw, self._instances, self._requests)
 
+    def secret_values(self) -> list[str]:
+        """Configured secrets plus the credentials a kubeconfig or service account brought in."""
+        loaded = self._connection.secrets if self._connection is not None else []
+        return super().secret_values() + list(loaded)
+
     def close(self) -> None:
         for cache in [*self._caches.values(), *([self._warnings] if self._warnings else [])]:
             cache.stop()

@@ -66,6 +66,18 @@ def test_kubeconfig_context_with_token_and_ca(https_cluster, tmp_path):
     assert (len(data.nodes), data.version) == (3, "v1.31.4")
 
 
+@needs_openssl
+def test_a_kubeconfig_token_is_known_to_the_last_guard_scrub(https_cluster, tmp_path):
+    path = https_cluster.kubeconfig(tmp_path / "config", context="prod-eu")
+    source = KubernetesCollector(ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path),
+                                               context="prod-eu"), watch=False)
+    try:
+        source.collect(5)
+        assert TOKEN in source.secret_values()
+    finally:
+        source.close()
+
+
 def test_kubeconfig_exec_plugin_supplies_the_token(tmp_path):
     with running(SMALL, token=TOKEN) as cluster:
         plugin = tmp_path / "token-plugin.py"
