@@ -26,20 +26,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench.memory import peak_rss_mb
+
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN_ENV = "PODIUM_BENCH_K8S_TOKEN"
-
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS. VmHWM starts afresh at exec; ru_maxrss would still count the
-    pages of the (large) emulator process this child was started from."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def live_children_peak_mb() -> float:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import subprocess
 import sys
 import time
@@ -30,17 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-
-def peak_rss_mb() -> float:
-    """This process's own peak RSS. Linux carries ru_maxrss across exec, so a child would report
-    the parent's peak (the parent reads the big lists when warming); VmHWM starts afresh at exec."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.memory import peak_rss_mb  # noqa: E402
 
 
 # -- children ---------------------------------------------------------------------------------------
