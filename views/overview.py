@@ -7,7 +7,7 @@ from fleet.analysis import n_plus_1
 from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
 from fleet.poller import NOT_COLLECTED_YET
 from views.context import PageContext
-from views.tables import snapshot_problems
+from views.tables import per_snapshot, snapshot_problems
 from views.format import (ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
                           severity_badge)
 
@@ -16,23 +16,15 @@ INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "g
 WORST_SHOWN = 10
 INSECURE_TLS = ("TLS verification is off for this cluster (`verify_tls: false`): its certificate is not checked, "
                 "so anyone in the path could read its credentials and show false data. Set `ca_file` instead.")
-_verdicts: dict[int, tuple[Cluster, bool | None]] = {}
 
 
-def n_plus_1_verdict(cluster: Cluster) -> bool | None:
-    """N+1 per cluster, computed once per collected cluster (the poller makes a new one each round)."""
-    cached = _verdicts.get(id(cluster))
-    if cached is not None and cached[0] is cluster:
-        return cached[1]
-    if len(_verdicts) > 64:
-        _verdicts.clear()
-    verdict = n_plus_1(cluster)
-    _verdicts[id(cluster)] = (cluster, verdict)
-    return verdict
+@per_snapshot
+def n_plus_1_verdicts(snapshot: Snapshot) -> dict[str, bool | None]:
+    """Each cluster's N+1 verdict, computed once per published snapshot, not on every refresh."""
+    return {cluster.name: n_plus_1(cluster) for cluster in snapshot.clusters}
 
 
-def n_plus_1_badge(cluster: Cluster) -> str:
-    verdict = n_plus_1_verdict(cluster)
+def n_plus_1_badge(verdict: bool | None) -> str:
     if verdict is None:
         return ""
     return " :green-badge[N+1]" if verdict else " :red-badge[not N+1]"
@@ -70,7 +62,7 @@ def worst_problems(snapshot: Snapshot) -> None:
                         f"`{problem.object}` — {problem.summary}")
 
 
-def render_cluster_card(cluster: Cluster) -> None:
+def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None) -> None:
     summary = cluster.summary
     with st.container(border=True, key=f"cluster-{cluster.name}"):
         head, status = st.columns([3, 2])
@@ -78,7 +70,7 @@ def render_cluster_card(cluster: Cluster) -> None:
         head.caption(f"{ORCHESTRATOR_LABELS.get(cluster.orchestrator, cluster.orchestrator)} · "
                      f"`{cluster.endpoint}` · version {cluster.version or 'unknown'}")
         stale = " :orange-badge[stale data]" if cluster.stale else ""
-        status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(cluster)}",
+        status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(n_plus_1_verdict)}",
                         help="N+1: the cluster can lose any one node and re-place its work (see Resilience)")
         status.caption(f"collected {ago(cluster.collected_at)}")
         if not cluster.verify_tls:
@@ -113,8 +105,9 @@ def render_cluster_card(cluster: Cluster) -> None:
 
 
 def render_snapshot(snapshot: Snapshot) -> None:
+    verdicts = n_plus_1_verdicts(snapshot)
     for cluster in snapshot.clusters:
-        render_cluster_card(cluster)
+        render_cluster_card(cluster, verdicts[cluster.name])
 
 
 def render(context: PageContext) -> None:

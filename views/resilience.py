@@ -7,27 +7,20 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fleet.analysis import ClusterAnalysis, LossImpact, SnapshotAnalysis, analyze, severity
+from fleet.analysis import ClusterAnalysis, LossImpact, analyze, severity
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
+from views.tables import per_snapshot
 
 MAX_LOSS_ROWS = 200
-CACHE_KEY = "resilience-analysis"
 CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, schedulable nodes' free "
           "allocatable CPU and memory. It cannot know placement constraints, affinities, host ports, local "
           "volumes or licences — see docs/analysis.md.")
 
 
-def analysis_of(snapshot: Snapshot) -> SnapshotAnalysis:
-    """Analyze each published snapshot once per session, not on every fragment refresh."""
-    key = (id(snapshot), snapshot.taken_at)
-    cached = st.session_state.get(CACHE_KEY)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    result = analyze(snapshot)
-    st.session_state[CACHE_KEY] = (key, result)
-    return result
+# analyzed once per published snapshot, not on every fragment refresh
+analysis_of = per_snapshot(analyze)
 
 
 def verdict(analysis: ClusterAnalysis) -> str:
