@@ -23,8 +23,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import requests
-
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -85,6 +83,8 @@ def serve(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
 
 def warm(url: str) -> None:
     """Render every list body both clients will ask for, so neither pays the first-render cost."""
+    import requests
+
     run_child("podium", url)
     for path, params in (("/v1/nodes", {}), ("/v1/allocations", {"namespace": "*"}), ("/v1/jobs", {"namespace": "*"})):
         requests.get(url + path, params=params, timeout=600).raise_for_status()

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from fleet.config import ClusterConfig
 from fleet.source import Source
+
+if TYPE_CHECKING:  # not imported at run time: worker processes import collectors without the config loader
+    from fleet.config import ClusterConfig
 
 # orchestrator -> "module:Class"; a module is imported only when a cluster uses it
 REGISTRY: dict[str, str] = {

@@ -14,6 +14,7 @@ import requests
 import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
+from collectors.plainget import PlainTarget
 from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
@@ -83,9 +84,9 @@ class HttpJsonClient:
             raise UpstreamError(f"{where}: rate limited (429)", retry_after_s=_retry_after_s(response))
         raise UpstreamError(f"{where}: HTTP {code} {scrub(_body_hint(response), self.secrets)}".rstrip())
 
-    def direct(self) -> "DirectGet | None":
-        """Plain GETs on this session's own connection pool, for the many small reads of one round; None
-        when the environment adds something to requests here (a proxy, .netrc credentials, cookies)."""
+    def _plain_settings(self) -> dict[str, Any] | None:
+        """requests' settings for this session's base URL; None when the environment adds something
+        to requests here (a proxy, .netrc credentials, cookies) or the URL is not a plain HTTP one."""
         session = self.session
         url = f"{self.base_url}/"
         try:
@@ -93,15 +94,45 @@ class HttpJsonClient:
             if (session.auth or session.cookies or requests.utils.select_proxy(url, settings["proxies"])
                     or (session.trust_env and requests.utils.get_netrc_auth(url))):
                 return None
-            adapter = session.get_adapter(url)
-            if not isinstance(adapter, requests.adapters.HTTPAdapter):
+            if not isinstance(session.get_adapter(url), requests.adapters.HTTPAdapter):
                 return None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
+            return None  # the usual path will say what is wrong
+        return settings
+
+    def direct(self) -> "DirectGet | None":
+        """Plain GETs on this session's own connection pool, for the many small reads of one round; None
+        when the environment adds something to requests here (see `_plain_settings`)."""
+        settings = self._plain_settings()
+        if settings is None:
+            return None
+        url = f"{self.base_url}/"
+        adapter = self.session.get_adapter(url)
+        try:
             pool = adapter.get_connection_with_tls_context(requests.Request("GET", url).prepare(), settings["verify"],
                                                            proxies=settings["proxies"], cert=settings["cert"])
             adapter.cert_verify(pool, url, settings["verify"], settings["cert"])
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
-            return None  # the usual path will say what is wrong
-        return DirectGet(self.base_url, pool, dict(session.headers), adapter.max_retries)
+            return None
+        return DirectGet(self.base_url, pool, dict(self.session.headers), adapter.max_retries)
+
+    def plain_target(self) -> PlainTarget | None:
+        """This session's base URL, headers and TLS settings for `PlainGet` (a worker process reads
+        with them); None where `direct` would be None."""
+        settings = self._plain_settings()
+        parts = urlsplit(self.base_url)
+        if settings is None or parts.scheme not in ("http", "https") or not parts.hostname:
+            return None
+        cert = settings["cert"]
+        headers = tuple((k, v) for k, v in self.session.headers.items()
+                        if k.lower() not in ("accept-encoding", "connection") and isinstance(v, str))
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            return None
+        return PlainTarget(parts.scheme, parts.hostname, port, parts.path, headers, settings["verify"],
+                           requests.utils.DEFAULT_CA_BUNDLE_PATH if settings["verify"] is True else None,
+                           (cert, None) if isinstance(cert, str) else tuple(cert) if cert else None)
 
     def close(self) -> None:
         self.session.close()

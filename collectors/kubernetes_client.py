@@ -12,15 +12,14 @@ import gc
 import logging
 import os
 import threading
-from collections import deque
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Iterator, TypeVar
 
 import msgspec
 import urllib3
 
 from collectors import kubernetes_wire as w
-from collectors.kubernetes_offload import DigestedPage, PodOffload, digest_page, keyed_rows
+from collectors.kubernetes_offload import DigestedPage, PodOffload, keyed_rows
 from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -202,7 +201,6 @@ class KubeConnection:
         decoding with the offload worker; pages come back in order either way."""
         decoder = w.list_decoder(item_type)
         items: list[Any] = []
-        queued: deque[tuple[Future[bytes] | None, bytes]] = deque()  # pages at the worker, in order
 
         def fetch(token: str | None) -> bytes:
             query = {**params, "limit": page_size} | ({"continue": token} if token else {})
@@ -211,43 +209,31 @@ class KubeConnection:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kube-page") as prefetch:
             data = fetch(None)
             head = self._head(data, path)
-            sharing = offload is not None and bool(head.continue_) and offload.worth(page_size, head.remaining_item_count)
-            if sharing:
-                offload.start()  # type: ignore[union-attr]
+            shared = None
+            if offload is not None and head.continue_ and offload.worth_list(page_size, head.remaining_item_count):
+                offload.start()
+                shared = offload.pages()
             while True:
                 following = prefetch.submit(fetch, head.continue_) if head.continue_ else None
                 with paused_gc():
-                    if sharing:
-                        self._share(offload, queued, items, data, path)  # type: ignore[arg-type]
+                    if shared is not None:
+                        self._keep(shared.add(data), items, path)
                     else:
                         page = self._decode(decoder, data, path)
                         if page.items is msgspec.UNSET:
                             raise self._not_a_list(path)
                         items.extend(map(convert, page.items or ()) if convert else page.items or ())
                 if following is None:
-                    if sharing:
+                    if shared is not None:
                         with paused_gc():
-                            self._drain(offload, queued, items, path, everything=True)  # type: ignore[arg-type]
+                            self._keep(shared.finish(), items, path)
                     return items, head.resource_version
                 data = following.result()
                 head = self._head(data, path)
 
-    def _share(self, offload: PodOffload, queued: deque[tuple[Future[bytes] | None, bytes]],
-               items: list[Any], data: bytes, path: str) -> None:
-        """One page: to the worker if it has room, else digested here (after the pages it holds)."""
-        self._drain(offload, queued, items, path, everything=False)
-        future = offload.submit(data) if offload.has_room(len(queued)) else None
-        if future is not None:
-            queued.append((future, data))
-            return
-        self._drain(offload, queued, items, path, everything=True)  # keep the order of the pages
-        items.extend(keyed_rows(self._rows(digest_page(data), path)))
-
-    def _drain(self, offload: PodOffload, queued: deque[tuple[Future[bytes] | None, bytes]],
-               items: list[Any], path: str, *, everything: bool) -> None:
-        while queued and (everything or queued[0][0] is None or queued[0][0].done()):
-            future, data = queued.popleft()
-            items.extend(keyed_rows(self._rows(offload.collect(future, data), path)))
+    def _keep(self, pages: list[DigestedPage], items: list[Any], path: str) -> None:
+        for page in pages:
+            items.extend(keyed_rows(self._rows(page, path)))
 
     def _rows(self, page: DigestedPage, path: str) -> list[Any]:
         if page.error is not None:

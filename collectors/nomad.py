@@ -14,26 +14,29 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
-from urllib.parse import quote
+from typing import Any, Callable, Iterable, Iterator
 
 import requests
 import urllib3
 
 from collectors.base import Collector, gc_paused
 from collectors.http import DirectGet, HttpJsonClient
+from collectors.nomad_allocs import AllocRow, digest
 from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
+from collectors.nomad_specs import decode_specs, read_specs, spec_path
 from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    LeanAlloc, NodeStub, decode)
+from collectors.offload import Worker
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
 log = logging.getLogger(__name__)
-PAGE_SIZE = 2000
+PAGE_SIZE = 10_000
 PROBE_WAIT = "5ms"  # a blocking query that returns at once when the table moved past our index
 STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for regions up to this size
 STATS_TIMEOUT_S = 2.0
 SPEC_READERS = 4
+SPEC_OFFLOAD_MIN = 200  # job specs to read in one round before the worker process reads them
 READERS = 5  # the lists of one region, read at the same time
 MAX_REGIONS_AT_ONCE = 4  # a region that hangs does not hold the others up
 TROUBLED = 'ClientStatus != "running" and ClientStatus != "complete"'
@@ -49,7 +52,7 @@ class _Table:
 class NomadCollector(Collector[NomadRaw]):
     orchestrator = "nomad"
 
-    def __init__(self, config: ClusterConfig):
+    def __init__(self, config: ClusterConfig, spec_offload_min: int = SPEC_OFFLOAD_MIN):
         super().__init__(config)
         headers = {"X-Nomad-Token": config.token.reveal()} if config.token else {}
         self.client = HttpJsonClient(config.url or "", config, headers=headers)
@@ -59,6 +62,9 @@ class NomadCollector(Collector[NomadRaw]):
         # full reads so far; a round that made none (every probe said "unchanged") reuses the last model
         self._reads = 0
         self._last: tuple[tuple, ClusterData] | None = None
+        self.worker = Worker("job spec reads")  # a process, started by the first big batch of job specs
+        self.spec_offload_min = spec_offload_min
+        self.specs_from_worker = 0  # for tests and the bench
 
     # --- one round ------------------------------------------------------------------------------
     def fetch(self, timeout_s: float) -> NomadRaw:
@@ -120,7 +126,8 @@ class NomadCollector(Collector[NomadRaw]):
                 return pool.submit(self.table, region, path, params, timeout_s, load)
 
             nodes = table("/v1/nodes", node_params, lambda: self.pages("/v1/nodes", node_params, NodeStub, timeout_s))
-            allocs = table("/v1/allocations", lean_params, lambda: self.allocations(scoped, lean_params, timeout_s))
+            allocs = table("/v1/allocations", lean_params,
+                           lambda: self.allocations(region, scoped, lean_params, timeout_s))
             jobs = table("/v1/jobs", scoped, lambda: self.pages("/v1/jobs", scoped, JobStub, timeout_s))
             deployments = table("/v1/deployments", scoped,
                                 lambda: self.pages("/v1/deployments", scoped, Deployment, timeout_s))
@@ -133,14 +140,17 @@ class NomadCollector(Collector[NomadRaw]):
                              specs=specs, troubled=troubled, stats=stats, leaderless=region in self._leaderless,
                              last_contact_ms=self._leaderless.get(region))
 
-    def allocations(self, scoped: dict[str, str], lean_params: dict[str, str],
-                    timeout_s: float) -> tuple[tuple[list, list], int]:
-        """All allocations without task states, and again with them for the troubled ones only."""
+    def allocations(self, region: str | None, scoped: dict[str, str], lean_params: dict[str, str],
+                    timeout_s: float) -> tuple[tuple[list[AllocRow], list[AllocStub]], int]:
+        """All allocations without task states, digested, and again with task states for the
+        troubled ones only."""
         with ThreadPoolExecutor(1, thread_name_prefix="nomad-troubled") as pool:
             troubled = pool.submit(self.pages, "/v1/allocations",
                                    {**scoped, "resources": "true", "filter": TROUBLED}, AllocStub, timeout_s)
-            lean, index = self.pages("/v1/allocations", lean_params, LeanAlloc, timeout_s)
-            return (lean, troubled.result()[0]), index
+            prefix = f"{region}/" if region else ""
+            rows, index = self.pages("/v1/allocations", lean_params, LeanAlloc, timeout_s,
+                                     lambda alloc: digest(alloc, prefix))
+            return (rows, troubled.result()[0]), index
 
     # --- reading --------------------------------------------------------------------------------
     def read(self, path: str, params: dict[str, Any], kind: type, timeout_s: float,
@@ -169,12 +179,22 @@ class NomadCollector(Collector[NomadRaw]):
         if headers.get("X-Nomad-KnownLeader") == "false":
             self._leaderless[region] = _int(headers.get("X-Nomad-LastContact"))
 
-    def pages(self, path: str, params: dict[str, str], kind: type, timeout_s: float) -> tuple[list, int]:
-        """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`) and its X-Nomad-Index.
-        The next page is asked for while this one is decoded."""
+    def pages(self, path: str, params: dict[str, str], kind: type, timeout_s: float,
+              convert: Callable[[Any], Any] | None = None) -> tuple[list, int]:
+        """Every item of a list endpoint, decoded (and converted as its page is read, so only the
+        result is kept), and the list's X-Nomad-Index."""
         items: list = []
+        headers: Any = {}
         what = f"GET {path} on {self.endpoint}"
+        for headers, body in self.bodies(path, params, timeout_s):
+            with gc_paused():  # thousands of acyclic structs: no collector passes over them meanwhile
+                decoded = decode(body, list[kind], what)
+                items.extend(map(convert, decoded) if convert else decoded)
+        return items, _index(headers, path)
 
+    def bodies(self, path: str, params: dict[str, str], timeout_s: float) -> Iterator[tuple[Any, bytes]]:
+        """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`), headers and body; the
+        next page is asked for while the caller works on this one."""
         def get(token: str | None) -> tuple[Any, bytes]:
             page_params = {**params, "per_page": str(PAGE_SIZE), **({"next_token": token} if token else {})}
             return self.fetch_body(path, page_params, timeout_s)
@@ -185,9 +205,7 @@ class NomadCollector(Collector[NomadRaw]):
                 headers, body = pending.result()
                 token = headers.get("X-Nomad-NextToken")
                 pending = pool.submit(get, token) if token else None
-                with gc_paused():  # thousands of acyclic structs: no collector passes over them meanwhile
-                    items.extend(decode(body, list[kind], what))
-        return items, _index(headers, path)
+                yield headers, body
 
     def table(self, region: str | None, path: str, params: dict[str, str], timeout_s: float,
               load: Callable[[], tuple[Any, int]]) -> Any:
@@ -205,26 +223,49 @@ class NomadCollector(Collector[NomadRaw]):
 
     def specs(self, region: str | None, base: dict[str, str], jobs: list[JobStub],
               timeout_s: float) -> dict[tuple[str, str], JobSpec]:
-        """Job specs (task-group counts, tasks), read once per JobModifyIndex."""
+        """Job specs (task-group counts, tasks), read once per JobModifyIndex: a big batch in the
+        worker process, whatever it could not read (and a small batch) here."""
         stale = [j for j in jobs if self._specs.get((region, j.namespace, j.ID), (None,))[0] != j.JobModifyIndex]
-
+        found = self.specs_in_worker(base, stale, timeout_s) if len(stale) >= self.spec_offload_min else []
+        if found:
+            self.specs_from_worker += sum(spec is not None for spec in found)
+            self.keep_specs(region, zip(stale, found))
+            stale = [job for job, spec in zip(stale, found) if spec is None]
         direct = self.client.direct() if stale else None
 
         def read_spec(job: JobStub) -> JobSpec | None:
             try:
-                return self.read(f"/v1/job/{quote(job.ID, safe='')}", {**base, "namespace": job.namespace},
-                                 JobSpec, timeout_s, direct)[0]
+                return self.read(spec_path(job.ID), {**base, "namespace": job.namespace}, JobSpec, timeout_s,
+                                 direct)[0]
             except UpstreamError as exc:  # deleted between the list and the read
                 log.debug("job %s/%s not read: %s", job.namespace, job.ID, exc.message)
                 return None
 
         with ThreadPoolExecutor(SPEC_READERS, thread_name_prefix="nomad-spec") as pool:
-            for job, spec in zip(stale, pool.map(read_spec, stale)):
-                if spec is not None:
-                    self._specs[(region, job.namespace, job.ID)] = (job.JobModifyIndex, spec)
-                    self._reads += 1
+            self.keep_specs(region, zip(stale, pool.map(read_spec, stale)))
         return {(j.namespace, j.ID): self._specs[(region, j.namespace, j.ID)][1]
                 for j in jobs if (region, j.namespace, j.ID) in self._specs}
+
+    def keep_specs(self, region: str | None, read: Iterable[tuple[JobStub, JobSpec | None]]) -> None:
+        for job, spec in read:
+            if spec is not None:
+                self._specs[(region, job.namespace, job.ID)] = (job.JobModifyIndex, spec)
+                self._reads += 1
+
+    def specs_in_worker(self, base: dict[str, str], jobs: list[JobStub], timeout_s: float) -> list[JobSpec | None]:
+        """The specs the worker process read, in order (None: read it here); [] without a worker."""
+        target = self.client.plain_target()
+        if target is None:
+            return []
+        self.worker.start()
+        future = self.worker.run(read_specs, target, base, [(j.namespace, j.ID) for j in jobs], timeout_s)
+        if future is None:
+            return []
+        try:
+            return decode_specs(future.result())
+        except Exception as exc:  # the worker died or sent garbage: read them here
+            self.worker.give_up(exc)
+            return []
 
     def stats(self, base: dict[str, str], nodes: list[NodeStub], timeout_s: float) -> dict[str, HostStats]:
         """Host usage of ready nodes whose agents answer; none at all for large regions."""
@@ -246,6 +287,7 @@ class NomadCollector(Collector[NomadRaw]):
 
     def close(self) -> None:
         self.client.close()
+        self.worker.close()
 
 
 def _int(value: str | None) -> int | None:

@@ -11,20 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from statistics import fmean
 
-from collectors.nomad_events import (alloc_events, deployment_events, evaluation_events, failing_task_reason,
-                                     node_events, region_events)
-from collectors.nomad_wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LeanAlloc,
-                                   LegacyResources, NodeStub, TaskState)
+from collectors.nomad_allocs import AllocRow, digest
+from collectors.nomad_events import alloc_events, deployment_events, evaluation_events, node_events, region_events
+from collectors.nomad_wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
+                                   NodeStub)
 from fleet.model import Instance, Node, Workload
 from fleet.source import ClusterData
 
 MIB = 1024 * 1024
 MAX_EVENTS = 200
 NODE_STATUS = {"ready": "ready", "down": "down", "initializing": "not_ready", "disconnected": "not_ready"}
-ALLOC_STATE = {"pending": "pending", "running": "running", "complete": "succeeded", "failed": "failed",
-               "lost": "failed", "unknown": "unknown"}
-HEALTH = {None: "unknown", True: "healthy", False: "unhealthy"}
-UNHEALTHY = "unhealthy: failed its deployment health checks"
 ACTIVE_DEPLOYMENT = ("running", "pending", "paused", "blocked", "unblocking", "initializing")
 # the task config key that names what runs, per driver
 ARTIFACT_KEYS = {"docker": "image", "podman": "image", "containerd-driver": "image", "exec": "command",
@@ -36,11 +32,12 @@ class RegionRaw:
     name: str | None
     nodes: list[NodeStub]
     jobs: list[JobStub]
-    allocs: list[AllocStub | LeanAlloc]
+    allocs: list[AllocRow]  # every allocation, digested (see collectors.nomad_allocs)
     deployments: list[Deployment] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
     specs: dict[tuple[str, str], JobSpec] = field(default_factory=dict)
-    # allocations that are not running or complete, read again with their task states
+    # allocations that are not running or complete, read again with their task states: their rows
+    # are made again from these, and the failed and lost ones are events
     troubled: list[AllocStub] = field(default_factory=list)
     stats: dict[str, HostStats] = field(default_factory=dict)
     # the region's servers answered without a leader (stale reads from a follower)
@@ -69,40 +66,36 @@ def normalize(raw: NomadRaw) -> ClusterData:
 
 
 def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
-    troubled = {a.ID: a for a in raw.troubled}
-    allocs = [troubled.get(a.ID, a) for a in raw.allocs] if troubled else raw.allocs
+    prefix = f"{raw.name}/" if raw.name else ""
+    troubled = {a.ID: digest(a, prefix) for a in raw.troubled}
     mhz = {n.ID: mhz_per_core(n) for n in raw.nodes}
     nodes = [node_to_model(n, raw.name, mhz[n.ID], raw.stats.get(n.ID)) for n in raw.nodes]
-    replaced = {e.PrevAllocID for a in allocs if a.RescheduleTracker for e in a.RescheduleTracker.Events or ()}
-    prefix = f"{raw.name}/" if raw.name else ""
-    # one pass over every allocation: instances, per job, what each node holds, and the failed ones
-    by_job: dict[str, dict[str, list[Instance]]] = {}  # namespace -> job ID -> its current instances
-    held: dict[str, list[int]] = {}  # node ID -> [MHz, MB] of its pending and running allocations
+    replaced = {prev for row in raw.allocs if row.replaces for prev in row.replaces}
+    # one pass over every allocation: instances, per job, and what each node holds
+    by_job: dict[tuple[str, str], list[Instance]] = {}  # (namespace, job ID) -> its current instances
+    held: dict[str | None, list[int]] = {}  # node ID -> [MHz, MB] of its pending and running allocations
     instances = []
-    failing = []  # failed and lost, current or not: events
-    for alloc in allocs:
-        state = ALLOC_STATE.get(alloc.ClientStatus, "unknown")
-        if state == "failed":
-            failing.append(alloc)
-        if alloc.DesiredStatus != "run" or (replaced and alloc.ID in replaced):
+    for row in raw.allocs:
+        instance = row.instance
+        if troubled and instance.id in troubled:
+            row = troubled[instance.id]
+            instance = row.instance
+        if not row.run or (replaced and instance.id in replaced):
             continue
-        jobs = by_job.get(alloc.Namespace)
-        if jobs is None:
-            jobs = by_job[alloc.Namespace] = {}
-        siblings = jobs.get(alloc.JobID)
+        key = (row.namespace, row.job_id)
+        siblings = by_job.get(key)
         if siblings is None:
-            siblings = jobs[alloc.JobID] = []
-        instance = alloc_to_instance(alloc, prefix, siblings[0].workload_id if siblings else None, state)
-        siblings.append(instance)
+            by_job[key] = [instance]
+        else:
+            siblings.append(instance)
         instances.append(instance)
-        if state == "running" or state == "pending":  # what the scheduler holds on the node
-            alloc_mhz, alloc_mb = alloc_mhz_mb(alloc)
-            totals = held.get(alloc.NodeID)
+        if instance.state == "running" or instance.state == "pending":  # what the scheduler holds on the node
+            totals = held.get(instance.node_id)
             if totals is None:
-                held[alloc.NodeID] = [alloc_mhz, alloc_mb]
+                held[instance.node_id] = [row.mhz, row.mb]
             else:
-                totals[0] += alloc_mhz
-                totals[1] += alloc_mb
+                totals[0] += row.mhz
+                totals[1] += row.mb
     for node in nodes:
         node_mhz, node_mb = held.get(node.id, (0, 0))
         node.cpu_allocated_cores = _cores(node_mhz, mhz.get(node.id))
@@ -114,14 +107,13 @@ def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
     region_mhz = fmean(known) if known else None
     for job in raw.jobs:
         key = (job.namespace, job.ID)
-        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(key[0], {}).get(key[1], []),
-                                              latest.get(key),
+        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(key, []), latest.get(key),
                                               key in blocked_jobs, prefix, region_mhz))
     data.nodes.extend(nodes)
     data.instances.extend(instances)
     data.events.extend(region_events(raw.name, raw.leaderless, raw.last_contact_ms, now))
     data.events.extend(node_events(raw.nodes, raw.name, now))
-    data.events.extend(alloc_events(failing, now))
+    data.events.extend(alloc_events(raw.troubled, now))
     data.events.extend(evaluation_events(blocked, now))
     data.events.extend(deployment_events(latest.values(), now))
 
@@ -197,45 +189,6 @@ def node_to_model(node: NodeStub, region: str | None, per_core: float | None, st
         version=node.Version or attributes.get("nomad.version") or None,
         os=attributes.get("os.name") or attributes.get("kernel.name"), arch=attributes.get("cpu.arch"),
     )
-
-
-def alloc_mhz_mb(alloc: AllocStub) -> tuple[int, int]:
-    tasks = alloc.AllocatedResources.Tasks if alloc.AllocatedResources else None
-    if not tasks:
-        legacy = alloc.Resources or LegacyResources()
-        return legacy.CPU, legacy.MemoryMB
-    mhz = memory = 0
-    for task in tasks.values():
-        mhz += task.Cpu.CpuShares if task.Cpu else 0
-        memory += task.Memory.MemoryMB if task.Memory else 0
-    return mhz, memory
-
-
-# --- allocations ----------------------------------------------------------------------------------
-
-def alloc_to_instance(alloc: AllocStub, prefix: str, workload_id: str | None = None,
-                      state: str | None = None) -> Instance:
-    """`workload_id`: the job's, when already built for a sibling (shared, not one string each);
-    `state`: the mapped ClientStatus, when already known."""
-    states = alloc.TaskStates
-    state = state or ALLOC_STATE.get(alloc.ClientStatus, "unknown")
-    healthy = alloc.DeploymentStatus.Healthy if alloc.DeploymentStatus else None
-    reason = None
-    if state != "running" and state != "succeeded":
-        reason = failing_task_reason(states or {}) or alloc.ClientDescription or None
-    elif healthy is False:
-        reason = failing_task_reason(states or {}) or UNHEALTHY
-    return Instance(
-        id=alloc.ID, name=alloc.Name, workload_id=workload_id or f"{prefix}{alloc.Namespace}/{alloc.JobID}",
-        node_id=alloc.NodeID or None, state=state,  # type: ignore[arg-type]
-        health=HEALTH[healthy], restarts=sum(s.Restarts for s in states.values()) if states else 0, reason=reason,
-        started_at=_started(states) if states and state == "running" else None,
-    )
-
-
-def _started(states: dict[str, TaskState]) -> datetime | None:
-    times = [t for t in (parse_time(s.StartedAt) for s in states.values() if s.StartedAt) if t is not None]
-    return min(times) if times else None
 
 
 # --- jobs -----------------------------------------------------------------------------------------
@@ -338,19 +291,3 @@ def images(spec: JobSpec | None) -> list[str]:
             if isinstance(value, str) and value and value not in found:
                 found.append(value)
     return found
-
-
-def parse_time(value: str) -> datetime | None:
-    """RFC 3339 with nanoseconds and any offset; Go's zero time is None."""
-    if not value or value.startswith("0001-01-01"):
-        return None
-    text = value.replace("Z", "+00:00")
-    if "." in text:
-        head, rest = text.split(".", 1)
-        digits = len(rest) - len(rest.lstrip("0123456789"))
-        text = f"{head}.{rest[:min(digits, 6)]:0<6}{rest[digits:]}"
-    try:
-        return datetime.fromisoformat(text).astimezone(timezone.utc)
-    except ValueError:
-        return None
-

@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from collectors.nomad_events import evaluation_events, placement_message
-from collectors.nomad_normalize import (NomadRaw, RegionRaw, alloc_mhz_mb, alloc_to_instance, job_to_workload,
-                                        latest_deployments, mhz_per_core, node_to_model, normalize, parse_time)
+from collectors.nomad_allocs import alloc_mhz_mb, alloc_to_instance, digest_all, parse_time
+from collectors.nomad_normalize import (NomadRaw, RegionRaw, job_to_workload, latest_deployments, mhz_per_core,
+                                        node_to_model, normalize)
 from collectors.nomad_wire import (AgentMember, AgentSelf, AllocMetric, AllocStub, Deployment, Evaluation,
                                    HostMemory, HostStats, JobSpec, JobStub, NodeStub, TaskGroup, convert)
 from tests.upstream import upstream_json
@@ -133,7 +134,8 @@ def test_every_payload_together_normalizes():
     region = RegionRaw(
         "global", nodes=fixture("v1-nodes.json", list[NodeStub]) + [fixture("v1-node-nodeId.json", NodeStub)],
         jobs=fixture("v1-jobs.json", list[JobStub]),
-        allocs=fixture("v1-allocations.json", list[AllocStub]) + [fixture("v1-allocation-allocId.json", AllocStub)],
+        allocs=digest_all(fixture("v1-allocations.json", list[AllocStub])
+                          + [fixture("v1-allocation-allocId.json", AllocStub)], "global"),
         deployments=fixture("v1-deployments.json", list[Deployment]),
         evaluations=fixture("v1-evaluations.json", list[Evaluation]))
     data = normalize(NomadRaw("1.1.0", [region], NOW))

@@ -126,6 +126,23 @@ def test_nomad_client_certificate_from_tls_files_is_presented(nomad_wanting_clie
     assert cluster.status == "ok", cluster.error
 
 
+def test_nomad_job_specs_read_by_the_worker_present_the_client_certificate_too(nomad_wanting_client_certs,
+                                                                              authority):
+    from collectors.nomad import NomadCollector
+
+    client = authority.issue("podium-reader", client=True)
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",
+                           token=Secret(NOMAD_TOKEN),
+                           tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file))
+    collector = NomadCollector(config, spec_offload_min=1)
+    try:
+        collector.worker.start(wait=True)
+        data = collector.collect(10.0)
+    finally:
+        collector.close()
+    assert collector.specs_from_worker == len(data.workloads) > 0  # each read over verified, client-cert TLS
+
+
 def test_nomad_server_wanting_a_client_certificate_refuses_a_collector_without_one(nomad_wanting_client_certs,
                                                                                    authority):
     config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",

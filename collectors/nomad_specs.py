@@ -1,0 +1,50 @@
+"""Job specs in bulk: hundreds of `/v1/job/:id` reads, done in the collector's worker process.
+
+A region's first round reads every job's spec (task-group counts, tasks, images), one request
+each: ~800 in a large region. In the collector's own process those reads would compete for the
+GIL with the decoding of the allocation list (each read waits for the interpreter several
+times), so a big batch goes to the worker process (`collectors.offload.Worker`), which reads
+them with `PlainGet` on a few keep-alive connections and sends back the decoded specs. A spec
+the worker could not read plainly comes back as None and is read again the usual way, so errors
+read exactly as they always do.
+"""
+from __future__ import annotations
+
+import gc
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote
+
+import msgspec
+
+from collectors.nomad_wire import JobSpec
+from collectors.plainget import PlainGet, PlainTarget
+
+READERS = 4
+_specs = msgspec.json.Decoder(JobSpec)
+_encoder = msgspec.msgpack.Encoder()
+decode_specs = msgspec.msgpack.Decoder(list[JobSpec | None]).decode
+
+
+def spec_path(job_id: str) -> str:
+    return f"/v1/job/{quote(job_id, safe='')}"
+
+
+def read_specs(target: PlainTarget, base: dict[str, str], jobs: list[tuple[str, str]], timeout_s: float) -> bytes:
+    """Specs of (namespace, job ID) pairs, in order, msgpack-encoded; None for any not read plainly."""
+    gc.disable()  # the worker's objects hold no cycles
+    plain = PlainGet(target, timeout_s)
+
+    def read(job: tuple[str, str]) -> JobSpec | None:
+        body = plain.get(spec_path(job[1]), {**base, "namespace": job[0]})
+        if body is None:
+            return None
+        try:
+            return _specs.decode(body)
+        except msgspec.DecodeError:
+            return None  # read again the usual way, which says what is wrong with it
+
+    try:
+        with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-spec") as pool:
+            return _encoder.encode(list(pool.map(read, jobs)))
+    finally:
+        plain.close()

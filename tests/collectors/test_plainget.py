@@ -1,0 +1,126 @@
+"""PlainGet: the plain keep-alive GET path, and how it steps aside for anything but a plain 200."""
+from __future__ import annotations
+
+import socket
+from typing import Iterator
+
+import pytest
+
+from collectors.http import HttpJsonClient
+from collectors.plainget import PlainGet, PlainTarget
+from fleet.config import ClusterConfig, Secret
+from sim.httpserver import EmulatorServer, Request, Response, json_response
+from tests.trust.pki import Authority
+
+TOKEN = "s3cr3t-plain-token"
+
+
+def answer(request: Request) -> Response:
+    if request.path == "/v1/job/web":
+        seen = {"token": request.header("x-nomad-token"), "namespace": request.param("namespace"),
+                "agent": request.header("user-agent")}
+        return json_response(seen)
+    if request.path == "/moved":
+        return Response(302, b"", {"Location": "/v1/job/web"})
+    if request.path == "/stream":
+        return Response(200, stream=iter([b'{"a":', b"1}"]))
+    return json_response({"message": "job not found"}, 404)
+
+
+@pytest.fixture
+def server() -> Iterator[EmulatorServer]:
+    with EmulatorServer(answer) as running:
+        yield running
+
+
+def target(url: str, **values) -> PlainTarget:
+    port = int(url.rsplit(":", 1)[1])
+    headers = (("User-Agent", "podium/1"), ("X-Nomad-Token", TOKEN))
+    return PlainTarget(values.pop("scheme", "http"), "127.0.0.1", port, "", headers, values.pop("verify", True),
+                       **values)
+
+
+def test_a_plain_200_is_read_with_the_headers_on_one_kept_alive_connection(server):
+    plain = PlainGet(target(server.url), 5.0)
+    try:
+        first = plain.get("/v1/job/web", {"namespace": "prod"})
+        second = plain.get("/v1/job/web", {"namespace": "dev"})
+        assert len(plain._open) == 1  # the connection was kept alive and used again
+    finally:
+        plain.close()
+    assert first == b'{"token":"s3cr3t-plain-token","namespace":"prod","agent":"podium/1"}'
+    assert b'"namespace":"dev"' in second
+    assert {method for method, _, _ in server.requests} == {"GET"}
+
+
+@pytest.mark.parametrize("path", ["/v1/job/gone", "/moved", "/stream"])
+def test_anything_but_a_plain_200_is_none_so_the_caller_asks_the_usual_way(server, path):
+    plain = PlainGet(target(server.url), 5.0)
+    try:
+        assert plain.get(path, {}) is None
+        assert not plain.broken  # an answer, just not a plain one: the next read still goes this way
+        assert plain.get("/v1/job/web", {}) is not None
+    finally:
+        plain.close()
+
+
+def test_a_connection_the_server_closed_while_idle_is_opened_afresh(server):
+    plain = PlainGet(target(server.url), 5.0)
+    try:
+        assert plain.get("/v1/job/web", {}) is not None
+        server.drop_connections()  # as a server restarting, or timing out idle connections, does
+        assert plain.get("/v1/job/web", {}) is not None
+        assert not plain.broken
+    finally:
+        plain.close()
+
+
+def test_a_refused_connection_breaks_the_plain_path_for_good():
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    plain = PlainGet(target(f"http://127.0.0.1:{port}"), 2.0)
+    assert plain.get("/v1/job/web", {}) is None and plain.broken
+    assert plain.get("/v1/job/web", {}) is None  # no further attempts: the usual way says what is wrong
+
+
+def test_the_target_never_shows_its_headers():
+    shown = repr(target("http://127.0.0.1:4646")) + str(target("http://127.0.0.1:4646"))
+    assert TOKEN not in shown and "127.0.0.1:4646" in shown
+
+
+@pytest.fixture(scope="module")
+def authority() -> Authority:
+    return Authority("plainget")
+
+
+def test_tls_with_the_cluster_ca_and_a_client_certificate(authority):
+    server_pair, client = authority.issue("server"), authority.issue("podium-reader", client=True)
+    with EmulatorServer(answer, certfile=server_pair.cert_file, keyfile=server_pair.key_file,
+                        client_ca=authority.ca_file) as server:
+        good = PlainGet(target(server.url, scheme="https", verify=authority.ca_file,
+                               cert=(client.cert_file, client.key_file)), 5.0)
+        without_cert = PlainGet(target(server.url, scheme="https", verify=authority.ca_file), 5.0)
+        unknown_ca = PlainGet(target(server.url, scheme="https", cert=(client.cert_file, client.key_file)), 5.0)
+        try:
+            assert good.get("/v1/job/web", {}) is not None
+            assert without_cert.get("/v1/job/web", {}) is None and without_cert.broken
+            assert unknown_ca.get("/v1/job/web", {}) is None and unknown_ca.broken  # verification is on
+        finally:
+            for plain in (good, without_cert, unknown_ca):
+                plain.close()
+
+
+def test_the_client_hands_over_its_settings_but_not_where_requests_would_add_something(monkeypatch):
+    url = "https://nomad.example:4646/prefix"
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=url, token=Secret(TOKEN), ca_file="/etc/ca.pem")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    client = HttpJsonClient(url, config, headers={"X-Nomad-Token": TOKEN})
+    got = client.plain_target()
+    assert (got.scheme, got.host, got.port, got.prefix, got.verify) == ("https", "nomad.example", 4646, "/prefix",
+                                                                       "/etc/ca.pem")
+    assert ("X-Nomad-Token", TOKEN) in got.headers
+    assert all(name.lower() != "accept-encoding" for name, _ in got.headers)  # answers come unencoded
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert HttpJsonClient(url, config).plain_target() is None

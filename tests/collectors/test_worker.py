@@ -1,0 +1,78 @@
+"""The collectors' helper process: answers, failures, and never the parent's main script."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+import types
+
+import pytest
+
+from collectors.offload import Worker, WorkerGone
+from fleet.source import MalformedPayload
+
+
+def double(value: int) -> int:
+    return value * 2
+
+
+def chatty(value: str) -> str:
+    print("a library printing to stdout")  # must not corrupt the answers
+    return value.upper()
+
+
+def refuse(what: str) -> None:
+    raise MalformedPayload(f"{what}: not a list")
+
+
+def sleep_then_pid(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+@pytest.fixture
+def worker():
+    started = Worker("test")
+    started.start(wait=True)
+    yield started
+    started.close()
+
+
+def test_answers_come_back_and_stray_prints_do_not_corrupt_them(worker):
+    assert worker.up
+    assert worker.run(double, 21).result(10) == 42
+    assert worker.run(chatty, "ok").result(10) == "OK"
+    assert [worker.run(double, n) for n in range(5)][-1].result(10) == 8
+
+
+def test_a_failing_task_raises_its_own_error_here(worker):
+    with pytest.raises(MalformedPayload, match="GET /v1/jobs: not a list"):
+        worker.run(refuse, "GET /v1/jobs").result(10)
+    assert worker.up and not worker.broken  # one failed task is not a broken worker
+
+
+def test_a_killed_worker_fails_what_it_held_and_takes_no_more_work(worker):
+    pid = worker.run(sleep_then_pid, 0).result(10)
+    held = worker.run(sleep_then_pid, 30)
+    os.kill(pid, signal.SIGKILL)
+    with pytest.raises(WorkerGone):
+        held.result(10)
+    assert worker.broken and not worker.up and worker.run(double, 1) is None
+
+
+def test_the_parents_main_script_is_not_run_in_the_worker(tmp_path, monkeypatch):
+    """Streamlit sets __main__ to the dashboard script: a worker must not run it again."""
+    marker = tmp_path / "ran"
+    script = tmp_path / "dashboard.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('the dashboard ran in the worker')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    worker = Worker("test")
+    try:
+        worker.start(wait=True)
+        assert worker.run(double, 2).result(10) == 4
+    finally:
+        worker.close()
+    assert not marker.exists()
