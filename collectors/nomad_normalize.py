@@ -7,6 +7,7 @@ one. A job's per-instance request is converted with the region's mean per-core f
 """
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from statistics import fmean
@@ -21,6 +22,7 @@ from fleet.source import ClusterData
 MIB = 1024 * 1024
 MAX_EVENTS = 200
 NODE_STATUS = {"ready": "ready", "down": "down", "initializing": "not_ready", "disconnected": "not_ready"}
+HOLDING = frozenset({"running", "pending"})
 ACTIVE_DEPLOYMENT = ("running", "pending", "paused", "blocked", "unblocking", "initializing")
 # the task config key that names what runs, per driver
 ARTIFACT_KEYS = {"docker": "image", "podman": "image", "containerd-driver": "image", "exec": "command",
@@ -71,35 +73,25 @@ def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
     mhz = {n.ID: mhz_per_core(n) for n in raw.nodes}
     nodes = [node_to_model(n, raw.name, mhz[n.ID], raw.stats.get(n.ID)) for n in raw.nodes]
     replaced = {prev for row in raw.allocs if row.replaces for prev in row.replaces}
-    # one pass over every allocation: instances, per job, and what each node holds
-    by_job: dict[tuple[str, str], list[Instance]] = {}  # (namespace, job ID) -> its current instances
-    held: dict[str | None, list[int]] = {}  # node ID -> [MHz, MB] of its pending and running allocations
+    # one pass over every allocation: instances, per job, and what each node holds (kept flat: 100,000 a round)
+    by_job: defaultdict[str | None, list[Instance]] = defaultdict(list)  # workload id -> its current instances
+    held_mhz: defaultdict[str | None, int] = defaultdict(int)  # node ID -> MHz and MB its pending and running allocations hold
+    held_mb: defaultdict[str | None, int] = defaultdict(int)
     instances = []
     for row in raw.allocs:
+        if troubled:
+            row = troubled.get(row.instance.id, row)
         instance = row.instance
-        if troubled and instance.id in troubled:
-            row = troubled[instance.id]
-            instance = row.instance
         if not row.run or (replaced and instance.id in replaced):
             continue
-        key = (row.namespace, row.job_id)
-        siblings = by_job.get(key)
-        if siblings is None:
-            by_job[key] = [instance]
-        else:
-            siblings.append(instance)
+        by_job[instance.workload_id].append(instance)
         instances.append(instance)
-        if instance.state == "running" or instance.state == "pending":  # what the scheduler holds on the node
-            totals = held.get(instance.node_id)
-            if totals is None:
-                held[instance.node_id] = [row.mhz, row.mb]
-            else:
-                totals[0] += row.mhz
-                totals[1] += row.mb
+        if instance.state in HOLDING:  # what the scheduler holds on the node
+            held_mhz[instance.node_id] += row.mhz
+            held_mb[instance.node_id] += row.mb
     for node in nodes:
-        node_mhz, node_mb = held.get(node.id, (0, 0))
-        node.cpu_allocated_cores = _cores(node_mhz, mhz.get(node.id))
-        node.mem_allocated_bytes = node_mb * MIB
+        node.cpu_allocated_cores = _cores(held_mhz.get(node.id, 0), mhz.get(node.id))
+        node.mem_allocated_bytes = held_mb.get(node.id, 0) * MIB
     latest = latest_deployments(raw.deployments)
     blocked = [e for e in raw.evaluations if e.Status == "blocked"]
     blocked_jobs = {(e.Namespace, e.JobID) for e in blocked}
@@ -107,7 +99,8 @@ def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
     region_mhz = fmean(known) if known else None
     for job in raw.jobs:
         key = (job.namespace, job.ID)
-        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(key, []), latest.get(key),
+        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(f"{prefix}{key[0]}/{key[1]}", []),
+                                              latest.get(key),
                                               key in blocked_jobs, prefix, region_mhz))
     data.nodes.extend(nodes)
     data.instances.extend(instances)
