@@ -4,8 +4,9 @@
     .venv/bin/python -m bench.nomad_scale --nodes 1000 --jobs 80       # a tenth of that
 
 The emulator runs in its own process (`python -m sim.nomad`) and is warmed before timing (its
-list bodies are rendered once and then served from bytes), so what is timed is the client plus
-the server answering. Each client runs in a fresh child process, for its own peak RSS. Podium's
+list items are rendered once and then served from bytes, and a list page once joined is served
+again from memory, as both clients' pages are after the warm-up), so what is timed is the client
+plus the server answering. Each client runs in a fresh child process, for its own peak RSS. Podium's
 collection (about a second, so machine noise matters) is timed in three such processes and the
 median is compared; the naive path (tens of seconds, 10,000 requests) is timed once.
 
