@@ -18,9 +18,9 @@ def demo(seed: int = 0) -> DemoCluster:
     """A mid-size two-region cluster (4 datacenters, 16 nodes, 20 jobs) whose problems come and go."""
     cluster = start(timeline(seed, period_s=120.0, regions=2, datacenters=2, nodes=16, jobs=20),
                     tokens={DEMO_TOKEN: "read-only"})
-    config = {"name": "nomad-demo", "orchestrator": "nomad", "url": cluster.url, "token_env": DEMO_TOKEN_ENV,
+    config = {"name": "demo-nomad", "orchestrator": "nomad", "url": cluster.url, "token_env": DEMO_TOKEN_ENV,
               "regions": "all", "namespace": "*"}
-    return DemoCluster("nomad-demo", config, cluster.servers, {DEMO_TOKEN_ENV: DEMO_TOKEN})
+    return DemoCluster("demo-nomad", config, cluster.servers, {DEMO_TOKEN_ENV: DEMO_TOKEN})
 
 
 __all__ = ["DEMO_TOKEN", "PROBLEMS", "DemoCluster", "Expected", "NomadCluster", "Scenario", "build", "demo", "start",
