@@ -126,6 +126,8 @@ class HttpJsonClient:
         cert = settings["cert"]
         headers = tuple((k, v) for k, v in self.session.headers.items()
                         if k.lower() not in ("accept-encoding", "connection") and isinstance(v, str))
+        if any(c in f"{k}{v}" for k, v in headers for c in "\r\n"):
+            return None  # requests refuses such a header; its own path says so
         try:
             port = parts.port or (443 if parts.scheme == "https" else 80)
         except ValueError:

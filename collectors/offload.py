@@ -112,9 +112,11 @@ class Worker:
         return future
 
     def _write(self, process: subprocess.Popen) -> None:
+        """The only writer to the worker's stdin; closes it at `close` (the worker then ends)."""
         try:
             while (item := self._outbox.get()) is not None:
                 write_frame(process.stdin, *item)  # type: ignore[arg-type]
+            process.stdin.close()  # type: ignore[union-attr]
         except (OSError, ValueError) as exc:
             self._fail(WorkerGone(f"the {self.what} worker stopped reading: {exc}"))
 
@@ -164,15 +166,10 @@ class Worker:
             self.broken = True  # a closed worker takes no more work; what it held is read here
         if process is None:
             return
-        self._outbox.put(None)
-        try:
-            if process.stdin:
-                process.stdin.close()
-        except OSError:
-            pass
+        self._outbox.put(None)  # the writer closes the worker's stdin after what it still holds
         try:
             process.wait(timeout=WAIT_ON_CLOSE_S if closing else 0.5)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # busy or hung: it is not needed any more
             process.kill()
             process.wait()
 

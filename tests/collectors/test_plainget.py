@@ -124,3 +124,9 @@ def test_the_client_hands_over_its_settings_but_not_where_requests_would_add_som
     assert all(name.lower() != "accept-encoding" for name, _ in got.headers)  # answers come unencoded
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
     assert HttpJsonClient(url, config).plain_target() is None
+
+
+def test_a_token_with_a_line_break_never_reaches_the_plain_path():
+    url = "http://nomad.example:4646"
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=url, token=Secret("abc\r\nX-Evil: 1"))
+    assert HttpJsonClient(url, config, headers={"X-Nomad-Token": "abc\r\nX-Evil: 1"}).plain_target() is None

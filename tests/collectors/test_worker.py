@@ -76,3 +76,16 @@ def test_the_parents_main_script_is_not_run_in_the_worker(tmp_path, monkeypatch)
     finally:
         worker.close()
     assert not marker.exists()
+
+
+def test_closing_a_busy_worker_ends_it_without_waiting_for_its_task(monkeypatch):
+    monkeypatch.setattr("collectors.offload.WAIT_ON_CLOSE_S", 0.2)
+    worker = Worker("test")
+    worker.start(wait=True)
+    pid = worker.run(sleep_then_pid, 0).result(10)
+    busy = worker.run(sleep_then_pid, 60)
+    worker.close()
+    with pytest.raises(WorkerGone):  # had close waited for the task, it would have its answer
+        busy.result(10)
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the process is gone (and reaped)
