@@ -23,6 +23,7 @@ from collectors.base import Collector, gc_paused
 from collectors.http import DirectGet, HttpJsonClient
 from collectors.nomad_allocs import AllocRow, digest
 from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
+from collectors.nomad_specs import READERS as SPEC_READERS  # here as in the worker
 from collectors.nomad_specs import decode_specs, read_specs, spec_path
 from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    LeanAlloc, NodeStub, decode)
@@ -35,7 +36,6 @@ PAGE_SIZE = 10_000
 PROBE_WAIT = "5ms"  # a blocking query that returns at once when the table moved past our index
 STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for regions up to this size
 STATS_TIMEOUT_S = 2.0
-SPEC_READERS = 4
 SPEC_OFFLOAD_MIN = 200  # job specs to read in one round before the worker process reads them
 READERS = 5  # the lists of one region, read at the same time
 MAX_REGIONS_AT_ONCE = 4  # a region that hangs does not hold the others up

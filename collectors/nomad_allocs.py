@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import msgspec
 
 from collectors.nomad_events import failing_task_reason
-from collectors.nomad_wire import AllocStub, LeanAlloc, LegacyResources, TaskState
+from collectors.nomad_wire import LeanAlloc, LegacyResources, TaskState
 from fleet.model import Instance
 
 ALLOC_STATE = {"pending": "pending", "running": "running", "complete": "succeeded", "failed": "failed",
@@ -32,7 +32,7 @@ class AllocRow(msgspec.Struct, frozen=True, gc=False):
     replaces: tuple[str, ...] = ()  # the allocations it was rescheduled from
 
 
-def digest(alloc: AllocStub | LeanAlloc, prefix: str) -> AllocRow:
+def digest(alloc: LeanAlloc, prefix: str) -> AllocRow:
     """The row for one allocation. Runs 100,000 times on a big region's first list."""
     mhz, mb = alloc_mhz_mb(alloc)
     tracker = alloc.RescheduleTracker
@@ -41,12 +41,12 @@ def digest(alloc: AllocStub | LeanAlloc, prefix: str) -> AllocRow:
                     replaces=tuple(e.PrevAllocID for e in tracker.Events or ()) if tracker else ())
 
 
-def digest_all(allocs: list[AllocStub] | list[LeanAlloc], region: str | None) -> list[AllocRow]:
+def digest_all(allocs: list[LeanAlloc], region: str | None) -> list[AllocRow]:
     prefix = f"{region}/" if region else ""
     return [digest(alloc, prefix) for alloc in allocs]
 
 
-def alloc_mhz_mb(alloc: AllocStub | LeanAlloc) -> tuple[int, int]:
+def alloc_mhz_mb(alloc: LeanAlloc) -> tuple[int, int]:
     tasks = alloc.AllocatedResources.Tasks if alloc.AllocatedResources else None
     if not tasks:
         legacy = alloc.Resources or LegacyResources()
@@ -58,7 +58,7 @@ def alloc_mhz_mb(alloc: AllocStub | LeanAlloc) -> tuple[int, int]:
     return mhz, memory
 
 
-def alloc_to_instance(alloc: AllocStub | LeanAlloc, prefix: str) -> Instance:
+def alloc_to_instance(alloc: LeanAlloc, prefix: str) -> Instance:
     states = alloc.TaskStates
     state = ALLOC_STATE.get(alloc.ClientStatus, "unknown")
     healthy = alloc.DeploymentStatus.Healthy if alloc.DeploymentStatus else None

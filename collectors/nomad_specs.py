@@ -19,7 +19,7 @@ import msgspec
 from collectors.nomad_wire import JobSpec
 from collectors.plainget import PlainGet, PlainTarget
 
-READERS = 4
+READERS = 4  # keep-alive connections a batch of specs is read over
 _specs = msgspec.json.Decoder(JobSpec)
 _encoder = msgspec.msgpack.Encoder()
 decode_specs = msgspec.msgpack.Decoder(list[JobSpec | None]).decode

@@ -110,25 +110,6 @@ class RescheduleTracker(Wire):
     Events: list[RescheduleEvent] | None = None
 
 
-class AllocStub(Wire):
-    """A `/v1/allocations` entry; `TaskStates` only when asked for, `AllocatedResources` likewise."""
-
-    ID: str
-    Name: str = ""
-    Namespace: str = "default"
-    NodeID: str = ""
-    JobID: str = ""
-    DesiredStatus: str = ""
-    ClientStatus: str = ""
-    ClientDescription: str = ""
-    DeploymentStatus: DeploymentStatus | None = None
-    RescheduleTracker: RescheduleTracker | None = None
-    TaskStates: dict[str, TaskState] | None = None
-    AllocatedResources: AllocatedResources | None = None
-    Resources: LegacyResources | None = None
-    ModifyTime: int = 0
-
-
 class LeanAlloc(Wire):
     """A `/v1/allocations` entry of the lean list (every allocation, without task states): only what
     each one needs. The troubled ones are read again in full (`AllocStub`), so what only they need
@@ -148,6 +129,15 @@ class LeanAlloc(Wire):
     ClientDescription: ClassVar[str] = ""
     TaskStates: ClassVar[None] = None
     ModifyTime: ClassVar[int] = 0
+
+
+class AllocStub(LeanAlloc):
+    """A whole `/v1/allocations` entry: the lean one's fields and what only troubled allocations
+    need; `TaskStates` only when asked for, `AllocatedResources` likewise."""
+
+    ClientDescription: str = ""
+    TaskStates: dict[str, TaskState] | None = None
+    ModifyTime: int = 0
 
 
 class SummaryCounts(Wire):
