@@ -52,7 +52,7 @@ def live_children_peak_mb() -> float:
 
 # -- children ---------------------------------------------------------------------------------------
 def podium_child(url: str) -> dict[str, Any]:
-    from collectors.kubernetes import KubernetesCollector
+    from collectors.kubernetes.fetch import KubernetesCollector
     from fleet.config import ClusterConfig, Secret
 
     config = ClusterConfig(name="bench", orchestrator="kubernetes", url=url, token=Secret(os.environ[TOKEN_ENV]))

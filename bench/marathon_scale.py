@@ -48,7 +48,7 @@ def serve_emulators(sizes: dict[str, int], urls: Any, stop: Any) -> None:
 
 
 def podium_round(marathon_url: str, mesos_url: str) -> tuple[int, int, int]:
-    from collectors.marathon import MarathonCollector
+    from collectors.marathon.fetch import MarathonCollector
     from fleet.config import ClusterConfig
 
     collector = MarathonCollector(ClusterConfig(name="bench", orchestrator="marathon", url=marathon_url,
@@ -95,7 +95,7 @@ def baseline_round(marathon_url: str, mesos_url: str) -> tuple[int, int, int]:
 
 def timed(kind: str, marathon_url: str, mesos_url: str, result: Any) -> None:
     work = podium_round if kind == "podium" else baseline_round
-    import collectors.marathon  # noqa: F401  (imports are not part of a round)
+    import collectors.marathon.fetch  # noqa: F401  (imports are not part of a round)
     import fleet.config  # noqa: F401
     import fleet.model  # noqa: F401
     import requests  # noqa: F401

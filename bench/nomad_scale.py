@@ -39,7 +39,7 @@ from bench.memory import peak_rss_mb  # noqa: E402
 
 # -- children ---------------------------------------------------------------------------------------
 def podium_child(url: str) -> dict[str, Any]:
-    from collectors.nomad import NomadCollector
+    from collectors.nomad.fetch import NomadCollector
     from fleet.config import ClusterConfig
 
     collector = NomadCollector(ClusterConfig(name="bench", orchestrator="nomad", url=url))

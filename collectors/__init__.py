@@ -11,10 +11,10 @@ if TYPE_CHECKING:  # not imported at run time: worker processes import collector
 
 # orchestrator -> "module:Class"; a module is imported only when a cluster uses it
 REGISTRY: dict[str, str] = {
-    "swarm": "collectors.swarm:SwarmCollector",
-    "marathon": "collectors.marathon:MarathonCollector",
-    "kubernetes": "collectors.kubernetes:KubernetesCollector",
-    "nomad": "collectors.nomad:NomadCollector",
+    "swarm": "collectors.swarm.fetch:SwarmCollector",
+    "marathon": "collectors.marathon.fetch:MarathonCollector",
+    "kubernetes": "collectors.kubernetes.fetch:KubernetesCollector",
+    "nomad": "collectors.nomad.fetch:NomadCollector",
 }
 
 

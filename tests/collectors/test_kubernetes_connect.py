@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from collectors import kubernetes_client
-from collectors.kubernetes import KubernetesCollector
+from collectors.kubernetes import client as kubernetes_client
+from collectors.kubernetes.fetch import KubernetesCollector
 from fleet.config import ClusterConfig, Secret
 from fleet.source import Unreachable, UpstreamError
 from sim.kubernetes import Knobs, tls

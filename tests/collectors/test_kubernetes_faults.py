@@ -6,7 +6,7 @@ import socket
 import msgspec
 import pytest
 
-from collectors.kubernetes import KubernetesCollector
+from collectors.kubernetes.fetch import KubernetesCollector
 from fleet.config import Settings
 from fleet.model import Snapshot, encode_snapshot
 from fleet.poller import Poller

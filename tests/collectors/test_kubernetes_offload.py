@@ -6,7 +6,7 @@ from concurrent.futures import Future
 import msgspec
 import pytest
 
-from collectors.kubernetes_offload import PodOffload, digest_page
+from collectors.kubernetes.offload import PodOffload, digest_page
 from fleet.model import encode_snapshot
 from fleet.source import MalformedPayload
 from sim.httpserver import Request, json_response

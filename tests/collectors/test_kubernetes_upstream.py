@@ -5,10 +5,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from collectors import kubernetes_wire as w
-from collectors.kubernetes import KubeState, normalize_state
-from collectors.kubernetes_normalize import effective_request, normalize_events
-from collectors.kubernetes_pods import digest
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.fetch import KubeState, normalize_state
+from collectors.kubernetes.normalize import effective_request, normalize_events
+from collectors.kubernetes.pods import digest
 from collectors.units import cpu_cores, mem_bytes
 from fleet.source import ClusterData
 from tests.upstream import upstream_json
@@ -242,7 +242,7 @@ def test_list_payloads_decode_from_bytes_like_the_live_path(name):
 def test_replicaset_templates_are_decoded_only_for_standalone_replicasets():
     import msgspec
 
-    from collectors.kubernetes_workloads import slim_replicaset
+    from collectors.kubernetes.workloads import slim_replicaset
 
     payload = upstream_json("kubernetes/replicaset-item-k9s.json")
     owned = slim_replicaset(msgspec.json.decode(msgspec.json.encode(payload), type=w.ReplicaSetHead))

@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from collectors.marathon import MarathonCollector
-from collectors.marathon_events import parse_sse, to_event
+from collectors.marathon.fetch import MarathonCollector
+from collectors.marathon.events import parse_sse, to_event
 from sim.marathon import build
 from tests.sim.marathon.harness import config, running
 from tests.upstream import upstream_path

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from collectors.marathon import MarathonCollector
+from collectors.marathon.fetch import MarathonCollector
 from fleet.config import Secret
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
 from sim.httpserver import EmulatorServer, Response, status

@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import msgspec
 import pytest
 
-from collectors.marathon import MarathonRaw, normalize
-from collectors.marathon_apps import app_workload, deployment_event, pod_workload, queue_problem, task_instance
-from collectors.marathon_wire import AppList, AppSingle, Deployment, Info, PodSpec, PodStatus, Queue, Task, TaskList
-from collectors.mesos import AgentList, to_nodes
+from collectors.marathon.fetch import MarathonRaw, normalize
+from collectors.marathon.apps import app_workload, deployment_event, pod_workload, queue_problem, task_instance
+from collectors.marathon.wire import AppList, AppSingle, Deployment, Info, PodSpec, PodStatus, Queue, Task, TaskList
+from collectors.marathon.mesos import AgentList, to_nodes
 from tests.upstream import upstream_json, upstream_path
 
 MIB = 1024 * 1024
@@ -22,6 +22,8 @@ NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NOT_READ = {
     "marathon/v2-deployment-result.json": "answer to POST/PUT/DELETE; Podium only reads",
     "marathon/v2-groups.json": "definitions only; /v2/apps has the same apps with their status (schema test in sim)",
+    "marathon/v2-groups-embed-apps-tasks-vip-dcos-ui.json": "a /v2/groups tree; Podium reads the same apps and tasks "
+                                                            "from /v2/apps",
     "mesos/agent-state-json-0.22-dd-agent.json": "an agent's own endpoint; Podium asks only the master",
     "mesos/agent-stats-json-0.22-dd-agent.json": "an agent's own endpoint; Podium asks only the master",
     "mesos/master-roles-json-dd-agent.json": "roles are not part of the model",
@@ -40,7 +42,9 @@ READ = {
     "marathon/v2-apps-appId-tasks.json", "marathon/v2-apps-appId-tasks-taskId.json", "marathon/v2-tasks.json",
     "marathon/v2-tasks-legacy-healthchecks.json", "marathon/v2-queue.json", "marathon/v2-deployments.json",
     "marathon/v2-deployments-dd-agent.json", "marathon/v2-deployments-1.x-client-fixture.json",
-    "marathon/v2-info.json", "marathon/v2-pods-podId-definition.json", "mesos/master-state-0.22-dd-agent.json",
+    "marathon/v2-info.json", "marathon/v2-pods-podId-definition.json",
+    "marathon/v2-apps-embed-tasks-1.5-marathon-lb.json", "marathon/v2-apps-embed-tasks-healthchecks-1.5-marathon-lb.json",
+    "marathon/v2-apps-appId-tasks-health-alive-false-openwhisk.json", "mesos/master-state-0.22-dd-agent.json",
     "mesos/master-state-0.28-doc.json",
 }
 
@@ -115,6 +119,32 @@ def test_legacy_single_app_tasks_with_passing_checks_are_running_and_healthy():
     workload = app_workload(app, None)
     assert (workload.status, workload.healthy, workload.images) == (
         "healthy", 2, ["http://downloads.mesosphere.com/misc/toggle.tgz"])
+
+
+def test_marathon_15_app_without_checks_is_healthy_with_its_task_running_on_its_agent():
+    app = one_app("marathon/v2-apps-embed-tasks-1.5-marathon-lb.json")
+    workload = app_workload(app, None)
+    assert (workload.id, workload.desired, workload.running, workload.healthy, workload.status) == (
+        "/pywebserver", 1, 1, None, "healthy")
+    assert workload.images == ["python:3"]
+    (instance,) = [task_instance(t, app.id, {}) for t in app.tasks or []]
+    assert (instance.state, instance.health, instance.node_id) == (
+        "running", "unknown", "db7b40e2-791c-445f-b373-183e2a648a86-S1")
+
+
+def test_marathon_15_app_with_passing_http_checks_is_healthy():
+    app = one_app("marathon/v2-apps-embed-tasks-healthchecks-1.5-marathon-lb.json")
+    workload = app_workload(app, None)
+    assert (workload.desired, workload.running, workload.healthy, workload.status) == (3, 3, 3, "healthy")
+    assert [task_instance(t, app.id, {}).health for t in app.tasks or []] == ["healthy"] * 3
+
+
+def test_lost_tasks_with_failing_checks_are_unhealthy_and_say_lost():
+    tasks = load("marathon/v2-apps-appId-tasks-health-alive-false-openwhisk.json", TaskList).tasks
+    instances = [task_instance(t, "/myapp", {}) for t in tasks]
+    lost = [i for i in instances if i.reason == "TASK_LOST"]
+    assert [(i.state, i.health) for i in lost] == [("unknown", "unhealthy")] * 3
+    assert sorted((i.state, i.health) for i in instances if i not in lost) == [("running", "healthy")] * 3
 
 
 @pytest.mark.parametrize("relative", ["marathon/v2-apps-appId-tasks.json", "marathon/v2-apps-appId-tasks-taskId.json"])

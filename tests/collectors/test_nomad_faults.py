@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from collectors import build_collector
-from collectors.nomad import NomadCollector
+from collectors.nomad.fetch import NomadCollector
 from fleet.config import Settings, TlsFiles
 from fleet.model import encode_snapshot
 from fleet.poller import Poller

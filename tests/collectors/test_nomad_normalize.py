@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from collectors.nomad_events import evaluation_events, placement_message
-from collectors.nomad_allocs import alloc_mhz_mb, alloc_to_instance, digest_all, parse_time
-from collectors.nomad_normalize import (NomadRaw, RegionRaw, job_to_workload, latest_deployments, mhz_per_core,
+from collectors.nomad.events import evaluation_events, placement_message
+from collectors.nomad.allocs import alloc_mhz_mb, alloc_to_instance, digest_all, parse_time
+from collectors.nomad.normalize import (NomadRaw, RegionRaw, job_to_workload, latest_deployments, mhz_per_core,
                                         node_to_model, normalize)
-from collectors.nomad_wire import (AgentMember, AgentSelf, AllocMetric, AllocStub, Deployment, Evaluation,
+from collectors.nomad.wire import (AgentMember, AgentSelf, AllocMetric, AllocStub, Deployment, Evaluation,
                                    HostMemory, HostStats, JobSpec, JobStub, NodeStub, TaskGroup, convert)
 from tests.upstream import upstream_json
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.nomad import NomadCollector
+from collectors.nomad.fetch import NomadCollector
 from sim.nomad import build, start
 from tests.sim.nomad.harness import TOKENS, by, config
 

@@ -8,7 +8,7 @@ from typing import Iterator
 import msgspec
 import pytest
 
-from collectors.nomad import NomadCollector
+from collectors.nomad.fetch import NomadCollector
 from sim.httpserver import json_response
 from sim.nomad import NomadCluster, build, start
 from tests.sim.nomad.harness import TOKEN, TOKENS, config

@@ -4,7 +4,7 @@ from __future__ import annotations
 import docker
 import pytest
 
-from collectors.swarm import SwarmCollector
+from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData
 from tests.engines import IMAGE, wait_for

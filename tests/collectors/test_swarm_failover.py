@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import docker
 import pytest
 
-from collectors.swarm import SwarmCollector
+from collectors.swarm.fetch import SwarmCollector
 from fleet.analysis import analyze_cluster
 from fleet.config import ClusterConfig
 from fleet.model import Cluster, Instance

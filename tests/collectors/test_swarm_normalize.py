@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from collectors.swarm import SwarmRaw, local_task_health, normalize
+from collectors.swarm.fetch import SwarmRaw, local_task_health, normalize
 from fleet.source import MalformedPayload
 from tests.upstream import upstream_json
 

@@ -6,7 +6,7 @@ import json
 import jsonschema
 import pytest
 
-from collectors.swarm import SwarmCollector
+from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig, Settings
 from fleet.poller import Poller
 from tests.engines import Dockerd

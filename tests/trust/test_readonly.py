@@ -11,7 +11,7 @@ import yaml
 
 from collectors import build_collector
 from collectors.http import HttpJsonClient
-from collectors.kubernetes import KubernetesCollector
+from collectors.kubernetes.fetch import KubernetesCollector
 from sim.httpserver import AUDIT_ENV, READ_METHODS, EmulatorServer, json_response
 from tests.trust.conftest import kind_params
 from tests.trust.targets import running

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectors import build_collector
-from collectors.kubernetes import KubernetesCollector
-from collectors.swarm import SwarmCollector, SwarmRaw
+from collectors.kubernetes.fetch import KubernetesCollector
+from collectors.swarm.fetch import SwarmCollector, SwarmRaw
 from fleet.config import ClusterConfig, Settings
 from fleet.poller import Poller
 from fleet.source import ClusterData, SourceError

@@ -128,7 +128,7 @@ def test_nomad_client_certificate_from_tls_files_is_presented(nomad_wanting_clie
 
 def test_nomad_job_specs_read_by_the_worker_present_the_client_certificate_too(nomad_wanting_client_certs,
                                                                               authority):
-    from collectors.nomad import NomadCollector
+    from collectors.nomad.fetch import NomadCollector
 
     client = authority.issue("podium-reader", client=True)
     config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",

@@ -29,7 +29,7 @@ def cluster_config(cluster: KubeCluster, token: str | None = TOKEN, **fields: An
 
 @contextmanager
 def collector(cluster: KubeCluster, token: str | None = TOKEN, **options: Any) -> Iterator[Any]:
-    from collectors.kubernetes import KubernetesCollector
+    from collectors.kubernetes.fetch import KubernetesCollector
 
     instance = KubernetesCollector(cluster_config(cluster, token), **options)
     try:

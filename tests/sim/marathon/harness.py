@@ -5,7 +5,7 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from collectors.marathon import MarathonCollector
+from collectors.marathon.fetch import MarathonCollector
 from fleet.config import ClusterConfig, Secret
 from fleet.source import ClusterData
 from sim.marathon import MarathonCluster, Scenario, serve

@@ -5,7 +5,7 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from collectors.nomad import NomadCollector
+from collectors.nomad.fetch import NomadCollector
 from fleet.config import ClusterConfig, Secret
 from fleet.source import ClusterData
 from sim.nomad import NomadCluster

@@ -14,7 +14,7 @@ import nomad
 import pytest
 import requests
 
-from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, JobSpec, JobStub, NodeStub,
+from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, JobSpec, JobStub, NodeStub,
                                    decode)
 from sim.httpserver import EmulatorServer
 from sim.nomad import build, start

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Iterable
 
-from collectors import kubernetes_wire as w
+from collectors.kubernetes import wire as w
 from collectors.units import cpu_cores, mem_bytes
 from fleet.model import Event, Node
 

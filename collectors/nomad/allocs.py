@@ -12,8 +12,8 @@ from datetime import datetime, timezone
 
 import msgspec
 
-from collectors.nomad_events import failing_task_reason
-from collectors.nomad_wire import LeanAlloc, LegacyResources, TaskState
+from collectors.nomad.events import failing_task_reason
+from collectors.nomad.wire import LeanAlloc, LegacyResources, TaskState
 from fleet.model import Instance
 
 ALLOC_STATE = {"pending": "pending", "running": "running", "complete": "succeeded", "failed": "failed",

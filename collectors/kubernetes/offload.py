@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import msgspec
 
-from collectors import kubernetes_wire as w
-from collectors.kubernetes_pods import PodRow, digest
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.pods import PodRow, digest
 from collectors.offload import Offload
 
 OFFLOAD_MIN_ITEMS = 20_000  # smaller lists: not worth a process

@@ -14,14 +14,14 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, Callable
 
-from collectors import kubernetes_wire as w
+from collectors.kubernetes import wire as w
 from collectors.base import Collector
-from collectors.kubernetes_client import PAGE_SIZE, KubeConnection, NotFound, load_configuration, paused_gc
-from collectors.kubernetes_normalize import RequestMemo, normalize_events, normalize_node
-from collectors.kubernetes_offload import OFFLOAD_MIN_ITEMS, PodOffload
-from collectors.kubernetes_pods import FINISHED, Allocation, PodRow, keyed_digest, normalize_pod
-from collectors.kubernetes_watch import ResourceCache
-from collectors.kubernetes_workloads import (Attribution, Controllers, Tally, keyed_slim_replicaset,
+from collectors.kubernetes.client import PAGE_SIZE, KubeConnection, NotFound, load_configuration, paused_gc
+from collectors.kubernetes.normalize import RequestMemo, normalize_events, normalize_node
+from collectors.kubernetes.offload import OFFLOAD_MIN_ITEMS, PodOffload
+from collectors.kubernetes.pods import FINISHED, Allocation, PodRow, keyed_digest, normalize_pod
+from collectors.kubernetes.watch import ResourceCache
+from collectors.kubernetes.workloads import (Attribution, Controllers, Tally, keyed_slim_replicaset,
                                             normalize_workloads, workload_id)
 from fleet.config import ClusterConfig
 from fleet.model import Instance

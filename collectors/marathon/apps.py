@@ -1,6 +1,6 @@
 """Marathon apps, pods, tasks, the launch queue and deployments → workloads, instances, events.
 
-Pure functions over the wire structs of `collectors.marathon_wire`. The rules an operator would
+Pure functions over the wire structs of `collectors.marathon.wire`. The rules an operator would
 apply, in order, for an app's status:
 
 1. 0 instances wanted → `stopped` (or `progressing` while a deployment still drains tasks);
@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from collectors.marathon_wire import App, Deployment, PodInstanceStatus, PodStatus, QueueItem, Rejection, Task
+from collectors.marathon.wire import App, Deployment, PodInstanceStatus, PodStatus, QueueItem, Rejection, Task
 from fleet.model import Event, Instance, Workload
 
 MIB = 1024 * 1024

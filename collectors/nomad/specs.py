@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import msgspec
 
-from collectors.nomad_wire import JobSpec
+from collectors.nomad.wire import JobSpec
 from collectors.plainget import PlainGet, PlainTarget
 
 READERS = 4  # keep-alive connections a batch of specs is read over

@@ -15,9 +15,9 @@ from typing import Any, Callable, Generic, TypeVar
 
 import msgspec
 
-from collectors import kubernetes_wire as w
-from collectors.kubernetes_client import PAGE_SIZE, Gone, KubeConnection, iter_lines
-from collectors.kubernetes_offload import PodOffload
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.client import PAGE_SIZE, Gone, KubeConnection, iter_lines
+from collectors.kubernetes.offload import PodOffload
 from fleet.source import SourceError, UpstreamError
 
 log = logging.getLogger(__name__)

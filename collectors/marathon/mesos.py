@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from collectors.marathon_wire import Wire
+from collectors.marathon.wire import Wire
 from fleet.model import Node
 
 MIB = 1024 * 1024

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterator, TypeVar
 import msgspec
 import urllib3
 
-from collectors import kubernetes_wire as w
-from collectors.kubernetes_offload import DigestedPage, PodOffload, keyed_rows
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.offload import DigestedPage, PodOffload, keyed_rows
 from collectors.transport import scrub, transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError

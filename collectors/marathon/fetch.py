@@ -5,7 +5,7 @@ requests): `/v2/info`, `/v2/apps` with explicit embeds (tasks, counts, deploymen
 lastTaskFailure), `/v2/pods/::status`, `/v2/queue`, `/v2/deployments`, and the master's
 `/master/state-summary` (agents with resources and task counts; `/master/state` would add every
 task and framework for nothing). Big payloads are decoded by msgspec straight into the typed wire
-structs. Leader redirects of both services are followed (see `collectors.marathon_leader`).
+structs. Leader redirects of both services are followed (see `collectors.marathon.leader`).
 
 Marathon is the core: if `/v2/info` or `/v2/apps` fails, the round fails (`unreachable`,
 `unauthorized`, `error`). Everything else is optional and only makes the cluster `degraded`,
@@ -27,12 +27,12 @@ import msgspec
 import requests
 
 from collectors.base import Collector, gc_paused
-from collectors.marathon_apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
+from collectors.marathon.apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
                                       pod_workload, queue_event, queue_problem, task_instances)
-from collectors.marathon_events import SUBSCRIBED, EventFeed
-from collectors.marathon_leader import LeaderFollowingClient
-from collectors.marathon_wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
-from collectors.mesos import Agent, AgentList, Resources, host_index, to_nodes
+from collectors.marathon.events import SUBSCRIBED, EventFeed
+from collectors.marathon.leader import LeaderFollowingClient
+from collectors.marathon.wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
+from collectors.marathon.mesos import Agent, AgentList, Resources, host_index, to_nodes
 from fleet.config import ClusterConfig
 from fleet.model import Event, Instance, Workload
 from fleet.source import ClusterData, MalformedPayload, SourceError, UpstreamError
@@ -58,7 +58,7 @@ class MarathonRaw:
     problems: list[str] = field(default_factory=list)
     # (service, configured URL, leader URL) for each leader redirect followed
     leaders: list[tuple[str, str, str]] = field(default_factory=list)
-    # (task id, event) from Marathon's event stream since recently (see collectors.marathon_events)
+    # (task id, event) from Marathon's event stream since recently (see collectors.marathon.events)
     streamed: list[tuple[str, Event]] = field(default_factory=list)
 
 

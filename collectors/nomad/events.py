@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Iterable
 
-from collectors.nomad_wire import AllocMetric, AllocStub, Deployment, Evaluation, NodeStub, TaskState
+from collectors.nomad.wire import AllocMetric, AllocStub, Deployment, Evaluation, NodeStub, TaskState
 from fleet.model import Event
 
 # task events that say why a task stopped, newest wins

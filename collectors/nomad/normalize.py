@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from statistics import fmean
 
-from collectors.nomad_allocs import AllocRow, digest
-from collectors.nomad_events import alloc_events, deployment_events, evaluation_events, node_events, region_events
-from collectors.nomad_wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
+from collectors.nomad.allocs import AllocRow, digest
+from collectors.nomad.events import alloc_events, deployment_events, evaluation_events, node_events, region_events
+from collectors.nomad.wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
                                    NodeStub)
 from fleet.model import Instance, Node, Workload
 from fleet.source import ClusterData
@@ -34,7 +34,7 @@ class RegionRaw:
     name: str | None
     nodes: list[NodeStub]
     jobs: list[JobStub]
-    allocs: list[AllocRow]  # every allocation, digested (see collectors.nomad_allocs)
+    allocs: list[AllocRow]  # every allocation, digested (see collectors.nomad.allocs)
     deployments: list[Deployment] = field(default_factory=list)
     evaluations: list[Evaluation] = field(default_factory=list)
     specs: dict[tuple[str, str], JobSpec] = field(default_factory=dict)

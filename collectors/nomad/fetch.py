@@ -21,11 +21,11 @@ import urllib3
 
 from collectors.base import Collector, gc_paused
 from collectors.http import DirectGet, HttpJsonClient
-from collectors.nomad_allocs import AllocRow, digest
-from collectors.nomad_normalize import NomadRaw, RegionRaw, normalize
-from collectors.nomad_specs import READERS as SPEC_READERS  # here as in the worker
-from collectors.nomad_specs import decode_specs, read_specs, spec_path
-from collectors.nomad_wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
+from collectors.nomad.allocs import AllocRow, digest
+from collectors.nomad.normalize import NomadRaw, RegionRaw, normalize
+from collectors.nomad.specs import READERS as SPEC_READERS  # here as in the worker
+from collectors.nomad.specs import decode_specs, read_specs, spec_path
+from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    LeanAlloc, NodeStub, decode)
 from collectors.offload import Worker
 from fleet.config import ClusterConfig

@@ -10,8 +10,8 @@ from datetime import datetime
 
 import msgspec
 
-from collectors import kubernetes_wire as w
-from collectors.kubernetes_normalize import ROUTINE_WAITING, effective_request
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.normalize import ROUTINE_WAITING, effective_request
 from collectors.units import cpu_cores, mem_bytes
 from fleet.model import Instance
 

@@ -13,9 +13,9 @@ from datetime import datetime, timezone
 
 import msgspec
 
-from collectors import kubernetes_wire as w
-from collectors.kubernetes_normalize import RequestMemo
-from collectors.kubernetes_pods import PodRow, controller_of, pod_health, pod_state
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.normalize import RequestMemo
+from collectors.kubernetes.pods import PodRow, controller_of, pod_health, pod_state
 from fleet.model import Workload
 
 
