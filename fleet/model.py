@@ -70,6 +70,9 @@ class Workload(msgspec.Struct, kw_only=True, gc=False):
     images: list[str] = []
     cpu_request_cores: float = 0.0
     mem_request_bytes: int = 0
+    # one instance on every eligible node (DaemonSet, global service, system job): a lost node takes
+    # its own copy with it, nothing is re-placed elsewhere. Set by the collector; false in older snapshots.
+    per_node: bool = False
 
 
 class Instance(msgspec.Struct, kw_only=True, gc=False):

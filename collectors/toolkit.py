@@ -1,0 +1,102 @@
+"""What every collector needs, once: the wire struct base, decoding with one error style, short
+messages, Retry-After, the secret scrubber, a shared GC pause and the common constants.
+"""
+from __future__ import annotations
+
+import gc
+import threading
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from typing import Any, Iterable, TypeVar
+
+import msgspec
+
+from fleet.source import MalformedPayload
+
+MIB = 1024 * 1024
+# events kept per cluster and round: the newest ones; older ones are history, not state
+MAX_EVENTS = 200
+# a message longer than this is cut: it has to fit one line of a table or a log
+MESSAGE_CHARS = 200
+
+T = TypeVar("T")
+
+
+class Wire(msgspec.Struct, gc=False):
+    """Base of every typed upstream shape. Decoded payloads hold no reference cycles, so keeping
+    their 100,000s of objects out of the cyclic GC's sight makes a large cluster's round faster."""
+
+
+def decode(body: bytes | str, kind: type[T], what: str) -> T:
+    """Bytes into wire structs; anything else raises MalformedPayload naming `what` (the endpoint)."""
+    try:
+        with paused_gc():
+            return msgspec.json.decode(body, type=kind)
+    except msgspec.ValidationError as exc:
+        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise MalformedPayload(f"{what}: not JSON: {exc}") from None
+
+
+def short(message: object, limit: int = MESSAGE_CHARS) -> str:
+    """One line of at most `limit` characters: upstream errors can be long, nested, multi-line."""
+    text = " ".join(str(message).split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | None:
+    """A Retry-After header in seconds: either delay-seconds or an HTTP date (RFC 9110 §10.2.3).
+    None when absent or unreadable; a date in the past is 0."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        seconds = (when - (now or datetime.now(timezone.utc))).total_seconds()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, infinity
+        return None
+    return max(0.0, seconds)
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by ***: servers and proxies may echo credentials back in
+    their error bodies, and those bodies end up in messages and logs."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
+
+
+class _PausedGc:
+    """Building a round's many acyclic objects (decoded pages, model rows) without the cyclic GC
+    rescanning them each time a few thousand more exist; reference counting still frees memory.
+    Reference-counted across threads: the GC comes back on when the last concurrent pause ends,
+    and only if it was on before the first began."""
+
+    _lock = threading.Lock()
+    _pauses = 0
+    _was_enabled = False
+
+    def __enter__(self) -> None:
+        with _PausedGc._lock:
+            if _PausedGc._pauses == 0:
+                _PausedGc._was_enabled = gc.isenabled()
+                gc.disable()
+            _PausedGc._pauses += 1
+
+    def __exit__(self, *exc: Any) -> None:
+        with _PausedGc._lock:
+            _PausedGc._pauses -= 1
+            if _PausedGc._pauses == 0 and _PausedGc._was_enabled:
+                gc.enable()
+
+
+def paused_gc() -> _PausedGc:
+    return _PausedGc()
