@@ -52,7 +52,7 @@ def podium_round(marathon_url: str, mesos_url: str) -> tuple[int, int, int]:
     from fleet.config import ClusterConfig
 
     collector = MarathonCollector(ClusterConfig(name="bench", orchestrator="marathon", url=marathon_url,
-                                                mesos_url=mesos_url))
+                                                options={"mesos_url": mesos_url}))
     data = collector.collect(timeout_s=600)
     collector.close()
     return len(data.nodes), len(data.workloads), len(data.instances)

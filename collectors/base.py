@@ -6,14 +6,11 @@ A collector subclasses `Collector`, implements `fetch()` to return the raw upstr
 """
 from __future__ import annotations
 
-import gc
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
-from typing import Any, ClassVar, Generic, Iterator, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from fleet.config import ClusterConfig
-from fleet.source import (ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable,  # noqa: F401
-                          UpstreamError)
+from fleet.source import ClusterData, MalformedPayload, SourceError
 
 Raw = TypeVar("Raw")
 
@@ -25,6 +22,7 @@ class Collector(ABC, Generic[Raw]):
         self.config = config
         self.name = config.name
         self.endpoint = config.endpoint
+        self.verify_tls = config.verify_tls
 
     @abstractmethod
     def fetch(self, timeout_s: float) -> Raw:
@@ -49,7 +47,7 @@ class Collector(ABC, Generic[Raw]):
 
     def secret_values(self) -> list[str]:
         """The credentials in play, so the poller can scrub them from any message as a last guard."""
-        return [s.reveal() for s in (self.config.token, self.config.password) if s is not None]
+        return self.config.secret_values()
 
 
 def require(payload: Any, kind: type, what: str) -> Any:
@@ -57,17 +55,3 @@ def require(payload: Any, kind: type, what: str) -> Any:
     if not isinstance(payload, kind):
         raise MalformedPayload(f"{what}: expected a JSON {kind.__name__}, got {type(payload).__name__}")
     return payload
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Build a round's many acyclic model objects without the cyclic GC rescanning them each time
-    a few thousand more exist. Reference counting still frees memory meanwhile. Only re-enables
-    what it disabled, so overlapping rounds leave the GC as they found it."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -15,19 +15,12 @@ import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
 from collectors.plainget import PlainTarget
-from collectors.transport import scrub, transport_problem
+from collectors.toolkit import retry_after_s, scrub, short
+from collectors.transport import transport_problem
 from fleet.config import ClusterConfig
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
 
 log = logging.getLogger(__name__)
-
-
-def _retry_after_s(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 class HttpJsonClient:
@@ -36,7 +29,7 @@ class HttpJsonClient:
     def __init__(self, base_url: str, config: ClusterConfig, *, headers: Mapping[str, str] | None = None):
         self.base_url = base_url.rstrip("/")
         # scrubbed from every message this client builds: servers may echo credentials in errors
-        self.secrets = [s.reveal() for s in (config.token, config.password) if s is not None]
+        self.secrets = config.secret_values()
         self.session = requests.Session()
         self.session.headers.update({"Accept": "application/json", "User-Agent": "podium/1"})
         self.session.headers.update(headers or {})
@@ -70,7 +63,7 @@ class HttpJsonClient:
         try:
             return response.json()
         except (ValueError, json.JSONDecodeError, requests.exceptions.RequestException) as exc:
-            raise MalformedPayload(f"GET {path} on {self.base_url} returned invalid JSON: {_short(exc)}") from None
+            raise MalformedPayload(f"GET {path} on {self.base_url} returned invalid JSON: {short(exc)}") from None
 
     def raise_for_status(self, response: requests.Response, path: str) -> None:
         code = response.status_code
@@ -81,7 +74,8 @@ class HttpJsonClient:
             word = "unauthorized (401): check the token" if code == 401 else "forbidden (403): the token lacks read access"
             raise Unauthorized(f"{where}: {word}")
         if code == 429:
-            raise UpstreamError(f"{where}: rate limited (429)", retry_after_s=_retry_after_s(response))
+            raise UpstreamError(f"{where}: rate limited (429)",
+                                retry_after_s=retry_after_s(response.headers.get("Retry-After")))
         raise UpstreamError(f"{where}: HTTP {code} {scrub(_body_hint(response), self.secrets)}".rstrip())
 
     def _plain_settings(self) -> dict[str, Any] | None:
@@ -174,11 +168,6 @@ class DirectGet:
             if response.status >= 300 or not response.isclosed():
                 response.close()  # not reusable: a broken or unread answer
             response.release_conn()
-
-
-def _short(exc: BaseException) -> str:
-    text = str(exc)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _body_hint(response: requests.Response) -> str:

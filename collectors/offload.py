@@ -13,7 +13,6 @@ digests out.
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import logging
 import pickle
@@ -28,6 +27,7 @@ from typing import Any, Callable, Generic, TypeVar
 
 import msgspec
 
+from collectors.toolkit import paused_gc
 from collectors.worker import READY, read_frame, write_frame
 
 log = logging.getLogger(__name__)
@@ -37,9 +37,9 @@ _encoder = msgspec.msgpack.Encoder()
 
 
 def _digest_encoded(digest: Callable[..., Any], data: bytes, args: tuple) -> bytes:
-    """The worker's task: its objects hold no cycles, so the cyclic GC is off in that process."""
-    gc.disable()
-    return _encoder.encode(digest(data, *args))
+    """The worker's task: its objects hold no cycles, so the cyclic GC need not scan them."""
+    with paused_gc():
+        return _encoder.encode(digest(data, *args))
 
 
 ROOT = Path(__file__).resolve().parents[1]  # the worker imports `collectors` from here, wherever it was started

@@ -11,7 +11,7 @@ from typing import Any, Iterable, TypeVar
 
 import msgspec
 
-from fleet.source import MalformedPayload
+from fleet.source import MalformedPayload, scrub  # noqa: F401  (one scrubber, shared with the poller)
 
 MIB = 1024 * 1024
 # events kept per cluster and round: the newest ones; older ones are history, not state
@@ -63,15 +63,6 @@ def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | 
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, infinity
         return None
     return max(0.0, seconds)
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced by ***: servers and proxies may echo credentials back in
-    their error bodies, and those bodies end up in messages and logs."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
 
 
 class _PausedGc:

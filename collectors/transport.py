@@ -6,7 +6,8 @@ exceeded ... Caused by SSLError(...)") that get cut off before the useful part. 
 from __future__ import annotations
 
 import re
-from typing import Iterable
+
+from collectors.toolkit import short
 
 _TLS_MISMATCH = re.compile(r"(?:IP address|Hostname) mismatch, certificate is not valid for '([^']+)'")
 _TLS_UNVERIFIED = re.compile(r"certificate verify failed: ([^(']+)")
@@ -44,13 +45,4 @@ def transport_problem(exc: BaseException | str) -> str:
     for needles, plain in _PLAIN:
         if any(needle in text for needle in needles):
             return plain
-    return text if len(text) <= 200 else text[:197] + "..."
-
-
-def scrub(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret replaced by ***: servers and proxies may echo credentials back in
-    their error bodies, and those bodies end up in messages and logs."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+    return short(text)

@@ -17,8 +17,6 @@ import msgspec
 from fleet.limits import LimitWarning, limit_warnings
 from fleet.model import Cluster, Instance, Node, Snapshot, Workload
 
-# one instance per node by design: losing the node loses its copy, nothing is re-placed
-PER_NODE_KINDS = frozenset({"DaemonSet", "GlobalService", "GlobalJob", "system", "sysbatch"})
 NO_ZONE = "(no zone)"
 HOTTEST_NODES = 3
 EPSILON = 1e-9
@@ -136,9 +134,8 @@ def is_available(node: Node) -> bool:
 
 def movable_running(cluster: Cluster) -> list[Instance]:
     """Running instances that the orchestrator would re-place if their node went away."""
-    workloads = {w.id: w for w in cluster.workloads}
-    return [i for i in cluster.instances if i.state == "running" and i.node_id
-            and not (i.workload_id in workloads and workloads[i.workload_id].kind in PER_NODE_KINDS)]
+    per_node = {w.id for w in cluster.workloads if w.per_node}  # losing the node loses its copy, by design
+    return [i for i in cluster.instances if i.state == "running" and i.node_id and i.workload_id not in per_node]
 
 
 def request_of(instance: Instance, workloads: dict[str, Workload]) -> tuple[float, int]:

@@ -5,38 +5,14 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fleet import orchestrators
 from fleet.config import ClusterConfig, write_atomically
+from fleet.orchestrators import FormField
 
 SECRETS_DIR_NAME = "secrets"
-
-
-@dataclass(frozen=True)
-class FormField:
-    key: str
-    label: str
-    help: str = ""
-    kind: str = "text"  # text | bool | regions
-
-
-COMMON = [FormField("url", "API URL", "e.g. https://10.0.0.1:6443, unix:///var/run/docker.sock"),
-          FormField("token_env", "Token environment variable", "name of a variable holding the token"),
-          FormField("ca_file", "CA certificate file", "to verify the server's certificate"),
-          FormField("verify_tls", "Verify TLS", "turn off only by explicit choice", "bool")]
-FIELDS: dict[str, list[FormField]] = {
-    "kubernetes": COMMON + [FormField("kubeconfig", "kubeconfig file", "instead of URL + token"),
-                            FormField("context", "kubeconfig context")],
-    "swarm": [COMMON[0], COMMON[3]],
-    "nomad": COMMON + [FormField("regions", "Regions", '"all", one region, or a comma-separated list', "regions"),
-                       FormField("namespace", "Namespace", '"*" for every namespace')],
-    "marathon": COMMON + [FormField("mesos_url", "Mesos master URL", "agents come from the Mesos master"),
-                          FormField("username", "Username (basic auth)"),
-                          FormField("password_env", "Password environment variable")],
-}
-TOKEN_ORCHESTRATORS = {"kubernetes", "nomad", "marathon"}
 
 
 def entry_from_form(name: str, orchestrator: str, values: dict[str, Any], *,
@@ -44,11 +20,12 @@ def entry_from_form(name: str, orchestrator: str, values: dict[str, Any], *,
     """A clusters.yaml entry from form values: empty fields left out, defaults not written.
     `kept` carries keys the form does not show (tls, token_file, …) from the entry being edited."""
     entry: dict[str, Any] = {"name": name.strip(), "orchestrator": orchestrator}
-    shown = {f.key for f in FIELDS.get(orchestrator, [])}
+    fields = form_fields(orchestrator)
+    shown = {f.key for f in fields}
     for key, value in (kept or {}).items():
         if key not in shown and key not in entry:
             entry[key] = value
-    for field in FIELDS.get(orchestrator, []):
+    for field in fields:
         value = values.get(field.key)
         if field.kind == "bool":
             if value is False:
@@ -57,7 +34,7 @@ def entry_from_form(name: str, orchestrator: str, values: dict[str, Any], *,
         text = str(value or "").strip()
         if not text:
             continue
-        if field.kind == "regions" and text != "all" and "," in text:
+        if field.kind == "names" and text != "all" and "," in text:
             entry[field.key] = [part.strip() for part in text.split(",") if part.strip()]
         else:
             entry[field.key] = text
@@ -66,12 +43,18 @@ def entry_from_form(name: str, orchestrator: str, values: dict[str, Any], *,
     return entry
 
 
+def form_fields(orchestrator: str) -> tuple[FormField, ...]:
+    facts = orchestrators.facts_of(orchestrator)
+    return facts.form_fields if facts is not None else ()
+
+
 def form_values(cluster: ClusterConfig | dict[str, Any]) -> dict[str, Any]:
-    source = cluster if isinstance(cluster, dict) else cluster.__dict__
-    values = {key: source.get(key) for field_list in FIELDS.values() for key in (f.key for f in field_list)}
-    regions = values.get("regions")
-    if isinstance(regions, list):
-        values["regions"] = ", ".join(regions)
+    source = cluster if isinstance(cluster, dict) else {**cluster.__dict__, **cluster.options}
+    fields = {f.key: f for facts in orchestrators.registered() for f in facts.form_fields}
+    values = {key: source.get(key) for key in fields}
+    for key, field in fields.items():
+        if field.kind == "names" and isinstance(values[key], list):
+            values[key] = ", ".join(values[key])
     values["verify_tls"] = source.get("verify_tls", True) is not False
     return values
 

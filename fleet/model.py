@@ -13,6 +13,8 @@ import msgspec
 
 SCHEMA_ID = "podium.snapshot/v1"
 
+# the orchestrators of the v1 contract; the registry (fleet/orchestrators.py) holds the same names, and
+# Cluster.orchestrator is a plain str so a snapshot naming an orchestrator added later still reads
 Orchestrator = Literal["kubernetes", "swarm", "nomad", "marathon"]
 ClusterStatus = Literal["ok", "degraded", "unreachable", "unauthorized", "error"]
 NodeStatus = Literal["ready", "not_ready", "down", "unknown"]
@@ -21,7 +23,6 @@ InstanceState = Literal["running", "pending", "succeeded", "failed", "stopped", 
 InstanceHealth = Literal["healthy", "unhealthy", "unknown"]
 Severity = Literal["info", "warning", "error"]
 
-ORCHESTRATORS: tuple[str, ...] = ("kubernetes", "swarm", "nomad", "marathon")
 WORKLOAD_STATUSES: tuple[str, ...] = ("healthy", "progressing", "degraded", "failed", "completed", "stopped", "unknown")
 INSTANCE_STATES: tuple[str, ...] = ("running", "pending", "succeeded", "failed", "stopped", "unknown")
 
@@ -114,7 +115,7 @@ class Summary(msgspec.Struct, kw_only=True):
 
 class Cluster(msgspec.Struct, kw_only=True):
     name: str
-    orchestrator: Orchestrator
+    orchestrator: str
     endpoint: str
     status: ClusterStatus
     error: str | None = None
@@ -157,10 +158,6 @@ def summarize(nodes: list[Node], workloads: list[Workload], instances: list[Inst
         cpu_used_cores=round(sum(cpu_used), 6) if ready and None not in cpu_used else None,
         mem_used_bytes=sum(mem_used) if ready and None not in mem_used else None,  # type: ignore[arg-type]
     )
-
-
-def with_summary(cluster: Cluster) -> Cluster:
-    return msgspec.structs.replace(cluster, summary=summarize(cluster.nodes, cluster.workloads, cluster.instances))
 
 
 _encoder = msgspec.json.Encoder()

@@ -17,7 +17,7 @@ from typing import Callable
 
 from fleet.config import Settings
 from fleet.model import Cluster, Snapshot, summarize, utc_now
-from fleet.source import ClusterData, Source, SourceError
+from fleet.source import ClusterData, Source, SourceError, scrub
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,6 @@ MAX_BACKOFF_S = 600.0
 # a collector gets `timeout_s` per request; the whole collection of one cluster gets this many
 DEADLINE_REQUESTS = 3
 NOT_COLLECTED_YET = "not collected yet: the first collection round is running"
-
-
-def verifies_tls(source: Source) -> bool:
-    """False only for a source whose cluster config explicitly turns TLS verification off."""
-    return getattr(getattr(source, "config", None), "verify_tls", True) is not False
 
 
 @dataclass
@@ -145,7 +140,7 @@ class Poller:
         cluster = Cluster(
             name=source.name, orchestrator=source.orchestrator, endpoint=source.endpoint,  # type: ignore[arg-type]
             status=status, error=self._redact(source, data.degraded_reason), version=data.version,
-            collected_at=self._wall_clock(), stale=False, verify_tls=verifies_tls(source), nodes=data.nodes, workloads=data.workloads,
+            collected_at=self._wall_clock(), stale=False, verify_tls=source.verify_tls, nodes=data.nodes, workloads=data.workloads,
             instances=data.instances, events=data.events,
             summary=summarize(data.nodes, data.workloads, data.instances),
         )
@@ -170,7 +165,7 @@ class Poller:
             status=status, error=message,  # type: ignore[arg-type]
             version=last.version if last else None,
             collected_at=last.collected_at if last else None,
-            stale=last is not None, verify_tls=verifies_tls(source),
+            stale=last is not None, verify_tls=source.verify_tls,
             nodes=last.nodes if last else [], workloads=last.workloads if last else [],
             instances=last.instances if last else [], events=last.events if last else [],
             summary=last.summary if last else summarize([], [], []),
@@ -189,16 +184,12 @@ class Poller:
     def _redact(source: Source, message: str | None) -> str | None:
         if not message:
             return message
-        secrets = getattr(source, "secret_values", lambda: [])()
-        for secret in secrets:
-            if secret:
-                message = message.replace(secret, "***")
-        return message
+        return scrub(message, source.secret_values())
 
     def _pending(self, source: Source) -> Cluster:
         return Cluster(name=source.name, orchestrator=source.orchestrator,  # type: ignore[arg-type]
                        endpoint=source.endpoint, status="unreachable", error=NOT_COLLECTED_YET, stale=False,
-                       verify_tls=verifies_tls(source))
+                       verify_tls=source.verify_tls)
 
     # -- background loop -------------------------------------------------------------------------
 

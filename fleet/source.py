@@ -7,7 +7,7 @@ is a source. Collectors (in `collectors/`) implement it; the poller turns their 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import Iterable, Protocol, runtime_checkable
 
 from fleet.model import ClusterStatus, Event, Instance, Node, Workload
 
@@ -30,13 +30,27 @@ class Source(Protocol):
     name: str
     orchestrator: str
     endpoint: str
+    verify_tls: bool  # false only when the cluster's config turns TLS verification off
 
     def collect(self, timeout_s: float) -> ClusterData:
         """Fetch and normalize one round. Raise a SourceError subclass on failure."""
         ...
 
+    def secret_values(self) -> list[str]:
+        """The credentials in play, scrubbed from every message by the poller as a last guard."""
+        ...
+
     def close(self) -> None:
         ...
+
+
+def scrub(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by ***: servers and proxies may echo credentials back in
+    their error bodies, and those bodies end up in messages and logs."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
 class SourceError(Exception):

@@ -8,6 +8,8 @@ if str(ROOT) not in sys.path:
 
 import pytest  # noqa: E402
 
+import collectors  # noqa: E402,F401  (registers the built-in orchestrators, as the entry points do)
+
 from sim.httpserver import AUDIT_ENV  # noqa: E402
 from tests.engines import Dockerd  # noqa: E402
 

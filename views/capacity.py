@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from fleet import orchestrators
 from views.context import PageContext
 from views.tables import fleet_tables
 
@@ -79,7 +80,8 @@ def render(context: PageContext) -> None:
     measured = nodes.dropna(subset=["cpu_used"])
     st.subheader("Measured usage")
     if measured.empty:
-        st.caption("No cluster reports measured usage (Swarm never does; Kubernetes needs metrics-server).")
+        st.caption("No cluster reports measured usage. " + "; ".join(
+            f"{facts.label}: {facts.usage_source}" for facts in orchestrators.registered()) + ".")
     else:
         usage = measured.groupby("cluster").agg(cpu_used=("cpu_used", "sum"), cpu_allocated=("cpu_allocated", "sum"),
                                                  cpu_allocatable=("cpu_allocatable", "sum")).reset_index()

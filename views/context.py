@@ -6,13 +6,13 @@ from typing import Literal
 
 from fleet.model import Snapshot
 
-Source = Literal["live", "demo", "offline"]
+SnapshotOrigin = Literal["live", "demo", "offline"]
 
 
 @dataclass(frozen=True)
 class PageContext:
     snapshot: Snapshot
-    source: Source
+    source: SnapshotOrigin
     # for offline snapshots: the uploaded file's name
     label: str = ""
 

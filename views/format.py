@@ -11,8 +11,6 @@ STATUS_BADGES: dict[str, tuple[str, str]] = {
     "unauthorized": ("red", ":material/lock:"),
     "error": ("red", ":material/error:"),
 }
-ORCHESTRATOR_LABELS = {"kubernetes": "Kubernetes", "swarm": "Docker Swarm", "nomad": "Nomad",
-                       "marathon": "Marathon / Mesos"}
 WORKLOAD_STATUS_COLOURS = {"healthy": "green", "progressing": "blue", "degraded": "orange", "failed": "red",
                            "completed": "gray", "stopped": "gray", "unknown": "gray"}
 

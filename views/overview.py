@@ -5,11 +5,11 @@ import streamlit as st
 
 from fleet.analysis import n_plus_1
 from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
+from fleet.orchestrators import label_of
 from fleet.poller import NOT_COLLECTED_YET
 from views.context import PageContext
 from views.tables import per_snapshot, snapshot_problems
-from views.format import (ORCHESTRATOR_LABELS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
-                          severity_badge)
+from views.format import WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio, severity_badge
 
 INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "gray", "failed": "red",
                           "stopped": "gray", "unknown": "gray"}
@@ -67,7 +67,7 @@ def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None) 
     with st.container(border=True, key=f"cluster-{cluster.name}"):
         head, status = st.columns([3, 2])
         head.markdown(f"#### {cluster.name}")
-        head.caption(f"{ORCHESTRATOR_LABELS.get(cluster.orchestrator, cluster.orchestrator)} · "
+        head.caption(f"{label_of(cluster.orchestrator)} · "
                      f"`{cluster.endpoint}` · version {cluster.version or 'unknown'}")
         stale = " :orange-badge[stale data]" if cluster.stale else ""
         status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(n_plus_1_verdict)}",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import streamlit as st
 
-from fleet.cluster_form import FIELDS, TOKEN_ORCHESTRATORS, entry_from_form, form_values, store_token
+from fleet import orchestrators
+from fleet.cluster_form import entry_from_form, form_values, store_token
 from fleet.config import ConfigConflict, ConfigDocument, ConfigError
-from fleet.model import ORCHESTRATORS
 from fleet.runtime import FleetRuntime
-from views.format import ORCHESTRATOR_LABELS, badge
+from views.format import badge
 
 DOC_KEY = "settings-document"
 NEW = "+ Add a cluster"
@@ -63,8 +63,13 @@ def show_test_result(runtime: FleetRuntime, entry: dict, token: str) -> None:
         (st.warning if cluster.status == "degraded" else st.error)(cluster.error or cluster.status)
 
 
+def takes_token(orchestrator: str) -> bool:
+    facts = orchestrators.facts_of(orchestrator)
+    return facts is not None and facts.takes_token
+
+
 def save(runtime: FleetRuntime, doc: ConfigDocument, entry: dict, token: str, original: str | None) -> None:
-    if token and entry["orchestrator"] in TOKEN_ORCHESTRATORS:
+    if token and takes_token(entry["orchestrator"]):
         path = store_token(runtime.config_path, entry["name"], token)
         entry.pop("token_env", None)
         entry["token_file"] = str(Path(path).relative_to(runtime.config_path.parent))
@@ -91,15 +96,17 @@ def save(runtime: FleetRuntime, doc: ConfigDocument, entry: dict, token: str, or
 def cluster_form(runtime: FleetRuntime, doc: ConfigDocument, choice: str) -> None:
     existing = next((dict(e) for e in doc.cluster_entries() if isinstance(e, dict) and e.get("name") == choice), None)
     original = existing["name"] if existing else None
-    orchestrator = st.selectbox("Orchestrator", ORCHESTRATORS, format_func=ORCHESTRATOR_LABELS.get,
-                                index=ORCHESTRATORS.index(existing["orchestrator"]) if existing else 1,
+    names = orchestrators.names()
+    known = existing is not None and existing.get("orchestrator") in names
+    orchestrator = st.selectbox("Orchestrator", names, format_func=orchestrators.label_of,
+                                index=names.index(existing["orchestrator"]) if known else 0,
                                 key=f"settings-orchestrator-{choice}")
     values = form_values(existing or {})
     prefix = field_prefix(choice)
     with st.form(key=f"settings-form-{choice}-{orchestrator}"):
         name = st.text_input("Name", value=original or "", help="unique; shown everywhere", key=f"{prefix}name")
         typed = {}
-        for field in FIELDS[orchestrator]:
+        for field in orchestrators.facts_of(orchestrator).form_fields:  # type: ignore[union-attr]
             key = f"{prefix}{orchestrator}-{field.key}"
             if field.kind == "bool":
                 typed[field.key] = st.checkbox(field.label, value=bool(values.get(field.key, True)), help=field.help,
@@ -108,7 +115,7 @@ def cluster_form(runtime: FleetRuntime, doc: ConfigDocument, choice: str) -> Non
                 typed[field.key] = st.text_input(field.label, value=values.get(field.key) or "", help=field.help,
                                                  key=key)
         token = ""
-        if orchestrator in TOKEN_ORCHESTRATORS:
+        if takes_token(orchestrator):
             stored = existing and existing.get("token_file")
             token = st.text_input("Token", type="password", value="", key=f"{prefix}token",
                                   help="stored in a 0600 file next to clusters.yaml, never shown again"

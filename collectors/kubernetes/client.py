@@ -20,7 +20,8 @@ import urllib3
 
 from collectors.kubernetes import wire as w
 from collectors.kubernetes.offload import DigestedPage, PodOffload, keyed_rows
-from collectors.transport import scrub, transport_problem
+from collectors.toolkit import scrub
+from collectors.transport import transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
@@ -90,15 +91,16 @@ def load_configuration(config: ClusterConfig) -> Any:
             configuration.ssl_ca_cert = config.tls.ca_file or config.ca_file
             configuration.cert_file, configuration.key_file = config.tls.cert_file, config.tls.key_file
             configuration.verify_ssl = config.verify_tls
-        elif config.kubeconfig or not in_cluster():
-            kube_config.load_kube_config(config_file=config.kubeconfig, context=config.context,
+        elif config.option("kubeconfig") or not in_cluster():
+            kube_config.load_kube_config(config_file=config.option("kubeconfig"), context=config.option("context"),
                                          client_configuration=configuration, persist_config=False)
         else:
             kube_config.load_incluster_config(client_configuration=configuration)
     except (kube_config.ConfigException, OSError, ValueError, KeyError, TypeError) as exc:
-        where = config.kubeconfig or ("in-cluster service account" if not config.url else config.url)
+        where = config.option("kubeconfig") or ("in-cluster service account" if not config.url else config.url)
+        context = config.option("context")
         raise UpstreamError(f"cannot load the Kubernetes connection from {where}"
-                            f"{f' (context {config.context})' if config.context else ''}: {exc}") from None
+                            f"{f' (context {context})' if context else ''}: {exc}") from None
     if not config.verify_tls:
         configuration.verify_ssl = False
     configuration.retries = 0

@@ -26,7 +26,8 @@ from typing import Any, Callable, TypeVar
 import msgspec
 import requests
 
-from collectors.base import Collector, gc_paused
+from collectors.base import Collector
+from collectors.toolkit import paused_gc as gc_paused
 from collectors.marathon.apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
                                       pod_workload, queue_event, queue_problem, task_instances)
 from collectors.marathon.events import SUBSCRIBED, EventFeed
@@ -76,8 +77,8 @@ def auth_headers(config: ClusterConfig) -> dict[str, str]:
     """DC/OS token (`Authorization: token=...`) or HTTP basic; the values stay in the header."""
     if config.token is not None:
         return {"Authorization": f"token={config.token.reveal()}"}
-    if config.username and config.password is not None:
-        pair = f"{config.username}:{config.password.reveal()}".encode()
+    if config.option("username") and config.secret("password") is not None:
+        pair = f"{config.option('username')}:{config.secret('password').reveal()}".encode()
         return {"Authorization": "Basic " + base64.b64encode(pair).decode()}
     return {}
 
@@ -89,7 +90,8 @@ class MarathonCollector(Collector[MarathonRaw]):
         super().__init__(config)
         headers = auth_headers(config)
         self.marathon = LeaderFollowingClient(config.url or "", config, service="Marathon", headers=headers)
-        self.mesos = LeaderFollowingClient(config.mesos_url or "", config, service="Mesos master", headers=headers)
+        self.mesos = LeaderFollowingClient(config.option("mesos_url", ""), config, service="Mesos master",
+                                           headers=headers)
         self._last_agents: tuple[float, list[Agent]] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mesos-{config.name}")
         self._rounds = 0

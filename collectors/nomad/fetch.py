@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterable, Iterator
 import requests
 import urllib3
 
-from collectors.base import Collector, gc_paused
+from collectors.base import Collector
+from collectors.toolkit import paused_gc as gc_paused
 from collectors.http import DirectGet, HttpJsonClient
 from collectors.nomad.allocs import AllocRow, digest
 from collectors.nomad.normalize import NomadRaw, RegionRaw, normalize
@@ -104,7 +105,7 @@ class NomadCollector(Collector[NomadRaw]):
             return None
 
     def regions(self, agent: AgentSelf | None, timeout_s: float) -> list[str | None]:
-        wanted = self.config.regions
+        wanted = self.config.option("regions")
         if wanted == "all":
             names = self.read("/v1/regions", {}, list[str], timeout_s)[0]
             return sorted(names) or [agent.region if agent else None]
@@ -117,7 +118,7 @@ class NomadCollector(Collector[NomadRaw]):
     def region(self, region: str | None, timeout_s: float) -> RegionRaw:
         """Every table of one region, read side by side (the server works while we decode)."""
         base: dict[str, str] = {"stale": "true", **({"region": region} if region else {})}
-        scoped = {**base, "namespace": str(self.config.namespace)}
+        scoped = {**base, "namespace": str(self.config.option("namespace", "*"))}
         node_params = {**base, "resources": "true", "os": "true"}
         lean_params = {**scoped, "resources": "true", "task_states": "false"}
         self._leaderless.pop(region, None)

@@ -61,7 +61,7 @@ def test_https_without_verification_when_chosen(https_cluster):
 @needs_openssl
 def test_kubeconfig_context_with_token_and_ca(https_cluster, tmp_path):
     path = https_cluster.kubeconfig(tmp_path / "config", context="prod-eu")
-    config = ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path), context="prod-eu")
+    config = ClusterConfig(name="k", orchestrator="kubernetes", options={"kubeconfig": str(path), "context": "prod-eu"})
     data = collect(config)
     assert (len(data.nodes), data.version) == (3, "v1.31.4")
 
@@ -69,8 +69,7 @@ def test_kubeconfig_context_with_token_and_ca(https_cluster, tmp_path):
 @needs_openssl
 def test_a_kubeconfig_token_is_known_to_the_last_guard_scrub(https_cluster, tmp_path):
     path = https_cluster.kubeconfig(tmp_path / "config", context="prod-eu")
-    source = KubernetesCollector(ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path),
-                                               context="prod-eu"), watch=False)
+    source = KubernetesCollector(ClusterConfig(name="k", orchestrator="kubernetes", options={"kubeconfig": str(path), "context": "prod-eu"}), watch=False)
     try:
         source.collect(5)
         assert TOKEN in source.secret_values()
@@ -88,14 +87,14 @@ def test_kubeconfig_exec_plugin_supplies_the_token(tmp_path):
         doc["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": sys.executable,
                                             "args": [str(plugin)], "interactiveMode": "Never"}}
         path.write_text(json.dumps(doc))
-        config = ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path), context="exec")
+        config = ClusterConfig(name="k", orchestrator="kubernetes", options={"kubeconfig": str(path), "context": "exec"})
         assert len(collect(config).nodes) == 3
 
 
 def test_kubeconfig_with_an_unknown_context_is_a_clear_error(tmp_path):
     with running(SMALL) as cluster:
         path = cluster.kubeconfig(tmp_path / "config", context="real")
-    config = ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path), context="nope")
+    config = ClusterConfig(name="k", orchestrator="kubernetes", options={"kubeconfig": str(path), "context": "nope"})
     with pytest.raises(UpstreamError) as raised:
         collect(config)
     assert str(path) in raised.value.message and "nope" in raised.value.message
@@ -130,7 +129,7 @@ def mutual_tls_cluster():
 def test_kubeconfig_with_a_client_certificate(mutual_tls_cluster, tmp_path):
     path = mutual_tls_cluster.kubeconfig(tmp_path / "config", context="certs")
     assert "client-certificate" in path.read_text()
-    config = ClusterConfig(name="k", orchestrator="kubernetes", kubeconfig=str(path), context="certs")
+    config = ClusterConfig(name="k", orchestrator="kubernetes", options={"kubeconfig": str(path), "context": "certs"})
     assert len(collect(config).nodes) == 3
 
 

@@ -22,6 +22,7 @@ def small_cluster(version: str = "1.0", nodes: int = 2) -> ClusterData:
 
 class ScriptedSource:
     orchestrator = "swarm"
+    verify_tls = True
 
     def __init__(self, name: str, steps: list[Step], *, secrets: list[str] | None = None):
         self.name = name

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import msgspec
 
-from fleet.model import Cluster, Instance, Node, Snapshot, Workload, with_summary
+from fleet.model import Cluster, Instance, Node, Snapshot, Workload, summarize
 
 GIB = 2**30
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
@@ -36,11 +36,11 @@ class ClusterBuilder:
 
     def workload(self, name: str, on: list[str], *, cpu: float = 0.0, mem_gib: float = 0.0,
                  desired: int | None = None, kind: str = "Deployment", image: str = "web:1",
-                 state: str = "running", reason: str | None = None) -> "ClusterBuilder":
+                 state: str = "running", reason: str | None = None, per_node: bool = False) -> "ClusterBuilder":
         workload = Workload(id=f"id-{name}", name=name, kind=kind, desired=len(on) if desired is None else desired,
                             running=len(on) if state == "running" else 0, images=[image],
                             status="healthy" if state == "running" else "degraded",
-                            cpu_request_cores=cpu, mem_request_bytes=int(mem_gib * GIB))
+                            cpu_request_cores=cpu, mem_request_bytes=int(mem_gib * GIB), per_node=per_node)
         self.workloads.append(workload)
         for index, node_name in enumerate(on):
             self.instances.append(Instance(id=f"id-{name}-{index}", name=f"{name}-{index}",  # type: ignore[arg-type]
@@ -60,6 +60,10 @@ class ClusterBuilder:
                           endpoint=f"https://{self.name}", status=self.status,  # type: ignore[arg-type]
                           collected_at=T0, nodes=nodes, workloads=list(self.workloads), instances=list(self.instances))
         return with_summary(cluster)
+
+
+def with_summary(cluster: Cluster) -> Cluster:
+    return msgspec.structs.replace(cluster, summary=summarize(cluster.nodes, cluster.workloads, cluster.instances))
 
 
 def snapshot(*clusters: Cluster, taken_at: datetime = T0) -> Snapshot:

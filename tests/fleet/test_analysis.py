@@ -80,7 +80,7 @@ def test_workload_left_with_fewer_than_half_of_desired_is_reported():
 
 def test_per_node_workloads_are_neither_stranded_nor_single_points_of_failure():
     cluster = (ClusterBuilder().nodes_named("a", "b")
-               .workload("logs", on=["a", "b"], kind="DaemonSet", cpu=0.1).build())
+               .workload("logs", on=["a", "b"], kind="DaemonSet", cpu=0.1, per_node=True).build())
     analysis = analyze_cluster(cluster)
     assert impact_of(analysis, "a").stranded == [] and analysis.spof_workloads == []
 

@@ -22,10 +22,10 @@ def test_valid_config_loads_settings_clusters_and_secrets():
     assert (config.settings.poll_interval_s, config.settings.timeout_s) == (30, 5)
     assert [c.name for c in config.clusters] == ["edge", "batch", "legacy"]
     batch, legacy = config.clusters[1], config.clusters[2]
-    assert batch.token.reveal() == "nomad-canary-token" and batch.regions == ["eu", "us"]
-    assert batch.namespace == "*"
-    assert legacy.password.reveal() == "hunter2-canary"
-    assert legacy.password_file == str(CONFIGS / "secrets" / "legacy-password")
+    assert batch.token.reveal() == "nomad-canary-token" and batch.option("regions") == ["eu", "us"]
+    assert batch.option("namespace") == "*"
+    assert legacy.secret("password").reveal() == "hunter2-canary"
+    assert legacy.option("password_file") == str(CONFIGS / "secrets" / "legacy-password")
 
 
 def test_secrets_never_show_in_repr():
@@ -133,12 +133,14 @@ def test_concurrent_edit_is_detected_not_lost(editable):
 
 
 def test_example_config_is_valid_and_documents_every_key():
-    from fleet.config import ALL_CLUSTER_KEYS, SETTINGS_DEFAULTS, TLS_KEYS
+    from fleet import orchestrators
+    from fleet.config.validate import COMMON_KEYS, SETTINGS_DEFAULTS, TLS_KEYS
 
     example = Path(__file__).resolve().parents[2] / "config" / "clusters.example.yaml"
     load_config(example, environ={})
     text = example.read_text()
-    for key in sorted(ALL_CLUSTER_KEYS | TLS_KEYS | set(SETTINGS_DEFAULTS)):
+    option_keys = {key for facts in orchestrators.registered() for key in facts.options}
+    for key in sorted(set(COMMON_KEYS) | option_keys | TLS_KEYS | set(SETTINGS_DEFAULTS)):
         assert f"{key}:" in text, f"{key} is not documented in clusters.example.yaml"
 
 
@@ -148,6 +150,7 @@ def test_quoted_values_come_back_as_plain_strings_a_snapshot_can_encode():
     text = ('clusters:\n  - name: "quoted"\n    orchestrator: \'nomad\'\n    url: "http://n:4646"\n'
             '    namespace: "*"\n    regions: ["eu"]\n')
     cluster = parse_config(text, "q.yaml", environ={}).clusters[0]
-    assert [type(v) for v in (cluster.name, cluster.orchestrator, cluster.namespace, cluster.regions[0])] == [str] * 4
+    values = (cluster.name, cluster.orchestrator, cluster.option("namespace"), cluster.option("regions")[0])
+    assert [type(v) for v in values] == [str] * 4
     model = Cluster(name=cluster.name, orchestrator=cluster.orchestrator, endpoint=cluster.endpoint, status="ok")
     assert b'"name": "quoted"' in encode_snapshot(Snapshot(taken_at=utc_now(), clusters=[model]))

@@ -101,8 +101,7 @@ def nomad(server: KeyPair | None, ca_file: str | None, **_: Any) -> Iterator[Tar
     from sim.nomad import start
 
     cluster = start(_scenario("nomad"), tokens={NOMAD_TOKEN: "read-only"}, **tls_options(server))
-    config = ClusterConfig(name="batch", orchestrator="nomad", url=cluster.url, token=Secret(NOMAD_TOKEN),
-                           regions="all", ca_file=ca_file)
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=cluster.url, token=Secret(NOMAD_TOKEN), ca_file=ca_file, options={"regions": "all"})
     try:
         yield Target("nomad", config, cluster.servers[0], lambda path: path == "/v1/client/stats")
     finally:
@@ -114,8 +113,7 @@ def marathon(server: KeyPair | None, ca_file: str | None, **_: Any) -> Iterator[
     from sim.marathon import serve
 
     cluster = serve(_scenario("marathon"), **tls_options(server))
-    config = ClusterConfig(name="legacy", orchestrator="marathon", url=cluster.marathon.url,
-                           mesos_url=cluster.mesos.url, ca_file=ca_file)
+    config = ClusterConfig(name="legacy", orchestrator="marathon", url=cluster.marathon.url, ca_file=ca_file, options={"mesos_url": cluster.mesos.url})
     try:
         yield Target("marathon", config, cluster.marathon, lambda path: path.startswith("/v2/pods"), cluster.mesos)
     finally:

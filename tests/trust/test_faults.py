@@ -203,7 +203,7 @@ def test_a_failing_mesos_master_degrades_marathon_keeping_the_last_nodes(fault: 
         finally:
             poller.stop()
     assert (degraded.status, degraded.nodes) == ("degraded", healthy.nodes), degraded.error
-    assert f"Mesos master GET /master/state-summary on {target.config.mesos_url}" in degraded.error
+    assert f"Mesos master GET /master/state-summary on {target.config.option('mesos_url')}" in degraded.error
 
 
 def test_a_huge_retry_after_is_capped_at_ten_minutes() -> None:

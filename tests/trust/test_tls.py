@@ -98,14 +98,14 @@ def test_kubernetes_client_certificate_from_a_kubeconfig_is_presented(kube_wanti
     client = authority.issue("podium-reader", client=True)
     path = kubeconfig(tmp_path / "kubeconfig", kube_wanting_client_certs.config.url, authority.ca_file,
                       client.cert_file, client.key_file)
-    cluster = collect_once(ClusterConfig(name="kube", orchestrator="kubernetes", kubeconfig=str(path)))
+    cluster = collect_once(ClusterConfig(name="kube", orchestrator="kubernetes", options={"kubeconfig": str(path)}))
     assert cluster.status == "ok", cluster.error
 
 
 def test_kubernetes_server_wanting_a_client_certificate_refuses_a_collector_without_one(
         kube_wanting_client_certs, authority, tmp_path):
     path = kubeconfig(tmp_path / "kubeconfig", kube_wanting_client_certs.config.url, authority.ca_file, None, None)
-    cluster = collect_once(ClusterConfig(name="kube", orchestrator="kubernetes", kubeconfig=str(path)))
+    cluster = collect_once(ClusterConfig(name="kube", orchestrator="kubernetes", options={"kubeconfig": str(path)}))
     assert cluster.status == "unreachable" and "tls.cert_file" in cluster.error
 
 
@@ -119,9 +119,7 @@ def nomad_wanting_client_certs(authority: Authority) -> Iterator[str]:
 
 def test_nomad_client_certificate_from_tls_files_is_presented(nomad_wanting_client_certs, authority):
     client = authority.issue("podium-reader", client=True)
-    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",
-                           token=Secret(NOMAD_TOKEN),
-                           tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file))
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, token=Secret(NOMAD_TOKEN), tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file), options={"regions": "all"})
     cluster = collect_once(config)
     assert cluster.status == "ok", cluster.error
 
@@ -131,9 +129,7 @@ def test_nomad_job_specs_read_by_the_worker_present_the_client_certificate_too(n
     from collectors.nomad.fetch import NomadCollector
 
     client = authority.issue("podium-reader", client=True)
-    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",
-                           token=Secret(NOMAD_TOKEN),
-                           tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file))
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, token=Secret(NOMAD_TOKEN), tls=TlsFiles(authority.ca_file, client.cert_file, client.key_file), options={"regions": "all"})
     collector = NomadCollector(config, spec_offload_min=1)
     try:
         collector.worker.start(wait=True)
@@ -145,8 +141,7 @@ def test_nomad_job_specs_read_by_the_worker_present_the_client_certificate_too(n
 
 def test_nomad_server_wanting_a_client_certificate_refuses_a_collector_without_one(nomad_wanting_client_certs,
                                                                                    authority):
-    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, regions="all",
-                           token=Secret(NOMAD_TOKEN), ca_file=authority.ca_file)
+    config = ClusterConfig(name="batch", orchestrator="nomad", url=nomad_wanting_client_certs, token=Secret(NOMAD_TOKEN), ca_file=authority.ca_file, options={"regions": "all"})
     cluster = collect_once(config)
     assert cluster.status == "unreachable" and "tls.cert_file" in cluster.error, cluster.error
 

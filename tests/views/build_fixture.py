@@ -27,7 +27,7 @@ def swarm_cluster() -> Cluster:
         Workload(id="ghost", name="ghost", kind="ReplicatedService", desired=1, running=0, status="failed",
                  images=["shop/ghost:0.1"]),
         Workload(id="agent", name="agent", namespace="monitoring", kind="GlobalService", desired=3, running=3,
-                 status="healthy", images=["prom/node-exporter:1"]),
+                 status="healthy", per_node=True, images=["prom/node-exporter:1"]),
     ]
     instances = [Instance(id=f"web{i}", name=f"web.{i}", workload_id="web", node_id=f"sw{i}", state="running",
                           health="healthy", started_at=T0 - timedelta(hours=i)) for i in range(3)]

@@ -20,8 +20,14 @@ def running(scenario: Scenario, **options: Any) -> Iterator[MarathonCluster]:
         cluster.stop()
 
 
-def config(url: str, mesos_url: str, **values: Any) -> ClusterConfig:
-    return ClusterConfig(name="legacy", orchestrator="marathon", url=url, mesos_url=mesos_url, **values)
+MARATHON_OPTIONS = ("username", "password_env", "password_file")
+
+
+def config(url: str, mesos_url: str, *, password: Secret | None = None, **values: Any) -> ClusterConfig:
+    """A Marathon cluster config: common keys as fields, Marathon's own keys as options."""
+    options = {"mesos_url": mesos_url, **{key: values.pop(key) for key in MARATHON_OPTIONS if key in values}}
+    secrets = {"password": password} if password is not None else {}
+    return ClusterConfig(name="legacy", orchestrator="marathon", url=url, options=options, secrets=secrets, **values)
 
 
 def token_config(url: str, mesos_url: str, token: str, **values: Any) -> ClusterConfig:

@@ -14,10 +14,11 @@ TOKEN = "c8f2f1a0-5d43-4b1e-9d7e-6a1d2f3b4c5d"
 TOKENS = {TOKEN: "read-only", "jobs-only-token": "jobs-only", "no-agent-token": "no-agent"}
 
 
-def config(url: str, token: str | None = TOKEN, **values: Any) -> ClusterConfig:
-    values.setdefault("regions", "all")
+def config(url: str, token: str | None = TOKEN, *, regions: str | list[str] = "all", namespace: str = "*",
+           **values: Any) -> ClusterConfig:
     return ClusterConfig(name="batch", orchestrator="nomad", url=url, token_env="NOMAD_TOKEN" if token else None,
-                         token=Secret(token) if token else None, **values)
+                         token=Secret(token) if token else None,
+                         options={"regions": regions, "namespace": namespace}, **values)
 
 
 def collect(cluster: NomadCluster, **values: Any) -> ClusterData:
