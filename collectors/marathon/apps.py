@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from collectors.marathon.wire import App, Deployment, PodInstanceStatus, PodStatus, QueueItem, Rejection, Task
+from collectors.toolkit import MIB
 from fleet.model import Event, Instance, Workload
 
-MIB = 1024 * 1024
 TASK_STATES: dict[str, str] = {
     "TASK_STAGING": "pending", "TASK_STARTING": "pending", "TASK_RUNNING": "running",
     "TASK_KILLING": "running", "TASK_FINISHED": "succeeded", "TASK_FAILED": "failed", "TASK_ERROR": "failed",

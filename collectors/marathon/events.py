@@ -18,11 +18,11 @@ from typing import Callable, Iterable, Iterator
 
 import requests
 
+from collectors.toolkit import MAX_EVENTS
 from fleet.model import Event
 
 log = logging.getLogger(__name__)
 
-MAX_EVENTS = 200
 WINDOW_S = 900.0
 FAILED_STATES = {"TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE", "TASK_UNREACHABLE"}
 SUBSCRIBED = ("status_update_event", "unhealthy_instance_kill_event", "unhealthy_task_kill_event")

@@ -19,58 +19,25 @@ import base64
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, TypeVar
 
-import msgspec
 import requests
 
 from collectors.base import Collector
-from collectors.toolkit import paused_gc as gc_paused
-from collectors.marathon.apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
-                                      pod_workload, queue_event, queue_problem, task_instances)
 from collectors.marathon.events import SUBSCRIBED, EventFeed
 from collectors.marathon.leader import LeaderFollowingClient
-from collectors.marathon.wire import AppList, Deployment, Info, PodStatus, Queue, QueueItem
-from collectors.marathon.mesos import Agent, AgentList, Resources, host_index, to_nodes
+from collectors.marathon.normalize import MarathonRaw, normalize
+from collectors.marathon.wire import Agent, AgentList, AppList, Deployment, Info, PodStatus, Queue
+from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
-from fleet.model import Event, Instance, Workload
-from fleet.source import ClusterData, MalformedPayload, SourceError, UpstreamError
+from fleet.source import ClusterData, SourceError, UpstreamError
 
 log = logging.getLogger(__name__)
 
 APP_EMBEDS = ("apps.tasks", "apps.counts", "apps.deployments", "apps.readiness", "apps.lastTaskFailure")
 STALE_NODES_MAX_S = 600.0
-LEADER_KINDS = {"Marathon": "Marathon", "Mesos master": "MesosMaster"}
 T = TypeVar("T")
-
-
-@dataclass
-class MarathonRaw:
-    collected_at: datetime
-    info: Info
-    apps: AppList
-    pods: list[PodStatus] = field(default_factory=list)
-    queue: Queue = field(default_factory=Queue)
-    deployments: list[Deployment] = field(default_factory=list)
-    agents: list[Agent] | None = None
-    # optional parts that failed, each one line naming the endpoint and what went wrong
-    problems: list[str] = field(default_factory=list)
-    # (service, configured URL, leader URL) for each leader redirect followed
-    leaders: list[tuple[str, str, str]] = field(default_factory=list)
-    # (task id, event) from Marathon's event stream since recently (see collectors.marathon.events)
-    streamed: list[tuple[str, Event]] = field(default_factory=list)
-
-
-def decode(body: bytes, kind: type[T], what: str) -> T:
-    try:
-        with gc_paused():
-            return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as exc:
-        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise MalformedPayload(f"{what}: not JSON: {exc}") from None
 
 
 def auth_headers(config: ClusterConfig) -> dict[str, str]:
@@ -176,7 +143,7 @@ class MarathonCollector(Collector[MarathonRaw]):
 
     # --- normalize ------------------------------------------------------------------------------
     def normalize(self, raw: MarathonRaw) -> ClusterData:
-        with gc_paused():
+        with paused_gc():
             return normalize(raw)
 
     def close(self) -> None:
@@ -184,82 +151,3 @@ class MarathonCollector(Collector[MarathonRaw]):
         self._pool.shutdown(wait=False)
         self.marathon.close()
         self.mesos.close()
-
-
-def normalize(raw: MarathonRaw) -> ClusterData:
-    """Pure: one round's payloads → the common model (see the module doc for the status rules)."""
-    role = (raw.info.marathon_config.mesos_role if raw.info.marathon_config else None) or "*"
-    agents = raw.agents or []
-    hosts = host_index(agents)
-    problems = {item.run_spec_id: (item, queue_problem(item)) for item in raw.queue.queue}
-    workloads, instances, events = apps_section(raw, hosts, problems)
-    deploying_pods = {pod for d in raw.deployments for pod in d.affectedPods}
-    for pod in raw.pods:
-        workload = pod_workload(pod, pod.id in deploying_pods)
-        workloads.append(workload)
-        instances.extend(pod_instance(pod, i) for i in pod.instances)
-        events.extend(queue_events(problems.get(pod.id), "Pod", workload, raw.collected_at))
-    events.extend(deployment_event(d, raw.collected_at) for d in raw.deployments)
-    events.extend(streamed_events(raw))
-    events.extend(leader_events(raw))
-    nodes = to_nodes(agents, role, allocated_by_tasks(raw, hosts) if agents and agents[0].used_resources is None
-                     else None)
-    return ClusterData(version=raw.info.version, nodes=nodes, workloads=workloads, instances=instances,
-                       events=sorted(events, key=lambda e: e.time, reverse=True),
-                       degraded_reason="; ".join(raw.problems) or None)
-
-
-def apps_section(raw: MarathonRaw, hosts: dict[str, str],
-                 problems: dict[str, tuple[QueueItem, QueueProblem | None]]) -> tuple[list[Workload], list[Instance],
-                                                                                     list[Event]]:
-    workloads: list[Workload] = []
-    instances: list[Instance] = []
-    events: list[Event] = []
-    for app in raw.apps.apps:
-        item, problem = problems.get(app.id, (None, None))
-        workload = app_workload(app, problem)
-        workloads.append(workload)
-        if app.tasks:
-            instances.extend(task_instances(app.tasks, app.id, hosts))
-        failure = failure_event(app, raw.collected_at)
-        if failure is not None:
-            events.append(failure)
-        events.extend(queue_events((item, problem) if item else None, "App", workload, raw.collected_at))
-    return workloads, instances, events
-
-
-def queue_events(entry: tuple[QueueItem, QueueProblem | None] | None, kind: str, workload: Workload,
-                 collected_at: datetime) -> list[Event]:
-    if entry is None or entry[1] is None:
-        return []
-    up = workload.healthy if workload.healthy is not None else workload.running
-    return [queue_event(entry[0], entry[1], kind, up, collected_at)]
-
-
-def streamed_events(raw: MarathonRaw) -> list[Event]:
-    """Streamed failures, but not the ones already shown as an app's lastTaskFailure."""
-    shown = {app.lastTaskFailure.taskId for app in raw.apps.apps if app.lastTaskFailure}
-    return [event for task_id, event in raw.streamed if task_id not in shown]
-
-
-def leader_events(raw: MarathonRaw) -> list[Event]:
-    return [Event(time=raw.collected_at, severity="info", object=f"{LEADER_KINDS[service]}/{configured}",
-                  reason="LeaderRedirect", message=f"{configured} is not the leading {service}; read from the "
-                                                   f"leader at {leader}")
-            for service, configured, leader in raw.leaders]
-
-
-def allocated_by_tasks(raw: MarathonRaw, hosts: dict[str, str]) -> dict[str, Resources]:
-    """Per agent, the resources of Marathon's live tasks there (for masters without used_resources)."""
-    totals: dict[str, Resources] = {}
-    for app in raw.apps.apps:
-        for task in app.tasks or []:
-            agent_id = task.slaveId or hosts.get(task.host or "")
-            if agent_id and (task.state is None or task.state in ("TASK_RUNNING", "TASK_STAGING", "TASK_STARTING")):
-                total = totals.setdefault(agent_id, Resources())
-                total.cpus += app.cpus
-                total.mem += app.mem
-    return totals
-
-
-__all__ = ["MarathonCollector", "MarathonRaw", "normalize"]

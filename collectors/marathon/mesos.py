@@ -1,8 +1,6 @@
-"""Mesos agents → nodes, from the master's legacy JSON (`/master/state-summary`, `/master/state`).
-
-The wire types below name only the fields Podium reads; msgspec skips the rest without building
-it, which is what keeps 50,000 agents cheap. Resources come as flat maps (`cpus` in cores, `mem`
-in MB). `active`, `deactivated` (Mesos ≥ 1.9) and `drain_info` give the node's status:
+"""Mesos agents → nodes, from the master's legacy JSON (`/master/state-summary`, `/master/state`;
+wire shapes in `collectors.marathon.wire`). `active`, `deactivated` (Mesos ≥ 1.9) and
+`drain_info` give the node's status:
 
     active                       → ready, schedulable
     deactivated or drain_info    → ready, not schedulable (an operator took it out of rotation)
@@ -13,59 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
-
-from collectors.marathon.wire import Wire
+from collectors.marathon.wire import Agent, Resources
+from collectors.toolkit import MIB
 from fleet.model import Node
 
-MIB = 1024 * 1024
-
-
-class Resources(Wire):
-    cpus: float = 0.0
-    mem: float = 0.0  # MB
-
-
 NOTHING = Resources()
-
-
-class DrainInfo(Wire):
-    state: str = ""
-
-
-class DomainName(Wire):
-    name: str = ""
-
-
-class FaultDomain(Wire):
-    region: DomainName | None = None
-    zone: DomainName | None = None
-
-
-class Domain(Wire):
-    fault_domain: FaultDomain | None = None
-
-
-class Agent(Wire):
-    id: str
-    hostname: str = ""
-    pid: str | None = None
-    active: bool = True
-    deactivated: bool | None = None
-    drain_info: DrainInfo | None = None
-    resources: Resources = msgspec.field(default_factory=Resources)
-    used_resources: Resources | None = None
-    reserved_resources: dict[str, Resources] | None = None
-    unreserved_resources: Resources | None = None
-    attributes: dict[str, Any] = {}
-    version: str | None = None
-    domain: Domain | None = None
-
-
-class AgentList(Wire):
-    """`/master/state-summary`, `/master/slaves` and `/master/state` all carry `slaves`."""
-
-    slaves: list[Agent]  # required: an answer without it is not the master's agent list
 
 
 def node_status(agent: Agent) -> tuple[str, bool]:

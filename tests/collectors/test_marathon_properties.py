@@ -12,9 +12,9 @@ import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectors.marathon.fetch import APP_EMBEDS, MarathonRaw, normalize
-from collectors.marathon.wire import AppList, Deployment, Info, PodStatus, Queue
-from collectors.marathon.mesos import AgentList
+from collectors.marathon.fetch import APP_EMBEDS
+from collectors.marathon.normalize import MarathonRaw, normalize
+from collectors.marathon.wire import AgentList, AppList, Deployment, Info, PodStatus, Queue
 from sim.marathon import PROBLEMS, build
 from sim.marathon.render import app_json, deployment_json, info_json, pod_status, queue_json
 from sim.mesos.master import state_summary

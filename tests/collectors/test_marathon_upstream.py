@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import msgspec
 import pytest
 
-from collectors.marathon.fetch import MarathonRaw, normalize
 from collectors.marathon.apps import app_workload, deployment_event, pod_workload, queue_problem, task_instance
-from collectors.marathon.wire import AppList, AppSingle, Deployment, Info, PodSpec, PodStatus, Queue, Task, TaskList
-from collectors.marathon.mesos import AgentList, to_nodes
+from collectors.marathon.mesos import to_nodes
+from collectors.marathon.normalize import MarathonRaw, normalize
+from collectors.marathon.wire import AgentList, App, AppList, Deployment, Info, PodSpec, PodStatus, Queue, Task
 from tests.upstream import upstream_json, upstream_path
 
 MIB = 1024 * 1024
@@ -47,6 +47,19 @@ READ = {
     "marathon/v2-apps-appId-tasks-health-alive-false-openwhisk.json", "mesos/master-state-0.22-dd-agent.json",
     "mesos/master-state-0.28-doc.json",
 }
+
+
+class AppSingle(msgspec.Struct):
+    """`GET /v2/apps/{appId}`: Podium reads only the list, but the recorded single-app answers are
+    the same App shape."""
+
+    app: App
+
+
+class TaskList(msgspec.Struct):
+    """`GET /v2/tasks` and `/v2/apps/{appId}/tasks`: the same Task shape as the tasks embedded in apps."""
+
+    tasks: list[Task] = []
 
 
 def load(relative: str, kind: type):

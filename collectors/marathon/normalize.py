@@ -1,0 +1,115 @@
+"""One round of Marathon's and the Mesos master's payloads → the common model, purely.
+
+`MarathonRaw` is what `collectors.marathon.fetch` read in one round; `normalize` turns it into
+workloads, instances, nodes and events. The rules for an app's or pod's status live in
+`collectors.marathon.apps`, those for an agent's in `collectors.marathon.mesos`, those for the
+round's (which parts are optional) in `collectors.marathon.fetch`. Optional parts that failed
+(`problems`) make the cluster `degraded`, naming each one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from collectors.marathon.apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
+                                      pod_workload, queue_event, queue_problem, task_instances)
+from collectors.marathon.mesos import host_index, to_nodes
+from collectors.marathon.wire import Agent, AppList, Deployment, Info, PodStatus, Queue, QueueItem, Resources
+from fleet.model import Event, Instance, Workload
+from fleet.source import ClusterData
+
+LEADER_KINDS = {"Marathon": "Marathon", "Mesos master": "MesosMaster"}
+
+
+@dataclass
+class MarathonRaw:
+    collected_at: datetime
+    info: Info
+    apps: AppList
+    pods: list[PodStatus] = field(default_factory=list)
+    queue: Queue = field(default_factory=Queue)
+    deployments: list[Deployment] = field(default_factory=list)
+    agents: list[Agent] | None = None
+    # optional parts that failed, each one line naming the endpoint and what went wrong
+    problems: list[str] = field(default_factory=list)
+    # (service, configured URL, leader URL) for each leader redirect followed
+    leaders: list[tuple[str, str, str]] = field(default_factory=list)
+    # (task id, event) from Marathon's event stream since recently (see collectors.marathon.events)
+    streamed: list[tuple[str, Event]] = field(default_factory=list)
+
+
+def normalize(raw: MarathonRaw) -> ClusterData:
+    """Pure: one round's payloads → the common model (see the module doc for where the rules live)."""
+    role = (raw.info.marathon_config.mesos_role if raw.info.marathon_config else None) or "*"
+    agents = raw.agents or []
+    hosts = host_index(agents)
+    problems = {item.run_spec_id: (item, queue_problem(item)) for item in raw.queue.queue}
+    workloads, instances, events = apps_section(raw, hosts, problems)
+    deploying_pods = {pod for d in raw.deployments for pod in d.affectedPods}
+    for pod in raw.pods:
+        workload = pod_workload(pod, pod.id in deploying_pods)
+        workloads.append(workload)
+        instances.extend(pod_instance(pod, i) for i in pod.instances)
+        events.extend(queue_events(problems.get(pod.id), "Pod", workload, raw.collected_at))
+    events.extend(deployment_event(d, raw.collected_at) for d in raw.deployments)
+    events.extend(streamed_events(raw))
+    events.extend(leader_events(raw))
+    nodes = to_nodes(agents, role, allocated_by_tasks(raw, hosts) if agents and agents[0].used_resources is None
+                     else None)
+    return ClusterData(version=raw.info.version, nodes=nodes, workloads=workloads, instances=instances,
+                       events=sorted(events, key=lambda e: e.time, reverse=True),
+                       degraded_reason="; ".join(raw.problems) or None)
+
+
+def apps_section(raw: MarathonRaw, hosts: dict[str, str],
+                 problems: dict[str, tuple[QueueItem, QueueProblem | None]]) -> tuple[list[Workload], list[Instance],
+                                                                                     list[Event]]:
+    workloads: list[Workload] = []
+    instances: list[Instance] = []
+    events: list[Event] = []
+    for app in raw.apps.apps:
+        item, problem = problems.get(app.id, (None, None))
+        workload = app_workload(app, problem)
+        workloads.append(workload)
+        if app.tasks:
+            instances.extend(task_instances(app.tasks, app.id, hosts))
+        failure = failure_event(app, raw.collected_at)
+        if failure is not None:
+            events.append(failure)
+        events.extend(queue_events((item, problem) if item else None, "App", workload, raw.collected_at))
+    return workloads, instances, events
+
+
+def queue_events(entry: tuple[QueueItem, QueueProblem | None] | None, kind: str, workload: Workload,
+                 collected_at: datetime) -> list[Event]:
+    if entry is None or entry[1] is None:
+        return []
+    up = workload.healthy if workload.healthy is not None else workload.running
+    return [queue_event(entry[0], entry[1], kind, up, collected_at)]
+
+
+def streamed_events(raw: MarathonRaw) -> list[Event]:
+    """Streamed failures, but not the ones already shown as an app's lastTaskFailure."""
+    shown = {app.lastTaskFailure.taskId for app in raw.apps.apps if app.lastTaskFailure}
+    return [event for task_id, event in raw.streamed if task_id not in shown]
+
+
+def leader_events(raw: MarathonRaw) -> list[Event]:
+    return [Event(time=raw.collected_at, severity="info", object=f"{LEADER_KINDS[service]}/{configured}",
+                  reason="LeaderRedirect", message=f"{configured} is not the leading {service}; read from the "
+                                                   f"leader at {leader}")
+            for service, configured, leader in raw.leaders]
+
+
+def allocated_by_tasks(raw: MarathonRaw, hosts: dict[str, str]) -> dict[str, Resources]:
+    """Per agent, the resources of Marathon's live tasks there (for masters without used_resources)."""
+    totals: dict[str, Resources] = {}
+    for app in raw.apps.apps:
+        for task in app.tasks or []:
+            agent_id = task.slaveId or hosts.get(task.host or "")
+            if agent_id and (task.state is None or task.state in ("TASK_RUNNING", "TASK_STAGING", "TASK_STARTING")):
+                total = totals.setdefault(agent_id, Resources())
+                total.cpus += app.cpus
+                total.mem += app.mem
+    return totals
+
