@@ -41,11 +41,6 @@ def digest(alloc: LeanAlloc, prefix: str) -> AllocRow:
                     replaces=tuple(e.PrevAllocID for e in tracker.Events or ()) if tracker else ())
 
 
-def digest_all(allocs: list[LeanAlloc], region: str | None) -> list[AllocRow]:
-    prefix = f"{region}/" if region else ""
-    return [digest(alloc, prefix) for alloc in allocs]
-
-
 def alloc_mhz_mb(alloc: LeanAlloc) -> tuple[int, int]:
     tasks = alloc.AllocatedResources.Tasks if alloc.AllocatedResources else None
     if not tasks:

@@ -20,15 +20,15 @@ import requests
 import urllib3
 
 from collectors.base import Collector
-from collectors.toolkit import paused_gc as gc_paused
 from collectors.http import DirectGet, HttpJsonClient
 from collectors.nomad.allocs import AllocRow, digest
 from collectors.nomad.normalize import NomadRaw, RegionRaw, normalize
 from collectors.nomad.specs import READERS as SPEC_READERS  # here as in the worker
 from collectors.nomad.specs import decode_specs, read_specs, spec_path
 from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
-                                   LeanAlloc, NodeStub, decode)
+                                   LeanAlloc, NodeStub)
 from collectors.offload import Worker
+from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
 
@@ -91,7 +91,7 @@ class NomadCollector(Collector[NomadRaw]):
                [(r.name, r.leaderless) for r in raw.regions])
         if self._last is not None and self._last[0] == key and not any(r.stats for r in raw.regions):
             return self._last[1]  # nothing moved since the last round, and there is no usage to refresh
-        with gc_paused():
+        with paused_gc():
             data = normalize(raw)
         self._last = (key, data)
         return data
@@ -188,7 +188,7 @@ class NomadCollector(Collector[NomadRaw]):
         headers: Any = {}
         what = f"GET {path} on {self.endpoint}"
         for headers, body in self.bodies(path, params, timeout_s):
-            with gc_paused():  # thousands of acyclic structs: no collector passes over them meanwhile
+            with paused_gc():  # thousands of acyclic structs: no collector passes over them meanwhile
                 decoded = decode(body, list[kind], what)
                 items.extend(map(convert, decoded) if convert else decoded)
         return items, _index(headers, path)

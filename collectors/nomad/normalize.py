@@ -16,13 +16,14 @@ from collectors.nomad.allocs import AllocRow, digest
 from collectors.nomad.events import alloc_events, deployment_events, evaluation_events, node_events, region_events
 from collectors.nomad.wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
                                    NodeStub)
+from collectors.toolkit import MAX_EVENTS, MIB
 from fleet.model import Instance, Node, Workload
 from fleet.source import ClusterData
 
-MIB = 1024 * 1024
-MAX_EVENTS = 200
 NODE_STATUS = {"ready": "ready", "down": "down", "initializing": "not_ready", "disconnected": "not_ready"}
 HOLDING = frozenset({"running", "pending"})
+# jobs that place one allocation on every eligible client node
+PER_NODE_TYPES = frozenset({"system", "sysbatch"})
 ACTIVE_DEPLOYMENT = ("running", "pending", "paused", "blocked", "unblocking", "initializing")
 # the task config key that names what runs, per driver
 ARTIFACT_KEYS = {"docker": "image", "podman": "image", "containerd-driver": "image", "exec": "command",
@@ -198,7 +199,7 @@ def latest_deployments(deployments: list[Deployment]) -> dict[tuple[str, str], D
 def desired_count(job: JobStub, spec: JobSpec | None, instances: list[Instance]) -> int | None:
     if job.Stop:
         return 0
-    if job.Type in ("system", "sysbatch"):
+    if job.Type in PER_NODE_TYPES:
         summary = job.JobSummary.Summary if job.JobSummary and job.JobSummary.Summary else {}
         return len(instances) + sum(g.Queued for g in summary.values())
     if spec is None or spec.TaskGroups is None or is_parent(job, spec):
@@ -228,7 +229,7 @@ def job_to_workload(job: JobStub, spec: JobSpec | None, instances: list[Instance
     current = deployment if deployment and (spec is None or deployment.JobVersion == spec.Version) else None
     return Workload(
         id=f"{prefix}{job.namespace}/{job.ID}", name=job.Name or job.ID, namespace=job.namespace, kind=job.Type,
-        desired=desired, running=running, healthy=healthy,
+        per_node=job.Type in PER_NODE_TYPES, desired=desired, running=running, healthy=healthy,
         status=job_status(job, desired, running, instances, current, blocked),  # type: ignore[arg-type]
         images=images(spec), cpu_request_cores=round(cores + (cpu_mhz / region_mhz if region_mhz else 0.0), 6),
         mem_request_bytes=int(memory_mb * MIB),

@@ -10,7 +10,6 @@ read exactly as they always do.
 """
 from __future__ import annotations
 
-import gc
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote
 
@@ -18,6 +17,7 @@ import msgspec
 
 from collectors.nomad.wire import JobSpec
 from collectors.plainget import PlainGet, PlainTarget
+from collectors.toolkit import paused_gc
 
 READERS = 4  # keep-alive connections a batch of specs is read over
 _specs = msgspec.json.Decoder(JobSpec)
@@ -31,7 +31,6 @@ def spec_path(job_id: str) -> str:
 
 def read_specs(target: PlainTarget, base: dict[str, str], jobs: list[tuple[str, str]], timeout_s: float) -> bytes:
     """Specs of (namespace, job ID) pairs, in order, msgpack-encoded; None for any not read plainly."""
-    gc.disable()  # the worker's objects hold no cycles
     plain = PlainGet(target, timeout_s)
 
     def read(job: tuple[str, str]) -> JobSpec | None:
@@ -44,7 +43,7 @@ def read_specs(target: PlainTarget, base: dict[str, str], jobs: list[tuple[str, 
             return None  # read again the usual way, which says what is wrong with it
 
     try:
-        with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-spec") as pool:
+        with paused_gc(), ThreadPoolExecutor(READERS, thread_name_prefix="nomad-spec") as pool:  # specs hold no cycles
             return _encoder.encode(list(pool.map(read, jobs)))
     finally:
         plain.close()

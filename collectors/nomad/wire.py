@@ -9,14 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import msgspec
-
-from fleet.source import MalformedPayload
-
-
-class Wire(msgspec.Struct, gc=False):
-    """Decoded payloads hold no reference cycles: keeping 100,000 of them out of the cyclic
-    garbage collector's sight makes a large cluster's round markedly faster."""
+from collectors.toolkit import Wire
 
 
 class Cpu(Wire):
@@ -282,16 +275,3 @@ class HostStats(Wire):
 
     Memory: HostMemory | None = None
     CPUTicksConsumed: float = 0.0
-
-
-def decode(payload: bytes, kind: type, what: str) -> Any:
-    """Decode bytes into wire structs; a wrong shape names the endpoint and the field."""
-    try:
-        return msgspec.json.decode(payload, type=kind)
-    except msgspec.DecodeError as exc:
-        raise MalformedPayload(f"{what} returned a payload Podium cannot read: {exc}") from None
-
-
-def convert(value: Any, kind: type) -> Any:
-    """The same structs from already-parsed JSON (recorded fixtures in tests)."""
-    return msgspec.convert(value, type=kind)

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import msgspec
+import pytest
+
 from collectors.nomad.events import evaluation_events, placement_message
-from collectors.nomad.allocs import alloc_mhz_mb, alloc_to_instance, digest_all, parse_time
+from collectors.nomad.allocs import AllocRow, alloc_mhz_mb, alloc_to_instance, digest, parse_time
 from collectors.nomad.normalize import (NomadRaw, RegionRaw, job_to_workload, latest_deployments, mhz_per_core,
                                         node_to_model, normalize)
 from collectors.nomad.wire import (AgentMember, AgentSelf, AllocMetric, AllocStub, Deployment, Evaluation,
-                                   HostMemory, HostStats, JobSpec, JobStub, NodeStub, TaskGroup, convert)
+                                   HostMemory, HostStats, JobSpec, JobStub, LeanAlloc, NodeStub, TaskGroup)
 from tests.upstream import upstream_json
 
 MIB = 1024 * 1024
@@ -16,7 +19,12 @@ NOW = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
 
 
 def fixture(name: str, kind: type):
-    return convert(upstream_json(f"nomad/{name}"), kind)
+    return msgspec.convert(upstream_json(f"nomad/{name}"), type=kind)
+
+
+def digest_all(allocs: list[LeanAlloc], region: str | None) -> list[AllocRow]:
+    prefix = f"{region}/" if region else ""
+    return [digest(alloc, prefix) for alloc in allocs]
 
 
 def test_full_node_cpu_uses_its_own_per_core_frequency():
@@ -84,6 +92,13 @@ def test_periodic_batch_job_spec():
     assert (workload.desired, workload.running, workload.healthy) == (None, 0, None)  # a periodic parent
 
 
+@pytest.mark.parametrize("job_type, per_node", [("system", True), ("sysbatch", True), ("service", False),
+                                                 ("batch", False)])
+def test_only_system_and_sysbatch_jobs_are_per_node(job_type, per_node):
+    workload = job_to_workload(JobStub(ID="agent", Type=job_type), None, [], None, False, "", None)
+    assert workload.per_node is per_node
+
+
 def test_job_stub_alone_is_unknown_while_pending():
     [stub] = fixture("v1-jobs.json", list[JobStub])
     workload = job_to_workload(stub, None, [], None, False, "", None)
@@ -119,7 +134,7 @@ def test_placement_failure_names_the_exhausted_dimension():
 
 def test_agent_version_and_region_fall_back_to_member_tags():
     member = upstream_json("nomad/v1-agent-members.json")["Members"][0]
-    agent = AgentSelf(member=convert(member, AgentMember))
+    agent = AgentSelf(member=msgspec.convert(member, type=AgentMember))
     assert (agent.version, agent.region) == ("0.5.5dev", "global")
 
 

@@ -14,8 +14,8 @@ import nomad
 import pytest
 import requests
 
-from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, JobSpec, JobStub, NodeStub,
-                                   decode)
+from collectors.nomad.wire import AgentSelf, AllocStub, Deployment, Evaluation, JobSpec, JobStub, NodeStub
+from collectors.toolkit import decode
 from sim.httpserver import EmulatorServer
 from sim.nomad import build, start
 from sim.nomad.recorded import RecordedApi
