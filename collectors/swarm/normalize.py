@@ -175,7 +175,8 @@ def service_kind(service: wire.Service) -> str:
     return "GlobalJob" if mode.GlobalJob is not None else "ReplicatedService"
 
 
-def desired_tasks(service: wire.Service, kind: str, status: wire.ServiceStatus | None) -> int | None:
+def desired_tasks(service: wire.Service, kind: str) -> int | None:
+    status = service.ServiceStatus
     if status is not None and status.DesiredTasks is not None:
         return status.DesiredTasks
     mode = service.Spec.Mode
@@ -188,7 +189,7 @@ def service_to_workload(service: wire.Service, instances: list[Instance], checke
     spec = service.Spec
     kind = service_kind(service)
     status = service.ServiceStatus
-    desired = desired_tasks(service, kind, status)
+    desired = desired_tasks(service, kind)
     running = sum(1 for i in instances if i.state == "running")
     if status is not None and status.RunningTasks is not None:
         running = status.RunningTasks
