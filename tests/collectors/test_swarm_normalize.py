@@ -6,16 +6,25 @@ from datetime import datetime, timezone
 
 import pytest
 
-from collectors.swarm.fetch import SwarmRaw, local_task_health, normalize
+from collectors.swarm.fetch import read_answers
+from collectors.swarm.normalize import SwarmRaw, local_task_health, normalize
+from collectors.swarm.wire import ContainerSummary, convert
 from fleet.source import MalformedPayload
 from tests.upstream import upstream_json
 
+ENDPOINT = "unix:///var/run/docker.sock"
+
 
 def raw(**overrides) -> SwarmRaw:
+    """The engine's answers as the collector reads them, through the same shape checks."""
     values = dict(version={"Version": "28.3.1"}, nodes=upstream_json("swarm/nodes-docker-node-inspect-cli-docs.json"),
                   services=upstream_json("swarm/services-api1.24.json"), tasks=upstream_json("swarm/tasks-api1.51.json"))
     values.update(overrides)
-    return SwarmRaw(**values)
+    return read_answers(ENDPOINT, **values)
+
+
+def containers(payload: list[dict]) -> list[ContainerSummary]:
+    return convert(payload, list[ContainerSummary], "GET /containers/json")
 
 
 def test_documented_manager_node_maps_to_a_ready_leader():
@@ -89,21 +98,52 @@ def test_reservations_are_allocated_to_the_task_node():
 
 
 def test_container_health_is_read_from_the_status_suffix():
-    containers = [
+    listed = containers([
         {"Labels": {"com.docker.swarm.task.id": "a"}, "Status": "Up 3 minutes (healthy)"},
         {"Labels": {"com.docker.swarm.task.id": "b"}, "Status": "Up 5 seconds (unhealthy)"},
         {"Labels": {"com.docker.swarm.task.id": "c"}, "Status": "Up 1 second (health: starting)"},
         {"Labels": {"com.docker.swarm.task.id": "d"}, "Status": "Up 2 hours"},
         {"Labels": {}, "Status": "Up 2 hours (healthy)"},
-    ]
-    assert local_task_health(containers) == {"a": "healthy", "b": "unhealthy", "c": "starting"}
+    ])
+    assert local_task_health(listed) == {"a": "healthy", "b": "unhealthy", "c": "starting"}
 
 
 def test_recorded_container_list_has_no_swarm_tasks():
-    assert local_task_health(upstream_json("swarm/containers-json-api1.42.json")) == {}
+    assert local_task_health(containers(upstream_json("swarm/containers-json-api1.42.json"))) == {}
 
 
-@pytest.mark.parametrize("field", ["nodes", "services", "tasks"])
-def test_wrong_shape_is_a_malformed_payload(field):
-    with pytest.raises(MalformedPayload, match="expected a JSON list"):
-        normalize(raw(**{field: {"message": "not a list"}}))
+def test_task_health_is_read_from_the_containers_answer():
+    listed = [{"Labels": {"com.docker.swarm.task.id": "0kzzo1i0y4jz6027t0k7aezc7"}, "Status": "Up 1 minute (healthy)"}]
+    data = normalize(raw(containers=listed))
+    assert (data.instances[0].health, data.workloads[0].healthy) == ("healthy", 1)
+
+
+@pytest.mark.parametrize(("field", "call"), [("nodes", "/nodes"), ("services", "/services"), ("tasks", "/tasks"),
+                                             ("containers", "/containers/json")])
+def test_wrong_shape_is_a_malformed_payload_naming_the_call(field, call):
+    with pytest.raises(MalformedPayload, match=f"^GET {call} on {ENDPOINT}: unexpected shape: Expected `array`"):
+        raw(**{field: {"message": "not a list"}})
+
+
+def test_wrong_field_type_is_a_malformed_payload_naming_the_field():
+    tasks = copy.deepcopy(upstream_json("swarm/tasks-api1.51.json"))
+    tasks[0]["Slot"] = "one"
+    with pytest.raises(MalformedPayload, match=r"GET /tasks on .*: unexpected shape: .*\$\[0\]\.Slot"):
+        raw(tasks=tasks)
+
+
+def service_in_mode(mode: dict) -> dict:
+    service = copy.deepcopy(upstream_json("swarm/service-item-api1.51.json"))
+    service["Spec"]["Mode"] = mode
+    return service
+
+
+@pytest.mark.parametrize(("mode", "kind", "per_node"), [
+    ({"Replicated": {"Replicas": 1}}, "ReplicatedService", False),
+    ({"Global": {}}, "GlobalService", True),
+    ({"ReplicatedJob": {"MaxConcurrent": 1, "TotalCompletions": 1}}, "ReplicatedJob", False),
+    ({"GlobalJob": {}}, "GlobalJob", True),
+])
+def test_only_global_services_and_jobs_run_one_instance_per_node(mode, kind, per_node):
+    [workload] = normalize(raw(services=[service_in_mode(mode)])).workloads
+    assert (workload.kind, workload.per_node) == (kind, per_node)

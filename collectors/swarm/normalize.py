@@ -1,0 +1,307 @@
+"""Docker Swarm's Engine API objects (typed wire structs) into the common model: pure, no I/O."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from collectors.swarm import wire
+from collectors.toolkit import MAX_EVENTS
+from fleet.model import Event, Instance, Node, Workload
+from fleet.source import ClusterData
+
+NANO = 1_000_000_000
+STACK_LABEL = "com.docker.stack.namespace"
+TASK_ID_LABEL = "com.docker.swarm.task.id"
+
+TASK_STATES: dict[str, str] = {
+    "new": "pending", "allocated": "pending", "pending": "pending", "assigned": "pending",
+    "accepted": "pending", "preparing": "pending", "ready": "pending", "starting": "pending",
+    "running": "running", "complete": "succeeded", "failed": "failed", "rejected": "failed",
+    "shutdown": "stopped", "remove": "stopped", "orphaned": "unknown",
+}
+NODE_STATES = {"ready": "ready", "down": "down", "disconnected": "not_ready", "unknown": "unknown"}
+# states in which a task holds its reservation on a node (the scheduler counts these)
+HOLDS_RESOURCES = {"pending", "running"}
+STOPPED_ON_PURPOSE = {"shutdown", "complete", "remove"}
+# one task on every eligible node: a lost node takes its own copy along, nothing moves elsewhere
+PER_NODE_KINDS = {"GlobalService", "GlobalJob"}
+NO_STATUS = wire.TaskStatus()
+
+
+@dataclass
+class SwarmRaw:
+    version: wire.EngineVersion
+    nodes: list[wire.Node]
+    services: list[wire.Service]
+    tasks: list[wire.Task]
+    # health of containers on the manager we talk to, by task id: "healthy" | "unhealthy" | "starting"
+    local_health: dict[str, str] = field(default_factory=dict)
+
+
+def local_task_health(containers: list[wire.ContainerSummary]) -> dict[str, str]:
+    """Container health by task id, read from the `(healthy)` suffix of `docker ps` status."""
+    health = {}
+    for container in containers:
+        task_id = (container.Labels or {}).get(TASK_ID_LABEL)
+        status = container.Status or ""
+        if not task_id:
+            continue
+        if "(unhealthy)" in status:
+            health[task_id] = "unhealthy"
+        elif "(healthy)" in status:
+            health[task_id] = "healthy"
+        elif "(health: starting)" in status:
+            health[task_id] = "starting"
+    return health
+
+
+def normalize(raw: SwarmRaw) -> ClusterData:
+    """Pure: Engine API objects in, the common model out."""
+    services = {s.ID: s for s in raw.services}
+    current, history, earlier = split_current_tasks(raw.tasks, services)
+    instances = [task_to_instance(t, services, raw.local_health, earlier.get(t.ID, SlotHistory()))
+                 for t in current]
+    by_service: dict[str, list[Instance]] = defaultdict(list)
+    for instance in instances:
+        if instance.workload_id:
+            by_service[instance.workload_id].append(instance)
+    checked = {s.ID for s in raw.services if has_healthcheck(s)}
+    checked |= {i.workload_id for i in instances if i.id in raw.local_health and i.workload_id}
+    workloads = [service_to_workload(s, by_service.get(s.ID, []), s.ID in checked) for s in raw.services]
+    nodes = with_allocations([node_to_model(n) for n in raw.nodes], instances, services)
+    events = task_events(current + history, services)
+    return ClusterData(version=raw.version.Version, nodes=nodes, workloads=workloads,
+                       instances=instances, events=events)
+
+
+def slot_key(task: wire.Task) -> tuple[str, str]:
+    # replicated tasks keep a slot number across replacements; global tasks are one per node
+    return task.ServiceID, str(task.Slot) if task.Slot else f"node:{task.NodeID}"
+
+
+def task_version(task: wire.Task) -> tuple[str, int]:
+    return task.CreatedAt, task.Version.Index if task.Version else 0
+
+
+def task_status(task: wire.Task) -> wire.TaskStatus:
+    return task.Status or NO_STATUS
+
+
+@dataclass
+class SlotHistory:
+    """Earlier failures in a current task's slot: Swarm replaces a failed task with a new one."""
+
+    failures: int = 0
+    last_error: str | None = None
+
+
+def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service]
+                        ) -> tuple[list[wire.Task], list[wire.Task], dict[str, SlotHistory]]:
+    """The newest task per slot is current unless it was stopped on purpose; the rest is history."""
+    slots: dict[tuple[str, str], list[wire.Task]] = defaultdict(list)
+    for task in tasks:
+        if task.ServiceID in services:
+            slots[slot_key(task)].append(task)
+    current: list[wire.Task] = []
+    history: list[wire.Task] = []
+    earlier: dict[str, SlotHistory] = {}
+    for key in sorted(slots):
+        ordered = sorted(slots[key], key=task_version, reverse=True)
+        newest, older = ordered[0], ordered[1:]
+        history.extend(older)
+        if newest.DesiredState in ("shutdown", "remove") and task_status(newest).State in STOPPED_ON_PURPOSE:
+            history.append(newest)
+            continue
+        current.append(newest)
+        failed = [t for t in older if task_status(t).State in ("failed", "rejected")]
+        earlier[newest.ID] = SlotHistory(len(failed), task_status(failed[0]).Err if failed else None)
+    return current, history, earlier
+
+
+def task_name(task: wire.Task, services: dict[str, wire.Service]) -> str:
+    name = services[task.ServiceID].Spec.Name
+    return f"{name}.{task.Slot}" if task.Slot else f"{name}.{task.NodeID}"
+
+
+def task_to_instance(task: wire.Task, services: dict[str, wire.Service], local_health: dict[str, str],
+                     earlier: SlotHistory) -> Instance:
+    status = task_status(task)
+    state = TASK_STATES.get(status.State, "unknown")
+    container_health = local_health.get(task.ID)
+    error = status.Err or None
+    if container_health in ("healthy", "unhealthy"):
+        health = container_health
+    elif error and "unhealthy" in error:
+        health = "unhealthy"
+    else:
+        health = "unknown"
+    reason = error
+    if reason is None and health == "unhealthy":
+        reason = "unhealthy container"
+    if reason is None and state != "running":
+        # a replacement waiting to start: why its predecessors failed is what an operator needs
+        reason = earlier.last_error
+    return Instance(
+        id=task.ID, name=task_name(task, services), workload_id=task.ServiceID,
+        node_id=task.NodeID or None, state=state, health=health,
+        restarts=earlier.failures, reason=reason,
+        started_at=parse_time(status.Timestamp) if state == "running" else None,
+    )
+
+
+def has_healthcheck(service: wire.Service) -> bool:
+    template = service.Spec.TaskTemplate
+    container = template.ContainerSpec if template else None
+    test = (container.Healthcheck.Test if container and container.Healthcheck else None) or []
+    return bool(test) and test[0] != "NONE"
+
+
+def reservations(template: wire.TaskTemplate | None) -> tuple[float, int]:
+    reserved = template.Resources.Reservations if template and template.Resources else None
+    if reserved is None:
+        return 0.0, 0
+    return (reserved.NanoCPUs or 0) / NANO, reserved.MemoryBytes or 0
+
+
+def service_kind(service: wire.Service) -> str:
+    mode = service.Spec.Mode
+    if mode is None or mode.Replicated is not None:
+        return "ReplicatedService"
+    if mode.Global is not None:
+        return "GlobalService"
+    if mode.ReplicatedJob is not None:
+        return "ReplicatedJob"
+    return "GlobalJob" if mode.GlobalJob is not None else "ReplicatedService"
+
+
+def desired_tasks(service: wire.Service, kind: str) -> int | None:
+    status = service.ServiceStatus
+    if status is not None and status.DesiredTasks is not None:
+        return status.DesiredTasks
+    mode = service.Spec.Mode
+    if kind == "ReplicatedService" and mode is not None and mode.Replicated is not None:
+        return mode.Replicated.Replicas
+    return None
+
+
+def service_to_workload(service: wire.Service, instances: list[Instance], checked: bool) -> Workload:
+    spec = service.Spec
+    kind = service_kind(service)
+    status = service.ServiceStatus
+    desired = desired_tasks(service, kind)
+    running = sum(1 for i in instances if i.state == "running")
+    if status is not None and status.RunningTasks is not None:
+        running = status.RunningTasks
+    healthy = sum(1 for i in instances if i.state == "running" and i.health == "healthy") if checked else None
+    template = spec.TaskTemplate
+    image = template.ContainerSpec.Image if template and template.ContainerSpec else ""
+    cpu, mem = reservations(template)
+    return Workload(
+        id=service.ID, name=spec.Name, namespace=(spec.Labels or {}).get(STACK_LABEL, ""),
+        kind=kind, desired=desired, running=running, healthy=healthy,
+        status=service_status(service, kind, desired, running, healthy, instances),
+        images=[image.split("@", 1)[0]] if image else [], cpu_request_cores=cpu, mem_request_bytes=mem,
+        per_node=kind in PER_NODE_KINDS,
+    )
+
+
+def service_status(service: wire.Service, kind: str, desired: int | None, running: int, healthy: int | None,
+                   instances: list[Instance]) -> str:
+    update = service.UpdateStatus.State if service.UpdateStatus else None
+    if kind.endswith("Job"):
+        completed = service.ServiceStatus.CompletedTasks if service.ServiceStatus else 0
+        if desired is not None and completed >= desired > 0:
+            return "completed"
+    if update in ("updating", "rollback_started"):
+        return "progressing"
+    if desired == 0:
+        return "stopped"
+    if desired is None:
+        return "unknown"
+    troubled = any(i.state == "failed" or i.reason for i in instances if i.state != "running")
+    if running == 0:
+        return "failed" if troubled or update in ("paused", "rollback_paused") else "progressing"
+    if running < desired or update in ("paused", "rollback_paused"):
+        return "degraded"
+    if healthy is not None and healthy < running:
+        return "degraded"
+    return "healthy"
+
+
+def node_to_model(node: wire.Node) -> Node:
+    spec = node.Spec
+    description = node.Description
+    resources = description.Resources if description else None
+    platform = description.Platform if description else None
+    engine = description.Engine if description else None
+    manager = node.ManagerStatus
+    roles = [spec.Role if spec else "worker"]
+    if manager and manager.Leader:
+        roles.append("leader")
+    labels = dict(spec.Labels or {}) if spec else {}
+    cpu = ((resources.NanoCPUs if resources else None) or 0) / NANO
+    mem = (resources.MemoryBytes if resources else None) or 0
+    status = node.Status
+    manager_addr = (manager.Addr if manager else None) or ""
+    return Node(
+        id=node.ID, name=(description.Hostname if description else None) or node.ID,
+        status=NODE_STATES.get(status.State if status else "unknown", "unknown"),
+        schedulable=(spec.Availability if spec else "active") == "active",
+        roles=roles, address=(status.Addr if status else None) or manager_addr.rsplit(":", 1)[0] or None,
+        # Swarm has no failure-domain field; operators mark one with node labels
+        zone=labels.get("zone") or labels.get("topology.kubernetes.io/zone"),
+        region=labels.get("region") or labels.get("topology.kubernetes.io/region"),
+        cpu_capacity_cores=cpu, mem_capacity_bytes=mem,
+        # Swarm reserves nothing for itself: all of a node is allocatable
+        cpu_allocatable_cores=cpu, mem_allocatable_bytes=mem,
+        labels=labels, version=engine.EngineVersion if engine else None,
+        os=platform.OS if platform else None, arch=platform.Architecture if platform else None,
+    )
+
+
+def with_allocations(nodes: list[Node], instances: list[Instance],
+                     services: dict[str, wire.Service]) -> list[Node]:
+    cpu: dict[str, float] = defaultdict(float)
+    mem: dict[str, int] = defaultdict(int)
+    for instance in instances:
+        if instance.node_id and instance.state in HOLDS_RESOURCES and instance.workload_id in services:
+            c, m = reservations(services[instance.workload_id].Spec.TaskTemplate)
+            cpu[instance.node_id] += c
+            mem[instance.node_id] += m
+    for node in nodes:
+        node.cpu_allocated_cores = round(cpu.get(node.id, 0.0), 9)
+        node.mem_allocated_bytes = mem.get(node.id, 0)
+    return nodes
+
+
+def task_events(tasks: list[wire.Task], services: dict[str, wire.Service]) -> list[Event]:
+    """Failed and rejected tasks, newest first, as events."""
+    events = []
+    for task in tasks:
+        status = task_status(task)
+        if status.State not in ("failed", "rejected"):
+            continue
+        when = parse_time(status.Timestamp) or parse_time(task.UpdatedAt)
+        if when is None:
+            continue
+        events.append(Event(time=when, severity="error" if status.State == "failed" else "warning",
+                            object=f"Task/{task_name(task, services)}", reason=f"Task{status.State.capitalize()}",
+                            message=status.Err or status.Message or status.State))
+    events.sort(key=lambda e: e.time, reverse=True)
+    return events[:MAX_EVENTS]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """Docker writes RFC 3339 with nanoseconds; Python takes microseconds."""
+    if not value or value.startswith("0001-01-01"):
+        return None
+    text = value.rstrip("Z")
+    if "." in text:
+        head, frac = text.split(".", 1)
+        digits = "".join(ch for ch in frac if ch.isdigit())
+        text = f"{head}.{digits[:6]}"
+    try:
+        return datetime.fromisoformat(text + "+00:00")
+    except ValueError:
+        return None
