@@ -7,7 +7,7 @@ import gc
 import threading
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Iterable, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -36,6 +36,15 @@ def decode(body: bytes | str, kind: type[T], what: str) -> T:
         raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
     except msgspec.DecodeError as exc:
         raise MalformedPayload(f"{what}: not JSON: {exc}") from None
+
+
+def convert(value: Any, kind: type[T], what: str) -> T:
+    """Already-parsed JSON (an SDK's dicts and lists) into wire structs, with decode's error style."""
+    try:
+        with paused_gc():
+            return msgspec.convert(value, kind)
+    except msgspec.ValidationError as exc:
+        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
 
 
 def short(message: object, limit: int = MESSAGE_CHARS) -> str:

@@ -16,7 +16,7 @@ import requests
 from collectors.base import Collector
 from collectors.swarm import wire
 from collectors.swarm.normalize import TASK_ID_LABEL, SwarmRaw, local_task_health, normalize
-from collectors.toolkit import retry_after_s, short
+from collectors.toolkit import convert, retry_after_s, short
 from collectors.transport import transport_problem
 from fleet.source import ClusterData, MalformedPayload, Unauthorized, Unreachable, UpstreamError
 
@@ -124,10 +124,10 @@ def read_answers(endpoint: str, version: Any, nodes: Any, services: Any, tasks: 
     def what(call: str) -> str:
         return f"GET {call} on {endpoint}"
     return SwarmRaw(
-        version=wire.convert(version, wire.EngineVersion, what("/version")),
-        nodes=wire.convert(nodes, list[wire.Node], what("/nodes")),
-        services=wire.convert(services, list[wire.Service], what("/services")),
-        tasks=wire.convert(tasks, list[wire.Task], what("/tasks")),
-        local_health=local_task_health(wire.convert(containers, list[wire.ContainerSummary],
+        version=convert(version, wire.EngineVersion, what("/version")),
+        nodes=convert(nodes, list[wire.Node], what("/nodes")),
+        services=convert(services, list[wire.Service], what("/services")),
+        tasks=convert(tasks, list[wire.Task], what("/tasks")),
+        local_health=local_task_health(convert(containers, list[wire.ContainerSummary],
                                                     what("/containers/json"))),
     )

@@ -8,14 +8,7 @@ memory in bytes, times are RFC 3339 with nanoseconds.
 """
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-import msgspec
-
-from collectors.toolkit import Wire, paused_gc
-from fleet.source import MalformedPayload
-
-T = TypeVar("T")
+from collectors.toolkit import Wire
 
 
 class Resources(Wire):
@@ -166,13 +159,3 @@ class EngineVersion(Wire):
     """The `/version` answer."""
 
     Version: str | None = None
-
-
-def convert(payload: Any, kind: type[T], what: str) -> T:
-    """The docker SDK's decoded JSON into wire structs; a wrong shape raises MalformedPayload naming
-    `what` (the call), in the toolkit's decode style."""
-    try:
-        with paused_gc():
-            return msgspec.convert(payload, kind)
-    except msgspec.ValidationError as exc:
-        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from collectors import build_collector
 from collectors.kubernetes.fetch import KubernetesCollector
-from collectors.swarm.fetch import SwarmCollector, SwarmRaw
+from collectors.swarm.fetch import SwarmCollector, read_answers
 from fleet.config import ClusterConfig, Settings
 from fleet.poller import Poller
 from fleet.source import ClusterData, SourceError
@@ -126,8 +126,8 @@ SWARM_PAYLOADS = {
 def test_wrong_shape_engine_answers_raise_only_our_errors(part: str, data: st.DataObject) -> None:
     payloads = {**SWARM_PAYLOADS, part: data.draw(mutated(SWARM_PAYLOADS[part]))}
     collector = SwarmCollector(ClusterConfig(name="swarm", orchestrator="swarm", url="unix:///nonexistent.sock"))
-    collector.fetch = lambda timeout_s: SwarmRaw(payloads["version"], payloads["nodes"],  # type: ignore[method-assign]
-                                                 payloads["services"], payloads["tasks"])
+    collector.fetch = lambda timeout_s: read_answers(  # type: ignore[method-assign]
+        collector.endpoint, payloads["version"], payloads["nodes"], payloads["services"], payloads["tasks"])
     collects_or_raises_our_error(lambda: collector.collect(1.0))
 
 
