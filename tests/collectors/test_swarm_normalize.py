@@ -8,7 +8,8 @@ import pytest
 
 from collectors.swarm.fetch import read_answers
 from collectors.swarm.normalize import SwarmRaw, local_task_health, normalize
-from collectors.swarm.wire import ContainerSummary, convert
+from collectors.swarm.wire import ContainerSummary
+from collectors.toolkit import convert
 from fleet.source import MalformedPayload
 from tests.upstream import upstream_json
 
