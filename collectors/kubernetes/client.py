@@ -3,24 +3,21 @@
 The official `kubernetes` package loads the connection (kubeconfig contexts with client
 certificates, tokens and exec plugins; `url` + bearer token; in-cluster service account) and
 signs each request. Responses are read raw (`_preload_content=False` in the old API, `call_api`
-in this one) and decoded by `kubernetes_wire` — never through the client's models, which are far
+in this one) and decoded by `wire` — never through the client's models, which are far
 too slow for big lists. Only GET is ever sent. Failures become the SourceError for the status.
 """
 from __future__ import annotations
 
-import gc
 import logging
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, Protocol, TypeVar
 
 import msgspec
 import urllib3
 
 from collectors.kubernetes import wire as w
-from collectors.kubernetes.offload import DigestedPage, PodOffload, keyed_rows
-from collectors.toolkit import scrub
+from collectors.toolkit import decode, paused_gc, retry_after_s, scrub, short
 from collectors.transport import transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -30,34 +27,29 @@ T = TypeVar("T")
 PAGE_SIZE = 500
 _status_decoder = msgspec.json.Decoder(w.Status)
 _head_decoder = msgspec.json.Decoder(w.ListHead)
-_gc_lock = threading.Lock()
-_gc_pauses = 0
-_gc_was_enabled = False
 
 
-class _PausedGc:
-    """Decoding a page allocates ~10^5 containers that hold no cycles; letting the cyclic
-    collector walk them again and again costs a third of the decode time. The collector is back
-    on when the last concurrent pause ends (if it was on before the first began)."""
+class SunkPages(Protocol):
+    """One list's raw pages, handed to a page sink one by one."""
 
-    def __enter__(self) -> None:
-        global _gc_pauses, _gc_was_enabled
-        with _gc_lock:
-            if _gc_pauses == 0:
-                _gc_was_enabled = gc.isenabled()
-                gc.disable()
-            _gc_pauses += 1
+    def submit(self, data: bytes) -> list[Any]:
+        """Take one raw page; give back the items of the pages digested so far, in page order."""
 
-    def __exit__(self, *exc: object) -> None:
-        global _gc_pauses
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
+    def collect(self) -> list[Any]:
+        """The items of every page still out, in page order."""
 
 
-def paused_gc() -> _PausedGc:
-    return _PausedGc()
+class PageSink(Protocol):
+    """Somewhere else to decode a big list's pages (pods: a worker process on the second core).
+    Its items are what `list_all`'s `convert` would have made of the decoded ones, so either way
+    a list reads the same. A page it cannot read raises MalformedPayload saying what is wrong;
+    the client adds where."""
+
+    def worth_list(self, first_page_items: int, remaining: int | None) -> bool:
+        """Whether a list this big (its first page says how many items remain) is worth handing over."""
+
+    def open_list(self) -> SunkPages:
+        """Get ready for the pages of one list."""
 
 
 class Gone(SourceError):
@@ -147,7 +139,7 @@ class KubeConnection:
         try:
             data = response.data
         except (urllib3.exceptions.HTTPError, OSError) as exc:
-            raise Unreachable(f"{self.server} broke off GET {path}: {_short(exc)}") from None
+            raise Unreachable(f"{self.server} broke off GET {path}: {short(exc)}") from None
         self.check(response.status, data, path, response.headers)
         return data
 
@@ -161,7 +153,7 @@ class KubeConnection:
     def check(self, code: int, data: bytes, path: str, headers: Any = None) -> None:
         if code < 400:
             return
-        where = f"GET {path} on {self.server}"
+        where = self._where(path)
         message = scrub(_server_message(data), self.secrets)
         if code == 401:
             raise Unauthorized(f"{where}: unauthorized (401): check the token or the kubeconfig credentials")
@@ -172,35 +164,35 @@ class KubeConnection:
         if code == 410:
             raise Gone(f"{where}: expired (410): {message}")
         retry = headers.get("Retry-After") if headers is not None else None
-        raise UpstreamError(f"{where}: HTTP {code} {message}".rstrip(),
-                            retry_after_s=float(retry) if retry and retry.isdigit() else None)
+        raise UpstreamError(f"{where}: HTTP {code} {message}".rstrip(), retry_after_s=retry_after_s(retry))
 
     def get_object(self, path: str, item_type: type[T], *, timeout_s: float) -> T:
-        return self._decode(msgspec.json.Decoder(item_type), self.get(path, timeout_s=timeout_s), path)
+        return decode(self.get(path, timeout_s=timeout_s), item_type, self._where(path))
 
     def list_all(self, path: str, item_type: type[T], *, timeout_s: float, params: dict[str, Any] | None = None,
                  page_size: int = PAGE_SIZE, convert: Callable[[T], Any] | None = None,
-                 offload: PodOffload | None = None) -> tuple[list[Any], str]:
+                 sink: PageSink | None = None) -> tuple[list[Any], str]:
         """Every item of a list, page by page (limit/continue); one fresh restart on 410 Expired.
         `convert` is applied to each item as its page is decoded, so only its result is kept.
-        `offload` (pods only: its items are what `keyed_digest` gives) digests big lists in a
-        worker process."""
+        A big list is handed page by page to the `sink`, if there is one, and its items kept."""
         for attempt in (1, 2):
             try:
-                return self._pages(path, item_type, timeout_s, params or {}, page_size, convert, offload)
+                return self._pages(path, item_type, timeout_s, params or {}, page_size, convert, sink)
             except Gone:
                 if attempt == 2:
-                    raise UpstreamError(f"GET {path} on {self.server}: the list expired (410) twice while "
+                    raise UpstreamError(f"{self._where(path)}: the list expired (410) twice while "
                                         "paging; the cluster changes faster than it can be read") from None
                 log.info("list of %s on %s expired while paging; starting over", path, self.server)
+            except MalformedPayload as exc:  # what is wrong with a page: add where
+                raise MalformedPayload(f"{self._where(path)}: {exc.message}") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _pages(self, path: str, item_type: type[T], timeout_s: float, params: dict[str, Any],
                page_size: int, convert: Callable[[T], Any] | None,
-               offload: PodOffload | None) -> tuple[list[Any], str]:
+               sink: PageSink | None) -> tuple[list[Any], str]:
         """Pages in a pipeline: the next page is fetched while this one is decoded (its continue
-        token is read first, cheaply, from the page's metadata). A big pod list shares the
-        decoding with the offload worker; pages come back in order either way."""
+        token is read first, cheaply, from the page's metadata). A big list shares the decoding
+        with the sink; pages come back in order either way."""
         decoder = w.list_decoder(item_type)
         items: list[Any] = []
 
@@ -210,59 +202,28 @@ class KubeConnection:
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="kube-page") as prefetch:
             data = fetch(None)
-            head = self._head(data, path)
-            shared = None
-            if offload is not None and head.continue_ and offload.worth_list(page_size, head.remaining_item_count):
-                offload.start()
-                shared = offload.pages()
+            head = _list_head(data)
+            sunk = None
+            if sink is not None and head.continue_ and sink.worth_list(page_size, head.remaining_item_count):
+                sunk = sink.open_list()
             while True:
                 following = prefetch.submit(fetch, head.continue_) if head.continue_ else None
                 with paused_gc():
-                    if shared is not None:
-                        self._keep(shared.add(data), items, path)
+                    if sunk is not None:
+                        items.extend(sunk.submit(data))
                     else:
-                        page = self._decode(decoder, data, path)
-                        if page.items is msgspec.UNSET:
-                            raise self._not_a_list(path)
-                        items.extend(map(convert, page.items or ()) if convert else page.items or ())
+                        page = _page_items(decoder, data)
+                        items.extend(map(convert, page) if convert else page)
                 if following is None:
-                    if shared is not None:
+                    if sunk is not None:
                         with paused_gc():
-                            self._keep(shared.finish(), items, path)
+                            items.extend(sunk.collect())
                     return items, head.resource_version
                 data = following.result()
-                head = self._head(data, path)
+                head = _list_head(data)
 
-    def _keep(self, pages: list[DigestedPage], items: list[Any], path: str) -> None:
-        for page in pages:
-            items.extend(keyed_rows(self._rows(page, path)))
-
-    def _rows(self, page: DigestedPage, path: str) -> list[Any]:
-        if page.error is not None:
-            raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: {page.error}")
-        if page.not_a_list:
-            raise self._not_a_list(path)
-        return page.rows
-
-    def _not_a_list(self, path: str) -> MalformedPayload:
-        return MalformedPayload(f"GET {path} on {self.server}: unexpected payload: not a list "
-                                "(no items); is this URL a Kubernetes API server?")
-
-    def _head(self, data: bytes, path: str) -> w.ListMeta:
-        """The page's list metadata alone (continue token, remaining count): the API server writes
-        `metadata` before `items`, so the head is decoded without scanning the items."""
-        end = data.find(b',"items":', 0, 4096)
-        head = data[:end] + b"}" if end > 0 else data
-        try:
-            return _head_decoder.decode(head).metadata
-        except msgspec.DecodeError:
-            return self._decode(_head_decoder, data, path).metadata
-
-    def _decode(self, decoder: msgspec.json.Decoder, data: bytes, path: str) -> Any:
-        try:
-            return decoder.decode(data)
-        except msgspec.DecodeError as exc:
-            raise MalformedPayload(f"GET {path} on {self.server}: unexpected payload: {exc}") from None
+    def _where(self, path: str) -> str:
+        return f"GET {path} on {self.server}"
 
     def close(self) -> None:
         try:
@@ -284,17 +245,38 @@ def iter_lines(response: Any) -> Iterator[bytes]:
         yield pending
 
 
+def _list_head(data: bytes) -> w.ListMeta:
+    """The page's list metadata alone (continue token, remaining count): the API server writes
+    `metadata` before `items`, so the head is decoded without scanning the items."""
+    end = data.find(b',"items":', 0, 4096)
+    head = data[:end] + b"}" if end > 0 else data
+    try:
+        return _head_decoder.decode(head).metadata
+    except msgspec.DecodeError:
+        pass
+    try:
+        return _head_decoder.decode(data).metadata
+    except msgspec.DecodeError as exc:
+        raise MalformedPayload(w.decode_problem(exc)) from None
+
+
+def _page_items(decoder: msgspec.json.Decoder, data: bytes) -> list[Any]:
+    """The items of one list page; MalformedPayload says what is wrong, the caller where."""
+    try:
+        page = decoder.decode(data)
+    except msgspec.DecodeError as exc:
+        raise MalformedPayload(w.decode_problem(exc)) from None
+    if page.items is msgspec.UNSET:
+        raise MalformedPayload(w.NOT_A_LIST)
+    return page.items or []
+
+
 def _server_message(data: bytes) -> str:
     try:
         return _status_decoder.decode(data).message[:300]
     except (msgspec.DecodeError, msgspec.ValidationError):
         text = data[:160].decode("utf-8", "replace").strip().replace("\n", " ")
         return text
-
-
-def _short(exc: object) -> str:
-    text = str(exc)
-    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _seconds(timeout: float | tuple[float, float]) -> str:

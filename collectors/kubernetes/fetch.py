@@ -2,29 +2,27 @@
 
 `fetch` (I/O) checks the server answers (`/version`), lists every resource it has not synced yet
 (paged, in parallel) and leaves a watch per resource running so later rounds read a fresh cache
-instead of relisting; Warning events and node metrics are read each round. `normalize` is pure:
-decoded objects in (`KubeState`), `ClusterData` out. See docs/kubernetes.md for the mapping.
+instead of relisting; Warning events and node metrics are read each round. `normalize` hands the
+decoded objects (`KubeState`) to the pure `normalize.normalize_state`. See docs/kubernetes.md for
+the mapping.
 """
 from __future__ import annotations
 
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any, Callable
 
-from collectors.kubernetes import wire as w
 from collectors.base import Collector
-from collectors.kubernetes.client import PAGE_SIZE, KubeConnection, NotFound, load_configuration, paused_gc
-from collectors.kubernetes.normalize import RequestMemo, normalize_events, normalize_node
+from collectors.kubernetes import wire as w
+from collectors.kubernetes.client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
+from collectors.kubernetes.normalize import InstanceMemo, KubeState, normalize_state
 from collectors.kubernetes.offload import OFFLOAD_MIN_ITEMS, PodOffload
-from collectors.kubernetes.pods import FINISHED, Allocation, PodRow, keyed_digest, normalize_pod
+from collectors.kubernetes.pods import RequestMemo, keyed_digest
 from collectors.kubernetes.watch import ResourceCache
-from collectors.kubernetes.workloads import (Attribution, Controllers, Tally, keyed_slim_replicaset,
-                                            normalize_workloads, workload_id)
+from collectors.kubernetes.workloads import keyed_slim_replicaset
+from collectors.toolkit import paused_gc
 from fleet.config import ClusterConfig
-from fleet.model import Instance
 from fleet.source import ClusterData, SourceError, Unauthorized, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -44,18 +42,6 @@ WATCHED: dict[str, tuple[str, type]] = {
 KEYED: dict[str, Callable[[Any], tuple[str, Any]]] = {"pods": keyed_digest, "replicasets": keyed_slim_replicaset}
 EVENTS_PATH = "/api/v1/events"
 NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
-
-
-@dataclass
-class KubeState(Controllers):
-    """One round's decoded objects (the controllers, and the rest): the input of `normalize`."""
-
-    version: str | None = None
-    nodes: list[w.Node] = field(default_factory=list)
-    pods: list[PodRow] = field(default_factory=list)  # digested as they are decoded
-    events: list[w.Event] = field(default_factory=list)
-    node_metrics: list[w.NodeMetrics] | None = None  # None: metrics.k8s.io is not there
-    problems: list[str] = field(default_factory=list)  # optional parts that failed (→ degraded)
 
 
 class KubernetesCollector(Collector[KubeState]):
@@ -80,7 +66,7 @@ class KubernetesCollector(Collector[KubeState]):
         if self._connection is None:
             self._connection = KubeConnection(load_configuration(self.config))
             self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
-                                                keyed=KEYED.get(name), offload=self.offload if name == "pods" else None)
+                                                keyed=KEYED.get(name), sink=self.offload if name == "pods" else None)
                             for name, (path, item_type) in WATCHED.items()}
             self._warnings = ResourceCache(self._connection, EVENTS_PATH, w.Event, self._count_change, self.page_size,
                                            params={"fieldSelector": "type=Warning"})
@@ -173,69 +159,3 @@ def _most_telling(errors: list[SourceError]) -> SourceError:
             if isinstance(error, kind):
                 return error
     return errors[0]
-
-
-InstanceMemo = dict[str, tuple[PodRow, str, Instance]]
-ROLLED_UP = ("ReplicaSet", "Job")
-_instance_id = attrgetter("id")  # owners that roll up to a Deployment / CronJob
-
-
-def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
-                    requests: RequestMemo | None = None) -> ClusterData:
-    """Pure: the decoded objects of one round to the common model.
-
-    `memo` (kept by the collector between rounds) lets a pod whose row and workload are the same
-    objects as last round reuse its Instance: with watches, most of 150,000 pods are unchanged.
-    `requests` does the same for the requests of pod templates."""
-    attribution = Attribution(raw)
-    instances, allocation, tally, fresh = pass_over_pods(raw.pods, attribution, memo or {})
-    if memo is not None:
-        memo.clear()
-        memo.update(fresh)
-    instances.sort(key=_instance_id)  # pods are listed in key order: nearly a no-op
-    usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
-    nodes = sorted((normalize_node(node, allocation.of(node.metadata.name), usage.get(node.metadata.name))
-                    for node in raw.nodes), key=lambda n: n.name)
-    workloads = sorted(normalize_workloads(raw, tally, attribution, requests), key=lambda wl: wl.id)
-    return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
-                       events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)
-
-
-def pass_over_pods(rows: list[PodRow], attribution: Attribution,
-                   last: InstanceMemo) -> tuple[list[Instance], Allocation, Tally, InstanceMemo]:
-    """One pass over every pod: its workload (through its owner), the requests it holds on its
-    node, the running/healthy counts of its workload, its Instance. The hottest loop of a big
-    cluster, so written out flat rather than as one small call per concern."""
-    parent, known = attribution.parent, attribution.known
-    allocation, tally = Allocation(), Tally()
-    totals, counts, bare = allocation.totals, tally.counts, tally.bare
-    instances: list[Instance] = []
-    fresh: InstanceMemo = {}
-    for row in rows:
-        owned = row.owner_id
-        if owned is None:
-            owner = None
-        elif row.owner_kind in ROLLED_UP:
-            owner = parent.get(owned)
-        else:
-            owner = owned if owned in known else None
-        node, phase = row.node, row.phase
-        if node and phase not in FINISHED:  # placed and not finished: its requests stay reserved
-            total = totals.get(node)
-            if total is None:
-                totals[node] = [row.cpu_cores, row.mem_bytes]
-            else:
-                total[0] += row.cpu_cores
-                total[1] += row.mem_bytes
-        if owner is None:
-            bare.append(row)
-            owner = workload_id("Pod", row.namespace, row.name)
-        elif phase == "Running":
-            entry = counts[owner]
-            entry.running += 1
-            entry.healthy += row.ready
-        hit = last.get(row.key)
-        instance = hit[2] if hit is not None and hit[0] is row and hit[1] == owner else normalize_pod(row, owner)
-        fresh[row.key] = (row, owner, instance)
-        instances.append(instance)
-    return instances, allocation, tally, fresh

@@ -1,90 +1,107 @@
-"""Pure functions from decoded Kubernetes objects to the common model: nodes, requests, events.
+"""Pure: one round's decoded Kubernetes objects (`KubeState`) to the common model (`normalize_state`).
 
-Pods are in `kubernetes_pods`, workloads (and which pod belongs to which) in `kubernetes_workloads`. The rules are
-written out for users in docs/kubernetes.md; the emulator's scenarios state the same outcomes
-independently, and the tests compare the two.
+Nodes and events are read here; pods (and what they reserve) in `pods`, workloads (and which pod
+belongs to which) in `workloads`. The rules are written out for users in docs/kubernetes.md; the
+emulator's scenarios state the same outcomes independently, and the tests compare the two.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Iterable
+from operator import attrgetter
 
 from collectors.kubernetes import wire as w
+from collectors.kubernetes.pods import FINISHED, Allocation, PodRow, RequestMemo, normalize_pod
+from collectors.kubernetes.workloads import Attribution, Controllers, Tally, normalize_workloads, workload_id
+from collectors.toolkit import MAX_EVENTS
 from collectors.units import cpu_cores, mem_bytes
-from fleet.model import Event, Node
+from fleet.model import Event, Instance, Node
+from fleet.source import ClusterData
 
-MAX_EVENTS = 200
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 ROLE_PREFIX = "node-role.kubernetes.io/"
 NODE_STATUS = {"True": "ready", "False": "not_ready", "Unknown": "unknown"}
-# waiting reasons that say a container is on its way, not that something is wrong
-ROUTINE_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NOTHING = w.Amounts()
 
 
-@dataclass(frozen=True)
-class Request:
-    cpu_cores: float
-    mem_bytes: int
+@dataclass
+class KubeState(Controllers):
+    """One round's decoded objects (the controllers, and the rest): the input of `normalize_state`."""
+
+    version: str | None = None
+    nodes: list[w.Node] = field(default_factory=list)
+    pods: list[PodRow] = field(default_factory=list)  # digested as they are decoded
+    events: list[w.Event] = field(default_factory=list)
+    node_metrics: list[w.NodeMetrics] | None = None  # None: metrics.k8s.io is not there
+    problems: list[str] = field(default_factory=list)  # optional parts that failed (→ degraded)
 
 
-def effective_request(spec: w.PodSpec) -> Request:
-    """What the scheduler reserves for a pod, per resource: the larger of the init phase and the
-    running phase, plus the runtime class overhead. Running phase: every container plus every
-    native sidecar (an init container with restartPolicy Always). Init phase: each ordinary init
-    container plus the sidecars started before it."""
-    cpu, mem = _sum_requests(spec.containers or ())
-    init_cpu = init_mem = sidecar_cpu = sidecar_mem = 0.0
-    for init in spec.init_containers or ():
-        c, m = _requests(init)
-        if init.restart_policy == "Always":
-            sidecar_cpu, sidecar_mem = sidecar_cpu + c, sidecar_mem + m
-            c, m = sidecar_cpu, sidecar_mem
+InstanceMemo = dict[str, tuple[PodRow, str, Instance]]
+ROLLED_UP = ("ReplicaSet", "Job")  # owners that roll up to a Deployment / CronJob
+_instance_id = attrgetter("id")
+
+
+def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
+                    requests: RequestMemo | None = None) -> ClusterData:
+    """Pure: the decoded objects of one round to the common model.
+
+    `memo` (kept by the collector between rounds) lets a pod whose row and workload are the same
+    objects as last round reuse its Instance: with watches, most of 150,000 pods are unchanged.
+    `requests` does the same for the requests of pod templates."""
+    attribution = Attribution(raw)
+    instances, allocation, tally, fresh = pass_over_pods(raw.pods, attribution, memo or {})
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
+    instances.sort(key=_instance_id)  # pods are listed in key order: nearly a no-op
+    usage = {m.metadata.name: m.usage for m in raw.node_metrics or []}
+    nodes = sorted((normalize_node(node, allocation.of(node.metadata.name), usage.get(node.metadata.name))
+                    for node in raw.nodes), key=lambda n: n.name)
+    workloads = sorted(normalize_workloads(raw, tally, attribution, requests), key=lambda wl: wl.id)
+    return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
+                       events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)
+
+
+def pass_over_pods(rows: list[PodRow], attribution: Attribution,
+                   last: InstanceMemo) -> tuple[list[Instance], Allocation, Tally, InstanceMemo]:
+    """One pass over every pod: its workload (through its owner), the requests it holds on its
+    node, the running/healthy counts of its workload, its Instance. The hottest loop of a big
+    cluster, so written out flat rather than as one small call per concern."""
+    parent, known = attribution.parent, attribution.known
+    allocation, tally = Allocation(), Tally()
+    totals, counts, bare = allocation.totals, tally.counts, tally.bare
+    instances: list[Instance] = []
+    fresh: InstanceMemo = {}
+    for row in rows:
+        owned = row.owner_id
+        if owned is None:
+            owner = None
+        elif row.owner_kind in ROLLED_UP:
+            owner = parent.get(owned)
         else:
-            c, m = c + sidecar_cpu, m + sidecar_mem
-        init_cpu, init_mem = max(init_cpu, c), max(init_mem, m)
-    cpu, mem = max(cpu + sidecar_cpu, init_cpu), max(mem + sidecar_mem, init_mem)
-    if spec.overhead:
-        cpu += cpu_cores(spec.overhead.cpu)
-        mem += mem_bytes(spec.overhead.memory)
-    return Request(round(cpu, 9), int(mem))
-
-
-class RequestMemo:
-    """Effective requests of pod templates, reused across rounds while the template object is the
-    same one (a watch cache hands back the same decoded object until the controller changes)."""
-
-    def __init__(self) -> None:
-        self._last: dict[int, tuple[w.PodSpec, Request]] = {}
-        self._now: dict[int, tuple[w.PodSpec, Request]] = {}
-
-    def of(self, spec: w.PodSpec) -> Request:
-        hit = self._last.get(id(spec))
-        if hit is None or hit[0] is not spec:
-            hit = (spec, effective_request(spec))
-        self._now[id(spec)] = hit
-        return hit[1]
-
-    def next_round(self) -> None:
-        self._last, self._now = self._now, {}
-
-
-def _requests(container: w.Container) -> tuple[float, int]:
-    requests = container.resources.requests if container.resources else None
-    if not requests:
-        return 0.0, 0
-    return cpu_cores(requests.cpu), mem_bytes(requests.memory)
-
-
-def _sum_requests(containers: Iterable[w.Container]) -> tuple[float, int]:
-    cpu, mem = 0.0, 0
-    for container in containers:
-        c, m = _requests(container)
-        cpu, mem = cpu + c, mem + m
-    return cpu, mem
+            owner = owned if owned in known else None
+        node, phase = row.node, row.phase
+        if node and phase not in FINISHED:  # placed and not finished: its requests stay reserved
+            total = totals.get(node)
+            if total is None:
+                totals[node] = [row.cpu_cores, row.mem_bytes]
+            else:
+                total[0] += row.cpu_cores
+                total[1] += row.mem_bytes
+        if owner is None:
+            bare.append(row)
+            owner = workload_id("Pod", row.namespace, row.name)
+        elif phase == "Running":
+            entry = counts[owner]
+            entry.running += 1
+            entry.healthy += row.ready
+        hit = last.get(row.key)
+        instance = hit[2] if hit is not None and hit[0] is row and hit[1] == owner else normalize_pod(row, owner)
+        fresh[row.key] = (row, owner, instance)
+        instances.append(instance)
+    return instances, allocation, tally, fresh
 
 
 # -- nodes ------------------------------------------------------------------------------------------

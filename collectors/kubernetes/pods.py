@@ -6,17 +6,19 @@ rows are what the watch caches hold and what `normalize` reads, so a round only 
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import msgspec
 
 from collectors.kubernetes import wire as w
-from collectors.kubernetes.normalize import ROUTINE_WAITING, effective_request
 from collectors.units import cpu_cores, mem_bytes
 from fleet.model import Instance
 
 POD_STATE = {"Running": "running", "Pending": "pending", "Succeeded": "succeeded", "Failed": "failed"}
 FINISHED = ("Succeeded", "Failed")
+# waiting reasons that say a container is on its way, not that something is wrong
+ROUTINE_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 
 
 class PodRow(msgspec.Struct, frozen=True, gc=False, array_like=True):  # array_like: compact from the worker
@@ -99,8 +101,59 @@ def _full_request(spec: w.PodSpec) -> tuple[float, int]:
     return request.cpu_cores, request.mem_bytes
 
 
-def pod_ready(pod: w.Pod) -> bool:
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or ())
+# -- requests ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Request:
+    cpu_cores: float
+    mem_bytes: int
+
+
+def effective_request(spec: w.PodSpec) -> Request:
+    """What the scheduler reserves for a pod, per resource: the larger of the init phase and the
+    running phase, plus the runtime class overhead. Running phase: every container plus every
+    native sidecar (an init container with restartPolicy Always). Init phase: each ordinary init
+    container plus the sidecars started before it."""
+    cpu, mem = _running_requests(spec)
+    init_cpu = init_mem = sidecar_cpu = sidecar_mem = 0.0
+    for init in spec.init_containers or ():
+        c, m = _requests(init)
+        if init.restart_policy == "Always":
+            sidecar_cpu, sidecar_mem = sidecar_cpu + c, sidecar_mem + m
+            c, m = sidecar_cpu, sidecar_mem
+        else:
+            c, m = c + sidecar_cpu, m + sidecar_mem
+        init_cpu, init_mem = max(init_cpu, c), max(init_mem, m)
+    cpu, mem = max(cpu + sidecar_cpu, init_cpu), max(mem + sidecar_mem, init_mem)
+    if spec.overhead:
+        cpu += cpu_cores(spec.overhead.cpu)
+        mem += mem_bytes(spec.overhead.memory)
+    return Request(round(cpu, 9), int(mem))
+
+
+class RequestMemo:
+    """Effective requests of pod templates, reused across rounds while the template object is the
+    same one (a watch cache hands back the same decoded object until the controller changes)."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[w.PodSpec, Request]] = {}
+        self._now: dict[int, tuple[w.PodSpec, Request]] = {}
+
+    def of(self, spec: w.PodSpec) -> Request:
+        hit = self._last.get(id(spec))
+        if hit is None or hit[0] is not spec:
+            hit = (spec, effective_request(spec))
+        self._now[id(spec)] = hit
+        return hit[1]
+
+    def next_round(self) -> None:
+        self._last, self._now = self._now, {}
+
+
+def _requests(container: w.Container) -> tuple[float, int]:
+    requests = container.resources.requests if container.resources else None
+    if not requests:
+        return 0.0, 0
+    return cpu_cores(requests.cpu), mem_bytes(requests.memory)
 
 
 def pod_reason(pod: w.Pod) -> str | None:
@@ -128,11 +181,6 @@ def pod_reason(pod: w.Pod) -> str | None:
         if condition.type == "PodScheduled" and condition.status == "False":
             return condition.reason or "Unschedulable"
     return None
-
-
-def pod_restarts(pod: w.Pod) -> int:
-    return sum(c.restart_count for c in pod.status.container_statuses or ()) + \
-        sum(c.restart_count for c in pod.status.init_container_statuses or ())
 
 
 def pod_health(state: str, ready: bool, reason: str | None) -> str:

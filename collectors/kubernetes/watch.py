@@ -16,8 +16,7 @@ from typing import Any, Callable, Generic, TypeVar
 import msgspec
 
 from collectors.kubernetes import wire as w
-from collectors.kubernetes.client import PAGE_SIZE, Gone, KubeConnection, iter_lines
-from collectors.kubernetes.offload import PodOffload
+from collectors.kubernetes.client import PAGE_SIZE, Gone, KubeConnection, PageSink, iter_lines
 from fleet.source import SourceError, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -40,9 +39,9 @@ class ResourceCache(Generic[T]):
     def __init__(self, connection: KubeConnection, path: str, item_type: type[T],
                  on_change: Callable[[], None] | None = None, page_size: int = PAGE_SIZE,
                  keyed: Callable[[T], tuple[str, Any]] | None = None, params: dict[str, str] | None = None,
-                 offload: PodOffload | None = None):
+                 sink: PageSink | None = None):
         self.connection, self.path, self.item_type = connection, path, item_type
-        self.offload = offload  # pods: big lists digested in a worker process
+        self.sink = sink  # pods: big lists digested in a worker process
         self.page_size = page_size
         # what the cache keeps of an object, under which key (default: the object, by namespace/name)
         self._keyed: Callable[[T], tuple[str, Any]] = keyed or _as_is
@@ -62,7 +61,7 @@ class ResourceCache(Generic[T]):
     def relist(self, timeout_s: float) -> None:
         pairs, resource_version = self.connection.list_all(self.path, self.item_type, timeout_s=timeout_s,
                                                             page_size=self.page_size, convert=self._keyed,
-                                                            params=self.params, offload=self.offload)
+                                                            params=self.params, sink=self.sink)
         with self._lock:
             self._items = dict(pairs)
             self.resource_version = resource_version

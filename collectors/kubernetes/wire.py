@@ -13,11 +13,13 @@ from typing import Generic, TypeVar
 
 import msgspec
 
+from collectors.toolkit import Wire
+
 Quantity = str | int | float
 T = TypeVar("T")
 
 
-class Base(msgspec.Struct, rename="camel", gc=False, frozen=True):
+class Base(Wire, rename="camel", frozen=True):
     pass
 
 
@@ -90,7 +92,6 @@ class ContainerState(Base):
 
 
 class ContainerStatus(Base):
-    ready: bool = False
     restart_count: int = 0
     state: ContainerState | None = None
     last_state: ContainerState | None = None
@@ -160,7 +161,6 @@ class DeploymentStatus(Base):
     observed_generation: int = 0
     replicas: int = 0
     updated_replicas: int = 0
-    ready_replicas: int = 0
     available_replicas: int = 0
     conditions: list[Condition] | None = None
 
@@ -177,9 +177,7 @@ class ReplicaSetSpec(Base):
 
 
 class ReplicaSetStatus(Base):
-    replicas: int = 0
     ready_replicas: int = 0
-    available_replicas: int = 0
 
 
 class ReplicaSet(Base):
@@ -195,7 +193,7 @@ class ReplicaSetHeadSpec(Base):
 
 class ReplicaSetHead(Base):
     """A ReplicaSet with its pod template left undecoded: a Deployment's ReplicaSets (nearly all
-    of them) never need it. See `kubernetes_workloads.slim_replicaset`."""
+    of them) never need it. See `workloads.slim_replicaset`."""
 
     metadata: Meta = Meta()
     spec: ReplicaSetHeadSpec = ReplicaSetHeadSpec()
@@ -203,7 +201,6 @@ class ReplicaSetHead(Base):
 
 
 class StatefulSetStatus(Base):
-    replicas: int = 0
     ready_replicas: int = 0
     updated_replicas: int = 0
     current_revision: str | None = None
@@ -239,9 +236,6 @@ class JobSpec(Base):
 
 
 class JobStatus(Base):
-    active: int = 0
-    succeeded: int = 0
-    failed: int = 0
     conditions: list[Condition] | None = None
 
 
@@ -339,11 +333,12 @@ def list_decoder(item_type: type[T]) -> msgspec.json.Decoder:
     return decoder
 
 
-def decode_list(data: bytes, item_type: type[T]) -> list[T]:
-    """Items of one list payload (a `{Kind}List` or a kubectl-style `List`)."""
-    return list(list_decoder(item_type).decode(data).items or [])
+
+# JSON without `items`: something other than a Kubernetes API server answered at this URL
+NOT_A_LIST = "unexpected shape: not a list (no items); is this URL a Kubernetes API server?"
 
 
-def convert(payload: object, item_type: type[T]) -> T:
-    """One already-parsed JSON object (e.g. a recorded fixture) as `item_type`."""
-    return msgspec.convert(payload, item_type, strict=False)
+def decode_problem(exc: msgspec.DecodeError) -> str:
+    """What is wrong with a page, in `collectors.toolkit.decode`'s words; the caller says where.
+    The list pages keep their own cached decoders (faster than decoding by type each page)."""
+    return f"unexpected shape: {exc}" if isinstance(exc, msgspec.ValidationError) else f"not JSON: {exc}"

@@ -14,8 +14,7 @@ from datetime import datetime, timezone
 import msgspec
 
 from collectors.kubernetes import wire as w
-from collectors.kubernetes.normalize import RequestMemo
-from collectors.kubernetes.pods import PodRow, controller_of, pod_health, pod_state
+from collectors.kubernetes.pods import PodRow, RequestMemo, controller_of, pod_health, pod_state
 from fleet.model import Workload
 
 
@@ -29,6 +28,10 @@ class Controllers:
     daemonsets: list[w.DaemonSet] = field(default_factory=list)
     jobs: list[w.Job] = field(default_factory=list)
     cronjobs: list[w.CronJob] = field(default_factory=list)
+
+
+# controllers that run one pod on every eligible node
+PER_NODE_KINDS = frozenset({"DaemonSet"})
 
 
 def workload_id(kind: str, namespace: str, name: str) -> str:
@@ -163,7 +166,8 @@ def _workload(kind: str, meta: w.Meta, spec: w.PodSpec, desired: int | None, sta
     return Workload(id=workload_id(kind, meta.namespace, meta.name), name=meta.name, namespace=meta.namespace,
                     kind=kind, desired=desired, running=counts.running, healthy=counts.healthy,
                     status=status, images=_images(spec),  # type: ignore[arg-type]
-                    cpu_request_cores=round(request.cpu_cores, 6), mem_request_bytes=request.mem_bytes)
+                    cpu_request_cores=round(request.cpu_cores, 6), mem_request_bytes=request.mem_bytes,
+                    per_node=kind in PER_NODE_KINDS)
 
 
 def _counted(counts: dict[str, PodCounts], kind: str, meta: w.Meta) -> PodCounts | None:

@@ -8,7 +8,7 @@ from typing import Any, Iterable
 
 from sim.httpserver import EmulatorServer
 from sim.kubernetes.api import KubeApi, MetricsMode
-from sim.kubernetes.resources import BY_KEY, METRICS_GROUP, RESOURCES, Resource
+from sim.kubernetes.resources import RESOURCES, Resource
 from sim.kubernetes.scenario import Scenario
 from sim.kubernetes.store import Store
 from sim.kubernetes.tls import Certificates, make_certificates
@@ -108,7 +108,3 @@ def load_payload(store: Store, payload: dict[str, Any]) -> int:
             item["metadata"].setdefault("namespace", "default")
         store.put(resource, item, stamp=False)
     return len(items)
-
-
-def metrics_resource(plural: str) -> Resource:
-    return BY_KEY[(METRICS_GROUP, plural)]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import socket
+import time
+from email.utils import formatdate
 
 import msgspec
 import pytest
@@ -11,7 +13,7 @@ from fleet.config import Settings
 from fleet.model import Snapshot, encode_snapshot
 from fleet.poller import Poller
 from fleet.source import MalformedPayload, Unauthorized, Unreachable, UpstreamError
-from sim.httpserver import Request, Response, hang, json_response
+from sim.httpserver import Request, Response, hang, json_response, status
 from sim.kubernetes import Knobs
 from tests.sim.kubernetes.harness import TOKEN, collector, running
 
@@ -42,6 +44,15 @@ def test_token_lacking_pod_access_is_unauthorized_with_the_server_reason():
         with pytest.raises(Unauthorized) as raised:
             source.collect(5)
     assert "403" in raised.value.message and 'cannot list resource "pods"' in raised.value.message
+
+
+def test_retry_after_as_an_http_date_is_read_as_seconds():
+    later = formatdate(time.time() + 120, usegmt=True)
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        cluster.server.fault = status(429, headers={"Retry-After": later})
+        with pytest.raises(UpstreamError) as raised:
+            source.collect(5)
+    assert "429" in raised.value.message and 100 <= raised.value.retry_after_s <= 120
 
 
 def test_metrics_server_missing_keeps_the_cluster_ok_with_null_usage():

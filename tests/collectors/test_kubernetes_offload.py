@@ -50,7 +50,7 @@ def test_a_garbled_page_through_the_worker_is_a_malformed_payload():
         cluster.server.fault = garble
         with pytest.raises(MalformedPayload) as raised:
             source.collect(10.0)
-    assert "/api/v1/pods" in raised.value.message and "unexpected payload" in raised.value.message
+    assert "/api/v1/pods" in raised.value.message and "unexpected shape" in raised.value.message
 
 
 def test_digest_page_reports_what_is_wrong():

@@ -2,21 +2,30 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TypeVar
 
+import msgspec
 import pytest
 
 from collectors.kubernetes import wire as w
-from collectors.kubernetes.fetch import KubeState, normalize_state
-from collectors.kubernetes.normalize import effective_request, normalize_events
-from collectors.kubernetes.pods import digest
+from collectors.kubernetes.normalize import KubeState, normalize_events, normalize_state
+from collectors.kubernetes.pods import digest, effective_request
 from collectors.units import cpu_cores, mem_bytes
 from fleet.source import ClusterData
 from tests.upstream import upstream_json
 
 
+T = TypeVar("T")
+
+
+def convert(payload: object, item_type: type[T]) -> T:
+    """One already-parsed JSON object (a recorded fixture) as `item_type`."""
+    return msgspec.convert(payload, item_type, strict=False)
+
+
 def items(name: str, item_type: type) -> list:
     payload = upstream_json(f"kubernetes/{name}")
-    return [w.convert(item, item_type) for item in payload.get("items", [payload])]
+    return [convert(item, item_type) for item in payload.get("items", [payload])]
 
 
 def normalized(**lists: list) -> ClusterData:
@@ -192,6 +201,15 @@ def test_daemonsets():
     assert by_id(data.workloads)["DaemonSet/default/ds1"].cpu_request_cores == 0.001
 
 
+def test_daemonsets_run_on_every_node_and_deployments_do_not():
+    data = normalized(daemonsets=items("daemonset-item-k9s.json", w.DaemonSet),
+                      deployments=items("deployment-item-k9s.json", w.Deployment),
+                      statefulsets=items("statefulset-item-k9s.json", w.StatefulSet))
+    assert {wl.id: wl.per_node for wl in data.workloads} == {
+        "DaemonSet/kube-system/fluentd-gcp-v3.2.0": True, "Deployment/icx/icx-db": False,
+        "StatefulSet/default/nginx-sts": False}
+
+
 def test_replicaset_without_a_deployment_is_its_own_workload():
     workload, = normalized(replicasets=items("replicaset-item-k9s.json", w.ReplicaSet)).workloads
     assert (workload.id, workload.status, workload.desired) == ("ReplicaSet/default/nginx-pv-6476d7d5c8", "healthy", 1)
@@ -200,7 +218,7 @@ def test_replicaset_without_a_deployment_is_its_own_workload():
 def test_replicaset_owned_by_its_deployment_is_folded_into_it():
     replicaset, = items("replicaset-item-k9s.json", w.ReplicaSet)
     owner = replicaset.metadata.owner_references[0]
-    deployment = w.convert({"metadata": {"name": owner.name, "namespace": "default"}, "spec": {"replicas": 1},
+    deployment = convert({"metadata": {"name": owner.name, "namespace": "default"}, "spec": {"replicas": 1},
                             "status": {"availableReplicas": 1, "updatedReplicas": 1, "replicas": 1}}, w.Deployment)
     data = normalized(deployments=[deployment], replicasets=[replicaset])
     assert [wl.id for wl in data.workloads] == [f"Deployment/default/{owner.name}"]
@@ -214,7 +232,7 @@ def test_normal_events_are_not_reported():
 
 def test_warning_event_names_its_object_and_time():
     payload = dict(upstream_json("kubernetes/event-item-k9s.json"), type="Warning")
-    event, = normalize_events([w.convert(payload, w.Event)])
+    event, = normalize_events([convert(payload, w.Event)])
     assert (event.severity, event.object, event.reason) == ("warning", "Pod/default/hello-1567197780-mn4mv", "Pulled")
     assert event.message == 'Successfully pulled image "blang/busybox-bash"'
     assert event.time == utc("2019-08-30T20:43:05Z")
@@ -222,7 +240,7 @@ def test_warning_event_names_its_object_and_time():
 
 def test_events_are_newest_first_and_bounded():
     payload = upstream_json("kubernetes/eventlist-gke-2016-dd-agent.json")
-    warnings = [w.convert(dict(item, type="Warning"), w.Event) for item in payload["items"]]
+    warnings = [convert(dict(item, type="Warning"), w.Event) for item in payload["items"]]
     events = normalize_events(warnings, limit=3)
     assert [(e.object, e.reason) for e in events] == [
         ("DaemonSet/test-namespace-1/dd-agent-a769", "SuccessfulDelete"),
@@ -236,12 +254,11 @@ def test_events_are_newest_first_and_bounded():
 def test_list_payloads_decode_from_bytes_like_the_live_path(name):
     from tests.upstream import upstream_path
 
-    assert len(w.decode_list(upstream_path(f"kubernetes/{name}").read_bytes(), w.Pod)) == len(items(name, w.Pod))
+    page = w.list_decoder(w.Pod).decode(upstream_path(f"kubernetes/{name}").read_bytes())
+    assert len(page.items) == len(items(name, w.Pod))
 
 
 def test_replicaset_templates_are_decoded_only_for_standalone_replicasets():
-    import msgspec
-
     from collectors.kubernetes.workloads import slim_replicaset
 
     payload = upstream_json("kubernetes/replicaset-item-k9s.json")
