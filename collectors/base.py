@@ -7,7 +7,7 @@ A collector subclasses `Collector`, implements `fetch()` to return the raw upstr
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError
@@ -48,10 +48,3 @@ class Collector(ABC, Generic[Raw]):
     def secret_values(self) -> list[str]:
         """The credentials in play, so the poller can scrub them from any message as a last guard."""
         return self.config.secret_values()
-
-
-def require(payload: Any, kind: type, what: str) -> Any:
-    """Check the top-level shape of a payload so a lying endpoint fails with a clear message."""
-    if not isinstance(payload, kind):
-        raise MalformedPayload(f"{what}: expected a JSON {kind.__name__}, got {type(payload).__name__}")
-    return payload

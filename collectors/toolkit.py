@@ -27,15 +27,18 @@ class Wire(msgspec.Struct, gc=False):
     their 100,000s of objects out of the cyclic GC's sight makes a large cluster's round faster."""
 
 
+def decode_problem(exc: msgspec.DecodeError) -> str:
+    """What is wrong with a payload, in one style for every collector; the caller says where."""
+    return f"unexpected shape: {exc}" if isinstance(exc, msgspec.ValidationError) else f"not JSON: {exc}"
+
+
 def decode(body: bytes | str, kind: type[T], what: str) -> T:
     """Bytes into wire structs; anything else raises MalformedPayload naming `what` (the endpoint)."""
     try:
         with paused_gc():
             return msgspec.json.decode(body, type=kind)
-    except msgspec.ValidationError as exc:
-        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
     except msgspec.DecodeError as exc:
-        raise MalformedPayload(f"{what}: not JSON: {exc}") from None
+        raise MalformedPayload(f"{what}: {decode_problem(exc)}") from None
 
 
 def convert(value: Any, kind: type[T], what: str) -> T:
@@ -44,7 +47,7 @@ def convert(value: Any, kind: type[T], what: str) -> T:
         with paused_gc():
             return msgspec.convert(value, kind)
     except msgspec.ValidationError as exc:
-        raise MalformedPayload(f"{what}: unexpected shape: {exc}") from None
+        raise MalformedPayload(f"{what}: {decode_problem(exc)}") from None
 
 
 def short(message: object, limit: int = MESSAGE_CHARS) -> str:

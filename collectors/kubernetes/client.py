@@ -17,7 +17,7 @@ import msgspec
 import urllib3
 
 from collectors.kubernetes import wire as w
-from collectors.toolkit import decode, paused_gc, retry_after_s, scrub, short
+from collectors.toolkit import decode, decode_problem, paused_gc, retry_after_s, scrub, short
 from collectors.transport import transport_problem
 from fleet.config import ClusterConfig, strip_userinfo
 from fleet.source import MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -257,7 +257,7 @@ def _list_head(data: bytes) -> w.ListMeta:
     try:
         return _head_decoder.decode(data).metadata
     except msgspec.DecodeError as exc:
-        raise MalformedPayload(w.decode_problem(exc)) from None
+        raise MalformedPayload(decode_problem(exc)) from None
 
 
 def _page_items(decoder: msgspec.json.Decoder, data: bytes) -> list[Any]:
@@ -265,7 +265,7 @@ def _page_items(decoder: msgspec.json.Decoder, data: bytes) -> list[Any]:
     try:
         page = decoder.decode(data)
     except msgspec.DecodeError as exc:
-        raise MalformedPayload(w.decode_problem(exc)) from None
+        raise MalformedPayload(decode_problem(exc)) from None
     if page.items is msgspec.UNSET:
         raise MalformedPayload(w.NOT_A_LIST)
     return page.items or []

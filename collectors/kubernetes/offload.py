@@ -13,6 +13,7 @@ import msgspec
 from collectors.kubernetes import wire as w
 from collectors.kubernetes.pods import PodRow, digest
 from collectors.offload import Offload, SharedPages
+from collectors.toolkit import decode_problem
 from fleet.source import MalformedPayload
 
 OFFLOAD_MIN_ITEMS = 20_000  # smaller lists: not worth a process
@@ -21,7 +22,7 @@ OFFLOAD_MIN_ITEMS = 20_000  # smaller lists: not worth a process
 class DigestedPage(msgspec.Struct, array_like=True, gc=False):
     rows: list[PodRow] = []
     not_a_list: bool = False  # no `items`: not a list payload
-    error: str | None = None  # the JSON could not be decoded: what is wrong, as `wire.decode_problem` says
+    error: str | None = None  # the JSON could not be decoded: what is wrong, as `toolkit.decode_problem` says
 
 
 def digest_page(data: bytes) -> DigestedPage:
@@ -29,7 +30,7 @@ def digest_page(data: bytes) -> DigestedPage:
     try:
         page = w.list_decoder(w.Pod).decode(data)
     except msgspec.DecodeError as exc:
-        return DigestedPage(error=w.decode_problem(exc))
+        return DigestedPage(error=decode_problem(exc))
     if page.items is msgspec.UNSET:
         return DigestedPage(not_a_list=True)
     return DigestedPage(rows=[digest(pod) for pod in page.items or ()])

@@ -336,9 +336,3 @@ def list_decoder(item_type: type[T]) -> msgspec.json.Decoder:
 
 # JSON without `items`: something other than a Kubernetes API server answered at this URL
 NOT_A_LIST = "unexpected shape: not a list (no items); is this URL a Kubernetes API server?"
-
-
-def decode_problem(exc: msgspec.DecodeError) -> str:
-    """What is wrong with a page, in `collectors.toolkit.decode`'s words; the caller says where.
-    The list pages keep their own cached decoders (faster than decoding by type each page)."""
-    return f"unexpected shape: {exc}" if isinstance(exc, msgspec.ValidationError) else f"not JSON: {exc}"
