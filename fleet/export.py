@@ -20,7 +20,7 @@ NODE_COLUMNS = ["cluster", "orchestrator", "id", "name", "status", "schedulable"
                 "mem_allocatable_bytes", "cpu_allocated_cores", "mem_allocated_bytes", "cpu_used_cores",
                 "mem_used_bytes", "labels", "version", "os", "arch"]
 WORKLOAD_COLUMNS = ["cluster", "orchestrator", "id", "name", "namespace", "kind", "desired", "running", "healthy",
-                    "status", "images", "cpu_request_cores", "mem_request_bytes"]
+                    "status", "images", "cpu_request_cores", "mem_request_bytes", "per_node"]
 INSTANCE_COLUMNS = ["cluster", "orchestrator", "id", "name", "workload_id", "node_id", "state", "health",
                     "restarts", "reason", "started_at"]
 EVENT_COLUMNS = ["cluster", "orchestrator", "time", "severity", "object", "reason", "message"]

@@ -74,6 +74,8 @@ def test_add_a_cluster_in_settings_and_see_it_on_overview(demo_server, browser_p
     server, config = demo_server
     page = browser_page
     open_page(page, server, "settings")
+    page.get_by_test_id("stSelectbox").filter(has_text="Orchestrator").click()
+    page.get_by_role("option", name="Docker Swarm").click()
     page.get_by_label("Name", exact=True).fill("lost-swarm")
     page.get_by_label("API URL", exact=True).fill("unix:///nonexistent/podium.sock")
     page.get_by_role("button", name=re.compile("Save")).click()
