@@ -2,24 +2,27 @@
 
 Every number comes from the common model (nodes' allocatable and allocated resources, workloads'
 per-instance requests, instances' placement), so the same analysis works for every orchestrator.
-Re-placement is predicted with first-fit decreasing over the remaining ready, schedulable nodes;
-what that cannot know (constraints, affinities, ports, volumes) is listed in docs/analysis.md.
-No I/O here.
+Re-placement is predicted with first-fit decreasing over the remaining ready, schedulable nodes
+(fleet/placement.py answers it for every node and zone in near-linear time; the plain quadratic loop
+is kept as the test oracle); what that cannot know (constraints, affinities, ports, volumes) is
+listed in docs/analysis.md. No I/O here.
 """
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
+from operator import itemgetter
 
 import msgspec
 
 from fleet.limits import LimitWarning, limit_warnings
 from fleet.model import Cluster, Instance, Node, Snapshot, Workload
+from fleet.placement import EPSILON, NOT_FOUND, FirstFit
 
 NO_ZONE = "(no zone)"
 HOTTEST_NODES = 3
-EPSILON = 1e-9
 
 
 class StrandedInstance(msgspec.Struct, kw_only=True):
@@ -113,11 +116,14 @@ class _Context:
     """What every loss scenario of one cluster shares, computed once (5,000-node clusters)."""
 
     workloads: dict[str, Workload]
+    labels: dict[str | None, str]  # workload id -> label
     names: dict[str, str]  # node id -> name
     running: list[Instance]
-    on_node: dict[str, list[Instance]]
+    on_node: dict[str, list[tuple[Instance, float, int]]]  # node id -> movable instances and their requests
     running_per_workload: dict[str, int]
     bins: list[_Free]  # free capacity of the ready, schedulable nodes, in snapshot order
+    bins_of: dict[str, list[int]]  # node id -> its indexes in bins
+    first_fit: FirstFit  # over bins
 
 
 # -- building blocks ---------------------------------------------------------------------------------
@@ -150,40 +156,44 @@ def free_capacity(nodes: list[Node]) -> list[_Free]:
 
 def context(cluster: Cluster) -> _Context:
     running = movable_running(cluster)
-    on_node: dict[str, list[Instance]] = defaultdict(list)
+    workloads = {w.id: w for w in cluster.workloads}
+    on_node: dict[str, list[tuple[Instance, float, int]]] = defaultdict(list)
     per_workload: dict[str, int] = defaultdict(int)
     for instance in running:
-        on_node[instance.node_id or ""].append(instance)
+        on_node[instance.node_id or ""].append((instance, *request_of(instance, workloads)))
         per_workload[instance.workload_id or ""] += 1
-    return _Context(workloads={w.id: w for w in cluster.workloads}, names={n.id: n.name for n in cluster.nodes},
-                    running=running, on_node=on_node,
-                    running_per_workload=per_workload,
-                    bins=free_capacity([n for n in cluster.nodes if is_available(n)]))
+    bins = free_capacity([n for n in cluster.nodes if is_available(n)])
+    return _Context(workloads=workloads,
+                    labels={w.id: workload_label(w) for w in cluster.workloads},
+                    names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
+                    running_per_workload=per_workload, bins=bins, bins_of=bin_indexes(bins),
+                    first_fit=FirstFit([b.cpu_cores for b in bins], [b.mem_bytes for b in bins]))
+
+
+def bin_indexes(bins: list[_Free]) -> dict[str, list[int]]:
+    indexes: dict[str, list[int]] = defaultdict(list)
+    for index, free in enumerate(bins):
+        indexes[free.node.id].append(index)
+    return indexes
 
 
 def first_fit_decreasing(requests: list[tuple[str, float, int]], bins: list[_Free],
-                         excluded: frozenset[str] = frozenset()) -> dict[str, str | None]:
+                         excluded: frozenset[str] = frozenset(), first_fit: FirstFit | None = None,
+                         bins_of: dict[str, list[int]] | None = None) -> dict[str, str | None]:
     """Place (key, cpu, mem) requests, largest CPU then memory first, each on the first bin it fits.
 
-    Bins whose node id is in `excluded` are skipped; the bins themselves are not changed.
+    Bins whose node id is in `excluded` are skipped; the bins themselves are not changed. A key
+    given twice gets the placement of its last copy placed.
     """
-    taken: dict[int, tuple[float, float]] = {}
-    placed: dict[str, str | None] = {}
-    most_cpu = max((b.cpu_cores for b in bins), default=0.0) + EPSILON
-    most_mem = max((b.mem_bytes for b in bins), default=0.0) + EPSILON
-    for key, cpu, mem in sorted(requests, key=lambda r: (r[1], r[2]), reverse=True):
-        placed[key] = None
-        if cpu > most_cpu or mem > most_mem:
-            continue  # larger than any node's free room: no need to look (5,000-node clusters)
-        for index, free in enumerate(bins):
-            if free.node.id in excluded:
-                continue
-            used_cpu, used_mem = taken.get(index, (0.0, 0.0))
-            if free.cpu_cores - used_cpu + EPSILON >= cpu and free.mem_bytes - used_mem + EPSILON >= mem:
-                taken[index] = (used_cpu + cpu, used_mem + mem)
-                placed[key] = free.node.name
-                break
-    return placed
+    if not requests:
+        return {}
+    first_fit = first_fit or FirstFit([b.cpu_cores for b in bins], [b.mem_bytes for b in bins])
+    bins_of = bin_indexes(bins) if bins_of is None else bins_of
+    order = sorted(requests, key=itemgetter(1, 2), reverse=True)
+    indexes = first_fit.place([(cpu, mem) for _, cpu, mem in order],
+                              [index for node_id in excluded for index in bins_of.get(node_id, ())])
+    names = [None if index == NOT_FOUND else bins[index].node.name for index in indexes]
+    return dict(zip([key for key, _, _ in order], names))
 
 
 # -- node and zone loss ------------------------------------------------------------------------------
@@ -192,27 +202,27 @@ def first_fit_decreasing(requests: list[tuple[str, float, int]], bins: list[_Fre
 def loss_impact(cluster: Cluster, lost: str, lost_ids: set[str], shared: _Context | None = None) -> LossImpact:
     """Lose the nodes in `lost_ids` at once: what is stranded, what fits elsewhere, who goes dark."""
     ctx = shared or context(cluster)
-    stranded = [i for node_id in sorted(lost_ids) for i in ctx.on_node.get(node_id, [])]
-    requests = [(i.id, *request_of(i, ctx.workloads)) for i in stranded]
-    placement = first_fit_decreasing(requests, ctx.bins, frozenset(lost_ids))
-    rows = [StrandedInstance(instance=i.name, workload=workload_label(ctx.workloads[i.workload_id])
-                             if i.workload_id in ctx.workloads else None,
+    stranded = [s for node_id in sorted(lost_ids) for s in ctx.on_node.get(node_id, ())]
+    placement = first_fit_decreasing([(i.id, cpu, mem) for i, cpu, mem in stranded], ctx.bins,
+                                     frozenset(lost_ids), ctx.first_fit, ctx.bins_of)
+    rows = [StrandedInstance(instance=i.name, workload=ctx.labels.get(i.workload_id),
                              cpu_request_cores=cpu, mem_request_bytes=mem, placed_on=placement[i.id])
-            for i, (_, cpu, mem) in zip(stranded, requests)]
-    unplaced = sum(1 for r in rows if r.placed_on is None)
-    spof, below_half = workloads_hurt(ctx, stranded)
+            for i, cpu, mem in stranded]
+    unplaced = [r.placed_on for r in rows].count(None)
+    spof, below_half = workloads_hurt(ctx, [i for i, _, _ in stranded])
     return LossImpact(
         lost=lost, nodes=sorted(ctx.names.get(i, i) for i in lost_ids), stranded=rows,
-        stranded_cpu_cores=round(sum(r.cpu_request_cores for r in rows), 6),
-        stranded_mem_bytes=sum(r.mem_request_bytes for r in rows),
+        stranded_cpu_cores=round(sum([cpu for _, cpu, _ in stranded]), 6),
+        stranded_mem_bytes=sum([mem for _, _, mem in stranded]),
         replaced=len(rows) - unplaced, unplaced=unplaced, absorbable=unplaced == 0,
         spof_workloads=spof, below_half_workloads=below_half)
 
 
 def workloads_hurt(ctx: _Context, stranded: list[Instance]) -> tuple[list[str], list[str]]:
-    lost: dict[str, int] = defaultdict(int)
+    lost: dict[str, int] = {}
     for instance in stranded:
-        lost[instance.workload_id or ""] += 1
+        workload_id = instance.workload_id or ""
+        lost[workload_id] = lost.get(workload_id, 0) + 1
     spof, below_half = [], []
     for workload_id, count in lost.items():
         workload = ctx.workloads.get(workload_id)
@@ -220,9 +230,9 @@ def workloads_hurt(ctx: _Context, stranded: list[Instance]) -> tuple[list[str], 
             continue
         left = ctx.running_per_workload[workload_id] - count
         if left == 0:
-            spof.append(workload_label(workload))
+            spof.append(ctx.labels[workload_id])
         elif workload.desired and left < workload.desired / 2:
-            below_half.append(workload_label(workload))
+            below_half.append(ctx.labels[workload_id])
     return sorted(spof), sorted(below_half)
 
 
@@ -333,9 +343,15 @@ def analyze_cluster(cluster: Cluster) -> ClusterAnalysis:
         limit_warnings=limit_warnings(cluster))
 
 
-def analyze(snapshot: Snapshot) -> SnapshotAnalysis:
-    return SnapshotAnalysis(taken_at=snapshot.taken_at.isoformat().replace("+00:00", "Z"),
-                            clusters=[analyze_cluster(c) for c in snapshot.clusters])
+def analyze(snapshot: Snapshot, progress: Callable[[float], None] | None = None) -> SnapshotAnalysis:
+    """`progress` hears the share of nodes analyzed so far, after each cluster."""
+    total, done, clusters = sum(len(c.nodes) for c in snapshot.clusters) or 1, 0, []
+    for cluster in snapshot.clusters:
+        clusters.append(analyze_cluster(cluster))
+        done += len(cluster.nodes)
+        if progress:
+            progress(done / total)
+    return SnapshotAnalysis(taken_at=snapshot.taken_at.isoformat().replace("+00:00", "Z"), clusters=clusters)
 
 
 def to_builtins(analysis: SnapshotAnalysis) -> dict:

@@ -1,0 +1,163 @@
+"""First-fit decreasing for many "lose these bins" scenarios over one fixed list of bins, fast.
+
+The answers are exactly those of the plain loop (each request, largest first, on the first bin in
+list order where `free - used + EPSILON >= request` for both CPU and memory): the same float sums in
+the same order, so the same verdicts. Speed comes from three things:
+- a segment tree over the bins keeps the maximum free CPU and memory of each segment, so "first bin
+  at or after `start` where both fit" skips whole segments. Two dimensions need care: a segment
+  whose two maxima both suffice may still hold no bin where both do, so the search backtracks; it
+  stays near O(log N) on real fleets (bench/analysis_scale.py measures it);
+- identical requests (one workload's instances) are placed as a run: fill the bin found until the
+  next copy no longer fits, then search on from the next bin (earlier bins did not fit and have not
+  changed);
+- a scenario with few requests (losing one node) never touches the tree: it overlays its few
+  changed bins on the unchanged one, whose answers are remembered across scenarios. A large
+  scenario (losing a zone) updates the tree in place and undoes its changes afterwards.
+No I/O here.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+from itertools import groupby
+
+EPSILON = 1e-9
+NOT_FOUND = -1
+# above this many requests, or this many excluded bins, a scenario updates the tree instead of overlaying
+SMALL_SCENARIO = 32
+
+
+class FreeTree:
+    """Maximum free CPU and memory per segment of the bins; absent and excluded bins hold -inf."""
+
+    def __init__(self, cpu: Sequence[float], mem: Sequence[float]) -> None:
+        size = 1
+        while size < max(1, len(cpu)):
+            size *= 2
+        self.size = size
+        self.cpu = [float("-inf")] * (2 * size)
+        self.mem = [float("-inf")] * (2 * size)
+        self.cpu[size:size + len(cpu)] = cpu
+        self.mem[size:size + len(mem)] = mem
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Every segment's maxima from its halves', one level at a time."""
+        cpu, mem, level = self.cpu, self.mem, self.size
+        while level > 1:
+            half = level // 2
+            cpu[half:level] = map(max, cpu[level:2 * level:2], cpu[level + 1:2 * level:2])
+            mem[half:level] = map(max, mem[level:2 * level:2], mem[level + 1:2 * level:2])
+            level = half
+
+    def set(self, index: int, free_cpu: float, free_mem: float) -> None:
+        cpu, mem = self.cpu, self.mem
+        node = self.size + index
+        cpu[node], mem[node] = free_cpu, free_mem
+        node >>= 1
+        while node:
+            cpu[node] = max(cpu[2 * node], cpu[2 * node + 1])
+            mem[node] = max(mem[2 * node], mem[2 * node + 1])
+            node >>= 1
+
+    def set_many(self, leaves: Collection[tuple[int, float, float]]) -> None:
+        if len(leaves) * 16 < self.size:
+            for index, cpu, mem in leaves:
+                self.set(index, cpu, mem)
+            return
+        for index, cpu, mem in leaves:  # a zone's thousands of bins: one rebuild is cheaper
+            self.cpu[self.size + index], self.mem[self.size + index] = cpu, mem
+        self._rebuild()
+
+    def first(self, cpu: float, mem: float, start: int = 0) -> int:
+        """The first bin at or after `start` where both fit, or NOT_FOUND."""
+        left, right = start + self.size, 2 * self.size
+        rights = []
+        while left < right:  # the O(log N) segments covering [start, end), left to right
+            if left & 1:
+                found = self._search(left, cpu, mem)
+                if found != NOT_FOUND:
+                    return found
+                left += 1
+            if right & 1:
+                right -= 1
+                rights.append(right)
+            left >>= 1
+            right >>= 1
+        for node in reversed(rights):
+            found = self._search(node, cpu, mem)
+            if found != NOT_FOUND:
+                return found
+        return NOT_FOUND
+
+    def _search(self, node: int, cpu: float, mem: float) -> int:
+        if not (self.cpu[node] + EPSILON >= cpu and self.mem[node] + EPSILON >= mem):
+            return NOT_FOUND
+        if node >= self.size:
+            return node - self.size
+        found = self._search(2 * node, cpu, mem)
+        return found if found != NOT_FOUND else self._search(2 * node + 1, cpu, mem)
+
+
+class FirstFit:
+    """The bins' free (cpu, mem), unchanged between scenarios; `place` answers one scenario."""
+
+    def __init__(self, cpu: Sequence[float], mem: Sequence[float]) -> None:
+        self.cpu, self.mem = list(cpu), list(mem)
+        self.base = FreeTree(self.cpu, self.mem)
+        self.live = FreeTree(self.cpu, self.mem)
+        self.remembered: dict[tuple[float, float, int], int] = {}
+
+    def place(self, requests: Sequence[tuple[float, float]], excluded: Collection[int] = ()) -> list[int]:
+        """Bin index (or NOT_FOUND) per request; requests come largest first, as first-fit decreasing sorts them."""
+        if len(requests) <= SMALL_SCENARIO and len(excluded) <= SMALL_SCENARIO:
+            return self._place(requests, set(excluded), {}, live=False)
+        self.live.set_many([(index, float("-inf"), float("-inf")) for index in excluded])
+        used: dict[int, tuple[float, float]] = {}
+        try:
+            return self._place(requests, set(excluded), used, live=True)
+        finally:
+            self.live.set_many([(i, self.cpu[i], self.mem[i]) for i in set(excluded) | used.keys()])
+
+    def _place(self, requests: Sequence[tuple[float, float]], excluded: set[int],
+               used: dict[int, tuple[float, float]], *, live: bool) -> list[int]:
+        placed: list[int] = []
+        for (cpu, mem), run in groupby(requests):
+            count = sum(1 for _ in run)
+            start = 0
+            while count:
+                index = self.live.first(cpu, mem, start) if live else self._overlay_first(cpu, mem, start, excluded, used)
+                if index == NOT_FOUND:
+                    placed.extend([NOT_FOUND] * count)
+                    break
+                free_cpu, free_mem = self.cpu[index], self.mem[index]
+                used_cpu, used_mem = used.get(index, (0.0, 0.0))
+                fitted = 0
+                while fitted < count and free_cpu - used_cpu + EPSILON >= cpu and free_mem - used_mem + EPSILON >= mem:
+                    used_cpu, used_mem = used_cpu + cpu, used_mem + mem
+                    fitted += 1
+                placed.extend([index] * fitted)
+                count -= fitted
+                used[index] = (used_cpu, used_mem)
+                if live:
+                    self.live.set(index, free_cpu - used_cpu, free_mem - used_mem)
+                start = index + 1
+        return placed
+
+    def _overlay_first(self, cpu: float, mem: float, start: int, excluded: set[int],
+                       used: dict[int, tuple[float, float]]) -> int:
+        """First fit with this scenario's few changed and excluded bins laid over the unchanged tree."""
+        found = self._base_first(cpu, mem, start)
+        while found != NOT_FOUND and (found in excluded or found in used):
+            found = self._base_first(cpu, mem, found + 1)
+        for index, (used_cpu, used_mem) in used.items():
+            if start <= index and (found == NOT_FOUND or index < found) and \
+                    self.cpu[index] - used_cpu + EPSILON >= cpu and self.mem[index] - used_mem + EPSILON >= mem:
+                found = index
+        return found
+
+    def _base_first(self, cpu: float, mem: float, start: int) -> int:
+        key = (cpu, mem, start)
+        found = self.remembered.get(key)
+        if found is None:
+            found = self.remembered[key] = self.base.first(cpu, mem, start)
+        return found
