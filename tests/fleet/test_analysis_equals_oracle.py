@@ -57,15 +57,15 @@ def assert_same_analysis(cluster: Cluster) -> None:
 
 
 @pytest.mark.parametrize("threshold", THRESHOLDS)
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cluster=clusters())
 def test_small_random_clusters_get_the_oracles_analysis(threshold, cluster):
     with mock.patch.object(placement, "SMALL_SCENARIO", threshold):
         assert_same_analysis(cluster)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(cluster=clusters(max_nodes=40, max_instances=300))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cluster=clusters(max_nodes=40, max_instances=200))
 def test_crowded_random_clusters_get_the_oracles_analysis(cluster):
     assert_same_analysis(cluster)
 
