@@ -7,11 +7,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fleet.analysis import ClusterAnalysis, LossImpact, analyze, severity
+from fleet.analysis import ClusterAnalysis, LossImpact, SnapshotAnalysis, analyze, severity
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
-from views.tables import per_snapshot
+from views.tables import InBackground
 
 MAX_LOSS_ROWS = 200
 CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, schedulable nodes' free "
@@ -19,8 +19,9 @@ CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, s
           "volumes or licences — see docs/analysis.md.")
 
 
-# analyzed once per published snapshot, not on every fragment refresh
-analysis_of = per_snapshot(analyze)
+# analyzed once per published snapshot, on its own thread, shared by every session (never per browser session)
+analyses = InBackground(analyze)
+PROGRESS_EVERY_S = 0.25
 
 
 def verdict(analysis: ClusterAnalysis) -> str:
@@ -119,10 +120,23 @@ def render_snapshot(snapshot: Snapshot) -> None:
     if not snapshot.clusters:
         st.info("No clusters in this snapshot.", icon=":material/info:")
         return
-    analyses = analysis_of(snapshot).clusters
-    st.dataframe(summary_frame(analyses), hide_index=True, key="resilience-summary")
-    for analysis in analyses:
+    clusters = analysis_of(snapshot).clusters
+    st.dataframe(summary_frame(clusters), hide_index=True, key="resilience-summary")
+    for analysis in clusters:
         render_cluster(analysis)
+
+
+def analysis_of(snapshot: Snapshot) -> SnapshotAnalysis:
+    """The shared analysis of this snapshot; a progress bar while it runs (each update lets Streamlit
+    stop this run if the visitor leaves the page)."""
+    job = analyses.job(snapshot)
+    if not job.wait(PROGRESS_EVERY_S):
+        nodes = sum(len(c.nodes) for c in snapshot.clusters)
+        bar = st.progress(0.0, text=f"Analyzing the loss of each of {nodes:,} nodes…")
+        while not job.wait(PROGRESS_EVERY_S):
+            bar.progress(job.progress, text=f"Analyzing the loss of each of {nodes:,} nodes…")
+        bar.empty()
+    return job.result()
 
 
 def render(context: PageContext) -> None:

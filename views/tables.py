@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import Callable, Generic, TypeVar
 
 import pandas as pd
 
@@ -91,6 +91,58 @@ def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], 
         return result
 
     return cached
+
+
+class Job(Generic[Result]):
+    """One computation over one snapshot, on its own thread; any session may wait on it."""
+
+    def __init__(self, snapshot: Snapshot, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
+        self.snapshot = snapshot
+        self.progress = 0.0  # share done, as the computation reports it
+        self._done = threading.Event()
+        self._result: Result | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(compute,), name="podium-per-snapshot", daemon=True)
+        self._thread.start()
+
+    def _run(self, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
+        try:
+            self._result = compute(self.snapshot, self._heard)
+        except BaseException as error:  # handed to whoever reads the result, on the page's thread
+            self._error = error
+        finally:
+            self._done.set()
+
+    def _heard(self, share: float) -> None:
+        self.progress = share
+
+    def wait(self, timeout_s: float | None = None) -> bool:
+        return self._done.wait(timeout_s)
+
+    def result(self) -> Result:
+        self._done.wait()
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+
+class InBackground(Generic[Result]):
+    """`compute` once per snapshot object, off the page's thread, shared by every session of the process.
+
+    Pages ask for the latest snapshot's job and show progress until it is done; sessions that ask
+    while it runs wait on the same job instead of starting their own.
+    """
+
+    def __init__(self, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
+        self.compute = compute
+        self._lock = threading.Lock()
+        self._job: Job[Result] | None = None
+
+    def job(self, snapshot: Snapshot) -> Job[Result]:
+        with self._lock:
+            if self._job is None or self._job.snapshot is not snapshot:
+                self._job = Job(snapshot, self.compute)
+            return self._job
 
 
 @per_snapshot
