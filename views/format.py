@@ -11,13 +11,20 @@ STATUS_BADGES: dict[str, tuple[str, str]] = {
     "unauthorized": ("red", ":material/lock:"),
     "error": ("red", ":material/error:"),
 }
+CLUSTER_STATUS_COLOURS = {status: colour for status, (colour, _) in STATUS_BADGES.items()}
 WORKLOAD_STATUS_COLOURS = {"healthy": "green", "progressing": "blue", "degraded": "orange", "failed": "red",
                            "completed": "gray", "stopped": "gray", "unknown": "gray"}
+INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "gray", "failed": "red",
+                          "stopped": "gray", "unknown": "gray"}
+INSTANCE_HEALTH_COLOURS = {"healthy": "green", "unhealthy": "red", "unknown": "gray"}
+NODE_STATUS_COLOURS = {"ready": "green", "not_ready": "red", "down": "red", "unknown": "gray"}
+# what a table shows for an absent value, as human_bytes and cores do
+MISSING = "—"
 
 
 def human_bytes(value: float | None) -> str:
     if value is None:
-        return "—"
+        return MISSING
     amount = float(value)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(amount) < 1024 or unit == "PiB":
@@ -28,7 +35,7 @@ def human_bytes(value: float | None) -> str:
 
 def cores(value: float | None) -> str:
     if value is None:
-        return "—"
+        return MISSING
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
 
 

@@ -7,15 +7,13 @@ import streamlit as st
 from fleet.problems import Problem
 from views.context import PageContext
 from views.tables import snapshot_problems
-from views.widgets import capped, filter_bar
-
+from views.widgets import capped, filter_bar, table
 
 
 def problems_frame(problems: list[Problem]) -> pd.DataFrame:
     return pd.DataFrame(
-        [(p.severity.upper() if p.severity == "critical" else p.severity, p.severity, p.cluster, p.orchestrator, p.kind, p.object, p.summary, p.time)
-         for p in problems],
-        columns=["severity_label", "severity", "cluster", "orchestrator", "kind", "object", "summary", "time"])
+        [(p.severity, p.cluster, p.orchestrator, p.kind, p.object, p.summary, p.time) for p in problems],
+        columns=["severity", "cluster", "orchestrator", "kind", "object", "summary", "time"])
 
 
 def render(context: PageContext) -> None:
@@ -32,7 +30,5 @@ def render(context: PageContext) -> None:
                                                             "kind": "Kind"},
                        text_columns=("object", "summary"), text_label="Search")
     shown = capped(frame, "problems")
-    st.dataframe(shown[["severity_label", "cluster", "kind", "object", "summary", "time"]], key="health-table",
-                 hide_index=True, width="stretch",
-                 column_config={"severity_label": "Severity", "summary": st.column_config.TextColumn("What",
-                                                                                                     width="large")})
+    table(shown[["severity", "cluster", "kind", "object", "summary", "time"]], "health-table",
+          column_config={"summary": st.column_config.TextColumn("What", width="large")})

@@ -6,21 +6,24 @@ MAX_POINTS rows per cluster (evenly thinned), never a week of raw rounds.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from fleet.diff import SnapshotDiff, change_lines, diff_snapshots
-from fleet.model import Snapshot
 from fleet.store import SnapshotStore, StoredSnapshot, TrendPoint
 from views.snapshots import load_upload
 
 MAX_POINTS = 400
+MAX_CHANGE_LINES = 1_000
+MAX_MOMENTS = 500  # moments offered to compare: a week of 15 s rounds is 40,000, too many for a list
 GIB = 2**30
+Kept = TypeVar("Kept")
 
 
-def thinned(points: list[TrendPoint], most: int = MAX_POINTS) -> list[TrendPoint]:
+def thinned(points: list[Kept], most: int = MAX_POINTS) -> list[Kept]:
     """At most `most` points, evenly spaced, always keeping the newest."""
     if len(points) <= most:
         return points
@@ -55,10 +58,17 @@ def allocation_frame(points: list[TrendPoint]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "resource", "measure", "amount"])
 
 
+# 24-hour UTC, as every other time in the app; the browser's locale and time zone never apply
+TIME_AXIS = alt.X("time:T", title=None, scale=alt.Scale(type="utc"),
+                  axis=alt.Axis(labelExpr="utcFormat(datum.value, '%H:%M') == '00:00' ? "
+                                          "utcFormat(datum.value, '%b %d') : utcFormat(datum.value, '%H:%M')"))
+TIME_TOOLTIP = alt.Tooltip("time:T", title="time (UTC)", format="%Y-%m-%d %H:%M:%S", formatType="utc")
+
+
 def line_chart(frame: pd.DataFrame, value: str, series: str, title: str) -> alt.Chart:
     return alt.Chart(frame, title=title).mark_line(point=len(frame) < 60).encode(
-        x=alt.X("time:T", title=None), y=alt.Y(f"{value}:Q"), color=alt.Color(f"{series}:N"),
-        tooltip=["time:T", f"{series}:N", f"{value}:Q"])
+        x=TIME_AXIS, y=alt.Y(f"{value}:Q"), color=alt.Color(f"{series}:N"),
+        tooltip=[TIME_TOOLTIP, f"{series}:N", f"{value}:Q"])
 
 
 def render_trends(store: SnapshotStore) -> None:
@@ -70,9 +80,9 @@ def render_trends(store: SnapshotStore) -> None:
     left, right = st.columns(2)
     left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes"), key="history-nodes")
     right.altair_chart(alt.Chart(instances_frame(points), title="Instances by state").mark_area().encode(
-        x=alt.X("time:T", title=None), y=alt.Y("instances:Q", stack=True),
+        x=TIME_AXIS, y=alt.Y("instances:Q", stack=True),
         color=alt.Color("state:N", scale=alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))),
-        tooltip=["time:T", "state:N", "instances:Q"]), key="history-instances")
+        tooltip=[TIME_TOOLTIP, "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)
     for column, (resource, title) in zip(st.columns(2), (("CPU (cores)", "CPU allocated (cores)"),
                                                          ("memory (GiB)", "Memory allocated (GiB)"))):
@@ -84,19 +94,32 @@ def moment_label(stored: StoredSnapshot) -> str:
     return f"{stored.taken_at:%Y-%m-%d %H:%M:%S} UTC (#{stored.id})"
 
 
-def pick_stored(store: SnapshotStore, stored: list[StoredSnapshot]) -> tuple[Snapshot, Snapshot] | None:
+def offered_moments(stored: list[StoredSnapshot]) -> list[StoredSnapshot]:
+    """At most MAX_MOMENTS, evenly thinned, always with the two newest (the default comparison)."""
+    if len(stored) <= MAX_MOMENTS:
+        return stored
+    return thinned(stored[:-2], MAX_MOMENTS - 2) + stored[-2:]
+
+
+@st.cache_resource(max_entries=16, show_spinner="Comparing the two moments…")
+def stored_diff(_store: SnapshotStore, where: str, old_id: int, new_id: int) -> SnapshotDiff:
+    """A kept moment never changes: each pair is decoded and compared once per process, for every session."""
+    return diff_snapshots(_store.load(old_id), _store.load(new_id))
+
+
+def pick_stored(store: SnapshotStore, stored: list[StoredSnapshot]) -> SnapshotDiff | None:
     if len(stored) < 2:
         st.caption("Two kept snapshots are needed to compare moments.")
         return None
-    labels = {moment_label(s): s.id for s in reversed(stored)}
+    labels = {moment_label(s): s.id for s in reversed(offered_moments(stored))}
     names = list(labels)
     older, newer = st.columns(2)
     old = older.selectbox("From", names, index=1, key="history-from")
     new = newer.selectbox("To", names, index=0, key="history-to")
-    return store.load(labels[old]), store.load(labels[new])
+    return stored_diff(store, store.describe(), labels[old], labels[new])
 
 
-def pick_uploaded() -> tuple[Snapshot, Snapshot] | None:
+def pick_uploaded() -> SnapshotDiff | None:
     older, newer = st.columns(2)
     files = (older.file_uploader("Older snapshot (JSON)", type=["json"], key="history-upload-old"),
              newer.file_uploader("Newer snapshot (JSON)", type=["json"], key="history-upload-new"))
@@ -108,7 +131,7 @@ def pick_uploaded() -> tuple[Snapshot, Snapshot] | None:
             st.error(error)
     if any(error for _, error in loaded):
         return None
-    return loaded[0][0], loaded[1][0]  # type: ignore[return-value]
+    return diff_snapshots(loaded[0][0], loaded[1][0])  # type: ignore[arg-type]
 
 
 def render_diff(diff: SnapshotDiff) -> None:
@@ -122,17 +145,19 @@ def render_diff(diff: SnapshotDiff) -> None:
         with st.container(border=True, key=f"diff-{cluster.cluster}"):
             st.markdown(f"**{cluster.cluster}** — {cluster.change}")
             lines = change_lines(cluster, arrow="→")
+            if len(lines) > MAX_CHANGE_LINES:
+                st.caption(f"The first {MAX_CHANGE_LINES:,} of {len(lines):,} changes.")
             if lines:
-                st.code("\n".join(lines), language="diff")
+                st.code("\n".join(lines[:MAX_CHANGE_LINES]), language="diff")
 
 
 def render_compare(store: SnapshotStore | None, stored: list[StoredSnapshot]) -> None:
     st.subheader("What changed")
     choices = ["kept moments", "uploaded files"] if store is not None else ["uploaded files"]
     source = st.radio("Compare", choices, horizontal=True, key="history-compare-source")
-    pair = pick_stored(store, stored) if source == "kept moments" and store is not None else pick_uploaded()
-    if pair is not None:
-        render_diff(diff_snapshots(*pair))
+    diff = pick_stored(store, stored) if source == "kept moments" and store is not None else pick_uploaded()
+    if diff is not None:
+        render_diff(diff)
 
 
 def render(store: SnapshotStore | None, *, problem: str | None = None) -> None:

@@ -6,7 +6,7 @@ import streamlit as st
 
 from views.context import PageContext
 from views.tables import fleet_tables
-from views.widgets import capped, filter_bar
+from views.widgets import capped, filter_bar, table
 
 COLUMNS = ["cluster", "orchestrator", "workload", "name", "node", "state", "health", "restarts", "reason",
            "started_at"]
@@ -29,4 +29,4 @@ def render(context: PageContext) -> None:
                                                     "state": "State", "health": "Health"},
                            text_columns=("name", "workload", "node", "reason"))
     shown = capped(instances, "instances")
-    st.dataframe(shown[COLUMNS], key="instances-table", hide_index=True, width="stretch")
+    table(shown[COLUMNS], "instances-table")

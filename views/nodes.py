@@ -5,7 +5,7 @@ import streamlit as st
 
 from views.context import PageContext
 from views.tables import fleet_tables
-from views.widgets import capped, filter_bar, pick_one, ratio_column
+from views.widgets import capped, filter_bar, pick_one, ratio_column, table
 
 COLUMNS = ["cluster", "orchestrator", "name", "status", "schedulable", "roles", "zone", "cpu_alloc_ratio",
            "cpu_allocated", "cpu_allocatable", "mem_alloc_ratio", "mem_allocated_gib", "mem_allocatable_gib",
@@ -19,7 +19,7 @@ def render(context: PageContext) -> None:
                                                "status": "Status", "zone": "Zone"},
                        text_columns=("name", "address", "roles"))
     shown = capped(nodes, "nodes")
-    st.dataframe(shown[COLUMNS], key="nodes-table", hide_index=True, width="stretch", column_config={
+    table(shown[COLUMNS], "nodes-table", statuses="node", column_config={
         "cpu_alloc_ratio": ratio_column("CPU allocated", "requests / allocatable"),
         "mem_alloc_ratio": ratio_column("Memory allocated", "requests / allocatable"),
         "cpu_allocated": st.column_config.NumberColumn("CPU alloc.", format="%.2f"),
@@ -36,6 +36,5 @@ def render(context: PageContext) -> None:
         instances = tables.instances
         here = instances[(instances["cluster"] == cluster) & (instances["node_id"] == node_id)]
         st.subheader(f"Running on {choice}")
-        capped(here, "instances")
-        st.dataframe(here[["workload", "name", "state", "health", "restarts", "reason", "started_at"]],
-                     key="nodes-detail-table", hide_index=True, width="stretch")
+        table(capped(here, "instances")[["workload", "name", "state", "health", "restarts", "reason", "started_at"]],
+              "nodes-detail-table")

@@ -7,12 +7,12 @@ from fleet.analysis import n_plus_1
 from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
 from fleet.orchestrators import label_of
 from fleet.poller import NOT_COLLECTED_YET
+from fleet.problems import Problem
 from views.context import PageContext
 from views.tables import per_snapshot, snapshot_problems
-from views.format import WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio, severity_badge
+from views.format import (INSTANCE_STATE_COLOURS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
+                          severity_badge)
 
-INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "gray", "failed": "red",
-                          "stopped": "gray", "unknown": "gray"}
 WORST_SHOWN = 10
 INSECURE_TLS = ("TLS verification is off for this cluster (`verify_tls: false`): its certificate is not checked, "
                 "so anyone in the path could read its credentials and show false data. Set `ca_file` instead.")
@@ -50,13 +50,31 @@ def fleet_totals(snapshot: Snapshot) -> None:
                       help=f"{cores(allocated)} of {cores(allocatable)} allocatable cores")
 
 
+def worst_per_cluster(problems: list[Problem], most: int = WORST_SHOWN) -> list[Problem]:
+    """The worst problem of every troubled cluster, then the next worst overall, up to `most`
+    (more when more clusters are troubled): one noisy cluster never hides another. `problems` come
+    worst first, and so does the answer."""
+    picked: set[int] = set()
+    seen: set[str] = set()
+    for index, problem in enumerate(problems):
+        if problem.cluster not in seen:
+            seen.add(problem.cluster)
+            picked.add(index)
+    for index in range(len(problems)):
+        if len(picked) >= most:
+            break
+        picked.add(index)
+    return [problems[index] for index in sorted(picked)]
+
+
 def worst_problems(snapshot: Snapshot) -> None:
-    problems = snapshot_problems(snapshot)[:WORST_SHOWN]
+    problems = worst_per_cluster(snapshot_problems(snapshot))
     if not problems:
         st.success("No problems right now.", icon=":material/check_circle:")
         return
     with st.container(border=True, key="worst-problems"):
-        st.markdown(f"**Worst problems now** (top {len(problems)} — all of them on the Health page)")
+        st.markdown(f"**Worst problems now** (top {len(problems)}, at least one per troubled cluster — all of them "
+                    "on the Health page)")
         for problem in problems:
             st.markdown(f"{severity_badge(problem.severity)} **{problem.cluster}** · {problem.kind} "
                         f"`{problem.object}` — {problem.summary}")

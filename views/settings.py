@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from fleet import orchestrators
@@ -14,6 +15,7 @@ from fleet.cluster_form import entry_from_form, form_values, store_token
 from fleet.config import ConfigConflict, ConfigDocument, ConfigError
 from fleet.runtime import FleetRuntime
 from views.format import badge
+from views.widgets import table
 
 DOC_KEY = "settings-document"
 NEW = "+ Add a cluster"
@@ -41,11 +43,11 @@ def cluster_list(doc: ConfigDocument) -> None:
     if not entries:
         st.info("No clusters configured yet: add one below.")
         return
-    st.dataframe([{"name": e.get("name"), "orchestrator": e.get("orchestrator"),
-                   "endpoint": e.get("url") or e.get("context") or "in-cluster",
-                   "credentials": e.get("token_env") and f"env {e['token_env']}"
-                   or (e.get("token_file") and "token file") or "—"}
-                  for e in entries], key="settings-clusters", hide_index=True, width="stretch")
+    table(pd.DataFrame([{"name": e.get("name"), "orchestrator": e.get("orchestrator"),
+                         "endpoint": e.get("url") or e.get("context") or "in-cluster",
+                         "credentials": e.get("token_env") and f"env {e['token_env']}"
+                         or (e.get("token_file") and "token file") or None}
+                        for e in entries]), "settings-clusters")
 
 
 def show_test_result(runtime: FleetRuntime, entry: dict, token: str) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from views.context import PageContext
 from views.tables import fleet_tables
-from views.widgets import capped, filter_bar, pick_one
+from views.widgets import capped, filter_bar, pick_one, table
 
 COLUMNS = ["cluster", "orchestrator", "namespace", "name", "kind", "status", "desired", "running", "healthy",
            "images", "cpu_request", "mem_request_mib"]
@@ -19,7 +19,7 @@ def render(context: PageContext) -> None:
                                                            "namespace": "Namespace"},
                            text_columns=("name", "images"))
     shown = capped(workloads, "workloads")
-    st.dataframe(shown[COLUMNS], key="workloads-table", hide_index=True, width="stretch", column_config={
+    table(shown[COLUMNS], "workloads-table", statuses="workload", column_config={
         "cpu_request": st.column_config.NumberColumn("CPU / instance", format="%.2f"),
         "mem_request_mib": st.column_config.NumberColumn("Mem / instance MiB", format="%.0f"),
     })
@@ -32,13 +32,13 @@ def render(context: PageContext) -> None:
         instances = tables.instances
         mine = instances[(instances["cluster"] == cluster) & (instances["workload_id"] == workload_id)]
         st.subheader(f"Instances of {choice}")
-        st.dataframe(mine[["name", "node", "state", "health", "restarts", "reason", "started_at"]],
-                     key="workloads-detail-instances", hide_index=True, width="stretch")
+        table(capped(mine, "instances")[["name", "node", "state", "health", "restarts", "reason", "started_at"]],
+              "workloads-detail-instances")
         events = tables.events
         related = events[(events["cluster"] == cluster) & events["object"].str.contains(name, regex=False)]
         st.subheader("Events")
         if related.empty:
             st.caption("No events recorded for this workload.")
         else:
-            st.dataframe(related[["time", "severity", "object", "reason", "message"]],
-                         key="workloads-detail-events", hide_index=True, width="stretch")
+            table(capped(related, "events")[["time", "severity", "object", "reason", "message"]],
+                  "workloads-detail-events")

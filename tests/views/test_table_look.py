@@ -1,0 +1,136 @@
+"""What a user sees in tables and charts: a dash for absent values, status colours like the badges,
+24-hour UTC times on the History charts, every troubled cluster among the Overview's worst problems."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import msgspec
+from streamlit.testing.v1 import AppTest
+
+from fleet.model import encode_snapshot
+from fleet.problems import Problem
+from fleet.store import open_sqlite
+from tests.fleet.snapshot_builder import T0, ClusterBuilder, snapshot
+from views.format import INSTANCE_STATE_COLOURS, NODE_STATUS_COLOURS, SEVERITY_COLOURS, WORKLOAD_STATUS_COLOURS
+from views.overview import WORST_SHOWN, worst_per_cluster
+
+SMALL_FLEET = Path(__file__).parent / "snapshots" / "small-fleet.json"
+
+
+def page_script(page: str, snapshot_file: str) -> None:
+    import importlib
+    from pathlib import Path
+
+    from fleet.model import decode_snapshot
+    from views.context import PageContext
+
+    importlib.import_module(f"views.{page}").render(PageContext(decode_snapshot(Path(snapshot_file).read_bytes()),
+                                                                "live"))
+
+
+def history_script(where: str) -> None:
+    from fleet.store import open_sqlite
+    from views import history
+
+    history.render(open_sqlite(where))
+
+
+def run(script, *args) -> AppTest:
+    app = AppTest.from_function(script, args=args, default_timeout=30).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def render(page: str, snapshot_file: Path = SMALL_FLEET) -> AppTest:
+    return run(page_script, page, str(snapshot_file))
+
+
+def column_colours(table, column: str) -> dict[str, str]:
+    """The colour each value of `column` gets in the browser, from the table's column config."""
+    config = json.loads(table.proto.columns)[column]
+    assert config["type_config"]["type"] == "multiselect"
+    return {option["value"]: option["color"] for option in config["type_config"]["options"]}
+
+
+def written(tmp_path: Path, *clusters) -> Path:
+    path = tmp_path / "snapshot.json"
+    path.write_bytes(encode_snapshot(snapshot(*clusters)))
+    return path
+
+
+def test_workload_without_a_desired_count_shows_a_dash_not_none(tmp_path):
+    cluster = ClusterBuilder(name="prod").nodes_named("n1").workload("agent", on=["n1"], kind="DaemonSet").build()
+    daemon = msgspec.structs.replace(cluster.workloads[0], desired=None)
+    app = render("workloads", written(tmp_path, msgspec.structs.replace(cluster, workloads=[daemon])))
+    table = app.dataframe[0]
+    assert table.value["desired"].isna().all()
+    assert table.proto.placeholder == "—"
+
+
+def test_every_table_of_every_page_shows_absent_values_as_a_dash():
+    for page in ("nodes", "workloads", "instances", "health"):
+        app = render(page)
+        assert app.dataframe, page
+        assert {table.proto.placeholder for table in app.dataframe} == {"—"}, page
+
+
+def test_status_columns_take_the_badge_colours():
+    assert column_colours(render("nodes").dataframe[0], "status") == NODE_STATUS_COLOURS
+    assert column_colours(render("workloads").dataframe[0], "status") == WORKLOAD_STATUS_COLOURS
+    instances = render("instances").dataframe[0]
+    assert column_colours(instances, "state") == INSTANCE_STATE_COLOURS
+    assert column_colours(instances, "health")["unhealthy"] == "red"
+    assert column_colours(render("health").dataframe[0], "severity") == SEVERITY_COLOURS
+
+
+def test_health_table_still_shouts_critical():
+    config = json.loads(render("health").dataframe[0].proto.columns)["severity"]
+    labels = {o["value"]: o["label"] for o in config["type_config"]["options"]}
+    assert labels["critical"] == "CRITICAL" and labels["warning"] == "warning"
+
+
+def test_history_charts_label_time_in_24_hour_utc(tmp_path):
+    store = open_sqlite(tmp_path / "h.sqlite3", clock=lambda: T0 + timedelta(days=1))
+    for minutes in (0, 264):  # 12:00 and 16:24 UTC
+        store.save(snapshot(ClusterBuilder(name="prod").nodes_named("n1").build(),
+                            taken_at=T0 + timedelta(minutes=minutes)))
+    app = run(history_script, str(tmp_path / "h.sqlite3"))
+    charts = [json.loads(element.proto.spec) for element in app.get("vega_lite_chart")]
+    assert len(charts) == 4
+    for chart in charts:
+        x = chart["encoding"]["x"]
+        assert x["scale"]["type"] == "utc"
+        assert "utcFormat(datum.value, '%H:%M')" in x["axis"]["labelExpr"] and "%I" not in x["axis"]["labelExpr"]
+        time_tip = next(t for t in chart["encoding"]["tooltip"] if t["field"] == "time")
+        assert time_tip["formatType"] == "utc" and time_tip["format"] == "%Y-%m-%d %H:%M:%S"
+
+
+def problem(cluster: str, severity: str, index: int = 0) -> Problem:
+    return Problem(severity, cluster, "kubernetes", "Instance", f"{cluster}-{index}", "failed")
+
+
+def test_worst_problems_keep_the_worst_of_every_troubled_cluster():
+    noisy = [problem("noisy", "error", i) for i in range(20)]
+    problems = noisy + [problem("quiet", "warning"), problem("calm", "info")]
+    shown = worst_per_cluster(problems)
+    assert len(shown) == WORST_SHOWN
+    assert {p.cluster for p in shown} == {"noisy", "quiet", "calm"}
+    assert shown[:WORST_SHOWN - 2] == noisy[:WORST_SHOWN - 2]  # still worst first
+    assert shown[-2:] == problems[-2:]
+
+
+def test_worst_problems_show_every_troubled_cluster_even_beyond_ten():
+    problems = [problem(f"c{i:02d}", "warning") for i in range(WORST_SHOWN + 3)]
+    assert worst_per_cluster(problems) == problems
+
+
+def test_overview_lists_a_quiet_cluster_beside_a_noisy_one(tmp_path):
+    noisy = ClusterBuilder(name="noisy").nodes_named("n1").workload("crash", on=["n1"] * 15, state="failed",
+                                                                    reason="Error")
+    quiet = ClusterBuilder(name="quiet").nodes_named("q1").node("q2", status="unknown")
+    app = render("overview", written(tmp_path, noisy.build(), quiet.build()))
+    lines = [m.value for m in app.markdown if "-badge[" in m.value and " · " in m.value]
+    assert len(lines) == WORST_SHOWN
+    assert any("**quiet**" in line and "`q2`" in line for line in lines)
