@@ -12,6 +12,7 @@ from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
 from views.tables import InBackground
+from views.widgets import capped, table
 
 MAX_LOSS_ROWS = 200
 CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, schedulable nodes' free "
@@ -69,12 +70,12 @@ def render_node_loss(analysis: ClusterAnalysis) -> None:
         st.caption("No nodes known for this cluster.")
         return
     st.markdown(f"Worst case: {impact_sentence(analysis.worst_node)}")
-    st.dataframe(loss_frame(analysis.node_loss), hide_index=True, key=f"loss-{analysis.cluster}")
+    table(capped(loss_frame(analysis.node_loss), "node losses"), f"loss-{analysis.cluster}")
     if analysis.spof_workloads:
         st.markdown("**Single points of failure** — every running instance on one node:")
-        st.dataframe(pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
-                                   for s in analysis.spof_workloads]),
-                     hide_index=True, key=f"spof-{analysis.cluster}")
+        spof = pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
+                             for s in analysis.spof_workloads])
+        table(capped(spof, "single points of failure"), f"spof-{analysis.cluster}")
 
 
 def render_zone_loss(analysis: ClusterAnalysis) -> None:
@@ -83,7 +84,7 @@ def render_zone_loss(analysis: ClusterAnalysis) -> None:
     if zones.single_zone:
         st.info(zones.note or "one zone", icon=":material/info:")
         return
-    st.dataframe(loss_frame(zones.impacts), hide_index=True, key=f"zones-{analysis.cluster}")
+    table(loss_frame(zones.impacts), f"zones-{analysis.cluster}")
 
 
 def render_balance_and_room(analysis: ClusterAnalysis) -> None:
@@ -121,7 +122,7 @@ def render_snapshot(snapshot: Snapshot) -> None:
         st.info("No clusters in this snapshot.", icon=":material/info:")
         return
     clusters = analysis_of(snapshot).clusters
-    st.dataframe(summary_frame(clusters), hide_index=True, key="resilience-summary")
+    table(summary_frame(clusters), "resilience-summary", statuses="cluster")
     for analysis in clusters:
         render_cluster(analysis)
 
