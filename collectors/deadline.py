@@ -8,9 +8,10 @@ read return at once (the reading thread is freed, not abandoned), and the reques
 the request's ceiling before holding it in memory.
 
 Every HTTP library Podium uses (requests, the Kubernetes client, the docker SDK) sends through
-urllib3's `HTTPConnection.request`; `install()` wraps it once so each connection that starts a
-request inside `bounded(...)` is known to that request's watchdog entry. Plain sockets of our own
-(collectors/plainget.py) attach themselves with `Budget.attach_socket`.
+urllib3's `HTTPConnection`; `install()` wraps its `request` and (private, pinned urllib3 2.x) its
+`_new_conn` once, so each connection opened or used inside `bounded(...)` is known to that request's
+watchdog entry — from its TCP socket on, so a trickled TLS handshake is cut too. Plain sockets of our
+own (collectors/plainget.py) attach themselves with `Budget.attach_socket`.
 
 Streams (watches, event streams, SSE) are bounded the same way, but `renew()` their budget each
 time a complete event arrives: a stream that goes silent, or drips bytes without ever completing an
@@ -56,20 +57,23 @@ class Budget:
         self.expired = False
         self._connections: list[Any] = []
         self._sockets: list[socket.socket] = []
+        self._copies: list[socket.socket] = []  # ours to close: see `_new_conn_within_budget`
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
         return max(0.0, self.expires_at - time.monotonic())
 
     def renew(self, seconds: float | None = None) -> None:
-        """A stream made progress: its clock starts again (unless it has already been cut)."""
+        """A stream made progress: its clock starts again (unless it has already been cut). Cheap:
+        the watchdog notices the later deadline when the earlier one comes due."""
         with self._lock:
             if not self.expired:
                 self.expires_at = time.monotonic() + (self.seconds if seconds is None else seconds)
-        WATCHDOG.rearm(self)
 
     def attach_connection(self, connection: Any) -> None:
         with self._lock:
+            if any(known is connection for known in self._connections):
+                return
             self._connections.append(connection)
             late = self.expired
         if late:
@@ -81,6 +85,23 @@ class Budget:
             late = self.expired
         if late:
             self.cut()
+
+    def attach_copy(self, sock: socket.socket) -> None:
+        """Keep a duplicate of a new connection's socket: shutting it down ends the connection even
+        after a TLS wrap has taken the original socket object over (and left it closed)."""
+        try:
+            copy = sock.dup()
+        except OSError:
+            return
+        with self._lock:
+            self._copies.append(copy)
+        self.attach_socket(copy)
+
+    def release(self) -> None:
+        with self._lock:
+            copies, self._copies = self._copies, []
+        for copy in copies:
+            copy.close()
 
     def cut(self) -> bool:
         """Shut down every socket of this request; False while one is still connecting (no socket yet)."""
@@ -122,11 +143,6 @@ class _Watchdog:
                 self._thread.start()
             self._wake.notify()
 
-    def rearm(self, budget: Budget) -> None:
-        with self._wake:
-            if id(budget) in self._live:
-                heapq.heappush(self._heap, (budget.expires_at, id(budget), budget))
-
     def forget(self, budget: Budget) -> None:
         with self._wake:
             self._live.discard(id(budget))
@@ -142,8 +158,11 @@ class _Watchdog:
                     self._wake.wait(wait)
                     continue
                 heapq.heappop(self._heap)
-                if key not in self._live or budget.expires_at > when:
-                    continue  # finished, or renewed (a newer entry is queued)
+                if key not in self._live:
+                    continue  # finished in time
+                if budget.expires_at > when:  # renewed meanwhile: wait for its new deadline
+                    heapq.heappush(self._heap, (budget.expires_at, key, budget))
+                    continue
             if not budget.cut():
                 with self._wake:  # still connecting: look again shortly
                     if key in self._live:
@@ -169,6 +188,7 @@ def bounded(seconds: float, what: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         raise
     finally:
         WATCHDOG.forget(budget)
+        budget.release()
         _active.reset(token)
 
 
@@ -206,20 +226,31 @@ def too_large(what: str, ceiling: int, detail: str) -> AnswerTooLarge:
                           "raise max_answer_mib if this cluster really needs more")
 
 
+_original_new_conn = urllib3.connection.HTTPConnection._new_conn
 _original_request = urllib3.connection.HTTPConnection.request
+
+
+def _new_conn_within_budget(self: Any) -> socket.socket:
+    # the TCP socket, before any TLS handshake: a handshake the server trickles is cut too
+    sock = _original_new_conn(self)
+    budget = _active.get()
+    if budget is not None:
+        budget.attach_copy(sock)
+    return sock
 
 
 def _request_within_budget(self: Any, *args: Any, **kwargs: Any) -> Any:
     budget = _active.get()
     if budget is not None:
-        budget.attach_connection(self)
+        budget.attach_connection(self)  # a kept-alive connection does not connect again
     return _original_request(self, *args, **kwargs)
 
 
 def install() -> None:
-    """Make every urllib3 connection that starts a request inside `bounded(...)` cuttable. Idempotent."""
-    if urllib3.connection.HTTPConnection.request is not _request_within_budget:
-        urllib3.connection.HTTPConnection.request = _request_within_budget  # type: ignore[method-assign]
+    """Make every urllib3 connection that is opened or starts a request inside `bounded(...)`
+    cuttable. Idempotent."""
+    urllib3.connection.HTTPConnection._new_conn = _new_conn_within_budget  # type: ignore[method-assign]
+    urllib3.connection.HTTPConnection.request = _request_within_budget  # type: ignore[method-assign]
 
 
 install()

@@ -146,3 +146,12 @@ def test_a_healthy_answer_passes_untouched():
     with raw_server(answer) as url:
         assert get_with_requests(url, 2.0) == b'{"ok":true}'
         assert get_with_urllib3(url, 2.0) == b'{"ok":true}'
+
+
+def test_a_tls_handshake_the_server_trickles_is_cut_at_the_deadline():
+    # a byte every 0.2 s never trips a per-read timeout; the handshake never completes either
+    with raw_server(trickle(b"\x16\x03\x01\x00\x40" + b"\x00" * 60)) as url:
+        https = url.replace("http://", "https://")
+        seconds = timed(lambda: get_with_urllib3(https, 1.0))
+    assert isinstance(timed.error, Unreachable) and "did not finish within 1s" in str(timed.error)
+    assert seconds < 2.5
