@@ -144,6 +144,10 @@ class Worker:
             log.warning("%s", exc)
             current.outbox.put(None)
             current.popen.kill()
+            try:
+                current.popen.wait(timeout=WAIT_ON_CLOSE_S)  # reaped, not left a zombie
+            except subprocess.TimeoutExpired:
+                log.warning("the %s worker (pid %s) did not end when killed", self.what, current.popen.pid)
             self._settle(current, exc)
         return exc
 
