@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import socket
+import ssl
 import threading
 import time
 from contextlib import contextmanager
@@ -28,6 +29,7 @@ from contextvars import ContextVar
 from typing import Any, Iterator
 
 import urllib3.connection
+import urllib3.exceptions
 
 from fleet.source import SourceError, Unreachable
 
@@ -67,8 +69,12 @@ class Budget:
         """A stream made progress: its clock starts again (unless it has already been cut). Cheap:
         the watchdog notices the later deadline when the earlier one comes due."""
         with self._lock:
-            if not self.expired:
-                self.expires_at = time.monotonic() + (self.seconds if seconds is None else seconds)
+            if self.expired:
+                return
+            expires_at = time.monotonic() + (self.seconds if seconds is None else seconds)
+            earlier, self.expires_at = expires_at < self.expires_at, expires_at
+        if earlier:  # the watchdog would otherwise sleep until the old, later deadline
+            WATCHDOG.requeue(self)
 
     def attach_connection(self, connection: Any) -> None:
         with self._lock:
@@ -113,9 +119,24 @@ class Budget:
                 _shutdown(sock)
         return all(sock is not None for sock in sockets)
 
-    def overdue(self) -> Unreachable:
+    def overdue(self, cause: BaseException | None = None) -> Unreachable:
+        if cause is not None and _during_tls(cause):
+            return Unreachable(f"{self.what}: TLS handshake got no answer within {self.seconds:g}s: "
+                               "is this a TLS port?")
         return Unreachable(f"{self.what} did not finish within {self.seconds:g}s "
                            "(the server is too slow, or trickles its answer)")
+
+
+def _during_tls(exc: BaseException) -> bool:
+    """Whether a failure (or what it was raised from) happened inside a TLS handshake."""
+    seen: BaseException | None = exc
+    for _ in range(10):  # the chain is short; never loop on a cycle
+        if seen is None:
+            return False
+        if isinstance(seen, (ssl.SSLError, urllib3.exceptions.SSLError)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -142,6 +163,12 @@ class _Watchdog:
                 self._thread = threading.Thread(target=self._run, name="request-watchdog", daemon=True)
                 self._thread.start()
             self._wake.notify()
+
+    def requeue(self, budget: Budget) -> None:
+        with self._wake:
+            if id(budget) in self._live:
+                heapq.heappush(self._heap, (budget.expires_at, id(budget), budget))
+                self._wake.notify()
 
     def forget(self, budget: Budget) -> None:
         with self._wake:
@@ -184,7 +211,7 @@ def bounded(seconds: float, what: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         yield budget
     except Exception as exc:
         if budget.expired and not isinstance(exc, AnswerTooLarge):
-            raise budget.overdue() from None
+            raise budget.overdue(exc) from None
         raise
     finally:
         WATCHDOG.forget(budget)

@@ -65,10 +65,6 @@ class NotFound(SourceError):
     """404: the path does not exist here (e.g. metrics.k8s.io without metrics-server)."""
 
 
-class SilentHandshake(Unreachable):
-    """A TLS handshake that got no answer: the port is most likely not a TLS port."""
-
-
 SERVICE_ACCOUNT_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token"
 
 
@@ -117,7 +113,6 @@ class KubeConnection:
 
         self.api = client.ApiClient(configuration)
         self.server = strip_userinfo(configuration.host)
-        self.tls = self.server.startswith("https:")
         self.max_bytes, self.max_list_s = max_bytes, max_list_s
         # scrubbed from server messages: an API server or proxy may echo the credentials back
         tokens = [str(value) for value in (configuration.api_key or {}).values() if value]
@@ -126,15 +121,8 @@ class KubeConnection:
     @contextmanager
     def within(self, seconds: float, path: str, what: str | None = None) -> Iterator[Budget]:
         """One request to `path` bounded to `seconds` in all (and max_bytes), in this thread."""
-        try:
-            with bounded(seconds, what or self._where(path), max_bytes=self.max_bytes) as budget:
-                yield budget
-        except Unreachable as exc:
-            # the watchdog's cut hides what was raised after it; a TLS handshake left unanswered
-            # (before the request is sent, so only the socket timeout ends it) says more
-            if isinstance(exc.__context__, SilentHandshake):
-                raise exc.__context__ from None
-            raise
+        with bounded(seconds, what or self._where(path), max_bytes=self.max_bytes) as budget:
+            yield budget
 
     def _request(self, path: str, params: dict[str, Any], timeout: tuple[float, float]) -> Any:
         """Send the GET; `timeout` is (connect and TLS handshake, each read): the socket-level
@@ -156,9 +144,6 @@ class KubeConnection:
             return Unreachable(f"cannot connect to {self.server}: {transport_problem(exc)}")
         if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
             return Unreachable(f"cannot connect to {self.server}: no answer within {connect_s:g}s")
-        if isinstance(exc, urllib3.exceptions.ReadTimeoutError) and self.tls and _in_handshake(exc):
-            return SilentHandshake(f"TLS handshake with {self.server} got no answer within {connect_s:g}s: "
-                                   "is this a TLS port?")
         if isinstance(exc, (urllib3.exceptions.TimeoutError, TimeoutError)):
             return Unreachable(f"{self.server} did not answer GET {path} within {connect_s:g}s")
         if isinstance(exc, (urllib3.exceptions.ProtocolError, OSError)):
@@ -170,7 +155,7 @@ class KubeConnection:
         with self.within(timeout_s, path) as budget:
             # the socket timeouts only back the watchdog up: reads get a little longer, so a
             # slow answer is reported by the cut that names the request and its deadline
-            response = self._request(path, params or {}, (timeout_s, timeout_s + 1))
+            response = self._request(path, params or {}, (timeout_s + 1, timeout_s + 1))
             try:
                 data = read_capped(response, budget)
             except (urllib3.exceptions.HTTPError, OSError) as exc:
@@ -183,7 +168,7 @@ class KubeConnection:
     def stream(self, path: str, params: dict[str, Any], *, connect_s: float, read_timeout_s: float) -> Any:
         """An open streaming response (watch), inside the caller's `within`; the caller reads
         lines (`iter_lines`) and closes it."""
-        response = self._request(path, params, (connect_s, read_timeout_s))
+        response = self._request(path, params, (connect_s + 1, read_timeout_s))
         if response.status >= 400:
             try:
                 data = read_capped(response)
@@ -342,7 +327,3 @@ def _server_message(data: bytes) -> str:
         text = data[:160].decode("utf-8", "replace").strip().replace("\n", " ")
         return text
 
-
-def _in_handshake(exc: BaseException) -> bool:
-    """A read timeout that hit during the TLS handshake (urllib3 keeps the ssl error as its cause)."""
-    return "handshake" in str(exc.__cause__ or "")

@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 WATCH_TIMEOUT_S = 290  # the server ends a watch after this; we then resume from the last resourceVersion
 HEARTBEAT_MARGIN_S = 30  # a watch with no complete line for WATCH_TIMEOUT_S + this is cut
-RENEW_EVERY_S = 1.0
 OPEN_TIMEOUT_S = 30.0  # opening a watch, when the round did not say (start_watch's timeout_s)
 _event_decoder = msgspec.json.Decoder(w.WatchEvent)
 _head_decoder = msgspec.json.Decoder(w.ObjectHead)
@@ -136,10 +135,7 @@ class ResourceCache(Generic[T]):
                 budget.renew()
                 try:
                     for line in iter_lines(response, budget.max_bytes, what):
-                        # renewed at most once a second: each renewal queues a watchdog entry,
-                        # and a busy watch brings thousands of lines a second
-                        if budget.remaining() < heartbeat_s - RENEW_EVERY_S:
-                            budget.renew()
+                        budget.renew()
                         if self._stop.is_set():
                             return
                         self._apply(_event_decoder.decode(line))

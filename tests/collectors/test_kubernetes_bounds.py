@@ -52,8 +52,8 @@ def plain_http(conn: socket.socket) -> None:
     (trickle(HEADERS[:-2]), "http", "unreachable", "GET /version on http://127.0.0.1:{port} did not finish within 1s"),
     (huge_length, "http", "error", "answer larger than 8 MiB refused (it declares 3,815 MiB)"),
     (endless_chunks, "http", "error", "answer larger than 8 MiB refused (it kept coming)"),
-    (hang, "https", "unreachable", "TLS handshake with https://127.0.0.1:{port} got no answer within 1s: "
-                                   "is this a TLS port?"),
+    (hang, "https", "unreachable", "GET /version on https://127.0.0.1:{port}: TLS handshake got no answer "
+                                   "within 1s: is this a TLS port?"),
     (plain_http, "https", "unreachable", "the server does not speak TLS on this port"),
     (reset, "http", "unreachable", "the server closed the connection without answering"),
 ], ids=["hang", "headers-then-drip", "slow-headers", "huge-content-length", "endless-chunks",
