@@ -59,6 +59,8 @@ class HttpJsonClient:
                 try:
                     self.raise_for_status(response, path)
                     body = read_capped(response.raw, budget)
+                    if budget.expired:  # cut mid-answer: what was read merely looks short
+                        raise budget.overdue()
                 except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                     raise Unreachable(f"{what}: the answer broke off: {transport_problem(exc)}") from None
                 finally:
@@ -199,7 +201,10 @@ class DirectGet:
             try:
                 if not 200 <= response.status < 300:
                     return None
-                return response.headers, read_capped(response, budget)
+                body = read_capped(response, budget)
+                if budget.expired:
+                    raise budget.overdue()
+                return response.headers, body
             except (urllib3.exceptions.HTTPError, OSError):
                 if budget.expired:
                     raise

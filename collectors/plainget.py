@@ -77,8 +77,9 @@ class PlainGet:
         with bounded(self.timeout_s, f"GET {path} on {self.base_url}", max_bytes=self.target.max_bytes) as budget:
             try:
                 return self._exchange(f"GET {url} HTTP/1.1\r\n{self._head}\r\n".encode("latin-1"), budget)
-            except (OSError, ValueError):
-                self.broken = True  # cut at the deadline: the other reads of this batch stop too
+            except Exception:
+                if budget.expired:
+                    self.broken = True  # cut at the deadline: the other reads of this batch stop too
                 raise
 
     def _exchange(self, request: bytes, budget: Budget) -> bytes | None:
@@ -106,6 +107,9 @@ class PlainGet:
                     continue  # a kept-alive connection the server has since closed: once more, afresh
                 self.broken = True
                 return None
+            if budget.expired:  # cut mid-answer: what was read looks merely short
+                self._drop(connection)
+                raise budget.overdue()
             if not keep:
                 self._drop(connection)
             return body

@@ -46,6 +46,7 @@ class LeaderFollowingClient:
         """The body, within `timeout_s` in all: asking the configured endpoint again after a leader
         that stopped answering, or following a redirect, uses what is left of it."""
         deadline = time.monotonic() + timeout_s
+        first_s = timeout_s
         if self.leader is not None:
             try:
                 return self._read(self.leader, path, timeout_s, params)
@@ -55,8 +56,9 @@ class LeaderFollowingClient:
                 self._forget_leader()
                 if isinstance(exc, Unreachable) and deadline - time.monotonic() < MIN_TRY_S:
                     raise
+                first_s = _left(deadline)
         try:
-            return self._read(self.configured, path, _left(deadline), params)
+            return self._read(self.configured, path, first_s, params)
         except _Redirected as redirect:
             self._follow(redirect, path)
         assert self.leader is not None
@@ -104,4 +106,4 @@ class _Redirected(Exception):
 
 
 def _left(deadline: float) -> float:
-    return max(MIN_TRY_S, deadline - time.monotonic())
+    return round(max(MIN_TRY_S, deadline - time.monotonic()), 1)
