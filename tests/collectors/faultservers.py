@@ -7,9 +7,14 @@ import struct
 import time
 from typing import Callable
 
+import pytest
+
+from collectors.base import Collector
+from fleet.source import SourceError
+
 from tests.collectors.test_deadline import HEADERS, endless_chunks, hang, huge_length, raw_server, trickle
 
-__all__ = ["FAULTS", "raw_server", "unavailable", "dripping_events"]
+__all__ = ["FAULTS", "raw_server", "unavailable", "dripping_events", "failing_collect"]
 Behaviour = Callable[[socket.socket], None]
 
 
@@ -51,3 +56,14 @@ FAULTS: dict[str, tuple[Behaviour, bool]] = {
     "TLS port that never speaks TLS": (hang, True),
     "reset": (reset, False),
 }
+
+
+def failing_collect(collector: Collector, timeout_s: float = 1.0) -> tuple[SourceError, float]:
+    """The error one collection raises, and how long it took; the collector is closed."""
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceError) as caught:
+            collector.collect(timeout_s=timeout_s)
+        return caught.value, time.monotonic() - started
+    finally:
+        collector.close()

@@ -13,9 +13,10 @@ import requests
 from collectors.deadline import AnswerTooLarge
 from collectors.marathon.events import EventFeed
 from collectors.marathon.fetch import MarathonCollector
-from fleet.source import SourceError, Unreachable, UpstreamError
+from fleet.source import Unreachable, UpstreamError
 from sim.marathon import build
-from tests.collectors.faultservers import FAULTS, dripping_events, raw_server, unavailable
+from tests.collectors.faultservers import FAULTS, dripping_events, failing_collect, raw_server, unavailable
+from tests.collectors.test_marathon_events import wait_for
 from tests.sim.marathon.harness import config, running
 
 MARGIN_S = 2.5  # a deadline is a correctness property: asserted generously, never a speed target
@@ -48,17 +49,11 @@ def test_marathon_misbehaving_ends_the_collection_in_time_naming_what_happened(f
     behaviour, tls = FAULTS[fault]
     with raw_server(behaviour) as url:
         url = url.replace("http://", "https://") if tls else url
-        collector = MarathonCollector(config(url, url, max_answer_mib=8, verify_tls=False))
-        started = time.monotonic()
-        try:
-            with pytest.raises(SourceError) as caught:
-                collector.collect(timeout_s=1)
-        finally:
-            collector.close()
+        error, seconds = failing_collect(MarathonCollector(config(url, url, max_answer_mib=8, verify_tls=False)))
     kind, says = expected(fault, "/v2/info")
-    assert isinstance(caught.value, kind) and re.search(says, caught.value.message), caught.value.message
-    assert "\n" not in caught.value.message
-    assert time.monotonic() - started < 1 + MARGIN_S
+    assert isinstance(error, kind) and re.search(says, error.message), error.message
+    assert "\n" not in error.message
+    assert seconds < 1 + MARGIN_S
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -81,13 +76,9 @@ def test_a_misbehaving_mesos_master_degrades_the_cluster_in_time_naming_it(scena
 def test_a_503_from_marathon_quotes_its_message_on_one_line():
     body = b'{"message": "Could not determine the current leader", "details": []}'
     with raw_server(unavailable(body, "application/json")) as url:
-        collector = MarathonCollector(config(url, url))
-        try:
-            with pytest.raises(UpstreamError) as caught:
-                collector.collect(timeout_s=1)
-        finally:
-            collector.close()
-    assert caught.value.message == f"GET /v2/info on {url}: HTTP 503 Could not determine the current leader"
+        error, _ = failing_collect(MarathonCollector(config(url, url)))
+    assert isinstance(error, UpstreamError)
+    assert error.message == f"GET /v2/info on {url}: HTTP 503 Could not determine the current leader"
 
 
 def test_a_503_from_the_mesos_master_quotes_its_plain_text_and_degrades(scenario):
@@ -99,15 +90,6 @@ def test_a_503_from_the_mesos_master_quotes_its_plain_text_and_degrades(scenario
             collector.close()
     assert (f"nodes: Mesos master GET /master/state-summary on {mesos_url}: HTTP 503 No leader elected; "
             "no nodes shown") in data.degraded_reason
-
-
-def wait_for(condition, seconds: float = 8.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def stream_from(url: str):

@@ -12,7 +12,7 @@ from collectors.deadline import AnswerTooLarge
 from collectors.nomad.fetch import NomadCollector
 from fleet.source import SourceError, Unreachable, UpstreamError
 from sim.nomad import build, start
-from tests.collectors.faultservers import FAULTS, raw_server, unavailable
+from tests.collectors.faultservers import FAULTS, failing_collect, raw_server, unavailable
 from tests.sim.nomad.harness import TOKEN, TOKENS, config
 
 MARGIN_S = 2.5  # a deadline is a correctness property: asserted generously, never a speed target
@@ -31,14 +31,7 @@ EXPECTED = {
 
 
 def collect_failing(url: str) -> tuple[SourceError, float]:
-    collector = NomadCollector(config(url, max_answer_mib=8, verify_tls=False))
-    started = time.monotonic()
-    try:
-        with pytest.raises(SourceError) as caught:
-            collector.collect(timeout_s=1)
-        return caught.value, time.monotonic() - started
-    finally:
-        collector.close()
+    return failing_collect(NomadCollector(config(url, max_answer_mib=8, verify_tls=False)))
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -104,12 +97,8 @@ def test_job_specs_read_by_the_worker_are_cut_at_the_deadline(scenario):
         cluster.servers[0].fault = hang_specs
         collector = NomadCollector(config(cluster.url, regions=["eu-west"]), spec_offload_min=1)
         collector.worker.start(wait=True)
-        started = time.monotonic()
-        try:
-            with pytest.raises(Unreachable) as caught:
-                collector.collect(timeout_s=1)
-        finally:
-            collector.close()
-    assert re.search(r"GET /v1/job/\S+ on http://127\.0\.0\.1:\d+ did not finish within 1s", caught.value.message)
+        error, seconds = failing_collect(collector)
+    assert isinstance(error, Unreachable)
+    assert re.search(r"GET /v1/job/\S+ on http://127\.0\.0\.1:\d+ did not finish within 1s", error.message)
     assert collector.specs_from_worker == 0
-    assert time.monotonic() - started < 1 + MARGIN_S
+    assert seconds < 1 + MARGIN_S
