@@ -18,7 +18,7 @@ import requests
 import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
-from collectors.deadline import MIB, Budget, bounded, read_capped
+from collectors.deadline import MIB, bounded, read_capped
 from collectors.plainget import PlainTarget
 from collectors.toolkit import retry_after_s, short
 from collectors.transport import transport_problem
@@ -53,40 +53,29 @@ class HttpJsonClient:
         the cluster's size ceiling; an error status raises the SourceError it means."""
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}{path}"
         what = f"GET {path} on {self.base_url}"
-        try:
-            with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
-                response = self._send(url, params, timeout_s, allow_redirects, budget)
-                try:
-                    self.raise_for_status(response, path)
-                    body = read_capped(response.raw, budget)
-                    if budget.expired:  # cut mid-answer: what was read merely looks short
-                        raise budget.overdue()
-                except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                    raise Unreachable(f"{what}: the answer broke off: {transport_problem(exc)}") from None
-                finally:
-                    response.close()
-        except Unreachable as exc:
-            if isinstance(exc.__context__, _NoHandshake):  # more precise than "did not finish"
-                raise exc.__context__ from None
-            raise
+        with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
+            response = self._send(url, params, timeout_s, allow_redirects)
+            try:
+                self.raise_for_status(response, path)
+                body = read_capped(response.raw, budget)
+                if budget.expired:  # cut mid-answer: what was read merely looks short
+                    raise budget.overdue()
+            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+                raise Unreachable(f"{what}: the answer broke off: {transport_problem(exc)}") from None
+            finally:
+                response.close()
         response._content, response._content_consumed = body, True  # what requests does on a plain read
         return response
 
-    def _send(self, url: str, params: Mapping[str, Any] | None, timeout_s: float, allow_redirects: bool,
-              budget: Budget) -> requests.Response:
+    def _send(self, url: str, params: Mapping[str, Any] | None, timeout_s: float,
+              allow_redirects: bool) -> requests.Response:
         try:
-            # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override a session's CA file
-            return self.session.get(url, params=params, timeout=timeout_s, verify=self.session.verify,
+            # verify is passed per request: requests lets REQUESTS_CA_BUNDLE override a session's CA file.
+            # The socket timeout is a backstop a second past the budget: the watchdog's cut reports first.
+            return self.session.get(url, params=params, timeout=timeout_s + 1, verify=self.session.verify,
                                     allow_redirects=allow_redirects, stream=True)
         except requests.exceptions.SSLError as exc:
             raise Unreachable(f"TLS failure talking to {self.base_url}: {transport_problem(exc)}") from None
-        except requests.exceptions.ReadTimeout:
-            # urllib3 sends the request (and attaches the connection to the budget) only after the TLS
-            # handshake: a read that timed out with nothing sent waited for a handshake answer
-            if url.startswith("https://") and not budget._connections:
-                raise _NoHandshake(f"TLS handshake with {self.base_url} got no answer within {timeout_s:g}s: "
-                                   "is this a TLS port?") from None
-            raise Unreachable(f"{self.base_url} did not answer within {timeout_s:g}s") from None
         except requests.exceptions.Timeout:
             raise Unreachable(f"{self.base_url} did not answer within {timeout_s:g}s") from None
         except requests.exceptions.ConnectionError as exc:
@@ -193,7 +182,7 @@ class DirectGet:
                 response = self.pool.urlopen("GET", url, headers=self.headers, redirect=False,
                                              assert_same_host=False, preload_content=False, decode_content=False,
                                              retries=self.retries,
-                                             timeout=urllib3.Timeout(connect=timeout_s, read=timeout_s))
+                                             timeout=urllib3.Timeout(connect=timeout_s + 1, read=timeout_s + 1))
             except (urllib3.exceptions.HTTPError, OSError):
                 if budget.expired:
                     raise
@@ -213,10 +202,6 @@ class DirectGet:
                 if response.status >= 300 or not response.isclosed():
                     response.close()  # not reusable: a broken or unread answer
                 response.release_conn()
-
-
-class _NoHandshake(Unreachable):
-    """The server accepted the connection but never answered the TLS handshake."""
 
 
 def _error_body(response: requests.Response) -> bytes:

@@ -148,7 +148,7 @@ class PlainGet:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             sock = socket.create_connection((self.target.host, self.target.port), timeout=self.timeout_s)
-            budget.attach_socket(sock)  # a server that never answers the TLS handshake is cut too
+            budget.attach_copy(sock)  # kept through the TLS wrap: a silent or trickled handshake is cut too
             if self._context is not None:
                 sock = self._context.wrap_socket(sock, server_hostname=self.target.host)
             connection = self._local.connection = _Connection(sock)

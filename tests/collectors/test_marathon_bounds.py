@@ -28,7 +28,7 @@ WHAT = {
     "endless chunked body": (AnswerTooLarge, r"{path} on {host}: answer larger than 8 MiB refused \(it kept coming\)"),
     "huge Content-Length": (AnswerTooLarge, r"{path} on {host}: answer larger than 8 MiB refused "
                                             r"\(it declares 3,815 MiB\)"),
-    "TLS port that never speaks TLS": (Unreachable, r"TLS handshake with https://127\.0\.0\.1:\d+ got no answer "
+    "TLS port that never speaks TLS": (Unreachable, r"on https://127\.0\.0\.1:\d+: TLS handshake got no answer "
                                                     r"within 1s: is this a TLS port\?"),
     "reset": (Unreachable, r"127\.0\.0\.1:\d+: the server closed the connection without answering"),
 }

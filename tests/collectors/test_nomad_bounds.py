@@ -24,7 +24,7 @@ EXPECTED = {
     "endless chunked body": (AnswerTooLarge, r"GET /v1/agent/self on http://127\.0\.0\.1:\d+: answer larger than "
                                              r"8 MiB refused \(it kept coming\)"),
     "huge Content-Length": (AnswerTooLarge, r"answer larger than 8 MiB refused \(it declares 3,815 MiB\)"),
-    "TLS port that never speaks TLS": (Unreachable, r"TLS handshake with https://127\.0\.0\.1:\d+ got no answer "
+    "TLS port that never speaks TLS": (Unreachable, r"on https://127\.0\.0\.1:\d+: TLS handshake got no answer "
                                                     r"within 1s: is this a TLS port\?"),
     "reset": (Unreachable, r"127\.0\.0\.1:\d+: the server closed the connection without answering"),
 }
