@@ -25,7 +25,7 @@ from collectors.nomad.specs import READERS as SPEC_READERS  # here as in the wor
 from collectors.nomad.specs import decode_specs, read_specs, spec_path
 from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    LeanAlloc, NodeStub)
-from collectors.offload import Worker
+from collectors.offload import Worker, WorkerGone
 from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -267,10 +267,13 @@ class NomadCollector(Collector[NomadRaw]):
         if future is None:
             return []
         try:
-            return decode_specs(future.result())
+            # the batch is a list of reads, each bounded by timeout_s: bounded in all like a paged list
+            return decode_specs(self.worker.answer(future, self.config.max_list_s))
         except SourceError:  # the server timed out or answered too much there: here it would too
             raise
-        except Exception as exc:  # the worker died or sent garbage: read them here
+        except WorkerGone:  # stopped or ended: read them here; a fresh worker is started next time
+            return []
+        except Exception as exc:  # the worker sent garbage: read them here from now on
             self.worker.give_up(exc)
             return []
 
