@@ -82,8 +82,8 @@ class SwarmCollector(Collector[SwarmRaw]):
 
     def _api_version(self, version: wire.EngineVersion) -> str:
         if not version.ApiVersion:
-            raise MalformedPayload(f"GET /version on {self.endpoint}: no ApiVersion in the answer; "
-                                   "is this a Docker engine?")
+            raise MalformedPayload(f"GET /version on {self.endpoint}: unexpected shape: no ApiVersion "
+                                   "(is this a Docker engine?)")
         return version.ApiVersion
 
     def _local_containers(self, client: docker.APIClient, timeout_s: float) -> list[wire.ContainerSummary]:

@@ -227,3 +227,12 @@ def test_a_port_that_never_speaks_tls_is_reported_as_such(tmp_path):
     assert error.status == "unreachable"
     assert str(error) == f"TLS handshake with {url} got no answer within 1s: is this a TLS port?"
     assert elapsed < TIMEOUT_S + MARGIN_S
+
+
+def test_a_version_answer_without_api_version_is_a_malformed_payload(tmp_path):
+    def not_an_engine(conn: socket.socket) -> None:
+        conn.sendall(answer("200 OK", b'{"podium": ["not", "this", "api"]}'))
+    with serving(engine(not_an_engine, version_too=True), "tcp", tmp_path) as url:
+        error, _ = collect_failure(url)
+    assert (error.status, str(error)) == \
+        ("error", f"GET /version on {url}: unexpected shape: no ApiVersion (is this a Docker engine?)")
