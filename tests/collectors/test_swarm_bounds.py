@@ -19,6 +19,7 @@ from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
 from fleet.config.types import TlsFiles
 from fleet.source import SourceError
+from tests.collectors.test_deadline import endless_chunks, hang, huge_length
 
 Behaviour = Callable[[socket.socket], None]
 TIMEOUT_S = 1.0
@@ -54,10 +55,6 @@ def engine(fault: Behaviour, *, version_too: bool = False) -> Behaviour:
     return serve
 
 
-def hang(conn: socket.socket) -> None:
-    time.sleep(30)
-
-
 def drip_body(conn: socket.socket) -> None:
     conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[")
     for _ in range(150):
@@ -69,20 +66,6 @@ def slow_headers(conn: socket.socket) -> None:
     for byte in b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n[]":
         conn.sendall(bytes([byte]))
         time.sleep(0.2)
-
-
-def endless_chunks(conn: socket.socket) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
-    chunk = b"[" + b"1," * 32768
-    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
-    while True:
-        conn.sendall(frame)
-
-
-def huge_length(conn: socket.socket) -> None:
-    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4000000000\r\n\r\n")
-    while True:
-        conn.sendall(b" " * 65536)
 
 
 def reset(conn: socket.socket) -> None:
