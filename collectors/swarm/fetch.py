@@ -58,7 +58,6 @@ class SwarmCollector(Collector[SwarmRaw]):
             # unbounded; fetch reads /version itself, bounded, and sets the engine's own version
             self._client = _EngineClient(base_url=self.config.url, timeout=timeout_s, tls=tls,
                                          version=docker.constants.MINIMUM_DOCKER_API_VERSION)
-        self._client.timeout = timeout_s
         return self._client
 
     def fetch(self, timeout_s: float) -> SwarmRaw:
@@ -113,6 +112,7 @@ class SwarmCollector(Collector[SwarmRaw]):
         url = client._url(path, versioned_api=versioned)
         try:
             with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
+                # the connect timeout bounds connecting: the deadline cannot cut a socket before it exists
                 response = client._get(url, params=params, stream=True,
                                        timeout=(timeout_s, timeout_s + READ_TIMEOUT_SLACK_S))
                 try:

@@ -219,3 +219,14 @@ def test_a_version_answer_without_api_version_is_a_malformed_payload(tmp_path):
         error, _ = collect_failure(url)
     assert (error.status, str(error)) == \
         ("error", f"GET /version on {url}: unexpected shape: no ApiVersion (is this a Docker engine?)")
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_an_answer_that_breaks_off_is_unreachable_naming_the_request(family, tmp_path):
+    def truncated(conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n[{\"ID\"")
+    with serving(engine(truncated), family, tmp_path) as url:
+        error, _ = collect_failure(url)
+    assert error.status == "unreachable"
+    assert str(error).startswith(f"GET /nodes on {url}: the answer broke off ("), error
+    assert "IncompleteRead" in str(error) or "broken" in str(error)
