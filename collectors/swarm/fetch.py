@@ -120,7 +120,8 @@ class SwarmCollector(Collector[SwarmRaw]):
                 except urllib3.exceptions.HTTPError as exc:
                     if budget.expired:
                         raise
-                    raise Unreachable(f"{what}: the answer broke off ({transport_problem(exc)})") from None
+                    cause = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
+                    raise Unreachable(f"{what}: the answer broke off ({transport_problem(cause)})") from None
         except (Unreachable, requests.exceptions.RequestException) as exc:
             if self.tls and handshake_unanswered(exc):
                 raise Unreachable(f"TLS handshake with {self.endpoint} got no answer within {timeout_s:g}s: "
