@@ -15,7 +15,7 @@ import sys
 import tempfile
 import urllib.request
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
@@ -31,15 +31,19 @@ class FaultServer:
     listeners: dict[str, str]  # "side/fault" -> the URL a cluster entry points at
     healthy: dict[str, str]  # side -> URL of a healthy neighbour
     admin: str
+    process: subprocess.Popen = field(repr=False)
 
     def url(self, side: str, fault: str) -> str:
         return self.listeners[f"{side}/{fault}"]
 
     def heal(self, side: str, fault: str) -> None:
         """From now on, new connections to this listener reach a healthy server."""
-        request = urllib.request.Request(f"{self.admin}/heal/{side}/{fault}", method="POST", data=b"")
-        with urllib.request.urlopen(request, timeout=10) as answer:
-            answer.read()
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"heal {side}/{fault}\n")
+        self.process.stdin.flush()
+        answer = _line(self.process, within_s=10).strip()
+        if answer != f"healed {side}/{fault}":
+            raise RuntimeError(f"the fault server answered {answer!r}")
 
     def accepted(self, side: str, fault: str) -> int:
         """How many connections this listener has accepted so far."""
@@ -47,15 +51,16 @@ class FaultServer:
             return json.loads(answer.read())[f"{side}/{fault}"]
 
 
-def _ready_line(process: subprocess.Popen) -> str:
+def _line(process: subprocess.Popen, within_s: float) -> str:
+    """The helper's next line on stdout (it writes whole lines, flushed)."""
     assert process.stdout is not None
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
-        if not selector.select(READY_WITHIN_S):
-            raise RuntimeError(f"the fault server was not ready within {READY_WITHIN_S:g}s")
+        if not selector.select(within_s):
+            raise RuntimeError(f"the fault server said nothing within {within_s:g}s")
     line = process.stdout.readline()
     if not line:
-        raise RuntimeError(f"the fault server exited before it was ready (exit code {process.wait()})")
+        raise RuntimeError(f"the fault server exited (exit code {process.wait()})")
     return line
 
 
@@ -68,7 +73,7 @@ def running(token_env: str, token: str) -> Iterator[FaultServer]:
                                 "--token-env", token_env], cwd=ROOT, env=environ, stdin=subprocess.PIPE,
                                stdout=subprocess.PIPE, text=True)
     try:
-        yield FaultServer(**json.loads(_ready_line(process)))
+        yield FaultServer(**json.loads(_line(process, READY_WITHIN_S)), process=process)
     finally:
         process.kill()
         process.wait(timeout=10)

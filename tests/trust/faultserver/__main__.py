@@ -4,8 +4,9 @@
 
 Prints one JSON line once everything listens ({"listeners": {"kubernetes/hang": url, ...},
 "healthy": {"kubernetes": url, ...}, "admin": url}), then serves until stdin closes or it is killed.
-The admin server heals a listener (`POST /heal/<side>/<fault>`) and counts connections
-(`GET /accepted`). The emulators require the token read from the variable named by --token-env.
+A line `heal <side>/<fault>` on stdin heals that listener (answered `healed <side>/<fault>` on
+stdout); the admin server counts connections (`GET /accepted`). The emulators require the token
+read from the variable named by --token-env.
 """
 from __future__ import annotations
 
@@ -58,12 +59,6 @@ def address(url: str) -> tuple[str, int]:
 
 def admin(listeners: dict[str, Listener]):
     def handle(request: Request) -> Response:
-        if request.method == "POST" and request.path.startswith("/heal/"):
-            listener = listeners.get(request.path.removeprefix("/heal/"))
-            if listener is None:
-                return json_response({"message": "no such listener"}, 404)
-            listener.healthy = True
-            return json_response({"healed": listener.name})
         if request.path == "/accepted":
             return json_response({name: listener.accepted for name, listener in listeners.items()})
         return json_response({"message": "not found"}, 404)
@@ -90,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
         stack.callback(control.stop)
         print(json.dumps({"listeners": {name: item.url for name, item in listeners.items()},
                           "healthy": healthy, "admin": control.url}), flush=True)
-        sys.stdin.read()
+        for line in sys.stdin:  # until the test closes it
+            command, _, name = line.strip().partition(" ")
+            if command == "heal" and name in listeners:
+                listeners[name].healthy = True
+            print(f"healed {name}" if name in listeners else f"unknown {name}", flush=True)
     return 0
 
 

@@ -16,9 +16,10 @@ from typing import Callable
 from tests.trust.faultserver.shapes import JSON, error_503, first_answer
 
 FAULTS = ("hang", "drip", "slow_headers", "endless", "huge", "not_tls", "reset", "http_503", "refused")
-BYTE_EVERY_S = 1.0
+# faster than any socket timeout the tests set: only a total deadline stops a drip
+BYTE_EVERY_S = 0.5
 # a drip sends this much whitespace before the answer: it never completes while a test runs
-DRIP_PADDING = b" " * 900
+DRIP_PADDING = b" " * 1800
 HUGE_LENGTH = 4_000_000_000
 BLOCK = 256 * 1024
 HEAD_LIMIT = 64 * 1024
