@@ -22,6 +22,7 @@ import sys
 import threading
 from collections import deque
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, Callable, Generic, TypeVar
 
@@ -45,10 +46,23 @@ def _digest_encoded(digest: Callable[..., Any], data: bytes, args: tuple) -> byt
 ROOT = Path(__file__).resolve().parents[1]  # the worker imports `collectors` from here, wherever it was started
 _LAUNCH = "import sys; sys.path.insert(0, {root!r}); from collectors.worker import main; main()"
 WAIT_ON_CLOSE_S = 5.0
+START_WAIT_S = 30.0
+# how long a page's digest is waited for when the caller states no budget
+ANSWER_WAIT_S = 60.0
 
 
 class WorkerGone(RuntimeError):
-    """The worker process ended (or never started) before it answered."""
+    """The worker process ended (or never started, or did not answer in time) before it answered."""
+
+
+class _Process:
+    """One worker process and the tasks it still owes an answer for."""
+
+    def __init__(self, popen: subprocess.Popen):
+        self.popen = popen
+        self.started: Future[bool] = Future()
+        self.pending: dict[int, Future] = {}
+        self.outbox: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
 
 
 class Worker:
@@ -56,14 +70,13 @@ class Worker:
     until `close`. `run(fn, *args)` runs a module-level function there (the worker imports it by
     name) and gives a Future of its result; None when the worker is not available, so the caller
     does the work itself. Requests are written by a thread of their own, so a caller handing
-    over a big page never waits for the worker to read it."""
+    over a big page never waits for the worker to read it. `answer(future, within_s)` waits for
+    a result no longer than the caller's budget: a worker that overruns it is killed, and the
+    next `start` brings up a fresh one."""
 
     def __init__(self, what: str):
         self.what = what
-        self._process: subprocess.Popen | None = None
-        self._started: Future[bool] | None = None
-        self._pending: dict[int, Future] = {}
-        self._outbox: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
+        self._current: _Process | None = None
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.broken = False
@@ -71,63 +84,91 @@ class Worker:
     def start(self, *, wait: bool = False) -> None:
         """Start the worker (once); `wait` until it is up (tests: so it surely takes the work)."""
         with self._lock:
-            if self._process is None and not self.broken:
+            if self._current is None and not self.broken:
                 try:
-                    self._process = subprocess.Popen([sys.executable, "-c", _LAUNCH.format(root=str(ROOT))],
-                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                    popen = subprocess.Popen([sys.executable, "-c", _LAUNCH.format(root=str(ROOT))],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
                 except (OSError, ValueError) as exc:
                     self.give_up(exc)
                 else:
-                    self._started = Future()
-                    threading.Thread(target=self._read, args=(self._process,), daemon=True,
+                    self._current = _Process(popen)
+                    threading.Thread(target=self._read, args=(self._current,), daemon=True,
                                      name=f"worker-read:{self.what}").start()
-                    threading.Thread(target=self._write, args=(self._process,), daemon=True,
+                    threading.Thread(target=self._write, args=(self._current,), daemon=True,
                                      name=f"worker-write:{self.what}").start()
-            started = self._started
-        if wait and started is not None:
+            current = self._current
+        if wait and current is not None:
             try:
-                started.result()
-            except Exception as exc:  # the worker could not start
+                current.started.result(START_WAIT_S)
+            except Exception as exc:  # the worker could not start (or not in time)
                 self.give_up(exc)
 
     @property
     def up(self) -> bool:
-        started = self._started
-        return not self.broken and started is not None and started.done() and started.exception() is None
+        current = self._current
+        return (not self.broken and current is not None and current.started.done()
+                and current.started.exception() is None)
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Future | None:
         with self._lock:
-            if self._process is None or self.broken:
+            current = self._current
+            if current is None or self.broken:
                 return None
             request_id, future = next(self._ids), Future()
-            self._pending[request_id] = future
+            current.pending[request_id] = future
         try:
             payload = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as exc:  # not a module-level function, or arguments that do not pickle
             with self._lock:
-                self._pending.pop(request_id, None)
+                current.pending.pop(request_id, None)
             future.set_exception(exc)
             return future
-        self._outbox.put((request_id, payload))
+        current.outbox.put((request_id, payload))
         return future
 
-    def _write(self, process: subprocess.Popen) -> None:
+    def answer(self, future: Future, within_s: float) -> Any:
+        """The result of a task run here, waited for at most `within_s` (the caller's remaining
+        budget). A worker that does not answer in time is killed: what it held fails with
+        WorkerGone, and the next `start` brings up a fresh process."""
+        try:
+            return future.result(timeout=max(0.0, within_s))
+        except FutureTimeout:
+            raise self.abandon(f"did not answer within {within_s:g}s") from None
+
+    def abandon(self, why: str) -> WorkerGone:
+        """Kill the current worker process; the next `start` brings up a fresh one."""
+        exc = WorkerGone(f"the {self.what} worker {why}: stopped it (a fresh one starts on next use)")
+        with self._lock:
+            current, self._current = self._current, None
+        if current is not None:
+            log.warning("%s", exc)
+            current.outbox.put(None)
+            current.popen.kill()
+            try:
+                current.popen.wait(timeout=WAIT_ON_CLOSE_S)  # reaped, not left a zombie
+            except subprocess.TimeoutExpired:
+                log.warning("the %s worker (pid %s) did not end when killed", self.what, current.popen.pid)
+            self._settle(current, exc)
+        return exc
+
+    def _write(self, current: _Process) -> None:
         """The only writer to the worker's stdin; closes it at `close` (the worker then ends)."""
         try:
-            while (item := self._outbox.get()) is not None:
-                write_frame(process.stdin, *item)  # type: ignore[arg-type]
-            process.stdin.close()  # type: ignore[union-attr]
+            while (item := current.outbox.get()) is not None:
+                write_frame(current.popen.stdin, *item)  # type: ignore[arg-type]
+            current.popen.stdin.close()  # type: ignore[union-attr]
         except (OSError, ValueError) as exc:
-            self._fail(WorkerGone(f"the {self.what} worker stopped reading: {exc}"))
+            self._ended(current, WorkerGone(f"the {self.what} worker stopped reading: {exc}"))
 
-    def _read(self, process: subprocess.Popen) -> None:
-        while (frame := read_frame(process.stdout)) is not None:  # type: ignore[arg-type]
+    def _read(self, current: _Process) -> None:
+        while (frame := read_frame(current.popen.stdout)) is not None:  # type: ignore[arg-type]
             request_id, payload = frame
             if request_id == READY:
-                self._started.set_result(True)  # type: ignore[union-attr]
+                if not current.started.done():
+                    current.started.set_result(True)
                 continue
             with self._lock:
-                future = self._pending.pop(request_id, None)
+                future = current.pending.pop(request_id, None)
             if future is None:
                 continue
             try:
@@ -139,16 +180,20 @@ class Worker:
                 future.set_result(value)
             else:
                 future.set_exception(value)
-        self._fail(WorkerGone(f"the {self.what} worker process ended (exit status {process.poll()})"))
+        self._ended(current, WorkerGone(f"the {self.what} worker process ended (exit status {current.popen.poll()})"))
 
-    def _fail(self, exc: BaseException) -> None:
-        """The worker is gone: every waiting caller hears so, and does the work itself."""
-        self.give_up(exc)  # first: whoever hears of it below finds the worker broken
+    def _ended(self, current: _Process, exc: BaseException) -> None:
+        """A worker process is gone: if it is still this worker's, the worker is broken (the
+        caller does the work itself from now on); every caller it owed an answer hears so."""
+        if current is self._current:
+            self.give_up(exc)  # first: whoever hears of it below finds the worker broken
+        self._settle(current, exc)
+
+    def _settle(self, current: _Process, exc: BaseException) -> None:
         with self._lock:
-            pending, self._pending = list(self._pending.values()), {}
-            started = self._started
-        if started is not None and not started.done():
-            started.set_exception(exc)
+            pending, current.pending = list(current.pending.values()), {}
+        if not current.started.done():
+            current.started.set_exception(exc)
         for future in pending:
             if not future.done():
                 future.set_exception(exc)
@@ -161,17 +206,18 @@ class Worker:
 
     def close(self) -> None:
         with self._lock:
-            process, self._process = self._process, None
+            current, self._current = self._current, None
             closing = not self.broken
             self.broken = True  # a closed worker takes no more work; what it held is read here
-        if process is None:
+        if current is None:
             return
-        self._outbox.put(None)  # the writer closes the worker's stdin after what it still holds
+        current.outbox.put(None)  # the writer closes the worker's stdin after what it still holds
         try:
-            process.wait(timeout=WAIT_ON_CLOSE_S if closing else 0.5)
+            current.popen.wait(timeout=WAIT_ON_CLOSE_S if closing else 0.5)
         except subprocess.TimeoutExpired:  # busy or hung: it is not needed any more
-            process.kill()
-            process.wait()
+            current.popen.kill()
+            current.popen.wait()
+        self._settle(current, WorkerGone(f"the {self.what} worker was closed"))
 
 
 class Offload(Worker, Generic[Digest]):
@@ -197,18 +243,23 @@ class Offload(Worker, Generic[Digest]):
             self.pages_offloaded += 1
         return future
 
-    def collect(self, future: Future[bytes] | None, data: bytes, *args: Any) -> Digest:
-        """The digest of a page handed to the worker; digested here if the worker failed."""
+    def collect(self, future: Future[bytes] | None, data: bytes, *args: Any,
+                within_s: float = ANSWER_WAIT_S) -> Digest:
+        """The digest of a page handed to the worker, waited for at most `within_s`; digested
+        here if the worker failed or overran (then it is replaced by a fresh one next time)."""
         if future is not None:
             try:
-                return self._decoder.decode(future.result())
-            except Exception as exc:  # the worker died or sent garbage: do it here
+                return self._decoder.decode(self.answer(future, within_s))
+            except WorkerGone:  # it ended (then it is given up) or overran (then it was stopped)
+                pass
+            except Exception as exc:  # the worker sent garbage: do it here
                 self.give_up(exc)
         return self.digest(data, *args)
 
-    def pages(self, *args: Any) -> "SharedPages[Digest]":
-        """One list's pages, shared between the worker and the caller's thread, in order."""
-        return SharedPages(self, args)
+    def pages(self, *args: Any, within_s: float = ANSWER_WAIT_S) -> "SharedPages[Digest]":
+        """One list's pages, shared between the worker and the caller's thread, in order; each
+        page's digest is waited for at most `within_s`."""
+        return SharedPages(self, args, within_s)
 
 
 class SharedPages(Generic[Digest]):
@@ -216,8 +267,8 @@ class SharedPages(Generic[Digest]):
     (after the pages the worker holds, so the order is kept). `add` and `finish` hand back the
     digests that are ready, in page order."""
 
-    def __init__(self, offload: Offload[Digest], args: tuple):
-        self.offload, self.args = offload, args
+    def __init__(self, offload: Offload[Digest], args: tuple, within_s: float = ANSWER_WAIT_S):
+        self.offload, self.args, self.within_s = offload, args, within_s
         self.queued: deque[tuple[Future[bytes] | None, bytes]] = deque()
 
     def add(self, data: bytes) -> list[Digest]:
@@ -237,5 +288,5 @@ class SharedPages(Generic[Digest]):
         ready = []
         while self.queued and (everything or self.queued[0][0] is None or self.queued[0][0].done()):
             future, data = self.queued.popleft()
-            ready.append(self.offload.collect(future, data, *self.args))
+            ready.append(self.offload.collect(future, data, *self.args, within_s=self.within_s))
         return ready

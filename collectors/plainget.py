@@ -6,6 +6,9 @@ here it is one `sendall` and one buffered read per call. Only the simplest excha
 `200` with a `Content-Length` and no transfer or content encoding. Anything else (a redirect, an
 error status, a chunked answer, a broken connection) returns None, and the caller asks again the
 usual way, so every error reads exactly as it always does. GET only: collectors never write.
+Each GET is bounded like every other (`collectors.deadline`): its sockets are attached to the
+request's budget, so a server that hangs or trickles is cut at `timeout_s` (Unreachable, raised:
+the usual way would wait just as long), and a body over `max_bytes` is refused (AnswerTooLarge).
 The settings come from the cluster's own `requests` session (`HttpJsonClient.plain_target`), so
 TLS verification, CA file and client certificate are the same.
 """
@@ -18,6 +21,8 @@ import threading
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import urlencode
+
+from collectors.deadline import DEFAULT_MAX_BYTES, MIB, AnswerTooLarge, Budget, bounded, too_large
 
 MAX_HEADER_LINE = 65536
 MAX_HEADERS = 100
@@ -33,6 +38,7 @@ class PlainTarget:
     verify: bool | str  # as requests has it: False, True (with `ca_bundle`), or a CA file or directory
     ca_bundle: str | None = None
     cert: tuple[str, str | None] | None = None  # client certificate and key files
+    max_bytes: int = DEFAULT_MAX_BYTES  # the cluster's ceiling for one answer
 
     def __repr__(self) -> str:  # never the headers: they carry the token
         return f"PlainTarget({self.scheme}://{self.host}:{self.port}{self.prefix})"
@@ -60,6 +66,7 @@ class PlainGet:
         self._lock = threading.Lock()
         self._context = _tls_context(target) if target.scheme == "https" else None
         host = f"[{target.host}]" if ":" in target.host else target.host
+        self.base_url = f"{target.scheme}://{host}:{target.port}{target.prefix}"
         self._head = "".join(f"{k}: {v}\r\n" for k, v in (("Host", f"{host}:{target.port}"), *target.headers))
 
     def get(self, path: str, params: dict[str, str]) -> bytes | None:
@@ -67,29 +74,48 @@ class PlainGet:
         if self.broken:
             return None
         url = f"{self.target.prefix}{path}?{urlencode(params)}" if params else f"{self.target.prefix}{path}"
-        request = f"GET {url} HTTP/1.1\r\n{self._head}\r\n".encode("latin-1")
+        with bounded(self.timeout_s, f"GET {path} on {self.base_url}", max_bytes=self.target.max_bytes) as budget:
+            try:
+                return self._exchange(f"GET {url} HTTP/1.1\r\n{self._head}\r\n".encode("latin-1"), budget)
+            except Exception:
+                if budget.expired:
+                    self.broken = True  # cut at the deadline: the other reads of this batch stop too
+                raise
+
+    def _exchange(self, request: bytes, budget: Budget) -> bytes | None:
         for attempt in (1, 2):
             try:
-                connection = self._connection()
+                connection = self._connection(budget)
             except (OSError, ValueError):  # refused, TLS handshake failed: the usual way will say so
+                if budget.expired:
+                    raise
                 self.broken = True
                 return None
             reused, connection.used = connection.used, True
             try:
+                budget.attach_socket(connection.sock)
                 connection.sock.sendall(request)
-                body, keep = self._answer(connection.reader)
+                body, keep = self._answer(connection.reader, budget)
+            except AnswerTooLarge:
+                self._drop(connection)  # its body is still on the wire
+                raise
             except (OSError, ValueError):
                 self._drop(connection)
+                if budget.expired:
+                    raise
                 if reused and attempt == 1:
                     continue  # a kept-alive connection the server has since closed: once more, afresh
                 self.broken = True
                 return None
+            if budget.expired:  # cut mid-answer: what was read looks merely short
+                self._drop(connection)
+                raise budget.overdue()
             if not keep:
                 self._drop(connection)
             return body
         return None
 
-    def _answer(self, reader: BinaryIO) -> tuple[bytes | None, bool]:
+    def _answer(self, reader: BinaryIO, budget: Budget) -> tuple[bytes | None, bool]:
         """(body or None, whether the connection can be used again)."""
         status = reader.readline(MAX_HEADER_LINE)
         if not status:
@@ -110,15 +136,19 @@ class PlainGet:
                  and headers.get(b"content-encoding", b"identity") == b"identity")
         if not plain:
             return None, False
-        body = reader.read(int(length))  # type: ignore[arg-type]
-        if len(body) != int(length):  # type: ignore[arg-type]
+        size = int(length)  # type: ignore[arg-type]
+        if size > budget.max_bytes:
+            raise too_large(budget.what, budget.max_bytes, f"it declares {size / MIB:,.0f} MiB")
+        body = reader.read(size)
+        if len(body) != size:
             return None, False
         return body, headers.get(b"connection", b"").lower() != b"close"
 
-    def _connection(self) -> _Connection:
+    def _connection(self, budget: Budget) -> _Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
             sock = socket.create_connection((self.target.host, self.target.port), timeout=self.timeout_s)
+            budget.attach_copy(sock)  # kept through the TLS wrap: a silent or trickled handshake is cut too
             if self._context is not None:
                 sock = self._context.wrap_socket(sock, server_hostname=self.target.host)
             connection = self._local.connection = _Connection(sock)

@@ -27,6 +27,7 @@ _PLAIN: tuple[tuple[tuple[str, ...], str], ...] = (
     (("No route to host", "Network is unreachable"), "no network route to the host"),
     (("Connection reset by peer", "ConnectionResetError", "RemoteDisconnected"),
      "the server closed the connection without answering"),
+    (("handshake operation timed out",), "the TLS handshake got no answer: is this a TLS port?"),
     (("timed out", "TimeoutError"), "timed out"),
 )
 

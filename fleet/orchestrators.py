@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # only for annotations: these modules import this one
     from fleet.model import Cluster
 
 # how a config key's value is read and checked (fleet/config/validate.py)
-OptionKind = Literal["text", "path", "url", "names", "secret_env", "secret_file"]
+OptionKind = Literal["text", "number", "path", "url", "names", "secret_env", "secret_file"]
 FieldKind = Literal["text", "bool", "names"]
 
 
@@ -24,7 +24,7 @@ FieldKind = Literal["text", "bool", "names"]
 class OptionKey:
     """A key of a cluster entry beyond the common ones (name, orchestrator, url, token_env, ...).
 
-    `text`: a non-empty string · `path`: a file, relative to the config file's folder · `url`: an
+    `text`: a non-empty string · `number`: a positive number · `path`: a file, relative to the config file's folder · `url`: an
     http(s) URL without credentials · `names`: one name or a list of names · `secret_env` /
     `secret_file`: where the secret named `secret` is read from (never the secret itself)."""
 

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from collectors.base import Collector
+from collectors.deadline import MIB
 from collectors.kubernetes import wire as w
 from collectors.kubernetes.client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
 from collectors.kubernetes.normalize import InstanceMemo, KubeState, normalize_state
@@ -64,7 +65,9 @@ class KubernetesCollector(Collector[KubeState]):
     # -- fetch ----------------------------------------------------------------------------------
     def connection(self) -> KubeConnection:
         if self._connection is None:
-            self._connection = KubeConnection(load_configuration(self.config))
+            self._connection = KubeConnection(load_configuration(self.config),
+                                              max_bytes=int(self.config.max_answer_mib * MIB),
+                                              max_list_s=self.config.max_list_s)
             self._caches = {name: ResourceCache(self._connection, path, item_type, self._count_change, self.page_size,
                                                 keyed=KEYED.get(name), sink=self.offload if name == "pods" else None)
                             for name, (path, item_type) in WATCHED.items()}
@@ -97,7 +100,7 @@ class KubernetesCollector(Collector[KubeState]):
                 raise _most_telling(errors)
         if self.watch:
             for cache in self._caches.values():
-                cache.start_watch()
+                cache.start_watch(timeout_s)
 
     def _events(self, timeout_s: float, problems: list[str]) -> list[w.Event]:
         """Warning events, listed then watched like the rest; a failure here only degrades."""
@@ -110,7 +113,7 @@ class KubernetesCollector(Collector[KubeState]):
                 problems.append(f"events could not be read: {exc.message}")
                 return []
         if self.watch:
-            cache.start_watch()
+            cache.start_watch(timeout_s)
         return cache.values()
 
     def _node_metrics(self, connection: KubeConnection, timeout_s: float,

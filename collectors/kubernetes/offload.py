@@ -45,9 +45,9 @@ class PodOffload(Offload[DigestedPage]):
     def worth_list(self, first_page_items: int, remaining: int | None) -> bool:
         return self.worth(first_page_items + (remaining or 0))
 
-    def open_list(self) -> PodPages:
+    def open_list(self, within_s: float) -> PodPages:
         self.start()
-        return PodPages(self.pages())
+        return PodPages(self.pages(within_s=within_s))
 
 
 class PodPages:

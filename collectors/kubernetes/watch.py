@@ -5,6 +5,12 @@ resourceVersion with bookmarks and applies ADDED/MODIFIED/DELETED as they arrive
 watch fails (410 Expired after compaction, a dropped connection, an error event) the cache marks
 itself unsynced and stops; the collector's next round lists again, in its own thread, so that
 errors surface as the cluster's status rather than dying in a background thread.
+
+A watch is a bounded stream (collectors.deadline): opening it takes at most the round's
+timeout_s; then every complete line (an event or a BOOKMARK) renews its budget for a heartbeat
+of WATCH_TIMEOUT_S + HEARTBEAT_MARGIN_S. The server ends a healthy watch at WATCH_TIMEOUT_S, so
+a stream silent (or dripping bytes without completing a line) past the heartbeat is broken:
+it is cut, and the next round lists and watches again. `stop` cuts it too, whatever the server does.
 """
 from __future__ import annotations
 
@@ -16,12 +22,15 @@ from typing import Any, Callable, Generic, TypeVar
 import msgspec
 
 from collectors.kubernetes import wire as w
+from collectors.deadline import Budget
 from collectors.kubernetes.client import PAGE_SIZE, Gone, KubeConnection, PageSink, iter_lines
-from fleet.source import SourceError, UpstreamError
+from fleet.source import SourceError, Unreachable, UpstreamError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 WATCH_TIMEOUT_S = 290  # the server ends a watch after this; we then resume from the last resourceVersion
+HEARTBEAT_MARGIN_S = 30  # a watch with no complete line for WATCH_TIMEOUT_S + this is cut
+OPEN_TIMEOUT_S = 30.0  # opening a watch, when the round did not say (start_watch's timeout_s)
 _event_decoder = msgspec.json.Decoder(w.WatchEvent)
 _head_decoder = msgspec.json.Decoder(w.ObjectHead)
 _status_decoder = msgspec.json.Decoder(w.Status)
@@ -55,7 +64,8 @@ class ResourceCache(Generic[T]):
         self.failure: str | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._response: Any = None
+        self._budget: Budget | None = None  # the open watch's: `stop` cuts it
+        self.open_timeout_s = OPEN_TIMEOUT_S
 
     # -- listing (in the collector's thread) ----------------------------------------------------
     def relist(self, timeout_s: float) -> None:
@@ -75,9 +85,10 @@ class ResourceCache(Generic[T]):
     def watching(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def start_watch(self) -> None:
+    def start_watch(self, timeout_s: float = OPEN_TIMEOUT_S) -> None:
         if self.watching() or self._stop.is_set():
             return
+        self.open_timeout_s = timeout_s
         self._thread = threading.Thread(target=self._run, name=f"watch {self.path}", daemon=True)
         self._thread.start()
 
@@ -90,7 +101,8 @@ class ResourceCache(Generic[T]):
                 self._fail("watch expired (410); listing again next round")
                 return
             except SourceError as exc:
-                self._fail(exc.message)
+                if not self._stop.is_set():
+                    self._fail(exc.message)
                 return
             except Exception as exc:  # a broken stream must never take the process down
                 if self._stop.is_set():
@@ -108,15 +120,34 @@ class ResourceCache(Generic[T]):
     def _watch_once(self) -> None:
         params = {**self.params, "watch": "1", "resourceVersion": self.resource_version, "allowWatchBookmarks": "true",
                   "timeoutSeconds": WATCH_TIMEOUT_S}
-        self._response = response = self.connection.stream(self.path, params, read_timeout_s=WATCH_TIMEOUT_S + 30)
+        heartbeat_s = WATCH_TIMEOUT_S + HEARTBEAT_MARGIN_S
+        connection, what = self.connection, f"watch of {self.path} on {self.connection.server}"
+        streaming = False
         try:
-            for line in iter_lines(response):
-                if self._stop.is_set():
+            with connection.within(self.open_timeout_s, self.path, what) as budget:
+                self._budget = budget
+                if self._stop.is_set():  # stopped while this one was being set up: `stop` found no budget
                     return
-                self._apply(_event_decoder.decode(line))
+                response = connection.stream(self.path, params, connect_s=self.open_timeout_s,
+                                             read_timeout_s=heartbeat_s + 1)
+                streaming = True
+                budget.seconds = heartbeat_s  # from now on the budget is the heartbeat
+                budget.renew()
+                try:
+                    for line in iter_lines(response, budget.max_bytes, what):
+                        budget.renew()
+                        if self._stop.is_set():
+                            return
+                        self._apply(_event_decoder.decode(line))
+                finally:
+                    response.release_conn()
+        except Unreachable:
+            if not streaming or self._stop.is_set():
+                raise
+            raise Unreachable(f"{what} went silent (or trickled) past its {heartbeat_s:g}s heartbeat: "
+                              "cut; listing again next round") from None
         finally:
-            self._response = None
-            response.release_conn()
+            self._budget = None
 
     def _apply(self, event: w.WatchEvent) -> None:
         if event.type == "ERROR":
@@ -140,12 +171,10 @@ class ResourceCache(Generic[T]):
             self._on_change()
 
     def stop(self) -> None:
+        """Stop watching, at once: the open watch is cut, so its thread wakes whatever the server does."""
         self._stop.set()
-        response = self._response
-        if response is not None:
-            try:
-                response.shutdown()
-            except Exception:  # already closed
-                pass
+        budget = self._budget
+        if budget is not None:
+            budget.cut()
         if self._thread is not None:
             self._thread.join(timeout=5)

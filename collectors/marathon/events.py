@@ -5,6 +5,11 @@ polls leaves no trace. With the event stream open, every failure Marathon report
 at its own time. The stream is opened from the second round on (a one-shot `snapshot` never opens
 it), reconnects with back-off, follows the leader found by the polls, and keeps the last
 `MAX_EVENTS` events of the last `WINDOW_S` seconds. Read-only: one long GET.
+
+The stream is bounded like every request (`collectors.deadline`), by its heartbeat: each complete
+event (or keep-alive line) renews its budget, so a stream that goes silent, or drips bytes without
+ever completing an event, for `heartbeat_s` is cut and reopened; an event larger than
+`MAX_EVENT_BYTES` ends the connection (and is reopened after the back-off) rather than grow.
 """
 from __future__ import annotations
 
@@ -14,10 +19,11 @@ import threading
 import time
 from collections import deque
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import requests
 
+from collectors.deadline import MIB, Budget, bounded, too_large
 from collectors.toolkit import MAX_EVENTS
 from fleet.model import Event
 
@@ -26,6 +32,30 @@ log = logging.getLogger(__name__)
 WINDOW_S = 900.0
 FAILED_STATES = {"TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE", "TASK_UNREACHABLE"}
 SUBSCRIBED = ("status_update_event", "unhealthy_instance_kill_event", "unhealthy_task_kill_event")
+HEARTBEAT_S = 300.0  # a stream without a complete event or keep-alive for this long is cut and reopened
+MAX_EVENT_BYTES = 8 * MIB  # the events subscribed to are a few KB each
+READ_BYTES = 65536
+
+
+def stream_lines(raw: Any, budget: Budget) -> Iterator[bytes]:
+    """The lines of a streaming body (`response.raw`) as they arrive. A blank line (the end of an
+    event, or a keep-alive) or a comment renews the budget; more than its ceiling of bytes without
+    one ends the stream."""
+    pending = b""
+    since_renewal = 0
+    while chunk := raw.read1(READ_BYTES):
+        since_renewal += len(chunk)
+        pending += chunk
+        *complete, pending = pending.split(b"\n")
+        for line in complete:
+            if not line.strip(b"\r") or line.startswith(b":"):
+                budget.renew()
+                since_renewal = len(pending)
+            yield line + b"\n"
+        if since_renewal > budget.max_bytes:
+            raise too_large(budget.what, budget.max_bytes, "one event kept coming")
+    if pending:
+        yield pending
 
 
 def parse_sse(lines: Iterable[bytes | str]) -> Iterator[tuple[str, str]]:
@@ -87,8 +117,10 @@ class EventFeed:
     """A background reader of one Marathon event stream. `open_stream` returns a streaming response."""
 
     def __init__(self, open_stream: Callable[[], requests.Response], *, max_events: int = MAX_EVENTS,
-                 window_s: float = WINDOW_S, clock: Callable[[], float] = time.time):
+                 window_s: float = WINDOW_S, clock: Callable[[], float] = time.time,
+                 heartbeat_s: float = HEARTBEAT_S, max_event_bytes: int = MAX_EVENT_BYTES):
         self.open_stream = open_stream
+        self.heartbeat_s, self.max_event_bytes = heartbeat_s, max_event_bytes
         self.window_s = window_s
         self.clock = clock
         self._events: deque[tuple[float, str, Event]] = deque(maxlen=max_events)
@@ -97,6 +129,7 @@ class EventFeed:
         self._response: requests.Response | None = None
         self._thread: threading.Thread | None = None
         self.connected = False
+        self.connections = 0  # streams opened so far (tests: a cut stream is reopened)
 
     def start(self, name: str) -> None:
         if self._thread is None:
@@ -124,26 +157,33 @@ class EventFeed:
                 self._read_one_connection()
                 backoff_s = 1.0
             except Exception as exc:  # any failure: the polls still work; try again later
-                log.debug("Marathon event stream failed: %s", type(exc).__name__)
+                log.debug("Marathon event stream failed: %s", exc)
+                if self.connected:  # it was streaming: a cut for silence is no reason to wait longer
+                    backoff_s = 1.0
             self.connected = False
             self._stop.wait(backoff_s)
             backoff_s = min(backoff_s * 2, 60.0)
 
     def _read_one_connection(self) -> None:
-        response = self.open_stream()
-        self._response = response
-        try:
-            if response.status_code != 200:
-                log.info("Marathon event stream answered HTTP %s; retrying later", response.status_code)
-                return
-            self.connected = True
-            for event_type, data in parse_sse(response.iter_lines()):
-                if self._stop.is_set():
+        with bounded(self.heartbeat_s, "the Marathon event stream (GET /v2/events)",
+                     max_bytes=self.max_event_bytes) as budget:
+            self.connections += 1
+            response = self.open_stream()
+            self._response = response
+            try:
+                if response.status_code != 200:
+                    log.info("Marathon event stream answered HTTP %s; retrying later", response.status_code)
                     return
-                found = to_event(event_type, data, datetime.now(timezone.utc))
-                if found is not None:
-                    with self._lock:
-                        self._events.append((self.clock(), *found))
-        finally:
-            self._response = None
-            response.close()
+                self.connected = True
+                for event_type, data in parse_sse(stream_lines(response.raw, budget)):
+                    if self._stop.is_set():
+                        return
+                    found = to_event(event_type, data, datetime.now(timezone.utc))
+                    if found is not None:
+                        with self._lock:
+                            self._events.append((self.clock(), *found))
+                if budget.expired:
+                    log.info("Marathon event stream silent for %gs; reopening it", self.heartbeat_s)
+            finally:
+                self._response = None
+                response.close()

@@ -25,7 +25,7 @@ from typing import Any, Callable, TypeVar
 import requests
 
 from collectors.base import Collector
-from collectors.marathon.events import SUBSCRIBED, EventFeed
+from collectors.marathon.events import HEARTBEAT_S, SUBSCRIBED, EventFeed
 from collectors.marathon.leader import LeaderFollowingClient
 from collectors.marathon.normalize import MarathonRaw, normalize
 from collectors.marathon.wire import Agent, AgentList, AppList, Deployment, Info, PodStatus, Queue
@@ -98,7 +98,7 @@ class MarathonCollector(Collector[MarathonRaw]):
         """The event stream of the leader the polls found (credentials and TLS as for the polls)."""
         client = self.marathon.leader or self.marathon.configured
         return client.session.get(client.base_url + "/v2/events", params={"event_type": list(SUBSCRIBED)},
-                                  headers={"Accept": "text/event-stream"}, stream=True, timeout=(10, 300),
+                                  headers={"Accept": "text/event-stream"}, stream=True, timeout=(10, HEARTBEAT_S),
                                   verify=client.session.verify, allow_redirects=False)
 
     def optional(self, raw: MarathonRaw, part: str, read: Callable[[], T], default: T,

@@ -11,13 +11,11 @@ GET only. One region that fails makes the cluster `degraded`, naming it. See doc
 from __future__ import annotations
 
 import logging
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Iterator
-
-import requests
-import urllib3
 
 from collectors.base import Collector
 from collectors.http import DirectGet, HttpJsonClient
@@ -27,7 +25,7 @@ from collectors.nomad.specs import READERS as SPEC_READERS  # here as in the wor
 from collectors.nomad.specs import decode_specs, read_specs, spec_path
 from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    LeanAlloc, NodeStub)
-from collectors.offload import Worker
+from collectors.offload import Worker, WorkerGone
 from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -35,6 +33,7 @@ from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorize
 log = logging.getLogger(__name__)
 PAGE_SIZE = 10_000
 PROBE_WAIT = "5ms"  # a blocking query that returns at once when the table moved past our index
+PROBE_WAIT_S = 0.005  # the server may hold a probe this long: its bound is timeout_s plus this
 STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for regions up to this size
 STATS_TIMEOUT_S = 2.0
 SPEC_OFFLOAD_MIN = 200  # job specs to read in one round before the worker process reads them
@@ -165,13 +164,8 @@ class NomadCollector(Collector[NomadRaw]):
         `direct`: try the lean path first (many small reads); anything but a 2xx comes here again."""
         answer = direct.get(path, params, timeout_s) if direct is not None else None
         if answer is None:
-            response = self.client.get_response(path, timeout_s=timeout_s, params=params, stream=True)
-            try:
-                answer = response.headers, response.raw.read(decode_content=True)
-            except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
-                raise Unreachable(f"GET {path} on {self.endpoint}: the answer broke off: {exc}") from None
-            finally:
-                response.close()
+            response = self.client.get_response(path, timeout_s=timeout_s, params=params)
+            answer = response.headers, response.content
         self.note_leader(params.get("region"), answer[0])
         return answer
 
@@ -195,15 +189,25 @@ class NomadCollector(Collector[NomadRaw]):
 
     def bodies(self, path: str, params: dict[str, str], timeout_s: float) -> Iterator[tuple[Any, bytes]]:
         """Every page of a list endpoint (`per_page` / `X-Nomad-NextToken`), headers and body; the
-        next page is asked for while the caller works on this one."""
+        next page is asked for while the caller works on this one. Each page is a request of its own
+        within `timeout_s`; the whole list within the cluster's `max_list_s`."""
+        deadline = time.monotonic() + self.config.max_list_s
+        pages = 0
+
         def get(token: str | None) -> tuple[Any, bytes]:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Unreachable(f"GET {path} on {self.endpoint}: the list did not finish within "
+                                  f"{self.config.max_list_s:g}s ({pages} pages of {PAGE_SIZE:,} read); "
+                                  "raise max_list_s if this region really needs longer")
             page_params = {**params, "per_page": str(PAGE_SIZE), **({"next_token": token} if token else {})}
-            return self.fetch_body(path, page_params, timeout_s)
+            return self.fetch_body(path, page_params, min(timeout_s, left))
 
         with ThreadPoolExecutor(1, thread_name_prefix="nomad-page") as pool:
             pending: Future | None = pool.submit(get, None)
             while pending is not None:
                 headers, body = pending.result()
+                pages += 1
                 token = headers.get("X-Nomad-NextToken")
                 pending = pool.submit(get, token) if token else None
                 yield headers, body
@@ -214,7 +218,7 @@ class NomadCollector(Collector[NomadRaw]):
         cached = self._tables.get((region, path))
         if cached is not None:
             probe = {**params, "per_page": "1", "index": str(cached.index), "wait": PROBE_WAIT}
-            _, headers = self.read(path, probe, list[Any], timeout_s)
+            _, headers = self.read(path, probe, list[Any], timeout_s + PROBE_WAIT_S)
             if _index(headers, path) == cached.index:
                 return cached.value
         value, index = load()
@@ -263,8 +267,13 @@ class NomadCollector(Collector[NomadRaw]):
         if future is None:
             return []
         try:
-            return decode_specs(future.result())
-        except Exception as exc:  # the worker died or sent garbage: read them here
+            # the batch is a list of reads, each bounded by timeout_s: bounded in all like a paged list
+            return decode_specs(self.worker.answer(future, self.config.max_list_s))
+        except SourceError:  # the server timed out or answered too much there: here it would too
+            raise
+        except WorkerGone:  # stopped or ended: read them here; a fresh worker is started next time
+            return []
+        except Exception as exc:  # the worker sent garbage: read them here from now on
             self.worker.give_up(exc)
             return []
 

@@ -6,7 +6,8 @@ GIL with the decoding of the allocation list (each read waits for the interprete
 times), so a big batch goes to the worker process (`collectors.offload.Worker`), which reads
 them with `PlainGet` on a few keep-alive connections and sends back the decoded specs. A spec
 the worker could not read plainly comes back as None and is read again the usual way, so errors
-read exactly as they always do.
+read exactly as they always do; a read past its deadline or over the size ceiling fails the batch
+(Unreachable, AnswerTooLarge), as the usual way would.
 """
 from __future__ import annotations
 

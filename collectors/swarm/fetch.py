@@ -1,26 +1,34 @@
 """Docker Swarm: nodes, services and their current tasks, through the Docker Engine API.
 
-Talks to one manager (unix socket, or tcp with client TLS) with the docker SDK's low-level client.
-Read-only: only list/inspect calls. Engine API reference: docs.docker.com/engine/api (Node,
-Service with `status=true`, Task). The SDK's JSON answers become typed wire structs here, at the
-fetch boundary; `normalize` is pure.
+Talks to one manager (unix socket, or tcp with client TLS) through the docker SDK's session, which
+holds the unix/tcp/TLS adapters. Read-only: only list/inspect calls. Engine API reference:
+docs.docker.com/engine/api (Node, Service with `status=true`, Task). Each request is bounded in
+time (the cluster's timeout) and size (max_answer_mib) and its body is decoded straight into typed
+wire structs here, at the fetch boundary; `normalize` is pure.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
+import msgspec
 import requests
+import urllib3
 
 from collectors.base import Collector
+from collectors.deadline import MIB, bounded, read_capped
 from collectors.swarm import wire
 from collectors.swarm.normalize import TASK_ID_LABEL, SwarmRaw, local_task_health, normalize
-from collectors.toolkit import convert, retry_after_s, short
+from collectors.toolkit import convert, decode, retry_after_s, short
 from collectors.transport import transport_problem
-from fleet.source import ClusterData, MalformedPayload, Unauthorized, Unreachable, UpstreamError
+from fleet.source import (ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable,
+                          UpstreamError)
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+# the socket read timeout only backs up the request's deadline, which cuts first and says so
+READ_TIMEOUT_SLACK_S = 5.0
 
 
 class SwarmCollector(Collector[SwarmRaw]):
@@ -29,65 +37,106 @@ class SwarmCollector(Collector[SwarmRaw]):
     def __init__(self, config):
         super().__init__(config)
         self._client: docker.APIClient | None = None
+        self.max_bytes = int(config.max_answer_mib * MIB)
+
+    @property
+    def tls(self) -> bool:
+        files = self.config.tls
+        return bool(files.cert_file or files.ca_file or self.config.url.startswith("https://"))
 
     def _connect(self, timeout_s: float) -> docker.APIClient:
         if self._client is None:
             tls: docker.tls.TLSConfig | bool = False
             files = self.config.tls
-            if files.cert_file or files.ca_file or self.config.url.startswith("https://"):
+            if self.tls:
                 tls = docker.tls.TLSConfig(
                     client_cert=(files.cert_file, files.key_file) if files.cert_file else None,
                     ca_cert=files.ca_file or self.config.ca_file,
                     verify=(files.ca_file or self.config.ca_file or True) if self.config.verify_tls else False,
                 )
-            self._client = _EngineClient(base_url=self.config.url, version="auto", timeout=timeout_s, tls=tls)
-        self._client.timeout = timeout_s
+            # an explicit version: version="auto" would ask GET /version inside the constructor,
+            # unbounded; fetch reads /version itself, bounded, and sets the engine's own version
+            self._client = _EngineClient(base_url=self.config.url, timeout=timeout_s, tls=tls,
+                                         version=docker.constants.MINIMUM_DOCKER_API_VERSION)
         return self._client
 
     def fetch(self, timeout_s: float) -> SwarmRaw:
         try:
             client = self._connect(timeout_s)
-            version = client.version()
-            nodes = client.nodes()
-            services = client.services(status=True)
-            tasks = client.tasks()
-            containers = self._local_containers(client)
+            version = self._read(client, timeout_s, "/version", wire.EngineVersion, versioned=False)
+            client._version = self._api_version(version)
+            nodes = self._read(client, timeout_s, "/nodes", list[wire.Node])
+            # older engines (API < 1.41) ignore status=true: their counts come from the tasks
+            services = self._read(client, timeout_s, "/services", list[wire.Service], params={"status": "true"})
+            tasks = self._read(client, timeout_s, "/tasks", list[wire.Task])
+            containers = self._local_containers(client, timeout_s)
+        except SourceError:
+            self.close()
+            raise
         except Exception as exc:
             self.close()
             raise self._translate(exc) from None
-        return read_answers(self.endpoint, version, nodes, services, tasks, containers)
+        return SwarmRaw(version=version, nodes=nodes, services=services, tasks=tasks,
+                        local_health=local_task_health(containers))
 
-    def _local_containers(self, client: docker.APIClient) -> Any:
+    def _api_version(self, version: wire.EngineVersion) -> str:
+        if not version.ApiVersion:
+            raise MalformedPayload(f"GET /version on {self.endpoint}: unexpected shape: no ApiVersion "
+                                   "(is this a Docker engine?)")
+        return version.ApiVersion
+
+    def _local_containers(self, client: docker.APIClient, timeout_s: float) -> list[wire.ContainerSummary]:
         """Containers of tasks on this manager, for their health checks: optional (a proxy in front
         of the engine may not pass /containers/json), so a refusal only leaves health unknown."""
-        try:
-            return client.containers(filters={"label": TASK_ID_LABEL})
-        except docker.errors.APIError as exc:
-            log.info("swarm cluster %s: container health not read: %s", self.name, short(exc))
+        # the SDK's containers(filters=...) query, as it sends it
+        params = {"limit": -1, "all": 0, "size": 0, "trunc_cmd": 0,
+                  "filters": docker.utils.convert_filters({"label": TASK_ID_LABEL})}
+        what, code, body, headers = self._answer(client, timeout_s, "/containers/json", params)
+        if code >= 400:
+            log.info("swarm cluster %s: container health not read: %s", self.name,
+                     short(refusal(what, code, body, headers)))
             return []
+        return decode(body, list[wire.ContainerSummary], what)
+
+    def _read(self, client: docker.APIClient, timeout_s: float, path: str, kind: type[T], *,
+              params: dict[str, Any] | None = None, versioned: bool = True) -> T:
+        what, code, body, headers = self._answer(client, timeout_s, path, params, versioned)
+        if code >= 400:
+            raise refusal(what, code, body, headers, endpoint=self.endpoint)
+        return decode(body, kind, what)
+
+    def _answer(self, client: docker.APIClient, timeout_s: float, path: str, params: dict[str, Any] | None,
+                versioned: bool = True) -> tuple[str, int, bytes, Any]:
+        """One GET, bounded in time and size, through the SDK's session: (what, status, body, headers)."""
+        what = f"GET {path} on {self.endpoint}"
+        url = client._url(path, versioned_api=versioned)
+        try:
+            with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
+                # the connect timeout bounds connecting: the deadline cannot cut a socket before it exists
+                response = client._get(url, params=params, stream=True,
+                                       timeout=(timeout_s, timeout_s + READ_TIMEOUT_SLACK_S))
+                try:
+                    body = read_capped(response.raw, budget)
+                except urllib3.exceptions.HTTPError as exc:
+                    if budget.expired:
+                        raise
+                    cause = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
+                    raise Unreachable(f"{what}: the answer broke off ({transport_problem(cause)})") from None
+        except (Unreachable, requests.exceptions.RequestException) as exc:
+            if self.tls and handshake_unanswered(exc):
+                raise Unreachable(f"TLS handshake with {self.endpoint} got no answer within {timeout_s:g}s: "
+                                  "is this a TLS port?") from None
+            raise
+        return what, response.status_code, body, response.headers
 
     def _translate(self, exc: Exception) -> Exception:
+        """A transport failure (the engine never answered) in plain words."""
         where = self.endpoint
-        if isinstance(exc, docker.errors.APIError) and exc.response is not None:
-            code = exc.response.status_code
-            text = exc.explanation or str(exc)
-            if code in (401, 403):
-                return Unauthorized(f"{where}: access denied ({code}): {text}; check the client certificate "
-                                    "(tls.cert_file, tls.key_file) or the credentials of a proxy in front of "
-                                    "the engine")
-            if code == 503 and "not a swarm manager" in str(text):
-                return UpstreamError(f"{where} is not a swarm manager: point url at a manager node ({text})")
-            return UpstreamError(f"{where}: HTTP {code}: {text}",
-                                 retry_after_s=retry_after_s(exc.response.headers.get("Retry-After")))
-        if isinstance(exc, requests.exceptions.JSONDecodeError):  # before OSError: it is both
-            return MalformedPayload(f"{where} answered with invalid JSON: {short(exc)}")
         if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
             return Unreachable(f"TLS failure talking to {where}: {transport_problem(exc)}")
         if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                            docker.errors.DockerException, OSError)):
+                            urllib3.exceptions.HTTPError, docker.errors.DockerException, OSError)):
             return Unreachable(f"cannot reach the Docker engine at {where}: {connection_problem(exc)}")
-        if isinstance(exc, ValueError):
-            return MalformedPayload(f"{where} answered with invalid JSON: {short(exc)}")
         return UpstreamError(f"{where}: {type(exc).__name__}: {short(exc)}")
 
     def normalize(self, raw: SwarmRaw) -> ClusterData:
@@ -97,6 +146,39 @@ class SwarmCollector(Collector[SwarmRaw]):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+def handshake_unanswered(exc: BaseException) -> bool:
+    """The TLS handshake got no answer within the timeout. urllib3 connects (and shakes hands)
+    before `bounded` knows the connection, so the connect timeout ends it; the deadline may have
+    passed meanwhile, and `bounded` then raises its own Unreachable with the timeout as context."""
+    link: BaseException | None = exc
+    while link is not None:
+        if "handshake operation timed out" in str(link):
+            return True
+        link = link.__cause__ or link.__context__
+    return False
+
+
+def refusal(what: str, code: int, body: bytes, headers: Any, *, endpoint: str = "") -> SourceError:
+    """An HTTP error answer, with the engine's own message (`{"message": ...}`)."""
+    text = engine_message(body)
+    said = f": {text}" if text else ""
+    if code in (401, 403):
+        return Unauthorized(f"{what}: access denied ({code}){said}; check the client certificate "
+                            "(tls.cert_file, tls.key_file) or the credentials of a proxy in front of the engine")
+    if code == 503 and "not a swarm manager" in text:
+        return UpstreamError(f"{endpoint} is not a swarm manager: point url at a manager node ({text})")
+    return UpstreamError(f"{what}: HTTP {code}{said}", retry_after_s=retry_after_s(headers.get("Retry-After")))
+
+
+def engine_message(body: bytes) -> str:
+    """The `message` of an error body, or the body itself when it is not the engine's JSON."""
+    try:
+        message = msgspec.json.decode(body, type=wire.ErrorAnswer).message
+    except msgspec.DecodeError:
+        message = None
+    return short(message if message is not None else body.decode("utf-8", "replace"))
 
 
 class _EngineClient(docker.APIClient):
@@ -120,7 +202,7 @@ def connection_problem(exc: BaseException) -> str:
 
 def read_answers(endpoint: str, version: Any, nodes: Any, services: Any, tasks: Any,
                  containers: Any = ()) -> SwarmRaw:
-    """The SDK's decoded answers as wire structs; a wrong shape is a MalformedPayload naming the call."""
+    """Already-parsed answers (recorded payloads) as wire structs; a wrong shape is a MalformedPayload naming the call."""
     def what(call: str) -> str:
         return f"GET {call} on {endpoint}"
     return SwarmRaw(

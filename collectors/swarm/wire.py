@@ -159,3 +159,11 @@ class EngineVersion(Wire):
     """The `/version` answer."""
 
     Version: str | None = None
+    # the newest API version the engine speaks: the prefix of every later request (/v1.47/nodes)
+    ApiVersion: str | None = None
+
+
+class ErrorAnswer(Wire):
+    """The body of an error answer: `{"message": "This node is not a swarm manager. ..."}`."""
+
+    message: str | None = None

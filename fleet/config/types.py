@@ -55,6 +55,9 @@ class ClusterConfig:
     ca_file: str | None = None
     verify_tls: bool = True
     tls: TlsFiles = TlsFiles()
+    # bounds of every answer (collectors/deadline.py): its size, and the whole of one paged list
+    max_answer_mib: float = 1024.0
+    max_list_s: float = 600.0
     options: dict[str, Any] = field(default_factory=dict, hash=False)
     # resolved from token_env/token_file and the orchestrator's own secret keys; never written back
     token: Secret | None = field(default=None, repr=False, compare=False)

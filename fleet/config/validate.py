@@ -66,11 +66,13 @@ SETTINGS_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(Settings)
 assert set(SETTINGS_SPEC) == set(SETTINGS_DEFAULTS), "every setting has a spec and a default"
 
 # keys every cluster entry may have, whatever its orchestrator
-COMMON_KEYS = ("name", "orchestrator", "url", "token_env", "token_file", "ca_file", "verify_tls", "tls")
+COMMON_KEYS = ("name", "orchestrator", "url", "token_env", "token_file", "ca_file", "verify_tls", "tls",
+               "max_answer_mib", "max_list_s")
 TLS_KEYS = {"ca_file", "cert_file", "key_file"}
 # the common keys read like orchestrator options of these kinds
 COMMON_OPTIONS = {"url": OptionKey("url"), "token_env": OptionKey("secret_env", secret="token"),
-                  "token_file": OptionKey("secret_file", secret="token"), "ca_file": OptionKey("path")}
+                  "token_file": OptionKey("secret_file", secret="token"), "ca_file": OptionKey("path"),
+                  "max_answer_mib": OptionKey("number"), "max_list_s": OptionKey("number")}
 ANY_URL = ("http", "https")
 
 
@@ -204,6 +206,11 @@ class _Validator:
 
     def option(self, item: Any, key: str, path: str, spec: OptionKey, facts: OrchestratorFacts | None) -> Any:
         value = item[key]
+        if spec.kind == "number":
+            if _positive_number(value):
+                return float(value)
+            self.problem(item, key, path, f"must be a positive number, got {value!r}")
+            return None
         if spec.kind == "names":
             if isinstance(value, str) and value:
                 return str(value)

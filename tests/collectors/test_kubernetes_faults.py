@@ -147,7 +147,7 @@ def test_server_that_does_not_answer_is_unreachable():
         cluster.server.fault = hang(3)
         with pytest.raises(Unreachable) as raised:
             source.collect(0.5)
-    assert "did not answer" in raised.value.message
+    assert "GET /version" in raised.value.message and "did not finish within 0.5s" in raised.value.message
 
 
 def test_garbage_instead_of_a_node_list_is_malformed():

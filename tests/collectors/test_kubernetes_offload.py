@@ -68,3 +68,27 @@ def test_a_dead_worker_falls_back_to_digesting_here():
     assert [(row.key, row.state) for row in rows] == [("n/a", "running")]
     assert offload.broken and not offload.has_room(0) and offload.submit(page) is None
     offload.close()
+
+
+def sleep_forever(seconds: float) -> bytes:
+    import time
+    time.sleep(seconds)
+    return b""
+
+
+def test_a_worker_that_overruns_the_budget_is_replaced_and_the_page_digested_here():
+    import time
+    offload = PodOffload(min_items=1)
+    offload.start(wait=True)
+    try:
+        stuck = offload.run(sleep_forever, 30)
+        page = b'{"metadata":{},"items":[{"metadata":{"name":"a","namespace":"n"},"status":{"phase":"Running"}}]}'
+        started = time.monotonic()
+        rows = offload.collect(stuck, page, within_s=1.0).rows
+        assert time.monotonic() - started < 3.5
+        assert [row.key for row in rows] == ["n/a"]
+        assert not offload.broken and offload.worth(1)  # the next big list starts a fresh worker
+        offload.start(wait=True)
+        assert offload.up and offload.collect(offload.submit(page), page, within_s=10).rows[0].key == "n/a"
+    finally:
+        offload.close()

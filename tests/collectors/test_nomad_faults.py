@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -65,7 +66,8 @@ def test_a_hanging_region_times_out_and_the_others_are_still_shown(cluster):
     started = time.monotonic()
     data = collector.collect(timeout_s=1)
     collector.close()
-    assert "region us-east" in data.degraded_reason and "did not answer within 1s" in data.degraded_reason
+    assert "region us-east" in data.degraded_reason
+    assert re.search(r"GET /v1/\w+ on http://127.0.0.1:\d+ did not finish within 1s", data.degraded_reason)
     assert {n.region for n in data.nodes} == {"eu-west"}
     assert time.monotonic() - started < 5
 

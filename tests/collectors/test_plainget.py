@@ -2,14 +2,18 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import Iterator
 
 import pytest
 
+from collectors.deadline import MIB, AnswerTooLarge
 from collectors.http import HttpJsonClient
 from collectors.plainget import PlainGet, PlainTarget
 from fleet.config import ClusterConfig, Secret
+from fleet.source import Unreachable
 from sim.httpserver import EmulatorServer, Request, Response, json_response
+from tests.collectors.faultservers import FAULTS, raw_server
 from tests.trust.pki import Authority
 
 TOKEN = "s3cr3t-plain-token"
@@ -130,3 +134,37 @@ def test_a_token_with_a_line_break_never_reaches_the_plain_path():
     url = "http://nomad.example:4646"
     config = ClusterConfig(name="batch", orchestrator="nomad", url=url, token=Secret("abc\r\nX-Evil: 1"))
     assert HttpJsonClient(url, config, headers={"X-Nomad-Token": "abc\r\nX-Evil: 1"}).plain_target() is None
+
+
+@pytest.mark.parametrize("fault", ["hang", "headers then drip", "slow headers", "TLS port that never speaks TLS"])
+def test_a_server_that_hangs_or_trickles_is_cut_at_the_deadline_and_no_later_read_waits(fault):
+    behaviour, tls = FAULTS[fault]
+    with raw_server(behaviour) as url:
+        plain = PlainGet(target(url, scheme="https" if tls else "http", verify=False), 1.0)
+        started = time.monotonic()
+        try:
+            cut = (r": TLS handshake got no answer within 1s: is this a TLS port\?" if tls
+                   else r" did not finish within 1s")
+            with pytest.raises(Unreachable, match=r"GET /v1/job/web on https?://127\.0\.0\.1:\d+" + cut):
+                plain.get("/v1/job/web", {})
+            assert time.monotonic() - started < 3.5
+            assert plain.broken and plain.get("/v1/job/web", {}) is None  # the rest of the batch stops at once
+        finally:
+            plain.close()
+
+
+def test_an_answer_declaring_more_than_the_ceiling_is_refused_before_it_is_read():
+    behaviour, _ = FAULTS["huge Content-Length"]
+    with raw_server(behaviour) as url:
+        plain = PlainGet(target(url, max_bytes=8 * MIB), 5.0)
+        try:
+            with pytest.raises(AnswerTooLarge, match=r"GET /v1/job/web on http://127\.0\.0\.1:\d+: answer larger than "
+                                                     r"8 MiB refused \(it declares 3,815 MiB\)"):
+                plain.get("/v1/job/web", {})
+        finally:
+            plain.close()
+
+
+def test_the_target_carries_the_clusters_size_ceiling():
+    config = ClusterConfig(name="batch", orchestrator="nomad", url="http://127.0.0.1:4646", max_answer_mib=16)
+    assert HttpJsonClient(config.url, config).plain_target().max_bytes == 16 * MIB

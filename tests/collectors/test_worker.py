@@ -89,3 +89,28 @@ def test_closing_a_busy_worker_ends_it_without_waiting_for_its_task(monkeypatch)
         busy.result(10)
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)  # the process is gone (and reaped)
+
+
+def test_a_worker_that_does_not_answer_in_time_is_stopped_and_replaced(worker):
+    stuck_pid = worker.run(sleep_then_pid, 0).result(10)
+    stuck = worker.run(sleep_then_pid, 30)
+    started = time.monotonic()
+    with pytest.raises(WorkerGone, match=r"the test worker did not answer within 1s"):
+        worker.answer(stuck, 1.0)
+    assert time.monotonic() - started < 3.5
+    assert not worker.broken and not worker.up  # stopped, not given up
+    worker.start(wait=True)
+    fresh_pid = worker.run(sleep_then_pid, 0).result(10)
+    assert fresh_pid != stuck_pid and worker.answer(worker.run(double, 4), 10) == 8
+    assert _gone(stuck_pid)
+
+
+def _gone(pid: int) -> bool:
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False

@@ -154,3 +154,14 @@ def test_quoted_values_come_back_as_plain_strings_a_snapshot_can_encode():
     assert [type(v) for v in values] == [str] * 4
     model = Cluster(name=cluster.name, orchestrator=cluster.orchestrator, endpoint=cluster.endpoint, status="ok")
     assert b'"name": "quoted"' in encode_snapshot(Snapshot(taken_at=utc_now(), clusters=[model]))
+
+
+def test_answer_bounds_are_positive_numbers_with_generous_defaults():
+    text = ("clusters:\n  - name: a\n    orchestrator: swarm\n    url: unix:///s\n"
+            "  - name: b\n    orchestrator: swarm\n    url: unix:///t\n    max_answer_mib: 64\n    max_list_s: 120\n")
+    first, second = parse_config(text, "c.yaml", environ={}).clusters
+    assert (first.max_answer_mib, first.max_list_s) == (1024, 600)
+    assert (second.max_answer_mib, second.max_list_s) == (64, 120)
+    with pytest.raises(ConfigError, match=r"c.yaml:5: clusters\[0\] \(a\).max_answer_mib: must be a positive number"):
+        parse_config("clusters:\n  - name: a\n    orchestrator: swarm\n    url: unix:///s\n    max_answer_mib: 0\n",
+                     "c.yaml", environ={})

@@ -1,0 +1,158 @@
+"""Requests bounded in time and size, against servers that hang, trickle or never stop talking."""
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import pytest
+import requests
+import urllib3
+
+from collectors.deadline import AnswerTooLarge, bounded, read_capped
+from fleet.source import Unreachable
+
+MIB = 1024 * 1024
+Behaviour = Callable[[socket.socket], None]
+
+
+@contextmanager
+def raw_server(behaviour: Behaviour) -> Iterator[str]:
+    """A loopback TCP server that hands each connection to `behaviour` on its own thread."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=_handle, args=(behaviour, conn, stop), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join()
+        listener.close()
+
+
+def _handle(behaviour: Behaviour, conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        conn.recv(65536)
+        behaviour(conn)
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+def trickle(text: bytes) -> Behaviour:
+    def send(conn: socket.socket) -> None:
+        for byte in text:
+            conn.sendall(bytes([byte]))
+            time.sleep(0.2)
+    return send
+
+
+HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+
+
+def hang(conn: socket.socket) -> None:
+    time.sleep(30)
+
+
+def endless_chunks(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"[" + b"1," * 32768
+    frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
+    while True:
+        conn.sendall(frame)
+
+
+def huge_length(conn: socket.socket) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 4000000000\r\n\r\n")
+    while True:
+        conn.sendall(b"0" * 65536)
+
+
+def timed(action: Callable[[], object]) -> float:
+    started = time.monotonic()
+    with pytest.raises(Exception) as caught:
+        action()
+    timed.error = caught.value  # type: ignore[attr-defined]
+    return time.monotonic() - started
+
+
+def get_with_requests(url: str, seconds: float, max_bytes: int = 64 * MIB) -> bytes:
+    with bounded(seconds, f"GET / on {url}", max_bytes=max_bytes):
+        response = requests.get(url, timeout=30, stream=True)
+        return read_capped(response.raw)
+
+
+def get_with_urllib3(url: str, seconds: float, max_bytes: int = 64 * MIB) -> bytes:
+    with bounded(seconds, f"GET / on {url}", max_bytes=max_bytes):
+        response = urllib3.PoolManager().request("GET", url, timeout=30, preload_content=False, retries=False)
+        return read_capped(response)
+
+
+@pytest.mark.parametrize("get", [get_with_requests, get_with_urllib3])
+@pytest.mark.parametrize("behaviour", [hang, trickle(HEADERS), trickle(HEADERS[:-2])],
+                         ids=["silent", "trickled-body", "trickled-headers"])
+def test_a_slow_server_is_cut_at_the_deadline_whatever_it_trickles(get, behaviour):
+    with raw_server(behaviour) as url:
+        seconds = timed(lambda: get(url, 1.0))
+    assert isinstance(timed.error, Unreachable)
+    assert "did not finish within 1s" in str(timed.error)
+    assert seconds < 2.5
+
+
+@pytest.mark.parametrize("get", [get_with_requests, get_with_urllib3])
+@pytest.mark.parametrize("behaviour, detail", [(endless_chunks, "it kept coming"),
+                                               (huge_length, "it declares 3,815 MiB")])
+def test_an_answer_over_the_ceiling_is_refused_before_it_is_held(get, behaviour, detail):
+    with raw_server(behaviour) as url:
+        seconds = timed(lambda: get(url, 30.0, max_bytes=8 * MIB))
+    assert isinstance(timed.error, AnswerTooLarge)
+    assert f"answer larger than 8 MiB refused ({detail})" in str(timed.error)
+    assert seconds < 5
+
+
+def test_a_stream_that_keeps_making_progress_is_renewed_and_one_that_stops_is_cut():
+    with raw_server(trickle(HEADERS + b"x" * 40)) as url:
+        started = time.monotonic()
+        with pytest.raises(Unreachable):
+            with bounded(0.5, "watch") as budget:
+                response = urllib3.PoolManager().request("GET", url, preload_content=False, retries=False)
+                for _ in range(5):  # five bytes in a second, renewing each time: still alive
+                    assert response.read(1)
+                    budget.renew()
+                assert time.monotonic() - started > 1.0 + len(HEADERS) * 0.2 - 0.5
+                while response.read(1):
+                    pass  # no more renewals: cut half a second later
+    assert time.monotonic() - started < (len(HEADERS) + 5) * 0.2 + 2.0
+
+
+def test_a_healthy_answer_passes_untouched():
+    def answer(conn: socket.socket) -> None:
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{"ok":true}')
+
+    with raw_server(answer) as url:
+        assert get_with_requests(url, 2.0) == b'{"ok":true}'
+        assert get_with_urllib3(url, 2.0) == b'{"ok":true}'
+
+
+def test_a_tls_handshake_the_server_trickles_is_cut_at_the_deadline():
+    # a byte every 0.2 s never trips a per-read timeout; the handshake never completes either
+    with raw_server(trickle(b"\x16\x03\x01\x00\x40" + b"\x00" * 60)) as url:
+        https = url.replace("http://", "https://")
+        seconds = timed(lambda: get_with_urllib3(https, 1.0))
+    assert isinstance(timed.error, Unreachable)
+    assert str(timed.error).endswith(": TLS handshake got no answer within 1s: is this a TLS port?")
+    assert seconds < 2.5
