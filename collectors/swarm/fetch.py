@@ -110,23 +110,17 @@ class SwarmCollector(Collector[SwarmRaw]):
         """One GET, bounded in time and size, through the SDK's session: (what, status, body, headers)."""
         what = f"GET {path} on {self.endpoint}"
         url = client._url(path, versioned_api=versioned)
-        try:
-            with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
-                # the connect timeout bounds connecting: the deadline cannot cut a socket before it exists
-                response = client._get(url, params=params, stream=True,
-                                       timeout=(timeout_s, timeout_s + READ_TIMEOUT_SLACK_S))
-                try:
-                    body = read_capped(response.raw, budget)
-                except urllib3.exceptions.HTTPError as exc:
-                    if budget.expired:
-                        raise
-                    cause = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
-                    raise Unreachable(f"{what}: the answer broke off ({transport_problem(cause)})") from None
-        except (Unreachable, requests.exceptions.RequestException) as exc:
-            if self.tls and handshake_unanswered(exc):
-                raise Unreachable(f"TLS handshake with {self.endpoint} got no answer within {timeout_s:g}s: "
-                                  "is this a TLS port?") from None
-            raise
+        with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
+            # socket timeouts are a backstop past the budget: the watchdog's cut reports first
+            response = client._get(url, params=params, stream=True,
+                                   timeout=(timeout_s + READ_TIMEOUT_SLACK_S, timeout_s + READ_TIMEOUT_SLACK_S))
+            try:
+                body = read_capped(response.raw, budget)
+            except urllib3.exceptions.HTTPError as exc:
+                if budget.expired:
+                    raise
+                cause = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
+                raise Unreachable(f"{what}: the answer broke off ({transport_problem(cause)})") from None
         return what, response.status_code, body, response.headers
 
     def _translate(self, exc: Exception) -> Exception:
@@ -146,18 +140,6 @@ class SwarmCollector(Collector[SwarmRaw]):
         if self._client is not None:
             self._client.close()
             self._client = None
-
-
-def handshake_unanswered(exc: BaseException) -> bool:
-    """The TLS handshake got no answer within the timeout. urllib3 connects (and shakes hands)
-    before `bounded` knows the connection, so the connect timeout ends it; the deadline may have
-    passed meanwhile, and `bounded` then raises its own Unreachable with the timeout as context."""
-    link: BaseException | None = exc
-    while link is not None:
-        if "handshake operation timed out" in str(link):
-            return True
-        link = link.__cause__ or link.__context__
-    return False
 
 
 def refusal(what: str, code: int, body: bytes, headers: Any, *, endpoint: str = "") -> SourceError:

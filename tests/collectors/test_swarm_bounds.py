@@ -208,7 +208,7 @@ def test_a_port_that_never_speaks_tls_is_reported_as_such(tmp_path):
     with serving(hang, "tcp", tmp_path) as url:
         error, elapsed = collect_failure(url, tls=TlsFiles(ca_file=certifi.where()))
     assert error.status == "unreachable"
-    assert str(error) == f"TLS handshake with {url} got no answer within 1s: is this a TLS port?"
+    assert str(error) == f"GET /version on {url}: TLS handshake got no answer within 1s: is this a TLS port?"
     assert elapsed < TIMEOUT_S + MARGIN_S
 
 
