@@ -1,9 +1,18 @@
 """Snapshot history: every poll round kept, in SQLite (default) or PostgreSQL (shared by replicas).
 
-One table holds each snapshot (zlib-compressed v1 JSON), a second one small per-cluster numbers for
-trends, so charts never decode whole snapshots. Each save is one transaction (insert, then retention
-by age and count): a process killed mid-write leaves every earlier snapshot readable. A connection
-is opened per operation, so the poller's thread and the pages' threads never share one.
+A round is stored as a keyframe (the whole snapshot, zlib-compressed v1 JSON, as every earlier
+version stored each round) or as a delta: what changed since the round before it
+(fleet/history_codec.py), so the bytes kept grow with churn, not fleet size. A delta names its
+parent round and the keyframe that starts its chain; a keyframe is written every
+`ChainPolicy.keyframe_every` rounds, when the deltas since the last one outweigh it, and whenever
+this process has no parent to build on. Reading a moment rebuilds it from its keyframe exactly.
+
+A second table holds small per-cluster numbers for trends, so charts never decode snapshots. Each
+save is one transaction (insert, then retention by age and count): a process killed mid-write
+leaves every earlier snapshot readable and no half round. Retention retires a moment (it is no
+longer listed, its trend points are gone) and deletes a chain's bodies once none of its moments is
+live, so a delta never loses its keyframe. A connection is opened per operation, so the poller's
+thread and the pages' threads never share one.
 
 The PostgreSQL URL may carry a password: it is read from the environment variable named in
 settings (`history_db_url_env`), never logged, and `describe()` shows it without credentials.
@@ -13,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,6 +30,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 import msgspec
 
+from fleet import history_codec as codec
 from fleet.config import FleetConfig, Settings, strip_userinfo
 from fleet.model import Snapshot, decode_snapshot, encode_snapshot, utc_now
 
@@ -89,9 +98,55 @@ class Dialect:
             "CREATE INDEX IF NOT EXISTS podium_points_by_cluster ON podium_cluster_points (cluster, taken_at_s)",
         ]
 
+    def existing_columns(self, cursor: Any) -> set[str]:
+        if self is SQLITE:
+            cursor.execute("PRAGMA table_info(podium_snapshots)")
+            return {row[1] for row in cursor.fetchall()}
+        cursor.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'podium_snapshots' "
+                       "AND table_schema = current_schema()")
+        return {row[0] for row in cursor.fetchall()}
+
+
+# Added to the first version's one-row-per-snapshot table; its rows read as live keyframes (defaults).
+CHAIN_COLUMNS = {
+    "kind": "INTEGER NOT NULL DEFAULT 0",  # FULL or DELTA
+    "parent_id": "BIGINT",  # a delta's parent round
+    "keyframe_id": "BIGINT",  # the keyframe starting a delta's chain; NULL on a keyframe (its own id)
+    "depth": "INTEGER NOT NULL DEFAULT 0",  # deltas since the keyframe
+    "chain_bytes": "BIGINT NOT NULL DEFAULT 0",  # body bytes of those deltas
+    "retired": "INTEGER NOT NULL DEFAULT 0",  # 1: gone for readers, body kept while its chain is needed
+}
+FULL, DELTA = 0, 1
+
 
 SQLITE = Dialect("sqlite", "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "?")
 POSTGRES = Dialect("postgresql", "BIGSERIAL PRIMARY KEY", "BYTEA", "%s")
+
+
+
+@dataclass(frozen=True)
+class ChainPolicy:
+    keyframe_every: int = 100  # rounds per chain at most: bounds the deltas a read applies
+
+
+@dataclass
+class Head:
+    """The last round this store wrote, as a reader would rebuild it: what the next delta is against."""
+
+    id: int
+    keyframe_id: int
+    depth: int
+    chain_bytes: int
+    keyframe_bytes: int
+    json: bytes | None = None  # a keyframe's JSON, decoded only when a delta needs it
+    rebuilt: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        if self.rebuilt is None:
+            assert self.json is not None
+            self.rebuilt, self.json = decode_snapshot(self.json), None
+        return self.rebuilt
+
 
 Connect = Callable[[], Any]  # a DB-API connection in autocommit mode; transactions are explicit
 
@@ -110,10 +165,12 @@ def from_epoch(seconds: float) -> datetime:
 
 class SnapshotStore:
     def __init__(self, connect: Connect, dialect: Dialect, retention: Retention, *, where: str,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, chain: ChainPolicy = ChainPolicy()):
         self._connect = connect
         self.dialect = dialect
         self.retention = retention
+        self.chain = chain
+        self._head: Head | None = None
         self._where = where
         self._clock = clock
         self._create_schema()
@@ -161,21 +218,53 @@ class SnapshotStore:
                 cursor.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
             for statement in self.dialect.schema():
                 cursor.execute(statement)
+            present = self.dialect.existing_columns(cursor)
+            for name, definition in CHAIN_COLUMNS.items():
+                if name not in present:
+                    cursor.execute(f"ALTER TABLE podium_snapshots ADD COLUMN {name} {definition}")
+            cursor.execute("CREATE INDEX IF NOT EXISTS podium_snapshots_by_chain ON podium_snapshots (keyframe_id)")
 
     # -- writing -------------------------------------------------------------------------------------
 
     def save(self, snapshot: Snapshot) -> int:
         """Keep one snapshot and apply retention, in one transaction. Returns the new id."""
-        body = zlib.compress(encode_snapshot(snapshot, indent=0), 6)
+        head, delta_bytes = self._head, None
+        if head is not None and head.depth + 1 < self.chain.keyframe_every:
+            delta_bytes = codec.delta_body(codec.diff_snapshot(head.snapshot(), snapshot))
+            if head.chain_bytes + len(delta_bytes) > head.keyframe_bytes:
+                delta_bytes = None  # the chain now weighs more than a keyframe: start a new one
         taken_s = epoch_s(snapshot.taken_at)
         with self._transaction() as cursor:
-            cursor.execute(self.dialect.sql("INSERT INTO podium_snapshots (taken_at, taken_at_s, clusters, body) "
-                                            "VALUES (?, ?, ?, ?) RETURNING id"),
-                           (iso(snapshot.taken_at), taken_s, len(snapshot.clusters), body))
-            snapshot_id = int(cursor.fetchone()[0])
+            if delta_bytes is not None and head is not None and self._is_live(cursor, head.id):
+                snapshot_id = self._insert_round(cursor, snapshot, DELTA, delta_bytes, head)
+                following = Head(snapshot_id, head.keyframe_id, head.depth + 1, head.chain_bytes + len(delta_bytes),
+                                 head.keyframe_bytes)
+            else:
+                json = encode_snapshot(snapshot, indent=0)
+                body = codec.compress_full(json)
+                snapshot_id = self._insert_round(cursor, snapshot, FULL, body, None)
+                following = Head(snapshot_id, snapshot_id, 0, 0, len(body), json=json)
             self._insert_points(cursor, snapshot_id, taken_s, snapshot)
             self._apply_retention(cursor)
+        if following.json is None:  # a delta: rebuild from what was written, as a reader would
+            assert head is not None and delta_bytes is not None
+            following.rebuilt = codec.apply_delta(head.snapshot(), codec.read_delta(delta_bytes))
+        self._head = following
         return snapshot_id
+
+    def _is_live(self, cursor: Any, snapshot_id: int) -> bool:
+        cursor.execute(self.dialect.sql("SELECT retired FROM podium_snapshots WHERE id = ?"), (snapshot_id,))
+        row = cursor.fetchone()
+        return row is not None and row[0] == 0
+
+    def _insert_round(self, cursor: Any, snapshot: Snapshot, kind: int, body: bytes, parent: Head | None) -> int:
+        chain = (parent.id, parent.keyframe_id, parent.depth + 1, parent.chain_bytes + len(body)) if parent else \
+            (None, None, 0, 0)
+        cursor.execute(self.dialect.sql(
+            "INSERT INTO podium_snapshots (taken_at, taken_at_s, clusters, body, kind, parent_id, keyframe_id, depth, "
+            "chain_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+            (iso(snapshot.taken_at), epoch_s(snapshot.taken_at), len(snapshot.clusters), body, kind, *chain))
+        return int(cursor.fetchone()[0])
 
     def _insert_points(self, cursor: Any, snapshot_id: int, taken_s: float, snapshot: Snapshot) -> None:
         rows = [(snapshot_id, taken_s, c.name, c.status, c.summary.nodes_total, c.summary.nodes_ready,
@@ -191,29 +280,42 @@ class SnapshotStore:
     def _apply_retention(self, cursor: Any) -> None:
         oldest_s = epoch_s(self._clock() - timedelta(days=self.retention.max_age_days))
         cursor.execute(self.dialect.sql(
-            "SELECT id FROM podium_snapshots WHERE taken_at_s < ? OR id NOT IN "
-            "(SELECT id FROM podium_snapshots ORDER BY taken_at_s DESC, id DESC LIMIT ?)"),
+            "SELECT id FROM podium_snapshots WHERE retired = 0 AND (taken_at_s < ? OR id NOT IN "
+            "(SELECT id FROM podium_snapshots WHERE retired = 0 ORDER BY taken_at_s DESC, id DESC LIMIT ?))"),
             (oldest_s, self.retention.max_snapshots))
         doomed = [(row[0],) for row in cursor.fetchall()]
-        if doomed:
-            cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), doomed)
-            cursor.executemany(self.dialect.sql("DELETE FROM podium_snapshots WHERE id = ?"), doomed)
+        if not doomed:
+            return
+        cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), doomed)
+        cursor.executemany(self.dialect.sql("UPDATE podium_snapshots SET retired = 1 WHERE id = ?"), doomed)
+        # a chain's bodies go together, once none of its moments is live: no delta outlives its keyframe
+        cursor.execute("DELETE FROM podium_snapshots WHERE COALESCE(keyframe_id, id) NOT IN "
+                       "(SELECT COALESCE(keyframe_id, id) FROM podium_snapshots WHERE retired = 0)")
 
     # -- reading -------------------------------------------------------------------------------------
 
     def list_snapshots(self) -> list[StoredSnapshot]:
         """Every kept snapshot, oldest first (ids and times only)."""
-        rows = self._query("SELECT id, taken_at_s, clusters FROM podium_snapshots ORDER BY taken_at_s, id")
+        rows = self._query("SELECT id, taken_at_s, clusters FROM podium_snapshots WHERE retired = 0 "
+                           "ORDER BY taken_at_s, id")
         return [StoredSnapshot(id=r[0], taken_at=from_epoch(r[1]), clusters=r[2]) for r in rows]
 
     def load(self, snapshot_id: int) -> Snapshot:
-        rows = self._query("SELECT body FROM podium_snapshots WHERE id = ?", (snapshot_id,))
+        """One kept moment, exactly as saved: its keyframe, then each delta from there to it."""
+        rows = self._query("SELECT kind, keyframe_id, body FROM podium_snapshots WHERE id = ? AND retired = 0",
+                           (snapshot_id,))
         if not rows:
             raise KeyError(f"no stored snapshot with id {snapshot_id}")
-        return decode_snapshot(zlib.decompress(bytes(rows[0][0])))
+        kind, keyframe_id, body = rows[0]
+        if kind == FULL:
+            return codec.read_full(bytes(body))
+        chain = self._query("SELECT id, parent_id, body FROM podium_snapshots WHERE (id = ? OR keyframe_id = ?) "
+                            "AND id <= ?", (keyframe_id, keyframe_id, snapshot_id))
+        return rebuild(snapshot_id, keyframe_id, {r[0]: (r[1], bytes(r[2])) for r in chain})
 
     def latest(self) -> Snapshot | None:
-        rows = self._query("SELECT id FROM podium_snapshots ORDER BY taken_at_s DESC, id DESC LIMIT 1")
+        rows = self._query("SELECT id FROM podium_snapshots WHERE retired = 0 ORDER BY taken_at_s DESC, id DESC "
+                           "LIMIT 1")
         return self.load(rows[0][0]) if rows else None
 
     def clusters(self) -> list[str]:
@@ -230,6 +332,20 @@ class SnapshotStore:
                            instances_by_state=msgspec.json.decode(r[5]), cpu_allocated_cores=r[6],
                            cpu_allocatable_cores=r[7], mem_allocated_bytes=r[8], mem_allocatable_bytes=r[9])
                 for r in rows]
+
+
+def rebuild(snapshot_id: int, keyframe_id: int, chain: dict[int, tuple[int | None, bytes]]) -> Snapshot:
+    """A delta's moment from its chain's rows (id -> (parent id, body)); the rows may hold other branches."""
+    path = [snapshot_id]
+    while path[-1] != keyframe_id:
+        parent = chain[path[-1]][0]
+        if parent is None or parent not in chain:
+            raise StoreError(f"stored snapshot {snapshot_id} cannot be rebuilt: round {path[-1]} has no parent")
+        path.append(parent)
+    snapshot = codec.read_full(chain[keyframe_id][1])
+    for round_id in reversed(path[:-1]):
+        snapshot = codec.apply_delta(snapshot, codec.read_delta(chain[round_id][1]))
+    return snapshot
 
 
 class HistoryRecorder:
