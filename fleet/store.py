@@ -71,6 +71,12 @@ class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
     mem_allocatable_bytes: int
 
 
+class Footprint(msgspec.Struct, frozen=True, kw_only=True):
+    keyframes: int
+    deltas: int
+    body_bytes: int
+
+
 @dataclass(frozen=True)
 class Dialect:
     """What differs between SQLite and PostgreSQL; SQL is written with `?` placeholders."""
@@ -127,6 +133,7 @@ POSTGRES = Dialect("postgresql", "BIGSERIAL PRIMARY KEY", "BYTEA", "%s")
 @dataclass(frozen=True)
 class ChainPolicy:
     keyframe_every: int = 100  # rounds per chain at most: bounds the deltas a read applies
+    max_weight: float = 1.0  # a chain ends once its deltas' bytes pass this share of its keyframe's
 
 
 @dataclass
@@ -231,7 +238,7 @@ class SnapshotStore:
         head, delta_bytes = self._head, None
         if head is not None and head.depth + 1 < self.chain.keyframe_every:
             delta_bytes = codec.delta_body(codec.diff_snapshot(head.snapshot(), snapshot))
-            if head.chain_bytes + len(delta_bytes) > head.keyframe_bytes:
+            if head.chain_bytes + len(delta_bytes) > head.keyframe_bytes * self.chain.max_weight:
                 delta_bytes = None  # the chain now weighs more than a keyframe: start a new one
         taken_s = epoch_s(snapshot.taken_at)
         with self._transaction() as cursor:
@@ -317,6 +324,13 @@ class SnapshotStore:
         rows = self._query("SELECT id FROM podium_snapshots WHERE retired = 0 ORDER BY taken_at_s DESC, id DESC "
                            "LIMIT 1")
         return self.load(rows[0][0]) if rows else None
+
+    def footprint(self) -> Footprint:
+        """What the kept history occupies: rounds by kind (retired ones still needed included) and body bytes."""
+        rows = self._query("SELECT kind, COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM podium_snapshots GROUP BY kind")
+        counts = {kind: (int(n), int(size)) for kind, n, size in rows}
+        keyframes, deltas = counts.get(FULL, (0, 0)), counts.get(DELTA, (0, 0))
+        return Footprint(keyframes=keyframes[0], deltas=deltas[0], body_bytes=keyframes[1] + deltas[1])
 
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM podium_cluster_points ORDER BY cluster")]
