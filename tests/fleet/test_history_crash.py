@@ -36,7 +36,7 @@ def killed_writer(backend, seed: int, rng: random.Random) -> list[tuple[int, int
 
 
 def test_writers_killed_at_random_moments_lose_no_committed_round_and_leave_no_half_round(backend):
-    store = backend.open()
+    backend.open()  # creates the schema the writers share
     rng = random.Random(1414)
     said: dict[int, bytes] = {}
     possible: set[bytes] = set()
