@@ -32,7 +32,7 @@ import msgspec
 
 from fleet import history_codec as codec
 from fleet.config import FleetConfig, Settings, strip_userinfo
-from fleet.model import Snapshot, decode_snapshot, encode_snapshot, utc_now
+from fleet.model import Snapshot, encode_snapshot, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -136,23 +136,16 @@ class ChainPolicy:
     max_weight: float = 1.0  # a chain ends once its deltas' bytes pass this share of its keyframe's
 
 
-@dataclass
+@dataclass(frozen=True)
 class Head:
-    """The last round this store wrote, as a reader would rebuild it: what the next delta is against."""
+    """The last round this store wrote, equal to what a reader rebuilds: what the next delta is against."""
 
     id: int
     keyframe_id: int
-    depth: int
-    chain_bytes: int
+    depth: int  # deltas since the keyframe
+    chain_bytes: int  # their bytes
     keyframe_bytes: int
-    json: bytes | None = None  # a keyframe's JSON, decoded only when a delta needs it
-    rebuilt: Snapshot | None = None
-
-    def snapshot(self) -> Snapshot:
-        if self.rebuilt is None:
-            assert self.json is not None
-            self.rebuilt, self.json = decode_snapshot(self.json), None
-        return self.rebuilt
+    rebuilt: Snapshot  # this store's own copy: no caller holds a reference into it
 
 
 Connect = Callable[[], Any]  # a DB-API connection in autocommit mode; transactions are explicit
@@ -235,28 +228,27 @@ class SnapshotStore:
 
     def save(self, snapshot: Snapshot) -> int:
         """Keep one snapshot and apply retention, in one transaction. Returns the new id."""
-        head, delta_bytes = self._head, None
+        head, body = self._head, None  # body: the delta, else the keyframe
         if head is not None and head.depth + 1 < self.chain.keyframe_every:
-            delta_bytes = codec.delta_body(codec.diff_snapshot(head.snapshot(), snapshot))
-            if head.chain_bytes + len(delta_bytes) > head.keyframe_bytes * self.chain.max_weight:
-                delta_bytes = None  # the chain now weighs more than a keyframe: start a new one
+            body = codec.delta_body(codec.diff_snapshot(head.rebuilt, snapshot))
+            if head.chain_bytes + len(body) > head.keyframe_bytes * self.chain.max_weight:
+                body = None  # the chain now weighs more than a keyframe: start a new one
         taken_s = epoch_s(snapshot.taken_at)
         with self._transaction() as cursor:
-            if delta_bytes is not None and head is not None and self._is_live(cursor, head.id):
-                snapshot_id = self._insert_round(cursor, snapshot, DELTA, delta_bytes, head)
-                following = Head(snapshot_id, head.keyframe_id, head.depth + 1, head.chain_bytes + len(delta_bytes),
-                                 head.keyframe_bytes)
+            if body is not None and head is not None and self._is_live(cursor, head.id):
+                snapshot_id = self._insert_round(cursor, snapshot, DELTA, body, head)
             else:
-                json = encode_snapshot(snapshot, indent=0)
-                body = codec.compress_full(json)
+                head, body = None, codec.compress_full(encode_snapshot(snapshot, indent=0))
                 snapshot_id = self._insert_round(cursor, snapshot, FULL, body, None)
-                following = Head(snapshot_id, snapshot_id, 0, 0, len(body), json=json)
             self._insert_points(cursor, snapshot_id, taken_s, snapshot)
             self._apply_retention(cursor)
-        if following.json is None:  # a delta: rebuild from what was written, as a reader would
-            assert head is not None and delta_bytes is not None
-            following.rebuilt = codec.apply_delta(head.snapshot(), codec.read_delta(delta_bytes))
-        self._head = following
+        self._head = None  # until the next head is built: should that fail, the next round is a keyframe
+        if head is None:
+            self._head = Head(snapshot_id, snapshot_id, 0, 0, len(body), codec.own_copy(snapshot))
+        else:  # rebuilt from what was written, as a reader does (reusing and changing the previous head)
+            rebuilt = codec.apply_delta(head.rebuilt, codec.read_delta(body))
+            self._head = Head(snapshot_id, head.keyframe_id, head.depth + 1, head.chain_bytes + len(body),
+                              head.keyframe_bytes, rebuilt)
         return snapshot_id
 
     def _is_live(self, cursor: Any, snapshot_id: int) -> bool:
