@@ -148,7 +148,7 @@ def own_copy(snapshot: Snapshot) -> Snapshot:
     """A copy the caller's later changes cannot reach: items copied, and the lists and maps inside them.
 
     The writer computes the next delta against it, so it must keep the values as they were saved. Far
-    cheaper than decoding the keyframe's JSON again (150,000 instances: ~0.03 s against ~0.25 s).
+    cheaper than decoding the keyframe's JSON again (150,000 instances: ~0.05-0.1 s against ~0.25 s).
     """
     return Snapshot(schema=snapshot.schema, taken_at=snapshot.taken_at,
                     clusters=[msgspec.structs.replace(cluster, nodes=list(map(own_node, cluster.nodes)),
