@@ -1,9 +1,18 @@
 """Snapshot history: every poll round kept, in SQLite (default) or PostgreSQL (shared by replicas).
 
-One table holds each snapshot (zlib-compressed v1 JSON), a second one small per-cluster numbers for
-trends, so charts never decode whole snapshots. Each save is one transaction (insert, then retention
-by age and count): a process killed mid-write leaves every earlier snapshot readable. A connection
-is opened per operation, so the poller's thread and the pages' threads never share one.
+A round is stored as a keyframe (the whole snapshot, zlib-compressed v1 JSON, as every earlier
+version stored each round) or as a delta: what changed since the round before it
+(fleet/history_codec.py), so the bytes kept grow with churn, not fleet size. A delta names its
+parent round and the keyframe that starts its chain; a keyframe is written every
+`ChainPolicy.keyframe_every` rounds, when the deltas since the last one outweigh it, and whenever
+this process has no parent to build on. Reading a moment rebuilds it from its keyframe exactly.
+
+A second table holds small per-cluster numbers for trends, so charts never decode snapshots. Each
+save is one transaction (insert, then retention by age and count): a process killed mid-write
+leaves every earlier snapshot readable and no half round. Retention retires a moment (it is no
+longer listed, its trend points are gone) and deletes a chain's bodies once none of its moments is
+live, so a delta never loses its keyframe. A connection is opened per operation, so the poller's
+thread and the pages' threads never share one.
 
 The PostgreSQL URL may carry a password: it is read from the environment variable named in
 settings (`history_db_url_env`), never logged, and `describe()` shows it without credentials.
@@ -13,7 +22,6 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -22,13 +30,14 @@ from typing import Any, Callable, Iterator, Mapping
 
 import msgspec
 
+from fleet import history_codec as codec
+from fleet.history_schema import CHAIN_COLUMNS, DELTA, FULL, POSTGRES, SCHEMA_LOCK_ID, SQLITE, Dialect
 from fleet.config import FleetConfig, Settings, strip_userinfo
-from fleet.model import Snapshot, decode_snapshot, encode_snapshot, utc_now
+from fleet.model import Snapshot, encode_snapshot, utc_now
 
 log = logging.getLogger(__name__)
 
 SQLITE_FILE = "history.sqlite3"
-SCHEMA_LOCK_ID = 727_7001  # advisory lock taken while several replicas create the tables
 
 
 class StoreError(Exception):
@@ -62,36 +71,34 @@ class TrendPoint(msgspec.Struct, frozen=True, kw_only=True):
     mem_allocatable_bytes: int
 
 
+class Footprint(msgspec.Struct, frozen=True, kw_only=True):
+    keyframes: int
+    deltas: int
+    body_bytes: int
+
+
+
+
+
+
+
 @dataclass(frozen=True)
-class Dialect:
-    """What differs between SQLite and PostgreSQL; SQL is written with `?` placeholders."""
-
-    name: str
-    id_column: str
-    blob: str
-    placeholder: str
-
-    def sql(self, text: str) -> str:
-        return text.replace("?", self.placeholder)
-
-    def schema(self) -> list[str]:
-        return [
-            f"""CREATE TABLE IF NOT EXISTS podium_snapshots (
-                   id {self.id_column}, taken_at TEXT NOT NULL, taken_at_s DOUBLE PRECISION NOT NULL,
-                   clusters INTEGER NOT NULL, body {self.blob} NOT NULL)""",
-            "CREATE INDEX IF NOT EXISTS podium_snapshots_by_time ON podium_snapshots (taken_at_s)",
-            """CREATE TABLE IF NOT EXISTS podium_cluster_points (
-                   snapshot_id BIGINT NOT NULL, taken_at_s DOUBLE PRECISION NOT NULL, cluster TEXT NOT NULL,
-                   status TEXT NOT NULL, nodes_total INTEGER NOT NULL, nodes_ready INTEGER NOT NULL,
-                   instances_by_state TEXT NOT NULL, cpu_allocated DOUBLE PRECISION NOT NULL,
-                   cpu_allocatable DOUBLE PRECISION NOT NULL, mem_allocated BIGINT NOT NULL,
-                   mem_allocatable BIGINT NOT NULL, PRIMARY KEY (snapshot_id, cluster))""",
-            "CREATE INDEX IF NOT EXISTS podium_points_by_cluster ON podium_cluster_points (cluster, taken_at_s)",
-        ]
+class ChainPolicy:
+    keyframe_every: int = 100  # rounds per chain at most: bounds the deltas a read applies
+    max_weight: float = 1.0  # a chain ends once its deltas' bytes pass this share of its keyframe's
 
 
-SQLITE = Dialect("sqlite", "INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB", "?")
-POSTGRES = Dialect("postgresql", "BIGSERIAL PRIMARY KEY", "BYTEA", "%s")
+@dataclass(frozen=True)
+class Head:
+    """The last round this store wrote, equal to what a reader rebuilds: what the next delta is against."""
+
+    id: int
+    keyframe_id: int
+    depth: int  # deltas since the keyframe
+    chain_bytes: int  # their bytes
+    keyframe_bytes: int
+    rebuilt: Snapshot  # this store's own copy: no caller holds a reference into it
+
 
 Connect = Callable[[], Any]  # a DB-API connection in autocommit mode; transactions are explicit
 
@@ -110,10 +117,12 @@ def from_epoch(seconds: float) -> datetime:
 
 class SnapshotStore:
     def __init__(self, connect: Connect, dialect: Dialect, retention: Retention, *, where: str,
-                 clock: Callable[[], datetime] = utc_now):
+                 clock: Callable[[], datetime] = utc_now, chain: ChainPolicy = ChainPolicy()):
         self._connect = connect
         self.dialect = dialect
         self.retention = retention
+        self.chain = chain
+        self._head: Head | None = None
         self._where = where
         self._clock = clock
         self._create_schema()
@@ -161,21 +170,52 @@ class SnapshotStore:
                 cursor.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")
             for statement in self.dialect.schema():
                 cursor.execute(statement)
+            present = self.dialect.existing_columns(cursor)
+            for name, definition in CHAIN_COLUMNS.items():
+                if name not in present:
+                    cursor.execute(f"ALTER TABLE podium_snapshots ADD COLUMN {name} {definition}")
+            cursor.execute("CREATE INDEX IF NOT EXISTS podium_snapshots_by_chain ON podium_snapshots (keyframe_id)")
 
     # -- writing -------------------------------------------------------------------------------------
 
     def save(self, snapshot: Snapshot) -> int:
         """Keep one snapshot and apply retention, in one transaction. Returns the new id."""
-        body = zlib.compress(encode_snapshot(snapshot, indent=0), 6)
+        head, body = self._head, None  # body: the delta, else the keyframe
+        if head is not None and head.depth + 1 < self.chain.keyframe_every:
+            body = codec.delta_body(codec.diff_snapshot(head.rebuilt, snapshot))
+            if head.chain_bytes + len(body) > head.keyframe_bytes * self.chain.max_weight:
+                body = None  # the chain now weighs more than a keyframe: start a new one
         taken_s = epoch_s(snapshot.taken_at)
         with self._transaction() as cursor:
-            cursor.execute(self.dialect.sql("INSERT INTO podium_snapshots (taken_at, taken_at_s, clusters, body) "
-                                            "VALUES (?, ?, ?, ?) RETURNING id"),
-                           (iso(snapshot.taken_at), taken_s, len(snapshot.clusters), body))
-            snapshot_id = int(cursor.fetchone()[0])
+            if body is not None and head is not None and self._is_live(cursor, head.id):
+                snapshot_id = self._insert_round(cursor, snapshot, DELTA, body, head)
+            else:
+                head, body = None, codec.compress_full(encode_snapshot(snapshot, indent=0))
+                snapshot_id = self._insert_round(cursor, snapshot, FULL, body, None)
             self._insert_points(cursor, snapshot_id, taken_s, snapshot)
             self._apply_retention(cursor)
+        self._head = None  # until the next head is built: should that fail, the next round is a keyframe
+        if head is None:
+            self._head = Head(snapshot_id, snapshot_id, 0, 0, len(body), codec.own_copy(snapshot))
+        else:  # rebuilt from what was written, as a reader does (reusing and changing the previous head)
+            rebuilt = codec.apply_delta(head.rebuilt, codec.read_delta(body))
+            self._head = Head(snapshot_id, head.keyframe_id, head.depth + 1, head.chain_bytes + len(body),
+                              head.keyframe_bytes, rebuilt)
         return snapshot_id
+
+    def _is_live(self, cursor: Any, snapshot_id: int) -> bool:
+        cursor.execute(self.dialect.sql("SELECT retired FROM podium_snapshots WHERE id = ?"), (snapshot_id,))
+        row = cursor.fetchone()
+        return row is not None and row[0] == 0
+
+    def _insert_round(self, cursor: Any, snapshot: Snapshot, kind: int, body: bytes, parent: Head | None) -> int:
+        chain = (parent.id, parent.keyframe_id, parent.depth + 1, parent.chain_bytes + len(body)) if parent else \
+            (None, None, 0, 0)
+        cursor.execute(self.dialect.sql(
+            "INSERT INTO podium_snapshots (taken_at, taken_at_s, clusters, body, kind, parent_id, keyframe_id, depth, "
+            "chain_bytes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+            (iso(snapshot.taken_at), epoch_s(snapshot.taken_at), len(snapshot.clusters), body, kind, *chain))
+        return int(cursor.fetchone()[0])
 
     def _insert_points(self, cursor: Any, snapshot_id: int, taken_s: float, snapshot: Snapshot) -> None:
         rows = [(snapshot_id, taken_s, c.name, c.status, c.summary.nodes_total, c.summary.nodes_ready,
@@ -191,30 +231,50 @@ class SnapshotStore:
     def _apply_retention(self, cursor: Any) -> None:
         oldest_s = epoch_s(self._clock() - timedelta(days=self.retention.max_age_days))
         cursor.execute(self.dialect.sql(
-            "SELECT id FROM podium_snapshots WHERE taken_at_s < ? OR id NOT IN "
-            "(SELECT id FROM podium_snapshots ORDER BY taken_at_s DESC, id DESC LIMIT ?)"),
+            "SELECT id FROM podium_snapshots WHERE retired = 0 AND (taken_at_s < ? OR id NOT IN "
+            "(SELECT id FROM podium_snapshots WHERE retired = 0 ORDER BY taken_at_s DESC, id DESC LIMIT ?))"),
             (oldest_s, self.retention.max_snapshots))
         doomed = [(row[0],) for row in cursor.fetchall()]
-        if doomed:
-            cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), doomed)
-            cursor.executemany(self.dialect.sql("DELETE FROM podium_snapshots WHERE id = ?"), doomed)
+        if not doomed:
+            return
+        cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), doomed)
+        cursor.executemany(self.dialect.sql("UPDATE podium_snapshots SET retired = 1 WHERE id = ?"), doomed)
+        # a chain's bodies go together, once none of its moments is live: no delta outlives its keyframe
+        cursor.execute("DELETE FROM podium_snapshots WHERE COALESCE(keyframe_id, id) NOT IN "
+                       "(SELECT COALESCE(keyframe_id, id) FROM podium_snapshots WHERE retired = 0)")
 
     # -- reading -------------------------------------------------------------------------------------
 
     def list_snapshots(self) -> list[StoredSnapshot]:
         """Every kept snapshot, oldest first (ids and times only)."""
-        rows = self._query("SELECT id, taken_at_s, clusters FROM podium_snapshots ORDER BY taken_at_s, id")
+        rows = self._query("SELECT id, taken_at_s, clusters FROM podium_snapshots WHERE retired = 0 "
+                           "ORDER BY taken_at_s, id")
         return [StoredSnapshot(id=r[0], taken_at=from_epoch(r[1]), clusters=r[2]) for r in rows]
 
     def load(self, snapshot_id: int) -> Snapshot:
-        rows = self._query("SELECT body FROM podium_snapshots WHERE id = ?", (snapshot_id,))
+        """One kept moment, exactly as saved: its keyframe, then each delta from there to it."""
+        rows = self._query("SELECT kind, keyframe_id, body FROM podium_snapshots WHERE id = ? AND retired = 0",
+                           (snapshot_id,))
         if not rows:
             raise KeyError(f"no stored snapshot with id {snapshot_id}")
-        return decode_snapshot(zlib.decompress(bytes(rows[0][0])))
+        kind, keyframe_id, body = rows[0]
+        if kind == FULL:
+            return codec.read_full(bytes(body))
+        chain = self._query("SELECT id, parent_id, body FROM podium_snapshots WHERE (id = ? OR keyframe_id = ?) "
+                            "AND id <= ?", (keyframe_id, keyframe_id, snapshot_id))
+        return rebuild(snapshot_id, keyframe_id, {r[0]: (r[1], bytes(r[2])) for r in chain})
 
     def latest(self) -> Snapshot | None:
-        rows = self._query("SELECT id FROM podium_snapshots ORDER BY taken_at_s DESC, id DESC LIMIT 1")
+        rows = self._query("SELECT id FROM podium_snapshots WHERE retired = 0 ORDER BY taken_at_s DESC, id DESC "
+                           "LIMIT 1")
         return self.load(rows[0][0]) if rows else None
+
+    def footprint(self) -> Footprint:
+        """What the kept history occupies: rounds by kind (retired ones still needed included) and body bytes."""
+        rows = self._query("SELECT kind, COUNT(*), COALESCE(SUM(LENGTH(body)), 0) FROM podium_snapshots GROUP BY kind")
+        counts = {kind: (int(n), int(size)) for kind, n, size in rows}
+        keyframes, deltas = counts.get(FULL, (0, 0)), counts.get(DELTA, (0, 0))
+        return Footprint(keyframes=keyframes[0], deltas=deltas[0], body_bytes=keyframes[1] + deltas[1])
 
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM podium_cluster_points ORDER BY cluster")]
@@ -230,6 +290,20 @@ class SnapshotStore:
                            instances_by_state=msgspec.json.decode(r[5]), cpu_allocated_cores=r[6],
                            cpu_allocatable_cores=r[7], mem_allocated_bytes=r[8], mem_allocatable_bytes=r[9])
                 for r in rows]
+
+
+def rebuild(snapshot_id: int, keyframe_id: int, chain: dict[int, tuple[int | None, bytes]]) -> Snapshot:
+    """A delta's moment from its chain's rows (id -> (parent id, body)); the rows may hold other branches."""
+    path = [snapshot_id]
+    while path[-1] != keyframe_id:
+        parent = chain[path[-1]][0]
+        if parent is None or parent not in chain:
+            raise StoreError(f"stored snapshot {snapshot_id} cannot be rebuilt: round {path[-1]} has no parent")
+        path.append(parent)
+    snapshot = codec.read_full(chain[keyframe_id][1])
+    for round_id in reversed(path[:-1]):
+        snapshot = codec.apply_delta(snapshot, codec.read_delta(chain[round_id][1]))
+    return snapshot
 
 
 class HistoryRecorder:

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,48 +13,11 @@ import msgspec
 import pytest
 
 from fleet.config import FleetConfig, Settings
-from fleet.store import HistoryRecorder, Retention, SnapshotStore, StoreError, open_postgres, open_sqlite, open_store
-from tests.fleet.postgres_server import PASSWORD, PostgresServer
+from fleet.store import HistoryRecorder, Retention, StoreError, open_postgres, open_sqlite, open_store
+from tests.fleet.postgres_server import PASSWORD
 from tests.fleet.snapshot_builder import T0, ClusterBuilder, snapshot
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="session")
-def postgres():
-    server = PostgresServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def postgres_url(postgres, request):
-    """A fresh database per test, so tests never see each other's snapshots."""
-    import psycopg
-
-    name = f"t_{abs(hash(request.node.nodeid)) % 10**12}"
-    admin = postgres.url
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {name}")
-        connection.execute(f"CREATE DATABASE {name}")
-    return admin.rsplit("/", 1)[0] + f"/{name}"
-
-
-@dataclass
-class Backend:
-    name: str
-    where: str  # SQLite file or PostgreSQL URL
-
-    def open(self, retention: Retention = Retention(), clock=lambda: T0 + timedelta(hours=1)) -> SnapshotStore:
-        opener = open_sqlite if self.name == "sqlite" else open_postgres
-        return opener(self.where, retention, clock=clock)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def backend(request, tmp_path) -> Backend:
-    if request.param == "sqlite":
-        return Backend("sqlite", str(tmp_path / "history" / "history.sqlite3"))
-    return Backend("postgresql", request.getfixturevalue("postgres_url"))
 
 
 def moment(minutes: int, nodes_ready: int = 2):
