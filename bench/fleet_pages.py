@@ -1,0 +1,109 @@
+"""Every page of a running dashboard in headless Chromium: seconds to settle, bytes received.
+
+Used by bench/fleet_scale.py (which prints) and tests/e2e/test_fleet_scale.py (which checks
+that pages settle without an exception block and stay under the byte limit). A page is opened
+as a user opening its address does (a fresh load; the browser's cache keeps the static bundle
+from the first page). It has settled when Streamlit's script run that the load started is over:
+the app's data-test-script-state went to "running" and back to "notRunning".
+Bytes received: the encoded body of every HTTP response (0 for one served from the cache) plus
+every websocket frame received, where the page's data travels.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+PAGES = ["overview", "nodes", "workloads", "instances", "health", "capacity", "resilience", "history",
+         "snapshots", "settings"]
+
+# records when the script run a load started is over (a MutationObserver sees every change)
+WATCH_SCRIPT_STATE = """
+window.__podium = {sawRunning: false, settled: false};
+new MutationObserver(() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (!app) return;
+  const state = app.getAttribute('data-test-script-state');
+  if (state === 'running') window.__podium.sawRunning = true;
+  if (state === 'notRunning' && window.__podium.sawRunning) window.__podium.settled = true;
+}).observe(document, {subtree: true, attributes: true, childList: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+
+
+@dataclass
+class PageView:
+    page: str
+    settled: bool  # False: still running when the timeout ran out
+    seconds: float
+    http_bytes: int
+    websocket_bytes: int
+    exceptions: int
+    text: str
+
+    @property
+    def bytes(self) -> int:
+        return self.http_bytes + self.websocket_bytes
+
+
+class Traffic:
+    """What the browser received since the last reset: HTTP bodies (encoded) and websocket frames."""
+
+    def __init__(self, page) -> None:
+        self.responses: list = []
+        self.websocket_bytes = 0
+        page.on("response", self.responses.append)
+        page.on("websocket", lambda ws: ws.on("framereceived", self.frame))
+
+    def frame(self, payload: str | bytes) -> None:
+        self.websocket_bytes += len(payload.encode() if isinstance(payload, str) else payload)
+
+    def reset(self) -> None:
+        self.responses.clear()
+        self.websocket_bytes = 0
+
+    def http_bytes(self) -> int:
+        total = 0
+        for response in self.responses:
+            try:
+                total += max(0, response.request.sizes()["responseBodySize"])
+            except Exception:  # a response the page's next load cut short
+                pass
+        return total
+
+
+def open_page(page, traffic: Traffic, url: str, name: str, timeout_s: float) -> PageView:
+    traffic.reset()
+    started = time.perf_counter()
+    page.goto(url.rstrip("/") + "/" + name)
+    try:
+        page.wait_for_function("() => window.__podium && window.__podium.settled", timeout=timeout_s * 1000,
+                               polling=50)
+        settled = True
+    except Exception:  # playwright's TimeoutError: report it as not settled
+        settled = False
+    seconds = time.perf_counter() - started
+    page.wait_for_timeout(300)  # frames still in flight belong to this view
+    return PageView(page=name, settled=settled, seconds=seconds, http_bytes=traffic.http_bytes(),
+                    websocket_bytes=traffic.websocket_bytes,
+                    exceptions=page.locator("[data-testid='stException']").count(),
+                    text=page.inner_text("body"))
+
+
+def visit_pages(url: str, *, timeout_s: float = 120.0, pages: list[str] = PAGES,
+                executable: str = CHROMIUM) -> tuple[PageView, list[PageView]]:
+    """The first page with an empty cache (the static bundle included), then each page in turn."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            page.add_init_script(WATCH_SCRIPT_STATE)
+            traffic = Traffic(page)
+            cold = open_page(page, traffic, url, pages[0], timeout_s)
+            return cold, [open_page(page, traffic, url, name, timeout_s) for name in pages]
+        finally:
+            browser.close()

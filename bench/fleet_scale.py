@@ -1,0 +1,359 @@
+"""The whole product at the seed's scale: the real dashboard watching the seed fleet, in a browser.
+
+    .venv/bin/python -m bench.fleet_scale                     # the seed fleet (several GiB, minutes)
+    .venv/bin/python -m bench.fleet_scale --small             # 300 nodes per cluster, same densities
+    .venv/bin/python -m bench.fleet_scale --small --watch-s 1800
+
+The seed fleet: Kubernetes 5,000 nodes / ~150,000 pods, Nomad 10,000 nodes / ~100,000 allocations,
+Marathon on Mesos 50,000 agents / 200,000 tasks, each emulator in its own process. (No Swarm
+emulator exists yet: the seed's Swarm of 1,000 nodes / 30,000 tasks is left out.) The dashboard is
+`streamlit run app.py` in its own process with a clusters.yaml naming them; once its first round is
+in the history, every page is opened in headless Chromium (bench/fleet_pages.py). Then: the
+analysis of each cluster (fleet.analysis on a snapshot the CLI collects), the history bytes per
+round and per day, and the dashboard's CPU and RSS (its process and its helpers) over a watch
+period. Each figure is printed beside its target; nothing is asserted. The emulators do not churn,
+so history deltas here are those of a quiet fleet; bench/history_scale.py measures 1% churn.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from fleet.history_schema import DELTA  # noqa: E402
+
+TOKEN_ENV = "PODIUM_FLEET_K8S_TOKEN"
+MIB = 1024 * 1024
+PAGE_SECONDS, PAGE_BYTES = 2.0, 5 * MIB  # the issue's targets per page view
+
+
+@dataclass(frozen=True)
+class FleetSize:
+    k8s_nodes: int = 5000
+    pods_per_node: int = 30
+    nomad_nodes: int = 10_000
+    nomad_jobs: int = 800  # x allocs_per_job, plus two system jobs with one allocation per node
+    allocs_per_job: int = 100
+    mesos_agents: int = 50_000
+    marathon_apps: int = 20_000
+    tasks_per_app: int = 10
+
+
+SEED = FleetSize()
+
+
+def scaled(nodes: int) -> FleetSize:
+    """`nodes` nodes in every cluster, each at the seed's density."""
+    return replace(SEED, k8s_nodes=nodes, nomad_nodes=nodes, nomad_jobs=max(1, nodes * 8 // 100),
+                   mesos_agents=nodes, marathon_apps=max(1, nodes * 2 // 5))
+
+
+# -- emulators, each in its own process -------------------------------------------------------------
+def serve(kind: str, size: FleetSize) -> None:
+    """Child: serve one emulated cluster, print `URL <url> [<mesos url>]`, serve until stdin closes."""
+    if kind == "kubernetes":
+        from sim.kubernetes import Knobs, generate, start
+
+        cluster = start(generate(Knobs(nodes=size.k8s_nodes, pods_per_node=size.pods_per_node,
+                                       namespaces=max(6, size.k8s_nodes // 100))), token=os.environ[TOKEN_ENV])
+        print(f"URL {cluster.url}", flush=True)
+    else:
+        from sim.marathon import build, serve as serve_marathon
+
+        cluster = serve_marathon(build(1, agents=size.mesos_agents, apps=size.marathon_apps, pods=5,
+                                       instances_per_app=size.tasks_per_app))
+        print(f"URL {cluster.marathon.url} {cluster.mesos.url}", flush=True)
+    sys.stdin.read()
+    cluster.stop()
+
+
+def emulator_commands(size: FleetSize) -> dict[str, list[str]]:
+    me = [sys.executable, "-m", "bench.fleet_scale", "--k8s-nodes", str(size.k8s_nodes),
+          "--mesos-agents", str(size.mesos_agents), "--marathon-apps", str(size.marathon_apps)]
+    return {"kubernetes": [*me, "--serve", "kubernetes"],
+            "nomad": [sys.executable, "-m", "sim.nomad", "--regions", "1", "--datacenters", "4",
+                      "--nodes", str(size.nomad_nodes), "--jobs", str(size.nomad_jobs),
+                      "--allocs-per-job", str(size.allocs_per_job)],
+            "marathon": [*me, "--serve", "marathon"]}
+
+
+def cluster_entry(kind: str, urls: list[str]) -> str:
+    entry = f"  - name: seed-{kind}\n    orchestrator: {kind}\n    url: {urls[0]}\n"
+    if kind == "kubernetes":
+        entry += f"    token_env: {TOKEN_ENV}\n"
+    if kind == "nomad":
+        entry += "    namespace: \"*\"\n"
+    if kind == "marathon":
+        entry += f"    mesos_url: {urls[1]}\n"
+    return entry
+
+
+class Fleet:
+    """The emulators (started together, so they generate in parallel) and the clusters.yaml naming them."""
+
+    def __init__(self, size: FleetSize, folder: Path, poll_interval_s: float):
+        self.env = {**os.environ, TOKEN_ENV: "fleet-" + os.urandom(12).hex(), "PYTHONPATH": str(ROOT)}
+        self.processes: list[subprocess.Popen] = []
+        entries = []
+        for kind, command in emulator_commands(size).items():
+            self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdin=subprocess.PIPE,
+                                                   stdout=subprocess.PIPE, text=True))
+        try:
+            for kind, process in zip(emulator_commands(size), self.processes):
+                line = process.stdout.readline() if process.stdout else ""
+                if not line.startswith("URL "):
+                    raise SystemExit(f"the {kind} emulator did not start: {line!r}")
+                entries.append(cluster_entry(kind, line.split()[1:]))
+        except BaseException:
+            self.stop()
+            raise
+        self.history = folder / "history"
+        self.config = folder / "clusters.yaml"
+        self.config.write_text(f"settings:\n  poll_interval_s: {poll_interval_s}\n  timeout_s: 600\n"
+                               f"  history_dir: {self.history}\nclusters:\n" + "".join(entries))
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None and process.stdin:
+                process.stdin.close()
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+# -- the dashboard ----------------------------------------------------------------------------------
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_dashboard(fleet: Fleet, log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+        cwd=ROOT, env={**fleet.env, "PODIUM_CONFIG": str(fleet.config)}, stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}/"
+    wait_until(lambda: urllib.request.urlopen(url + "_stcore/health", timeout=2).status == 200, process, 120, log)
+    return process, url
+
+
+def wait_until(ready, process: subprocess.Popen, timeout_s: float, log: Path) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the dashboard exited: {log.read_text()[-2000:]}")
+        try:
+            if ready():
+                return
+        except Exception:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"gave up after {timeout_s:.0f} s: {log.read_text()[-2000:]}")
+
+
+def history_rounds(history: Path) -> list[tuple[int, int]]:
+    """(kind, body bytes) of every kept round, oldest first; read-only, beside the dashboard's writer."""
+    path = history / "history.sqlite3"
+    if not path.exists():
+        return []
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
+        return [(kind, size) for kind, size in db.execute("SELECT kind, LENGTH(body) FROM podium_snapshots ORDER BY id")]
+
+
+def wait_for_first_round(fleet: Fleet, dashboard: subprocess.Popen, url: str, log: Path, timeout_s: float) -> float:
+    """The runtime starts with the first session: open one, then wait for a round in the history."""
+    started = time.perf_counter()
+    urllib.request.urlopen(url, timeout=30).read()
+    from bench.fleet_pages import visit_pages
+
+    visit_pages(url, timeout_s=60, pages=["overview"])
+    wait_until(lambda: len(history_rounds(fleet.history)) > 0, dashboard, timeout_s, log)
+    return time.perf_counter() - started
+
+
+# -- the process tree's CPU and memory --------------------------------------------------------------
+def tree(pid: int) -> list[int]:
+    pids, index = [pid], 0
+    while index < len(pids):
+        for task in Path(f"/proc/{pids[index]}/task").glob("*"):
+            try:
+                pids += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        index += 1
+    return pids
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_bytes(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, IndexError):
+            pass
+    return total
+
+
+def watch(pid: int, seconds: float) -> tuple[float, list[int]]:
+    """Average CPU share of one core over `seconds`, and RSS samples (every 5 s)."""
+    cpu_before, started, samples = cpu_seconds(tree(pid)), time.monotonic(), []
+    while time.monotonic() - started < seconds:
+        samples.append(rss_bytes(tree(pid)))
+        time.sleep(min(5.0, max(0.0, seconds - (time.monotonic() - started))))
+    samples.append(rss_bytes(tree(pid)))
+    return (cpu_seconds(tree(pid)) - cpu_before) / (time.monotonic() - started), samples
+
+
+# -- analysis ---------------------------------------------------------------------------------------
+def analyze_each(snapshot_file: str) -> None:
+    """Child: time fleet.analysis.analyze on each cluster of a snapshot; one JSON line per cluster."""
+    from fleet.analysis import analyze
+    from fleet.cli import read_snapshot
+    from fleet.model import Snapshot
+
+    snapshot = read_snapshot(snapshot_file)
+    for cluster in snapshot.clusters:
+        started = time.perf_counter()
+        analyze(Snapshot(taken_at=snapshot.taken_at, clusters=[cluster]))
+        print(json.dumps({"cluster": cluster.name, "nodes": len(cluster.nodes), "instances": len(cluster.instances),
+                          "seconds": time.perf_counter() - started}), flush=True)
+
+
+def analysis_times(fleet: Fleet, folder: Path, timeout_s: float) -> list[dict]:
+    snapshot = folder / "snapshot.json"
+    subprocess.run([sys.executable, "-m", "fleet", "snapshot", "--config", str(fleet.config), "--output", str(snapshot)],
+                   cwd=ROOT, env=fleet.env, check=True, capture_output=True, timeout=1800)
+    child = subprocess.Popen([sys.executable, "-m", "bench.fleet_scale", "--analyze", str(snapshot)], cwd=ROOT,
+                             env=fleet.env, stdout=subprocess.PIPE, text=True)
+    try:
+        output, _ = child.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        output, _ = child.communicate()
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+# -- the report -------------------------------------------------------------------------------------
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def report_pages(cold, views) -> None:
+    print(f"first visit (empty cache, static bundle included): {cold.seconds:.2f} s, {cold.bytes / MIB:.2f} MB")
+    print(f"{'page':11s} {'settle s':>9s} {'MB recv':>8s} {'(http':>7s} {'ws)':>7s}  target <= {PAGE_SECONDS:g} s, "
+          f"<= {PAGE_BYTES / MIB:g} MB")
+    for view in views:
+        seconds = f"{view.seconds:8.2f}" + ("" if view.settled else "+")
+        notes = "" if view.settled else "  still running at the timeout"
+        notes += f"  {view.exceptions} exception block(s)" if view.exceptions else ""
+        print(f"{view.page:11s} {seconds:>9s} {view.bytes / MIB:8.2f} {view.http_bytes / MIB:7.2f} "
+              f"{view.websocket_bytes / MIB:7.2f}  {verdict(view.settled and view.seconds <= PAGE_SECONDS)}, "
+              f"{verdict(view.bytes <= PAGE_BYTES)}{notes}")
+
+
+def report_history(rounds: list[tuple[int, int]], poll_interval_s: float, file_bytes: int) -> None:
+    keyframes = [size for kind, size in rounds if kind != DELTA]
+    deltas = [size for kind, size in rounds if kind == DELTA]
+    keyframe = sum(keyframes) / max(1, len(keyframes))
+    delta = sum(deltas) / len(deltas) if deltas else keyframe
+    every = 100  # fleet.store.ChainPolicy.keyframe_every: a chain is at most this many rounds
+    per_round = keyframe / every + delta * (every - 1) / every
+    per_day = per_round * 86_400 / poll_interval_s
+    print(f"history:  {len(rounds)} rounds kept ({len(keyframes)} keyframes of {keyframe / MIB:.2f} MB, "
+          f"{len(deltas)} deltas of {delta / 1024:.1f} KB on average); sqlite file {file_bytes / MIB:.1f} MB")
+    print(f"          per round {per_round / 1024:.1f} KB, per day at {poll_interval_s:g} s rounds "
+          f"{per_day / 2**30:.2f} GB (a keyframe every {every} rounds or sooner; quiet fleet)  "
+          f"target < 1 GB/day: {verdict(per_day < 2**30)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--small", action="store_true", help="300 nodes per cluster at the seed's densities")
+    parser.add_argument("--nodes", type=int, help="this many nodes per cluster at the seed's densities")
+    parser.add_argument("--watch-s", type=float, default=60.0, help="watch period for CPU and RSS (issue: 1800)")
+    parser.add_argument("--poll-interval-s", type=float, default=15.0)
+    parser.add_argument("--page-timeout-s", type=float, default=120.0)
+    parser.add_argument("--analysis-timeout-s", type=float, default=900.0)
+    parser.add_argument("--serve", choices=["kubernetes", "marathon"], help=argparse.SUPPRESS)
+    parser.add_argument("--analyze", help=argparse.SUPPRESS)
+    parser.add_argument("--k8s-nodes", type=int, default=SEED.k8s_nodes, help=argparse.SUPPRESS)
+    parser.add_argument("--mesos-agents", type=int, default=SEED.mesos_agents, help=argparse.SUPPRESS)
+    parser.add_argument("--marathon-apps", type=int, default=SEED.marathon_apps, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        serve(args.serve, replace(SEED, k8s_nodes=args.k8s_nodes, mesos_agents=args.mesos_agents,
+                                  marathon_apps=args.marathon_apps))
+        return 0
+    if args.analyze:
+        analyze_each(args.analyze)
+        return 0
+    from bench.fleet_pages import visit_pages
+
+    size = scaled(args.nodes or 300) if args.small or args.nodes else SEED
+    with tempfile.TemporaryDirectory(prefix="podium-fleet-") as temp:
+        folder, started = Path(temp), time.perf_counter()
+        fleet = Fleet(size, folder, args.poll_interval_s)
+        print(f"emulators: {size}; serving after {time.perf_counter() - started:.1f} s (no Swarm emulator "
+              "exists yet: the seed's Swarm is left out)", flush=True)
+        log = folder / "streamlit.log"
+        dashboard = None
+        try:
+            dashboard, url = start_dashboard(fleet, log)
+            print(f"dashboard: first round in the history after {wait_for_first_round(fleet, dashboard, url, log, 1800):.1f} s",
+                  flush=True)
+            report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
+            cpu, samples = watch(dashboard.pid, args.watch_s)
+            print(f"watching: {args.watch_s:g} s, CPU {cpu * 100:.1f}% of one core on average (target < 25%: "
+                  f"{verdict(cpu < 0.25)}), RSS {samples[0] / 2**30:.2f} -> {samples[-1] / 2**30:.2f} GiB, "
+                  f"peak {max(samples) / 2**30:.2f} GiB (target < 3 GiB, no growth: "
+                  f"{verdict(max(samples) < 3 * 2**30)})", flush=True)
+            report_history(history_rounds(fleet.history), args.poll_interval_s,
+                           sum(p.stat().st_size for p in fleet.history.glob("history.sqlite3*")))
+            results = analysis_times(fleet, folder, args.analysis_timeout_s)
+            for result in results:
+                print(f"analysis: {result['cluster']:16s} {result['nodes']:7,} nodes {result['instances']:8,} "
+                      f"instances  {result['seconds']:7.2f} s", flush=True)
+            total = sum(r["seconds"] for r in results)
+            print(f"analysis: whole fleet {total:.2f} s over {len(results)} of 3 clusters (target < 5 s: "
+                  f"{verdict(total < 5 and len(results) == 3)}; a 50,000-node cluster < 2 s)", flush=True)
+        finally:
+            if dashboard is not None and dashboard.poll() is None:
+                os.killpg(dashboard.pid, 15)
+                dashboard.wait(timeout=30)
+            fleet.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
