@@ -54,7 +54,7 @@ class Traffic:
     def __init__(self, page) -> None:
         self.responses: list = []
         self.websocket_bytes = 0
-        page.on("response", self.responses.append)
+        page.on("response", lambda response: self.responses.append(response))
         page.on("websocket", lambda ws: ws.on("framereceived", self.frame))
 
     def frame(self, payload: str | bytes) -> None:
