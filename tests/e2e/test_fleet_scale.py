@@ -1,0 +1,51 @@
+"""The whole product at a CI-sized seed fleet: bench/fleet_scale.py's code, checked instead of printed.
+
+Three emulated clusters (Kubernetes, Nomad, Marathon on Mesos) of 300 nodes each at the seed's
+densities, each in its own process; the real dashboard (`streamlit run app.py`) watching them;
+every page opened in headless Chromium. A user would notice a page that never finishes, shows an
+exception, or ships more than the byte limit; seconds stay in the bench.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+
+from bench.fleet_pages import PAGES
+from bench.fleet_scale import PAGE_BYTES, Fleet, scaled, start_dashboard, wait_for_first_round
+from tests.engines import CHROMIUM, require_tool
+
+pytestmark = [pytest.mark.e2e, pytest.mark.scale]
+
+
+@pytest.fixture
+def dashboard_url(tmp_path):
+    fleet = Fleet(scaled(300), tmp_path, poll_interval_s=15)
+    dashboard = None
+    try:
+        dashboard, url = start_dashboard(fleet, tmp_path / "streamlit.log")
+        wait_for_first_round(fleet, dashboard, url, tmp_path / "streamlit.log", timeout_s=240)
+        yield url
+    finally:
+        if dashboard is not None and dashboard.poll() is None:
+            os.killpg(dashboard.pid, signal.SIGTERM)
+            dashboard.wait(timeout=30)
+        fleet.stop()
+
+
+def test_every_page_settles_without_an_exception_and_under_the_byte_limit(dashboard_url):
+    require_tool(CHROMIUM, "browser tests drive Debian's chromium")
+    pytest.importorskip("playwright.sync_api")
+    from bench.fleet_pages import visit_pages
+
+    _, views = visit_pages(dashboard_url, timeout_s=180)
+    assert [view.page for view in views] == PAGES
+    for view in views:
+        assert view.settled, f"{view.page} still running"
+        assert view.exceptions == 0, f"{view.page}: {view.text[:2000]}"
+        assert view.bytes <= PAGE_BYTES, f"{view.page} shipped {view.bytes:,} bytes"
+    text = {view.page: view.text for view in views}
+    for name in ("seed-kubernetes", "seed-nomad", "seed-marathon"):
+        assert name in text["overview"]
+    assert "Traceback" not in "".join(text.values())
