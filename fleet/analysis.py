@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import NamedTuple
 
 import msgspec
 
@@ -105,25 +106,29 @@ class SnapshotAnalysis(msgspec.Struct, kw_only=True):
         return all(c.n_plus_1 is True for c in self.clusters)
 
 
-@dataclass(frozen=True)
-class _Free:
+class _Free(NamedTuple):
     node: Node
     cpu_cores: float
     mem_bytes: float
 
 
+# one running instance that losing its node strands: (instance name, workload label or None, cpu request,
+# memory request, workload id or "", instance id); plain tuples, as there are 200,000 of them
+_Entry = tuple[str, str | None, float, int, str, str]
+
+
 @dataclass
 class _Context:
-    """What every loss scenario of one cluster shares, computed once (5,000-node clusters)."""
+    """What every loss scenario of one cluster shares, computed once (50,000-node clusters)."""
 
     workloads: dict[str, Workload]
     labels: dict[str | None, str]  # workload id -> label
     names: dict[str, str]  # node id -> name
     running: list[Instance]
-    on_node: dict[str, list[tuple[Instance, float, int]]]  # node id -> movable instances and their requests
+    on_node: dict[str, list[_Entry]]  # node id -> its movable instances, in snapshot order
     running_per_workload: dict[str, int]
     unique_instance_ids: bool
-    bins: list[_Free]  # free capacity of the ready, schedulable nodes, in snapshot order
+    bin_names: list[str | None]  # node name per bin (ready, schedulable nodes, in snapshot order), then None
     bins_of: dict[str, list[int]]  # node id -> its indexes in bins
     first_fit: FirstFit  # over bins
 
@@ -164,17 +169,19 @@ def free_capacity(nodes: list[Node]) -> list[_Free]:
 def context(cluster: Cluster) -> _Context:
     running = movable_running(cluster)
     requests = requests_by_workload(cluster)
-    on_node: dict[str, list[tuple[Instance, float, int]]] = defaultdict(list)
+    labels: dict[str | None, str] = {w.id: workload_label(w) for w in cluster.workloads}
+    on_node: dict[str, list[_Entry]] = defaultdict(list)
     per_workload: dict[str, int] = defaultdict(int)
     for instance in running:
-        on_node[instance.node_id or ""].append((instance, *requests.get(instance.workload_id or "", NO_REQUEST)))
-        per_workload[instance.workload_id or ""] += 1
+        workload_id = instance.workload_id or ""
+        on_node[instance.node_id or ""].append((instance.name, labels.get(instance.workload_id),
+                                                *requests.get(workload_id, NO_REQUEST), workload_id, instance.id))
+        per_workload[workload_id] += 1
     bins = free_capacity([n for n in cluster.nodes if is_available(n)])
-    return _Context(workloads={w.id: w for w in cluster.workloads},
-                    labels={w.id: workload_label(w) for w in cluster.workloads},
+    return _Context(workloads={w.id: w for w in cluster.workloads}, labels=labels,
                     names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
                     running_per_workload=per_workload, unique_instance_ids=len({i.id for i in running}) == len(running),
-                    bins=bins, bins_of=bin_indexes(bins),
+                    bin_names=[b.node.name for b in bins] + [None], bins_of=bin_indexes(bins),
                     first_fit=FirstFit([b.cpu_cores for b in bins], [b.mem_bytes for b in bins]))
 
 
@@ -210,41 +217,51 @@ def first_fit_decreasing(requests: list[tuple[str, float, int]], bins: list[_Fre
 def loss_impact(cluster: Cluster, lost: str, lost_ids: set[str], shared: _Context | None = None) -> LossImpact:
     """Lose the nodes in `lost_ids` at once: what is stranded, what fits elsewhere, who goes dark."""
     ctx = shared or context(cluster)
-    stranded = [s for node_id in sorted(lost_ids) for s in ctx.on_node.get(node_id, ())]
-    rows = [StrandedInstance(instance=i.name, workload=ctx.labels.get(i.workload_id),
-                             cpu_request_cores=cpu, mem_request_bytes=mem, placed_on=placed_on)
-            for (i, cpu, mem), placed_on in zip(stranded, placements(ctx, stranded, lost_ids))]
-    unplaced = [r.placed_on for r in rows].count(None)
-    spof, below_half = workloads_hurt(ctx, [i for i, _, _ in stranded])
+    ordered = sorted(lost_ids)
+    return impact(ctx, lost, sorted(ctx.names.get(i, i) for i in lost_ids),
+                  [s for node_id in ordered for s in ctx.on_node.get(node_id, ())],
+                  [index for node_id in lost_ids for index in ctx.bins_of.get(node_id, ())])
+
+
+def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], excluded: list[int]) -> LossImpact:
+    """loss_impact once the stranded instances and the lost bins are known (50,000 times per cluster)."""
+    names = placements(ctx, stranded, excluded)
+    rows = [StrandedInstance(instance=name, workload=label, cpu_request_cores=cpu, mem_request_bytes=mem,
+                             placed_on=placed_on)
+            for (name, label, cpu, mem, _, _), placed_on in zip(stranded, names)]
+    unplaced = names.count(None)
+    spof, below_half = workloads_hurt(ctx, stranded)
     return LossImpact(
-        lost=lost, nodes=sorted(ctx.names.get(i, i) for i in lost_ids), stranded=rows,
-        stranded_cpu_cores=round(sum([cpu for _, cpu, _ in stranded]), 6),
-        stranded_mem_bytes=sum([mem for _, _, mem in stranded]),
+        lost=lost, nodes=nodes, stranded=rows, stranded_cpu_cores=round(sum([s[2] for s in stranded]), 6),
+        stranded_mem_bytes=sum([s[3] for s in stranded]),
         replaced=len(rows) - unplaced, unplaced=unplaced, absorbable=unplaced == 0,
         spof_workloads=spof, below_half_workloads=below_half)
 
 
-def placements(ctx: _Context, stranded: list[tuple[Instance, float, int]], lost_ids: set[str]) -> list[str | None]:
+def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> list[str | None]:
     """first_fit_decreasing's answer for each stranded instance, in stranded order."""
     if not stranded:
         return []
-    order = sorted(range(len(stranded)), key=lambda k: (stranded[k][1], stranded[k][2]), reverse=True)
-    indexes = ctx.first_fit.place([(stranded[k][1], stranded[k][2]) for k in order],
-                                  [index for node_id in lost_ids for index in ctx.bins_of.get(node_id, ())])
+    requests = [(s[2], s[3]) for s in stranded]
+    if len(requests) == 1:
+        indexes = ctx.first_fit.place(requests, excluded)
+        return [ctx.bin_names[indexes[0]]]  # NOT_FOUND (-1) is the trailing None
+    order = sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
+    indexes = ctx.first_fit.place([requests[k] for k in order], excluded)
+    bin_names = ctx.bin_names
     names: list[str | None] = [None] * len(stranded)
     for k, index in zip(order, indexes):
-        names[k] = None if index == NOT_FOUND else ctx.bins[index].node.name
+        names[k] = bin_names[index]
     if not ctx.unique_instance_ids:  # answers are keyed by instance id: a repeated id gets its last copy's
-        by_id = {stranded[k][0].id: names[k] for k in order}
-        names = [by_id[i.id] for i, _, _ in stranded]
+        by_id = {stranded[k][5]: names[k] for k in order}
+        names = [by_id[s[5]] for s in stranded]
     return names
 
 
-def workloads_hurt(ctx: _Context, stranded: list[Instance]) -> tuple[list[str], list[str]]:
+def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], list[str]]:
     lost: dict[str, int] = {}
-    for instance in stranded:
-        workload_id = instance.workload_id or ""
-        lost[workload_id] = lost.get(workload_id, 0) + 1
+    for entry in stranded:
+        lost[entry[4]] = lost.get(entry[4], 0) + 1
     spof, below_half = [], []
     for workload_id, count in lost.items():
         workload = ctx.workloads.get(workload_id)
@@ -260,7 +277,9 @@ def workloads_hurt(ctx: _Context, stranded: list[Instance]) -> tuple[list[str], 
 
 def node_loss(cluster: Cluster, shared: _Context | None = None) -> list[LossImpact]:
     ctx = shared or context(cluster)
-    return [loss_impact(cluster, node.name, {node.id}, ctx) for node in cluster.nodes]
+    on_node, names, bins_of = ctx.on_node, ctx.names, ctx.bins_of
+    return [impact(ctx, node.name, [names.get(node.id, node.id)], on_node.get(node.id, []), bins_of.get(node.id, []))
+            for node in cluster.nodes]
 
 
 def severity(impact: LossImpact) -> tuple:
