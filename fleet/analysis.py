@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
@@ -127,6 +127,7 @@ class _Context:
     running: list[Instance]
     on_node: dict[str, list[_Entry]]  # node id -> its movable instances, in snapshot order
     running_per_workload: dict[str, int]
+    hurt: dict[str, tuple[int, int | None, str]]  # known workload id -> running instances, desired, label
     unique_instance_ids: bool
     bin_names: list[str | None]  # node name per bin (ready, schedulable nodes, in snapshot order), then None
     bins_of: dict[str, list[int]]  # node id -> its indexes in bins
@@ -178,9 +179,12 @@ def context(cluster: Cluster) -> _Context:
                                                 *requests.get(workload_id, NO_REQUEST), workload_id, instance.id))
         per_workload[workload_id] += 1
     bins = free_capacity([n for n in cluster.nodes if is_available(n)])
-    return _Context(workloads={w.id: w for w in cluster.workloads}, labels=labels,
+    workloads = {w.id: w for w in cluster.workloads}
+    return _Context(workloads=workloads, labels=labels,
                     names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
-                    running_per_workload=per_workload, unique_instance_ids=len({i.id for i in running}) == len(running),
+                    running_per_workload=per_workload,
+                    hurt={w: (count, workloads[w].desired, labels[w]) for w, count in per_workload.items() if w in workloads},
+                    unique_instance_ids=len({i.id for i in running}) == len(running),
                     bin_names=[b.node.name for b in bins] + [None], bins_of=bin_indexes(bins),
                     first_fit=FirstFit([b.cpu_cores for b in bins], [b.mem_bytes for b in bins]))
 
@@ -243,19 +247,23 @@ def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> li
     if not stranded:
         return []
     requests = [(s[2], s[3]) for s in stranded]
-    if len(requests) == 1:
-        indexes = ctx.first_fit.place(requests, excluded)
-        return [ctx.bin_names[indexes[0]]]  # NOT_FOUND (-1) is the trailing None
+    if requests.count(requests[0]) == len(requests):  # one request size: already in first-fit order
+        bin_names = ctx.bin_names  # NOT_FOUND (-1) is its trailing None
+        names = [bin_names[index] for index in ctx.first_fit.place(requests, excluded)]
+        return names if ctx.unique_instance_ids else by_last_copy(stranded, names, range(len(stranded)))
     order = sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
     indexes = ctx.first_fit.place([requests[k] for k in order], excluded)
     bin_names = ctx.bin_names
     names: list[str | None] = [None] * len(stranded)
     for k, index in zip(order, indexes):
         names[k] = bin_names[index]
-    if not ctx.unique_instance_ids:  # answers are keyed by instance id: a repeated id gets its last copy's
-        by_id = {stranded[k][5]: names[k] for k in order}
-        names = [by_id[s[5]] for s in stranded]
-    return names
+    return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
+
+
+def by_last_copy(stranded: list[_Entry], names: list[str | None], order: Iterable[int]) -> list[str | None]:
+    """Answers are keyed by instance id: a repeated id gets the placement of its last copy placed."""
+    by_id = {stranded[k][5]: names[k] for k in order}
+    return [by_id[s[5]] for s in stranded]
 
 
 def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], list[str]]:
@@ -263,16 +271,20 @@ def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], li
     for entry in stranded:
         lost[entry[4]] = lost.get(entry[4], 0) + 1
     spof, below_half = [], []
+    hurt = ctx.hurt
     for workload_id, count in lost.items():
-        workload = ctx.workloads.get(workload_id)
-        if workload is None:
+        known = hurt.get(workload_id)
+        if known is None:
             continue
-        left = ctx.running_per_workload[workload_id] - count
+        running, desired, label = known
+        left = running - count
         if left == 0:
-            spof.append(ctx.labels[workload_id])
-        elif workload.desired and left < workload.desired / 2:
-            below_half.append(ctx.labels[workload_id])
-    return sorted(spof), sorted(below_half)
+            spof.append(label)
+        elif desired and left < desired / 2:
+            below_half.append(label)
+    spof.sort()
+    below_half.sort()
+    return spof, below_half
 
 
 def node_loss(cluster: Cluster, shared: _Context | None = None) -> list[LossImpact]:

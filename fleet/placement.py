@@ -70,6 +70,10 @@ class FreeTree:
             self.cpu[self.size + index], self.mem[self.size + index] = cpu, mem
         self._rebuild()
 
+    def reset(self, tree: FreeTree) -> None:
+        """Back to `tree`'s values (of the same bins)."""
+        self.cpu[:], self.mem[:] = tree.cpu, tree.mem
+
     def first(self, cpu: float, mem: float, start: int = 0) -> int:
         """The first bin at or after `start` where both fit, or NOT_FOUND."""
         left, right = start + self.size, 2 * self.size
@@ -126,7 +130,7 @@ class FirstFit:
         try:
             return self._place(requests, set(excluded), used, live=True)
         finally:
-            self.live.set_many([(i, self.cpu[i], self.mem[i]) for i in set(excluded) | used.keys()])
+            self.live.reset(self.base)
 
     def _place(self, requests: Sequence[tuple[float, float]], excluded: set[int],
                used: dict[int, tuple[float, float]], *, live: bool) -> list[int]:
