@@ -344,9 +344,8 @@ def spof_workloads(cluster: Cluster, shared: _Context | None = None) -> list[Spo
     for instance in ctx.running:
         if instance.workload_id in ctx.workloads:
             nodes_of[instance.workload_id].add(instance.node_id or "")
-    result = [SpofWorkload(workload=workload_label(ctx.workloads[w]), node=ctx.names.get(node, node),
-                           instances=ctx.running_per_workload[w])
-              for w, (node, *others) in ((w, sorted(n)) for w, n in nodes_of.items()) if not others]
+    result = [SpofWorkload(workload=ctx.labels[w], node=ctx.names.get(node, node), instances=ctx.running_per_workload[w])
+              for w, nodes in nodes_of.items() if len(nodes) == 1 for node in nodes]
     return sorted(result, key=lambda s: (s.node, s.workload))
 
 

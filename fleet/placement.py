@@ -71,7 +71,8 @@ class FreeTree:
         self._rebuild()
 
     def reset(self, tree: FreeTree) -> None:
-        """Back to `tree`'s values (of the same bins)."""
+        """Become a copy of `tree`."""
+        self.size = tree.size
         self.cpu[:], self.mem[:] = tree.cpu, tree.mem
 
     def first(self, cpu: float, mem: float, start: int = 0) -> int:
@@ -110,7 +111,8 @@ class FirstFit:
     def __init__(self, cpu: Sequence[float], mem: Sequence[float]) -> None:
         self.cpu, self.mem = list(cpu), list(mem)
         self.base = FreeTree(self.cpu, self.mem)
-        self.live = FreeTree(self.cpu, self.mem)
+        self.live = FreeTree((), ())
+        self.live.reset(self.base)
         self.remembered: dict[tuple[float, float, int], int] = {}
         # small scenarios' placements with nothing excluded: the answer for any excluded bins it does not use
         self.anywhere: dict[tuple[tuple[float, float], ...], list[int]] = {}
