@@ -118,6 +118,7 @@ class _Free(NamedTuple):
 # one running instance that losing its node strands: (instance name, workload label or None, cpu request,
 # memory request, workload id or "", instance id); plain tuples, as there are 200,000 of them
 _Entry = tuple[str, str | None, float, int, str, str]
+CPU_OF, MEM_OF = itemgetter(2), itemgetter(3)
 
 
 @dataclass
@@ -251,8 +252,8 @@ def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], e
     unplaced = names.count(None)
     spof, below_half = workloads_hurt(ctx, stranded)
     return LossImpact(
-        lost=lost, nodes=nodes, stranded=rows, stranded_cpu_cores=round(sum([s[2] for s in stranded]), 6),
-        stranded_mem_bytes=sum([s[3] for s in stranded]),
+        lost=lost, nodes=nodes, stranded=rows, stranded_cpu_cores=round(sum(map(CPU_OF, stranded)), 6),
+        stranded_mem_bytes=sum(map(MEM_OF, stranded)),
         replaced=len(rows) - unplaced, unplaced=unplaced, absorbable=unplaced == 0,
         spof_workloads=spof, below_half_workloads=below_half)
 
