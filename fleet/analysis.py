@@ -9,18 +9,17 @@ listed in docs/analysis.md. No I/O here.
 """
 from __future__ import annotations
 
-import gc
 import heapq
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import NamedTuple
 
 import msgspec
 
+from fleet.gcpause import paused_gc
 from fleet.limits import LimitWarning, limit_warnings
 from fleet.model import Cluster, Instance, Node, Snapshot, Workload
 from fleet.placement import EPSILON, NOT_FOUND, FirstFit
@@ -395,31 +394,15 @@ def headroom(cluster: Cluster, shared: _Context | None = None) -> Headroom:
 # -- the whole cluster -------------------------------------------------------------------------------
 
 
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Hold off Python's cycle collector while the analysis builds its 500,000 objects.
-
-    They form no cycles (reference counting frees them), but creating them makes the collector walk
-    the whole snapshot over and over: about a fifth of the time at 50,000 nodes. Left as it was found.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def n_plus_1(cluster: Cluster) -> bool | None:
     """Only the verdict (for an overview card): survives losing any one node; None without nodes."""
-    with collector_paused():
+    with paused_gc():  # its ~500,000 result objects hold no cycles
         impacts = node_loss(cluster)
     return all(i.absorbable for i in impacts) if impacts else None
 
 
 def analyze_cluster(cluster: Cluster) -> ClusterAnalysis:
-    with collector_paused():
+    with paused_gc():  # its ~500,000 result objects hold no cycles
         ctx = context(cluster)
         impacts = node_loss(cluster, ctx)
         return ClusterAnalysis(
