@@ -3,14 +3,13 @@ messages, Retry-After, the secret scrubber, a shared GC pause and the common con
 """
 from __future__ import annotations
 
-import gc
-import threading
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import msgspec
 
+from fleet.gcpause import paused_gc  # noqa: F401  (one GC pause, shared with the analysis)
 from fleet.source import MalformedPayload, scrub  # noqa: F401  (one scrubber, shared with the poller)
 
 MIB = 1024 * 1024
@@ -75,31 +74,3 @@ def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | 
     if seconds != seconds or seconds in (float("inf"), float("-inf")):  # NaN, infinity
         return None
     return max(0.0, seconds)
-
-
-class _PausedGc:
-    """Building a round's many acyclic objects (decoded pages, model rows) without the cyclic GC
-    rescanning them each time a few thousand more exist; reference counting still frees memory.
-    Reference-counted across threads: the GC comes back on when the last concurrent pause ends,
-    and only if it was on before the first began."""
-
-    _lock = threading.Lock()
-    _pauses = 0
-    _was_enabled = False
-
-    def __enter__(self) -> None:
-        with _PausedGc._lock:
-            if _PausedGc._pauses == 0:
-                _PausedGc._was_enabled = gc.isenabled()
-                gc.disable()
-            _PausedGc._pauses += 1
-
-    def __exit__(self, *exc: Any) -> None:
-        with _PausedGc._lock:
-            _PausedGc._pauses -= 1
-            if _PausedGc._pauses == 0 and _PausedGc._was_enabled:
-                gc.enable()
-
-
-def paused_gc() -> _PausedGc:
-    return _PausedGc()

@@ -9,14 +9,17 @@ listed in docs/analysis.md. No I/O here.
 """
 from __future__ import annotations
 
+import heapq
 import statistics
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
+from typing import NamedTuple
 
 import msgspec
 
+from fleet.gcpause import paused_gc
 from fleet.limits import LimitWarning, limit_warnings
 from fleet.model import Cluster, Instance, Node, Snapshot, Workload
 from fleet.placement import EPSILON, NOT_FOUND, FirstFit
@@ -105,25 +108,33 @@ class SnapshotAnalysis(msgspec.Struct, kw_only=True):
         return all(c.n_plus_1 is True for c in self.clusters)
 
 
-@dataclass(frozen=True)
-class _Free:
+class _Free(NamedTuple):
     node: Node
     cpu_cores: float
     mem_bytes: float
 
 
+# one running instance that losing its node strands: (instance name, workload label or None, cpu request,
+# memory request, workload id or "", instance id); plain tuples, as there are 200,000 of them
+_Entry = tuple[str, str | None, float, int, str, str]
+CPU_OF, MEM_OF = itemgetter(2), itemgetter(3)
+
+
 @dataclass
 class _Context:
-    """What every loss scenario of one cluster shares, computed once (5,000-node clusters)."""
+    """What every loss scenario of one cluster shares, computed once (50,000-node clusters)."""
 
     workloads: dict[str, Workload]
     labels: dict[str | None, str]  # workload id -> label
     names: dict[str, str]  # node id -> name
     running: list[Instance]
-    on_node: dict[str, list[tuple[Instance, float, int]]]  # node id -> movable instances and their requests
+    on_node: dict[str, list[_Entry]]  # node id -> its movable instances, in snapshot order
     running_per_workload: dict[str, int]
+    hurt: dict[str, tuple[int, int | None, str]]  # known workload id -> running instances, desired, label
     unique_instance_ids: bool
-    bins: list[_Free]  # free capacity of the ready, schedulable nodes, in snapshot order
+    free_cpu: list[float]  # per bin
+    free_mem: list[float]
+    bin_names: list[str | None]  # node name per bin (ready, schedulable nodes, in snapshot order), then None
     bins_of: dict[str, list[int]]  # node id -> its indexes in bins
     first_fit: FirstFit  # over bins
 
@@ -163,25 +174,40 @@ def free_capacity(nodes: list[Node]) -> list[_Free]:
 
 def context(cluster: Cluster) -> _Context:
     running = movable_running(cluster)
-    requests = requests_by_workload(cluster)
-    on_node: dict[str, list[tuple[Instance, float, int]]] = defaultdict(list)
+    labels: dict[str | None, str] = {w.id: workload_label(w) for w in cluster.workloads}
+    # the label goes by the instance's workload id and the request by that id or "", as request_of does
+    known = {w.id: (labels[w.id], w.cpu_request_cores, w.mem_request_bytes) for w in cluster.workloads}
+    unknown = (None, *NO_REQUEST)
+    on_node: dict[str, list[_Entry]] = defaultdict(list)
     per_workload: dict[str, int] = defaultdict(int)
     for instance in running:
-        on_node[instance.node_id or ""].append((instance, *requests.get(instance.workload_id or "", NO_REQUEST)))
-        per_workload[instance.workload_id or ""] += 1
-    bins = free_capacity([n for n in cluster.nodes if is_available(n)])
-    return _Context(workloads={w.id: w for w in cluster.workloads},
-                    labels={w.id: workload_label(w) for w in cluster.workloads},
+        workload_id = instance.workload_id or ""
+        label, cpu, mem = known.get(workload_id, unknown)
+        on_node[instance.node_id].append((instance.name, label if instance.workload_id is not None else None,  # type: ignore[index]
+                                          cpu, mem, workload_id, instance.id))
+        per_workload[workload_id] += 1
+    available = [n for n in cluster.nodes if is_available(n)]
+    free_cpu, free_mem = free_lists(available)
+    workloads = {w.id: w for w in cluster.workloads}
+    return _Context(workloads=workloads, labels=labels,
                     names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
-                    running_per_workload=per_workload, unique_instance_ids=len({i.id for i in running}) == len(running),
-                    bins=bins, bins_of=bin_indexes(bins),
-                    first_fit=FirstFit([b.cpu_cores for b in bins], [b.mem_bytes for b in bins]))
+                    running_per_workload=per_workload,
+                    hurt={w: (count, workloads[w].desired, labels[w]) for w, count in per_workload.items() if w in workloads},
+                    unique_instance_ids=len({i.id for i in running}) == len(running), free_cpu=free_cpu,
+                    free_mem=free_mem, bin_names=[n.name for n in available] + [None],
+                    bins_of=bin_indexes([n.id for n in available]), first_fit=FirstFit(free_cpu, free_mem))
 
 
-def bin_indexes(bins: list[_Free]) -> dict[str, list[int]]:
+def free_lists(nodes: list[Node]) -> tuple[list[float], list[float]]:
+    """free_capacity's numbers as two lists (50,000 nodes)."""
+    return ([max(0.0, n.cpu_allocatable_cores - n.cpu_allocated_cores) for n in nodes],
+            [max(0.0, float(n.mem_allocatable_bytes - n.mem_allocated_bytes)) for n in nodes])
+
+
+def bin_indexes(node_ids: list[str]) -> dict[str, list[int]]:
     indexes: dict[str, list[int]] = defaultdict(list)
-    for index, free in enumerate(bins):
-        indexes[free.node.id].append(index)
+    for index, node_id in enumerate(node_ids):
+        indexes[node_id].append(index)
     return indexes
 
 
@@ -196,7 +222,7 @@ def first_fit_decreasing(requests: list[tuple[str, float, int]], bins: list[_Fre
     if not requests:
         return {}
     first_fit = first_fit or FirstFit([b.cpu_cores for b in bins], [b.mem_bytes for b in bins])
-    bins_of = bin_indexes(bins) if bins_of is None else bins_of
+    bins_of = bin_indexes([b.node.id for b in bins]) if bins_of is None else bins_of
     order = sorted(requests, key=itemgetter(1, 2), reverse=True)
     indexes = first_fit.place([(cpu, mem) for _, cpu, mem in order],
                               [index for node_id in excluded for index in bins_of.get(node_id, ())])
@@ -210,57 +236,77 @@ def first_fit_decreasing(requests: list[tuple[str, float, int]], bins: list[_Fre
 def loss_impact(cluster: Cluster, lost: str, lost_ids: set[str], shared: _Context | None = None) -> LossImpact:
     """Lose the nodes in `lost_ids` at once: what is stranded, what fits elsewhere, who goes dark."""
     ctx = shared or context(cluster)
-    stranded = [s for node_id in sorted(lost_ids) for s in ctx.on_node.get(node_id, ())]
-    rows = [StrandedInstance(instance=i.name, workload=ctx.labels.get(i.workload_id),
-                             cpu_request_cores=cpu, mem_request_bytes=mem, placed_on=placed_on)
-            for (i, cpu, mem), placed_on in zip(stranded, placements(ctx, stranded, lost_ids))]
-    unplaced = [r.placed_on for r in rows].count(None)
-    spof, below_half = workloads_hurt(ctx, [i for i, _, _ in stranded])
+    ordered = sorted(lost_ids)
+    return impact(ctx, lost, sorted(ctx.names.get(i, i) for i in lost_ids),
+                  [s for node_id in ordered for s in ctx.on_node.get(node_id, ())],
+                  [index for node_id in lost_ids for index in ctx.bins_of.get(node_id, ())])
+
+
+def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], excluded: list[int]) -> LossImpact:
+    """loss_impact once the stranded instances and the lost bins are known (50,000 times per cluster)."""
+    names = placements(ctx, stranded, excluded)
+    rows = [StrandedInstance(instance=name, workload=label, cpu_request_cores=cpu, mem_request_bytes=mem,
+                             placed_on=placed_on)
+            for (name, label, cpu, mem, _, _), placed_on in zip(stranded, names)]
+    unplaced = names.count(None)
+    spof, below_half = workloads_hurt(ctx, stranded)
     return LossImpact(
-        lost=lost, nodes=sorted(ctx.names.get(i, i) for i in lost_ids), stranded=rows,
-        stranded_cpu_cores=round(sum([cpu for _, cpu, _ in stranded]), 6),
-        stranded_mem_bytes=sum([mem for _, _, mem in stranded]),
+        lost=lost, nodes=nodes, stranded=rows, stranded_cpu_cores=round(sum(map(CPU_OF, stranded)), 6),
+        stranded_mem_bytes=sum(map(MEM_OF, stranded)),
         replaced=len(rows) - unplaced, unplaced=unplaced, absorbable=unplaced == 0,
         spof_workloads=spof, below_half_workloads=below_half)
 
 
-def placements(ctx: _Context, stranded: list[tuple[Instance, float, int]], lost_ids: set[str]) -> list[str | None]:
+def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> list[str | None]:
     """first_fit_decreasing's answer for each stranded instance, in stranded order."""
     if not stranded:
         return []
-    order = sorted(range(len(stranded)), key=lambda k: (stranded[k][1], stranded[k][2]), reverse=True)
-    indexes = ctx.first_fit.place([(stranded[k][1], stranded[k][2]) for k in order],
-                                  [index for node_id in lost_ids for index in ctx.bins_of.get(node_id, ())])
+    requests = [(s[2], s[3]) for s in stranded]
+    if requests.count(requests[0]) == len(requests):  # one request size: already in first-fit order
+        bin_names = ctx.bin_names  # NOT_FOUND (-1) is its trailing None
+        names = [bin_names[index] for index in ctx.first_fit.place(requests, excluded)]
+        return names if ctx.unique_instance_ids else by_last_copy(stranded, names, range(len(stranded)))
+    order = sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
+    indexes = ctx.first_fit.place([requests[k] for k in order], excluded)
+    bin_names = ctx.bin_names
     names: list[str | None] = [None] * len(stranded)
     for k, index in zip(order, indexes):
-        names[k] = None if index == NOT_FOUND else ctx.bins[index].node.name
-    if not ctx.unique_instance_ids:  # answers are keyed by instance id: a repeated id gets its last copy's
-        by_id = {stranded[k][0].id: names[k] for k in order}
-        names = [by_id[i.id] for i, _, _ in stranded]
-    return names
+        names[k] = bin_names[index]
+    return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
 
 
-def workloads_hurt(ctx: _Context, stranded: list[Instance]) -> tuple[list[str], list[str]]:
+def by_last_copy(stranded: list[_Entry], names: list[str | None], order: Iterable[int]) -> list[str | None]:
+    """Answers are keyed by instance id: a repeated id gets the placement of its last copy placed."""
+    by_id = {stranded[k][5]: names[k] for k in order}
+    return [by_id[s[5]] for s in stranded]
+
+
+def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], list[str]]:
     lost: dict[str, int] = {}
-    for instance in stranded:
-        workload_id = instance.workload_id or ""
-        lost[workload_id] = lost.get(workload_id, 0) + 1
+    for entry in stranded:
+        lost[entry[4]] = lost.get(entry[4], 0) + 1
     spof, below_half = [], []
+    hurt = ctx.hurt
     for workload_id, count in lost.items():
-        workload = ctx.workloads.get(workload_id)
-        if workload is None:
+        known = hurt.get(workload_id)
+        if known is None:
             continue
-        left = ctx.running_per_workload[workload_id] - count
+        running, desired, label = known
+        left = running - count
         if left == 0:
-            spof.append(ctx.labels[workload_id])
-        elif workload.desired and left < workload.desired / 2:
-            below_half.append(ctx.labels[workload_id])
-    return sorted(spof), sorted(below_half)
+            spof.append(label)
+        elif desired and left < desired / 2:
+            below_half.append(label)
+    spof.sort()
+    below_half.sort()
+    return spof, below_half
 
 
 def node_loss(cluster: Cluster, shared: _Context | None = None) -> list[LossImpact]:
     ctx = shared or context(cluster)
-    return [loss_impact(cluster, node.name, {node.id}, ctx) for node in cluster.nodes]
+    on_node, names, bins_of = ctx.on_node, ctx.names, ctx.bins_of
+    return [impact(ctx, node.name, [names.get(node.id, node.id)], on_node.get(node.id, []), bins_of.get(node.id, []))
+            for node in cluster.nodes]
 
 
 def severity(impact: LossImpact) -> tuple:
@@ -298,9 +344,8 @@ def spof_workloads(cluster: Cluster, shared: _Context | None = None) -> list[Spo
     for instance in ctx.running:
         if instance.workload_id in ctx.workloads:
             nodes_of[instance.workload_id].add(instance.node_id or "")
-    result = [SpofWorkload(workload=workload_label(ctx.workloads[w]), node=ctx.names.get(node, node),
-                           instances=ctx.running_per_workload[w])
-              for w, (node, *others) in ((w, sorted(n)) for w, n in nodes_of.items()) if not others]
+    result = [SpofWorkload(workload=ctx.labels[w], node=ctx.names.get(node, node), instances=ctx.running_per_workload[w])
+              for w, nodes in nodes_of.items() if len(nodes) == 1 for node in nodes]
     return sorted(result, key=lambda s: (s.node, s.workload))
 
 
@@ -317,30 +362,31 @@ def coefficient_of_variation(values: list[float]) -> float:
 
 
 def balance(cluster: Cluster) -> Balance:
-    loads = [NodeLoad(node=n.name, cpu_ratio=round(ratio(n.cpu_allocated_cores, n.cpu_allocatable_cores), 4),
-                      mem_ratio=round(ratio(n.mem_allocated_bytes, n.mem_allocatable_bytes), 4))
-             for n in cluster.nodes if is_available(n)]
-    hottest = sorted(loads, key=lambda load: max(load.cpu_ratio, load.mem_ratio), reverse=True)
-    return Balance(nodes=len(loads), cpu_cv=coefficient_of_variation([load.cpu_ratio for load in loads]),
-                   mem_cv=coefficient_of_variation([load.mem_ratio for load in loads]),
-                   hottest=hottest[:HOTTEST_NODES])
+    available = [n for n in cluster.nodes if is_available(n)]
+    cpu = [round(ratio(n.cpu_allocated_cores, n.cpu_allocatable_cores), 4) for n in available]
+    mem = [round(ratio(n.mem_allocated_bytes, n.mem_allocatable_bytes), 4) for n in available]
+    # nlargest is sorted(..., reverse=True)[:n], ties in node order included
+    hottest = heapq.nlargest(HOTTEST_NODES, range(len(available)), key=list(map(max, cpu, mem)).__getitem__)
+    return Balance(nodes=len(available), cpu_cv=coefficient_of_variation(cpu), mem_cv=coefficient_of_variation(mem),
+                   hottest=[NodeLoad(node=available[k].name, cpu_ratio=cpu[k], mem_ratio=mem[k]) for k in hottest])
 
 
 def fits(free: float, request: float) -> float:
     return free // request if request > 0 else float("inf")
 
 
-def headroom(cluster: Cluster) -> Headroom:
+def headroom(cluster: Cluster, shared: _Context | None = None) -> Headroom:
     table = requests_by_workload(cluster)
     requests = [table.get(i.workload_id or "", NO_REQUEST) for i in cluster.instances if i.state == "running"]
     cpu = statistics.median([r[0] for r in requests]) if requests else 0.0
     mem = int(statistics.median([r[1] for r in requests])) if requests else 0
     if cpu <= 0 and mem <= 0:
         return Headroom(median_cpu_request_cores=cpu, median_mem_request_bytes=mem, instances=None, limited_by=None)
-    free = free_capacity([n for n in cluster.nodes if is_available(n)])
-    by_cpu = sum(fits(f.cpu_cores + EPSILON, cpu) for f in free)
-    by_mem = sum(fits(f.mem_bytes, mem) for f in free)
-    per_node = sum(min(fits(f.cpu_cores + EPSILON, cpu), fits(f.mem_bytes, mem)) for f in free)
+    free_cpu, free_mem = (shared.free_cpu, shared.free_mem) if shared else \
+        free_lists([n for n in cluster.nodes if is_available(n)])
+    cpu_fits = [fits(free + EPSILON, cpu) for free in free_cpu]
+    mem_fits = [fits(free, mem) for free in free_mem]
+    by_cpu, by_mem, per_node = sum(cpu_fits), sum(mem_fits), sum(map(min, cpu_fits, mem_fits))
     return Headroom(median_cpu_request_cores=cpu, median_mem_request_bytes=mem, instances=int(per_node),
                     limited_by="cpu" if by_cpu <= by_mem else "memory")
 
@@ -350,19 +396,21 @@ def headroom(cluster: Cluster) -> Headroom:
 
 def n_plus_1(cluster: Cluster) -> bool | None:
     """Only the verdict (for an overview card): survives losing any one node; None without nodes."""
-    impacts = node_loss(cluster)
+    with paused_gc():  # its ~500,000 result objects hold no cycles
+        impacts = node_loss(cluster)
     return all(i.absorbable for i in impacts) if impacts else None
 
 
 def analyze_cluster(cluster: Cluster) -> ClusterAnalysis:
-    ctx = context(cluster)
-    impacts = node_loss(cluster, ctx)
-    return ClusterAnalysis(
-        cluster=cluster.name, orchestrator=cluster.orchestrator, status=cluster.status,
-        n_plus_1=all(i.absorbable for i in impacts) if impacts else None,
-        worst_node=worst(impacts), spof_workloads=spof_workloads(cluster, ctx), node_loss=impacts,
-        zone_loss=zone_loss(cluster, ctx), balance=balance(cluster), headroom=headroom(cluster),
-        limit_warnings=limit_warnings(cluster))
+    with paused_gc():  # its ~500,000 result objects hold no cycles
+        ctx = context(cluster)
+        impacts = node_loss(cluster, ctx)
+        return ClusterAnalysis(
+            cluster=cluster.name, orchestrator=cluster.orchestrator, status=cluster.status,
+            n_plus_1=all(i.absorbable for i in impacts) if impacts else None,
+            worst_node=worst(impacts), spof_workloads=spof_workloads(cluster, ctx), node_loss=impacts,
+            zone_loss=zone_loss(cluster, ctx), balance=balance(cluster), headroom=headroom(cluster, ctx),
+            limit_warnings=limit_warnings(cluster))
 
 
 def analyze(snapshot: Snapshot, progress: Callable[[float], None] | None = None) -> SnapshotAnalysis:

@@ -11,7 +11,9 @@ the same order, so the same verdicts. Speed comes from three things:
   next copy no longer fits, then search on from the next bin (earlier bins did not fit and have not
   changed);
 - a scenario with few requests (losing one node) never touches the tree: it overlays its few
-  changed bins on the unchanged one, whose answers are remembered across scenarios. A large
+  changed bins on the unchanged one, whose answers are remembered across scenarios. Its requests'
+  placement with no bin excluded is remembered too: when that placement uses none of the excluded
+  bins, first fit makes the same choice at every step with them excluded, so it is the answer. A large
   scenario (losing a zone) updates the tree in place and undoes its changes afterwards.
 No I/O here.
 """
@@ -68,6 +70,11 @@ class FreeTree:
             self.cpu[self.size + index], self.mem[self.size + index] = cpu, mem
         self._rebuild()
 
+    def reset(self, tree: FreeTree) -> None:
+        """Become a copy of `tree`."""
+        self.size = tree.size
+        self.cpu[:], self.mem[:] = tree.cpu, tree.mem
+
     def first(self, cpu: float, mem: float, start: int = 0) -> int:
         """The first bin at or after `start` where both fit, or NOT_FOUND."""
         left, right = start + self.size, 2 * self.size
@@ -104,19 +111,28 @@ class FirstFit:
     def __init__(self, cpu: Sequence[float], mem: Sequence[float]) -> None:
         self.cpu, self.mem = list(cpu), list(mem)
         self.base = FreeTree(self.cpu, self.mem)
-        self.live = FreeTree(self.cpu, self.mem)
+        self.live = FreeTree((), ())
+        self.live.reset(self.base)
         self.remembered: dict[tuple[float, float, int], int] = {}
+        # small scenarios' placements with nothing excluded: the answer for any excluded bins it does not use
+        self.anywhere: dict[tuple[tuple[float, float], ...], list[int]] = {}
 
     def place(self, requests: Sequence[tuple[float, float]], excluded: Collection[int] = ()) -> list[int]:
         """Bin index (or NOT_FOUND) per request; requests come largest first, as first-fit decreasing sorts them."""
         if len(requests) <= SMALL_SCENARIO and len(excluded) <= SMALL_SCENARIO:
+            key = tuple(requests)
+            anywhere = self.anywhere.get(key)
+            if anywhere is None:
+                anywhere = self.anywhere[key] = self._place(requests, set(), {}, live=False)
+            if not excluded or not set(excluded).intersection(anywhere):
+                return anywhere
             return self._place(requests, set(excluded), {}, live=False)
         self.live.set_many([(index, float("-inf"), float("-inf")) for index in excluded])
         used: dict[int, tuple[float, float]] = {}
         try:
             return self._place(requests, set(excluded), used, live=True)
         finally:
-            self.live.set_many([(i, self.cpu[i], self.mem[i]) for i in set(excluded) | used.keys()])
+            self.live.reset(self.base)
 
     def _place(self, requests: Sequence[tuple[float, float]], excluded: set[int],
                used: dict[int, tuple[float, float]], *, live: bool) -> list[int]:
