@@ -31,6 +31,7 @@ from tests.engines import wait_for
 from tests.fifth.facts import FACTS, MAX_HOSTS
 from tests.fifth.upstream import LighthouseServer
 from tests.upstream import spec_path
+from tests.views.test_settings import fill, press
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER = "harbour-lights"
@@ -318,18 +319,6 @@ def test_snapshots_page_offers_the_live_fleet_for_download(app):
 # -- the Settings form -------------------------------------------------------------------------------
 
 NEW = "settings-orchestrator-+ Add a cluster"
-
-
-def fill(app: AppTest, **values: str) -> None:
-    for label, value in values.items():
-        next(t for t in app.text_input if t.label == label).input(value)
-
-
-def press(app: AppTest, label: str) -> AppTest:
-    next(b for b in app.button if b.label == label).click()
-    app.run()
-    assert not app.exception, app.exception
-    return app
 
 
 def test_settings_lists_the_lighthouse_cluster(app):
