@@ -76,8 +76,14 @@ def test_add_a_cluster_in_settings_and_see_it_on_overview(demo_server, browser_p
     open_page(page, server, "settings")
     page.get_by_test_id("stSelectbox").filter(has_text="Orchestrator").click()
     page.get_by_role("option", name="Docker Swarm").click()
-    page.get_by_label("Name", exact=True).fill("lost-swarm")
-    page.get_by_label("API URL", exact=True).fill("unix:///nonexistent/podium.sock")
+    # choosing an orchestrator reruns the page and replaces the form: typing into the old one is lost
+    page.get_by_label("kubeconfig file", exact=True).wait_for(state="detached", timeout=60_000)
+    settle(page)
+    name = page.get_by_label("Name", exact=True)
+    name.fill("lost-swarm")
+    url = page.get_by_label("API URL", exact=True)
+    url.fill("unix:///nonexistent/podium.sock")
+    assert name.input_value() == "lost-swarm" and url.input_value() == "unix:///nonexistent/podium.sock"
     page.get_by_role("button", name=re.compile("Save")).click()
     page.get_by_text("Saved lost-swarm").wait_for(timeout=60_000)
     assert "name: lost-swarm" in config.read_text()
