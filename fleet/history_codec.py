@@ -17,7 +17,7 @@ from typing import Any, Callable, Generic, TypeVar
 
 import msgspec
 
-from fleet.model import Cluster, Event, Instance, Node, Snapshot, Workload, decode_snapshot
+from fleet.model import Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot
 
 T = TypeVar("T")
 
@@ -41,6 +41,7 @@ class ClusterDelta(msgspec.Struct, kw_only=True, omit_defaults=True):
     workloads: ListDelta[Workload] | None = None
     instances: ListDelta[Instance] | None = None
     events: ListDelta[Event] | None = None
+    services: ListDelta[Service] | None = None  # absent in rounds stored before services existed
 
 
 class SnapshotDelta(msgspec.Struct, kw_only=True):
@@ -48,7 +49,7 @@ class SnapshotDelta(msgspec.Struct, kw_only=True):
     clusters: list[ClusterDelta]
 
 
-LISTS = ("nodes", "workloads", "instances", "events")
+LISTS = ("nodes", "workloads", "instances", "events", "services")
 _encoder = msgspec.json.Encoder()
 _delta_decoder = msgspec.json.Decoder(SnapshotDelta)
 
@@ -56,7 +57,8 @@ _delta_decoder = msgspec.json.Decoder(SnapshotDelta)
 by_id = attrgetter("id")
 by_content = _encoder.encode
 
-KEYS: dict[str, Callable[[Any], Any]] = {"nodes": by_id, "workloads": by_id, "instances": by_id, "events": by_content}
+KEYS: dict[str, Callable[[Any], Any]] = {"nodes": by_id, "workloads": by_id, "instances": by_id, "events": by_content,
+                                        "services": by_id}
 
 
 # -- computing a delta -----------------------------------------------------------------------------
@@ -90,7 +92,7 @@ def diff_list(old: list[T], new: list[T], key: Callable[[T], Any]) -> ListDelta[
 
 
 def header_of(cluster: Cluster) -> Cluster:
-    return msgspec.structs.replace(cluster, nodes=[], workloads=[], instances=[], events=[])
+    return msgspec.structs.replace(cluster, nodes=[], workloads=[], instances=[], events=[], services=[])
 
 
 def diff_snapshot(old: Snapshot, new: Snapshot) -> SnapshotDelta:
@@ -154,7 +156,8 @@ def own_copy(snapshot: Snapshot) -> Snapshot:
                     clusters=[msgspec.structs.replace(cluster, nodes=list(map(own_node, cluster.nodes)),
                                                       workloads=list(map(own_workload, cluster.workloads)),
                                                       instances=list(map(Instance.__copy__, cluster.instances)),
-                                                      events=list(map(Event.__copy__, cluster.events)))
+                                                      events=list(map(Event.__copy__, cluster.events)),
+                                                      services=list(map(own_service, cluster.services)))
                               for cluster in snapshot.clusters])
 
 
@@ -167,6 +170,16 @@ def own_node(node: Node) -> Node:
 def own_workload(workload: Workload) -> Workload:
     copy = workload.__copy__()
     copy.images = list(workload.images)
+    if workload.autoscaler is not None:
+        copy.autoscaler = workload.autoscaler.__copy__()
+        copy.autoscaler.metrics = list(workload.autoscaler.metrics)
+    return copy
+
+
+def own_service(service: Service) -> Service:
+    copy = service.__copy__()
+    copy.addresses, copy.workload_ids = list(service.addresses), list(service.workload_ids)
+    copy.ports = list(map(Port.__copy__, service.ports))
     return copy
 
 

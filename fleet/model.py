@@ -21,8 +21,11 @@ NodeStatus = Literal["ready", "not_ready", "down", "unknown"]
 WorkloadStatus = Literal["healthy", "progressing", "degraded", "failed", "completed", "stopped", "unknown"]
 InstanceState = Literal["running", "pending", "succeeded", "failed", "stopped", "unknown"]
 InstanceHealth = Literal["healthy", "unhealthy", "unknown"]
+ServiceStatus = Literal["ok", "degraded", "down", "unknown"]
+Protocol = Literal["tcp", "udp", "sctp"]
 Severity = Literal["info", "warning", "error"]
 
+SERVICE_STATUSES: tuple[str, ...] = ("ok", "degraded", "down", "unknown")
 WORKLOAD_STATUSES: tuple[str, ...] = ("healthy", "progressing", "degraded", "failed", "completed", "stopped", "unknown")
 INSTANCE_STATES: tuple[str, ...] = ("running", "pending", "succeeded", "failed", "stopped", "unknown")
 
@@ -59,6 +62,18 @@ class Node(msgspec.Struct, kw_only=True, gc=False):
     arch: str | None = None
 
 
+class Autoscaler(msgspec.Struct, kw_only=True, gc=False):
+    """What may change a Workload's size by itself (K8s HPA, Nomad Autoscaler policy)."""
+    kind: str
+    max: int
+    min: int | None = None
+    current: int | None = None
+    desired: int | None = None
+    metrics: list[str] = []  # as a person reads it, current vs target: "cpu 92% / 70%"
+    limited: bool = False
+    message: str | None = None
+
+
 class Workload(msgspec.Struct, kw_only=True, gc=False):
     id: str
     name: str
@@ -74,6 +89,7 @@ class Workload(msgspec.Struct, kw_only=True, gc=False):
     # one instance on every eligible node (DaemonSet, global service, system job): a lost node takes
     # its own copy with it, nothing is re-placed elsewhere. Set by the collector; false in older snapshots.
     per_node: bool = False
+    autoscaler: Autoscaler | None = None
 
 
 class Instance(msgspec.Struct, kw_only=True, gc=False):
@@ -86,6 +102,38 @@ class Instance(msgspec.Struct, kw_only=True, gc=False):
     restarts: int = 0
     reason: str | None = None
     started_at: datetime | None = None
+
+
+class Port(msgspec.Struct, kw_only=True, gc=False):
+    port: int
+    protocol: Protocol = "tcp"
+    target: str | None = None  # container port (as text) or its name
+    published: int | None = None  # node / host / ingress port
+
+
+class Service(msgspec.Struct, kw_only=True, gc=False):
+    """A stable address in front of instances: K8s Service, Swarm endpoint, Nomad registration, Marathon ports."""
+    id: str
+    name: str
+    namespace: str = ""
+    kind: str
+    addresses: list[str] = []
+    ports: list[Port] = []
+    workload_ids: list[str] = []
+    backends_total: int = 0  # one per endpoint target (pod, task, registration), not per address or port
+    backends_ready: int = 0
+    status: ServiceStatus = "unknown"
+
+
+def service_status(backends_total: int, backends_ready: int, expected: bool = True) -> ServiceStatus:
+    """ok: every backend ready (at least one); degraded: some; down: expected but none ready; unknown: none expected."""
+    if not expected:
+        return "unknown"
+    if backends_ready and backends_ready >= backends_total:
+        return "ok"
+    if backends_ready:
+        return "degraded"
+    return "down"
 
 
 class Event(msgspec.Struct, kw_only=True, gc=False):
@@ -128,6 +176,7 @@ class Cluster(msgspec.Struct, kw_only=True):
     workloads: list[Workload] = []
     instances: list[Instance] = []
     events: list[Event] = []
+    services: list[Service] = []
     summary: Summary = msgspec.field(default_factory=Summary)
 
 
