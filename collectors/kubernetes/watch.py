@@ -24,6 +24,7 @@ import msgspec
 from collectors.kubernetes import wire as w
 from collectors.deadline import Budget
 from collectors.kubernetes.client import PAGE_SIZE, Gone, KubeConnection, PageSink, iter_lines
+from collectors.toolkit import decoder_for
 from fleet.source import SourceError, Unreachable, UpstreamError
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ class ResourceCache(Generic[T]):
         # what the cache keeps of an object, under which key (default: the object, by namespace/name)
         self._keyed: Callable[[T], tuple[str, Any]] = keyed or _as_is
         self.params = params or {}  # e.g. a fieldSelector, for the list and the watch alike
-        self._decoder = msgspec.json.Decoder(item_type)
+        self._decoder = decoder_for(item_type)
         self._items: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._on_change = on_change

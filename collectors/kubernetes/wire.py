@@ -13,7 +13,7 @@ from typing import Generic, TypeVar
 
 import msgspec
 
-from collectors.toolkit import Wire
+from collectors.toolkit import Wire, decoder_for
 
 Quantity = str | int | float
 T = TypeVar("T")
@@ -322,15 +322,9 @@ class ObjectHead(Base):
     metadata: Meta = Meta()
 
 
-_list_decoders: dict[type, msgspec.json.Decoder] = {}
-
-
 def list_decoder(item_type: type[T]) -> msgspec.json.Decoder:
     """A cached decoder for `{Kind}List` JSON of `item_type`."""
-    decoder = _list_decoders.get(item_type)
-    if decoder is None:
-        decoder = _list_decoders[item_type] = msgspec.json.Decoder(ObjectList[item_type])  # type: ignore[valid-type]
-    return decoder
+    return decoder_for(ObjectList[item_type])  # type: ignore[valid-type]
 
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from collectors.toolkit import Wire, decode, paused_gc, retry_after_s, short
+from collectors.toolkit import Wire, decode, decoder_for, paused_gc, retry_after_s, short
 from fleet.source import MalformedPayload
 
 NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
@@ -76,3 +76,30 @@ def test_a_pause_leaves_a_collector_that_was_off_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+class FirstUseAgent(Wire):  # decoded nowhere else: the test below is its first use
+    id: str
+    hostname: str | None = None
+
+
+class FirstUseAgents(Wire):
+    slaves: list[FirstUseAgent] = []
+
+
+def test_threads_decoding_a_type_for_the_first_time_share_one_decoder_built_once():
+    """Two collectors' first decode of the same wire type at once crashed the CLI (SIGSEGV in msgspec
+    while one thread built the type's info and another decoded with it): the info is built under a lock."""
+    barrier, results = threading.Barrier(8), []
+
+    def first_use() -> None:
+        barrier.wait()
+        results.append((decoder_for(FirstUseAgents), decode(b'{"slaves": [{"id": "a1"}]}', FirstUseAgents, "/slaves")))
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(decoder) for decoder, _ in results}) == 1
+    assert all(agents.slaves[0].id == "a1" for _, agents in results)
