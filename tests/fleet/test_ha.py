@@ -172,6 +172,18 @@ def stored_rounds(url: str) -> list[float]:
     return [r[0] for r in rows]
 
 
+def live_replicas(url: str) -> list[str]:
+    with psycopg.connect(url, autocommit=True) as connection:
+        return [r[0] for r in connection.execute("SELECT id FROM podium_replicas WHERE expires_at > now()")]
+
+
+def cluster_holders(url: str) -> dict[str, str]:
+    with psycopg.connect(url, autocommit=True) as connection:
+        rows = connection.execute("SELECT name, holder FROM podium_leases WHERE name LIKE 'cluster:%' "
+                                  "AND expires_at > now()").fetchall()
+    return {name.removeprefix("cluster:"): holder for name, holder in rows}
+
+
 @pytest.fixture
 def nomad():
     cluster = start(build(1, regions=1, datacenters=1, nodes=3, jobs=2, allocs_per_job=1))
@@ -241,10 +253,11 @@ def test_a_paused_leader_that_wakes_up_writes_no_round(tmp_path, postgres_url, n
 
 @pytest.mark.replicas
 def test_two_hundred_clusters_are_split_across_three_replicas_and_rebalanced_when_one_leaves(tmp_path,
-                                                                                              postgres_url):
-    # sockets that do not exist fail at once: every replica's polling is visible, nothing loads the machine
-    clusters = [{"name": f"swarm-{i:03}", "orchestrator": "swarm", "url": f"unix:///nonexistent/podium-{i}.sock"}
-                for i in range(200)]
+                                                                                              postgres_url, nomad):
+    # sockets that do not exist fail at once: every replica's polling is visible, nothing loads the machine;
+    # the one real cluster makes the rounds worth storing (a round with nothing collected is not kept)
+    clusters = [nomad_entry(nomad)] + [{"name": f"swarm-{i:03}", "orchestrator": "swarm",
+                                        "url": f"unix:///nonexistent/podium-{i}.sock"} for i in range(199)]
     replicas = Replicas(tmp_path, postgres_url, clusters, ["r1", "r2", "r3"])
     names = [c["name"] for c in clusters]
     try:
@@ -258,25 +271,35 @@ def test_two_hundred_clusters_are_split_across_three_replicas_and_rebalanced_whe
                         seen.setdefault(cluster, set()).add(replica)
             return seen
 
-        settled = replicas.wait_for("every cluster polled", lambda: time.time() if len(polled_by(0)) == 200 else None)
+        replicas.wait_for("three live replicas", lambda: len(live_replicas(postgres_url)) == 3)
+        time.sleep(2 * INTERVAL_S)  # the first replica polled everything until the others joined
+        since = time.time()
+        holders = replicas.wait_for("every cluster leased", lambda: (h := cluster_holders(postgres_url)) and
+                                    len(h) == 200 and set(h.values()) == {"r1", "r2", "r3"} and h)
         time.sleep(2 * INTERVAL_S)
-        split = polled_by(settled)
-        assert all(len(split.get(n, ())) == 1 for n in names), "a cluster polled by two replicas, or by none"
-        assert len({next(iter(r)) for r in split.values()}) == 3, "the clusters were not split"
+        polled = polled_by(since)
+        assert polled, "nothing polled"
+        assert all(pollers == {holders[n]} for n, pollers in polled.items()), \
+            "a cluster polled by a replica that does not hold its lease, or by two"
         latest = open_postgres(postgres_url).latest()
-        assert [c.name for c in latest.clusters] == names
-        assert all("no such socket" in (c.error or "") for c in latest.clusters), "a cluster not collected"
+        assert [c.name for c in latest.clusters] == names, "the round is not assembled from every cluster"
+        assert latest.clusters[0].status == "ok"
+        assert all("no such socket" in (c.error or "") for c in latest.clusters[1:]), "a cluster not collected"
 
         leaving = "r3" if replicas.leader() != "r3" else "r2"
+        moved = [n for n in names if holders[n] == leaving]
         replicas.processes[leaving].terminate()
         replicas.processes[leaving].wait(20)
         left = time.time()
-        remaining = [n for n in replicas.processes if n != leaving]
-        time.sleep(3 * INTERVAL_S)
-        after = polled_by(left + INTERVAL_S)
-        assert all(len(after.get(n, ())) == 1 for n in names), "after rebalancing: a cluster polled twice or not"
-        assert {next(iter(r)) for r in after.values()} == set(remaining)
-        kept = [n for n in names if split[n] & set(remaining)]
-        assert all(after[n] == split[n] for n in kept), "clusters of the replicas that stayed moved"
+        remaining = {n for n in replicas.processes if n != leaving}
+        replicas.wait_for("the leaver's clusters polled by the others",
+                          lambda: all(polled_by(left).get(n) for n in moved))
+        time.sleep(2 * INTERVAL_S)
+        after, now_held = polled_by(left), cluster_holders(postgres_url)
+        assert set(now_held.values()) == remaining and len(now_held) == 200
+        assert all(after[n] == {now_held[n]} for n in moved), "a moved cluster polled twice"
+        assert all(now_held[n] == holders[n] for n in names if n not in moved), "a cluster of a staying replica moved"
+        assert all(p == {now_held[n]} for n, p in after.items()), "a cluster polled by two replicas"
+        assert {now_held[n] for n in moved} == remaining, "the leaver's clusters were not spread"
     finally:
         replicas.stop()
