@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -24,6 +25,17 @@ from fleet.store import HistoryRecorder, SnapshotStore, StoreError, open_store
 log = logging.getLogger(__name__)
 
 CONFIG_ENV = "PODIUM_CONFIG"
+
+
+CONFIG_WATCH_S = 2.0
+
+
+def config_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def config_path_from_env() -> Path:
@@ -55,6 +67,8 @@ class FleetRuntime:
     store_problem: str | None = None
     recorder: HistoryRecorder | None = None
     coordinator: Coordinator | None = None
+    _config_stamp: tuple[int, int] | None = field(default=None, repr=False)
+    _watcher: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -98,14 +112,22 @@ class FleetRuntime:
             if clusters:
                 self._open_history()
                 self.coordinator = self._coordinate([c.name for c in clusters])
-                hooks = self._hooks()
-                self.poller = Poller([self.build(c) for c in clusters], self.settings, **hooks).start()
+                self.poller = Poller([self.build(c) for c in clusters], self.settings, **self._hooks()).start()
+            self._config_stamp = config_stamp(self.config_path)
+            if self.coordinator is not None and self._watcher is None:
+                self._watcher = threading.Thread(target=self._follow_config, name="config-watch", daemon=True)
+                self._watcher.start()
             return self
 
     def _coordinate(self, clusters: list[str]) -> Coordinator | None:
         """Replicas sharing a PostgreSQL history coordinate by themselves; SQLite means one process."""
         if self.store is None or self.store.dialect is not POSTGRES:
+            if self.coordinator is not None:
+                self.coordinator.stop()
             return None
+        if self.coordinator is not None:  # a reload: keep the leases, follow the new cluster list
+            self.coordinator.reconfigure(self.store, clusters, self.settings.poll_interval_s)
+            return self.coordinator
         try:
             return Coordinator(self.store.connector, self.store, clusters, self.settings.poll_interval_s,
                                on_lead=lambda: self.poller.refresh_now() if self.poller else None).start()
@@ -157,13 +179,24 @@ class FleetRuntime:
         if self.poller:
             self.poller.stop()
             self.poller = None
-        if self.coordinator:
-            self.coordinator.stop()
-            self.coordinator = None
+
+    def _follow_config(self) -> None:
+        """Replicas share the config file: a save made through any replica reaches all of them."""
+        while self.coordinator is not None:
+            time.sleep(CONFIG_WATCH_S)
+            if config_stamp(self.config_path) != self._config_stamp:
+                log.info("%s changed: reloading", self.config_path)
+                try:
+                    self.reload()
+                except Exception:
+                    log.exception("reloading the changed config failed")
 
     def stop(self) -> None:
         with self._lock:
             self._stop_polling()
+            if self.coordinator:
+                coordinator, self.coordinator = self.coordinator, None
+                coordinator.stop()
             if self.demo:
                 self.demo.stop()
                 self.demo = None

@@ -16,13 +16,13 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Any, Callable
 
 from fleet.ha.assign import SPLIT_FROM, owners
 from fleet.ha.leases import LEADER, FencedOut, LeaseTable, check_fence, cluster_lease
 from fleet.ha.rounds import NOTIFY_CHANNEL, ClusterRows, announce
 from fleet.model import Cluster, Snapshot
-from fleet.store import SnapshotStore
+from fleet.store import SnapshotStore, epoch_s
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,16 @@ class Status:
     last_round_at: datetime | None
 
 
+class TooSoon(Exception):
+    """A round within half an interval of the latest stored one: that period is already kept."""
+
+
 class Coordinator:
     def __init__(self, connect: Callable, store: SnapshotStore, clusters: list[str], interval_s: float, *,
                  replica: str | None = None, on_lead: Callable[[], None] | None = None):
         self.replica = replica or replica_id()
-        self.lease_s = max(MIN_LEASE_S, float(interval_s))
+        self.interval_s = float(interval_s)
+        self.lease_s = max(MIN_LEASE_S, self.interval_s)
         self.store = store
         self.clusters = list(clusters)
         self.leases = LeaseTable(connect)
@@ -66,6 +71,14 @@ class Coordinator:
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
         self.problem: str | None = None  # the last coordination failure, shown on the pages
+
+    def reconfigure(self, store: SnapshotStore, clusters: list[str], interval_s: float) -> None:
+        """After a config reload: same replica and leases, new cluster list (owned ones are recomputed next tick)."""
+        with self._lock:
+            self.store, self.clusters = store, list(clusters)
+            self.interval_s = float(interval_s)
+            self.lease_s = max(MIN_LEASE_S, self.interval_s)
+        self._wake.set()
 
     # -- what the rest of the process asks ---------------------------------------------------------
 
@@ -110,19 +123,25 @@ class Coordinator:
         fence = self._leader_fence
         if fence is None or not self.is_leader:
             return
-        if not any(c.collected_at for c in local.clusters):
-            return
         try:
             snapshot = self._assemble(local)
+            if not any(c.collected_at for c in snapshot.clusters):
+                return
 
-            def inside(cursor: object) -> None:
+            def inside(cursor: Any) -> None:
                 check_fence(cursor, LEADER, self.replica, fence)
+                cursor.execute("SELECT MAX(taken_at_s) FROM podium_snapshots")
+                (last,) = cursor.fetchone()
+                if last is not None and epoch_s(snapshot.taken_at) - last < self.interval_s / 2:
+                    raise TooSoon()
                 announce(cursor)
             self.store.save(snapshot, inside=inside)
         except FencedOut as exc:
             log.warning("%s", exc)
             self._step_down()
             return
+        except TooSoon:
+            return  # the previous leader stored this period's round just before it went
         except Exception as exc:
             self._failed("storing the round", exc)
             return
@@ -149,6 +168,7 @@ class Coordinator:
         return self
 
     def stop(self, *, leave: bool = True) -> None:
+        """Stop taking part; `leave` hands leadership and clusters over at once rather than at lease expiry."""
         self._stop.set()
         self._wake.set()
         for thread in self._threads:
@@ -166,6 +186,7 @@ class Coordinator:
             except Exception as exc:
                 self._failed("coordinating with the other replicas", exc)
             self._wake.wait(self.lease_s / 3)
+            self._wake.clear()
 
     def tick(self) -> None:
         """One pass: heartbeat, leadership, cluster ownership."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from fleet.ha.leases import Connect, Connection, check_fence, cluster_lease
+from fleet.ha.leases import SCHEMA_LOCK_ID, Connect, Connection, check_fence, cluster_lease
 from fleet.model import Cluster
 
 SCHEMA = """CREATE TABLE IF NOT EXISTS podium_cluster_latest (
@@ -25,7 +25,8 @@ _decoder = msgspec.json.Decoder(Cluster)
 class ClusterRows:
     def __init__(self, connect: Connect):
         self._db = Connection(connect)
-        with self._db.use() as connection:
+        with self._db.use() as connection, connection.transaction():
+            connection.execute(f"SELECT pg_advisory_xact_lock({SCHEMA_LOCK_ID})")  # replicas start together
             connection.execute(SCHEMA)
 
     def publish(self, cluster: Cluster, replica: str, fence: int) -> None:

@@ -199,10 +199,12 @@ def nomad_entry(nomad) -> dict:
 def test_three_replicas_one_collects_and_a_killed_leader_is_replaced_without_a_gap(tmp_path, postgres_url, nomad):
     replicas = Replicas(tmp_path, postgres_url, [nomad_entry(nomad)], ["r1", "r2", "r3"])
     try:
-        first = replicas.wait_for("a leader", replicas.leader)
+        replicas.wait_for("a leader", replicas.leader)
         replicas.wait_for("four stored rounds", lambda: len(stored_rounds(postgres_url)) >= 4)
+        first = replicas.leader()
         followers = [n for n in replicas.processes if n != first]
-        assert all(replicas.status(n).get("leader") == first for n in followers), "followers name the leader"
+        replicas.wait_for("followers naming the leader",
+                          lambda: all(replicas.status(n).get("leader") == first for n in followers))
         assert replicas.collections(first) and not any(replicas.collections(n) for n in followers)
         server = nomad.servers[0]
         before = len(server.requests)
@@ -301,5 +303,26 @@ def test_two_hundred_clusters_are_split_across_three_replicas_and_rebalanced_whe
         assert all(now_held[n] == holders[n] for n in names if n not in moved), "a cluster of a staying replica moved"
         assert all(p == {now_held[n]} for n, p in after.items()), "a cluster polled by two replicas"
         assert {now_held[n] for n in moved} == remaining, "the leaver's clusters were not spread"
+    finally:
+        replicas.stop()
+
+
+@pytest.mark.replicas
+def test_a_config_saved_through_one_replica_reaches_the_others(tmp_path, postgres_url, nomad):
+    replicas = Replicas(tmp_path, postgres_url, [nomad_entry(nomad)], ["r1", "r2"])
+    try:
+        replicas.wait_for("a leader", replicas.leader)
+        replicas.wait_for("a stored round", lambda: stored_rounds(postgres_url))
+        config = json.loads(replicas.config.read_text())
+        config["clusters"].append({"name": "batch-2", "orchestrator": "nomad", "url": nomad.url})
+        saved = tmp_path / "clusters.yaml.tmp"
+        saved.write_text(json.dumps(config))
+        saved.replace(replicas.config)  # as Settings saves: a whole new file, renamed over the old one
+        latest = replicas.wait_for("a round with the new cluster", lambda: (s := open_postgres(postgres_url).latest())
+                                   and [c.name for c in s.clusters] == ["batch", "batch-2"]
+                                   and s.clusters[1].status == "ok" and s)
+        assert latest.clusters[1].nodes
+        assert all(replicas.status(n).get("role") in ("leader", "follower") for n in replicas.processes)
+        assert sum(replicas.status(n).get("role") == "leader" for n in replicas.processes) == 1
     finally:
         replicas.stop()
