@@ -77,6 +77,20 @@ def banners(fleet: FleetRuntime) -> None:
     elif fleet.demo is not None:
         st.info("Demo fleet — emulated clusters with problems that come and go. Add your clusters in Settings.",
                 icon=":material/science:")
+    replica_banner(fleet)
+
+
+def replica_banner(fleet: FleetRuntime) -> None:
+    """Replicas sharing a PostgreSQL history: say which one this is and which one polls."""
+    if fleet.coordinator is None:
+        return
+    status = fleet.status()
+    if status.role == "follower":
+        st.info(f"Follower replica **{status.replica}**: showing the rounds stored by the leader "
+                f"**{status.leader or '(none right now: taking over)'}**; this replica polls only its share.",
+                icon=":material/dns:")
+    else:
+        st.caption(f"Leader replica **{status.replica}**: collects and stores the rounds every replica shows.")
 
 
 def first_round_progress(snapshot: Snapshot, fleet: FleetRuntime) -> None:

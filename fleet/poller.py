@@ -50,12 +50,15 @@ class Poller:
     def __init__(self, sources: list[Source], settings: Settings, *,
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], datetime] = utc_now,
                  on_cluster: Callable[[Cluster, float], None] | None = None,
-                 on_round: Callable[[Snapshot], None] | None = None):
+                 on_round: Callable[[Snapshot], None] | None = None,
+                 collects: Callable[[str], bool] | None = None):
         self.settings = settings
         self._clock = clock
         self._wall_clock = wall_clock
         self._on_cluster = on_cluster
         self._on_round = on_round
+        # replicas sharing a history poll only the clusters they own (fleet/ha); alone: every cluster
+        self._collects = collects or (lambda _name: True)
         self._states = [_ClusterState(source) for source in sources]
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max(2, len(sources)), thread_name_prefix="collect")
@@ -86,7 +89,7 @@ class Poller:
         self.progress = RoundProgress(total=len(self._states))
         for state in self._states:
             due = force or now >= state.next_attempt_at
-            if due and state.in_flight is None:
+            if due and state.in_flight is None and self._collects(state.source.name):
                 state.started_at = now
                 state.in_flight = self._executor.submit(self._collect, state.source)
         deadline = now + self.deadline_s

@@ -8,12 +8,15 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, FleetConfig, Secret, Settings,
                           load_config, parse_cluster_entries)
+from fleet.ha.coordinator import Coordinator, Status, replica_id
+from fleet.history_schema import POSTGRES
 from fleet.model import Cluster, Snapshot
 from fleet.poller import Poller
 from fleet.source import Source
@@ -22,6 +25,17 @@ from fleet.store import HistoryRecorder, SnapshotStore, StoreError, open_store
 log = logging.getLogger(__name__)
 
 CONFIG_ENV = "PODIUM_CONFIG"
+
+
+CONFIG_WATCH_S = 2.0
+
+
+def config_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
 
 
 def config_path_from_env() -> Path:
@@ -52,6 +66,9 @@ class FleetRuntime:
     store: SnapshotStore | None = None
     store_problem: str | None = None
     recorder: HistoryRecorder | None = None
+    coordinator: Coordinator | None = None
+    _config_stamp: tuple[int, int] | None = field(default=None, repr=False)
+    _watcher: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -70,6 +87,10 @@ class FleetRuntime:
         return (not self.configured) if choice is None else choice
 
     def snapshot(self) -> Snapshot | None:
+        if self.coordinator is not None:
+            served = self.coordinator.snapshot()
+            if served is not None:
+                return served
         return self.poller.snapshot() if self.poller else None
 
     def start(self) -> "FleetRuntime":
@@ -90,8 +111,45 @@ class FleetRuntime:
             clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
             if clusters:
                 self._open_history()
-                self.poller = Poller([self.build(c) for c in clusters], self.settings, on_round=self.recorder).start()
+                self.coordinator = self._coordinate([c.name for c in clusters])
+                self.poller = Poller([self.build(c) for c in clusters], self.settings, **self._hooks()).start()
+            self._config_stamp = config_stamp(self.config_path)
+            if self.coordinator is not None and self._watcher is None:
+                self._watcher = threading.Thread(target=self._follow_config, name="config-watch", daemon=True)
+                self._watcher.start()
             return self
+
+    def _coordinate(self, clusters: list[str]) -> Coordinator | None:
+        """Replicas sharing a PostgreSQL history coordinate by themselves; SQLite means one process."""
+        if self.store is None or self.store.dialect is not POSTGRES:
+            if self.coordinator is not None:
+                self.coordinator.stop()
+            return None
+        if self.coordinator is not None:  # a reload: keep the leases, follow the new cluster list
+            self.coordinator.reconfigure(self.store, clusters, self.settings.poll_interval_s)
+            return self.coordinator
+        try:
+            return Coordinator(self.store.connector, self.store, clusters, self.settings.poll_interval_s,
+                               on_lead=lambda: self.poller.refresh_now() if self.poller else None).start()
+        except Exception as exc:
+            log.error("replicas cannot coordinate: %s", exc)
+            self.store_problem = f"replicas cannot coordinate through {self.store.describe()}: {type(exc).__name__}"
+            self.recorder = None
+            return None
+
+    def _hooks(self) -> dict[str, Any]:
+        if self.coordinator is None:
+            return {"on_round": self.recorder}
+        return {"on_round": self.coordinator.round_finished, "on_cluster": self.coordinator.cluster_collected,
+                "collects": self.coordinator.collects}
+
+    def status(self) -> Status:
+        """This process's part among replicas (GET /api/v1/status)."""
+        if self.coordinator is not None:
+            return self.coordinator.status()
+        snapshot = self.snapshot()
+        collected = snapshot is not None and any(c.collected_at for c in snapshot.clusters)
+        return Status(replica_id(), "single", None, snapshot.taken_at if snapshot and collected else None)
 
     def _open_history(self) -> None:
         """Every round is kept in the history store; a store that cannot open is reported, not fatal."""
@@ -107,21 +165,38 @@ class FleetRuntime:
     def history_problem(self) -> str | None:
         if self.store_problem:
             return self.store_problem
+        if self.coordinator is not None and self.coordinator.problem:
+            return self.coordinator.problem
         return self.recorder.last_error if self.recorder else None
 
     def reload(self) -> "FleetRuntime":
         """Re-read the config (after a save) and restart polling with it."""
         with self._lock:
-            if self.poller:
-                self.poller.stop()
-                self.poller = None
+            self._stop_polling()
             return self.start()
+
+    def _stop_polling(self) -> None:
+        if self.poller:
+            self.poller.stop()
+            self.poller = None
+
+    def _follow_config(self) -> None:
+        """Replicas share the config file: a save made through any replica reaches all of them."""
+        while self.coordinator is not None:
+            time.sleep(CONFIG_WATCH_S)
+            if config_stamp(self.config_path) != self._config_stamp:
+                log.info("%s changed: reloading", self.config_path)
+                try:
+                    self.reload()
+                except Exception:
+                    log.exception("reloading the changed config failed")
 
     def stop(self) -> None:
         with self._lock:
-            if self.poller:
-                self.poller.stop()
-                self.poller = None
+            self._stop_polling()
+            if self.coordinator:
+                coordinator, self.coordinator = self.coordinator, None
+                coordinator.stop()
             if self.demo:
                 self.demo.stop()
                 self.demo = None

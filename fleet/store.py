@@ -127,6 +127,11 @@ class SnapshotStore:
         self._clock = clock
         self._create_schema()
 
+    @property
+    def connector(self) -> Connect:
+        """New connections to the same database (replicas coordinate through it: fleet/ha)."""
+        return self._connect
+
     def describe(self) -> str:
         """Where the history lives, safe to show: no credentials."""
         return f"{self.dialect.name}: {self._where}"
@@ -178,8 +183,16 @@ class SnapshotStore:
 
     # -- writing -------------------------------------------------------------------------------------
 
-    def save(self, snapshot: Snapshot) -> int:
-        """Keep one snapshot and apply retention, in one transaction. Returns the new id."""
+    def forget_head(self) -> None:
+        """The next round starts a keyframe (another writer may have written since our last round)."""
+        self._head = None
+
+    def save(self, snapshot: Snapshot, *, inside: Callable[[Any], None] | None = None) -> int:
+        """Keep one snapshot and apply retention, in one transaction. Returns the new id.
+
+        `inside(cursor)` runs first in that transaction: a replica's fencing check (raising refuses
+        the round) and its NOTIFY to the others.
+        """
         head, body = self._head, None  # body: the delta, else the keyframe
         if head is not None and head.depth + 1 < self.chain.keyframe_every:
             body = codec.delta_body(codec.diff_snapshot(head.rebuilt, snapshot))
@@ -187,6 +200,8 @@ class SnapshotStore:
                 body = None  # the chain now weighs more than a keyframe: start a new one
         taken_s = epoch_s(snapshot.taken_at)
         with self._transaction() as cursor:
+            if inside is not None:
+                inside(cursor)
             if body is not None and head is not None and self._is_live(cursor, head.id):
                 snapshot_id = self._insert_round(cursor, snapshot, DELTA, body, head)
             else:

@@ -1,0 +1,1 @@
+"""Several replicas, one poller: leases, fencing and shared rounds in PostgreSQL."""
