@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from fleet.alerts.engine import AlertEngine, SharedAnalysis
+from fleet.alerts.settings import AlertsConfig
 from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, FleetConfig, Secret, Settings,
                           load_config, parse_cluster_entries)
 from fleet.model import Cluster, Snapshot
@@ -52,6 +54,11 @@ class FleetRuntime:
     store: SnapshotStore | None = None
     store_problem: str | None = None
     recorder: HistoryRecorder | None = None
+    # the analysis of a snapshot shared with the pages, when the entry point has one (alerts use it)
+    analysis: SharedAnalysis | None = None
+    alerts: AlertEngine | None = None
+    # called with every finished round's Snapshot, after the history recorder (see subscribe)
+    round_listeners: list[Callable[[Snapshot], None]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -88,10 +95,31 @@ class FleetRuntime:
                 self.demo.stop()
                 self.demo = None
             clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
+            self._configure_alerts()
             if clusters:
                 self._open_history()
-                self.poller = Poller([self.build(c) for c in clusters], self.settings, on_round=self.recorder).start()
+                self.poller = Poller([self.build(c) for c in clusters], self.settings, on_round=self._round_finished).start()
             return self
+
+    def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
+        """Hear every finished round (on the poller's thread: return quickly, hand heavy work off)."""
+        self.round_listeners.append(listener)
+
+    def _round_finished(self, snapshot: Snapshot) -> None:
+        for listener in ([self.recorder] if self.recorder else []) + list(self.round_listeners):
+            try:
+                listener(snapshot)
+            except Exception:  # one listener's failure must not keep the others from hearing the round
+                log.exception("a per-round listener failed")
+
+    def _configure_alerts(self) -> None:
+        """One alerts engine per runtime, kept across reloads (raised alerts survive a Settings save)."""
+        config = self.config.alerts if self.config else AlertsConfig()
+        if self.alerts is None:
+            self.alerts = AlertEngine(config, analysis=self.analysis)
+            self.subscribe(self.alerts.on_round)
+        else:
+            self.alerts.configure(config)
 
     def _open_history(self) -> None:
         """Every round is kept in the history store; a store that cannot open is reported, not fatal."""
@@ -125,6 +153,10 @@ class FleetRuntime:
             if self.demo:
                 self.demo.stop()
                 self.demo = None
+            if self.alerts:
+                self.alerts.stop()
+                self.round_listeners.remove(self.alerts.on_round)
+                self.alerts = None
 
     def test_connection(self, entry: dict[str, Any], *, token: str | None = None) -> Cluster:
         """Validate one cluster entry and collect it once, outside the running poller; `token` is one
