@@ -159,13 +159,13 @@ class _Alerts:
             self.problem(seq, index, where, "must be a mapping with name, type and url")
             return None
         before = len(self.problems)
-        self.unknown_keys(item, DESTINATION_KEYS, where)
         name = item.get("name")
         if not isinstance(name, str) or not name.strip():
             self.problem(item if "name" in item else seq, "name" if "name" in item else index, f"{where}.name",
                          "required: a non-empty name")
         else:
             where = f"alerts.destinations[{index}] ({name})"
+        self.unknown_keys(item, DESTINATION_KEYS, where)
         kind = item.get("type")
         if kind not in DESTINATION_KINDS:
             self.problem(item if "type" in item else seq, "type" if "type" in item else index, f"{where}.type",
