@@ -55,6 +55,7 @@ class AlertEngine:
         self._dispatchers: list[Dispatcher] = []
         self._last_resend: dict[str, datetime] = {}
         self._last_round_at: datetime | None = None
+        self._round_gap_s = 0.0
         self._mailbox: Snapshot | None = None
         self._wake = threading.Condition()
         self._busy = False
@@ -121,6 +122,7 @@ class AlertEngine:
         now = self._clock()
         with self._lock:
             done = self.book.step(evaluation, config, now)
+            self._round_gap_s = (now - self._last_round_at).total_seconds() if self._last_round_at else 0.0
             self._last_round_at = now
             firing = self.book.firing()
             dispatchers = list(self._dispatchers)
@@ -168,7 +170,8 @@ class AlertEngine:
         if not (active or resolved):
             return
         self._last_resend[dest.name] = now
-        body = alertmanager_alerts(active + resolved, now, config.resend_interval_s, config.external_url)
+        resend_every_s = max(config.resend_interval_s, self._round_gap_s)
+        body = alertmanager_alerts(active + resolved, now, resend_every_s, config.external_url)
         dispatcher.send(Message(ALERTMANAGER_PATH, body, f"{len(active)} firing, {len(resolved)} resolved"))
 
     # -- reading --------------------------------------------------------------------------------------

@@ -15,8 +15,10 @@ from typing import Any
 from fleet.alerts.state import Alert
 
 ZERO_TIME = "0001-01-01T00:00:00Z"  # what Alertmanager's webhook puts in endsAt of a firing alert
-# a firing alert is good for this many resend intervals in Alertmanager (Prometheus uses 4)
+# a firing alert is good for this many resend intervals (or rounds, when rounds are further apart) in
+# Alertmanager, as Prometheus does, and never less than MIN_VALID_S
 VALID_FOR_RESENDS = 4
+MIN_VALID_S = 120.0
 
 
 def rfc3339(moment: datetime) -> str:
@@ -32,10 +34,11 @@ def generator_url(external_url: str | None) -> str | None:
     return external_url.rstrip("/") + "/alerts" if external_url else None
 
 
-def alertmanager_alerts(alerts: list[Alert], now: datetime, resend_interval_s: float,
+def alertmanager_alerts(alerts: list[Alert], now: datetime, resend_every_s: float,
                         external_url: str | None) -> list[dict[str, Any]]:
+    """`resend_every_s`: how long until the next re-send at the latest (resend interval or round gap)."""
     link = generator_url(external_url)
-    valid_until = now + timedelta(seconds=VALID_FOR_RESENDS * resend_interval_s)
+    valid_until = now + timedelta(seconds=max(MIN_VALID_S, VALID_FOR_RESENDS * resend_every_s))
     body = []
     for alert in alerts:
         item: dict[str, Any] = {"labels": alert.labels, "annotations": alert.annotations,
