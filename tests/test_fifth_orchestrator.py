@@ -47,8 +47,8 @@ clusters:
     orchestrator: lighthouse
     url: {url}
 {extra}"""
-PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "resilience", "history", "snapshots",
-         "settings"]
+PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "alerts", "resilience", "history",
+         "snapshots", "settings"]
 
 
 @pytest.fixture(scope="module", autouse=True)
