@@ -286,6 +286,14 @@ def test_health_page_ranks_the_lighthouse_problems(app):
         (CLUSTER, "Node", "lh-south-2"), (CLUSTER, "Instance", "web.3"), (CLUSTER, "Workload", "replicated/web")}
 
 
+def test_alerts_page_holds_the_lighthouse_node_pending_after_one_round(app):
+    frames = [frame.value for frame in visit(app, "alerts").dataframe]
+    pending = {(row.alert, row.cluster, row.object) for frame in frames for row in frame.itertuples()}
+    assert (("PodiumNodeNotReady", CLUSTER, "node=lh-south-2")) in pending
+    summaries = {row.summary for frame in frames for row in frame.itertuples()}
+    assert f"node lh-south-2 of Lighthouse cluster {CLUSTER} is down" in summaries
+
+
 def test_capacity_page_charts_the_cluster_and_says_where_its_usage_comes_from(app):
     visited = visit(app, "capacity")
     assert "Lighthouse: never reported by the fleet API" in page_text(visited)
