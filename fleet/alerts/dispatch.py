@@ -105,9 +105,10 @@ class Dispatcher:
         """Until every queued message is sent or given up on (tests, shutdown)."""
         return self._idle.wait(timeout_s)
 
-    def stop(self) -> None:
+    def stop(self, *, wait: bool = True) -> None:
         self._stop.set()
-        self._thread.join(timeout=self.destination.timeout_s + 1)
+        if wait:
+            self._thread.join(timeout=self.destination.timeout_s + 1)
 
     def _headers(self) -> dict[str, str]:
         secret = self.destination.auth_header

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -74,7 +74,7 @@ class AlertEngine:
             self.config = config
             self._dispatchers = [d for d in keep + fresh]
         for stale in old.values():
-            stale.stop()
+            stale.stop(wait=False)  # a sender mid-request must not hold up a Settings save
 
     def _dispatcher(self, destination: DestinationConfig) -> Dispatcher:
         return Dispatcher(destination, post=self._post, clock=self._clock, first_retry_s=self._first_retry_s)
@@ -183,7 +183,9 @@ class AlertEngine:
             def rank(alert: Alert) -> tuple:
                 return (alert.severity != "critical", order.get(alert.name, 99), alert.cluster, alert.object_labels)
 
-            return AlertsView(firing=sorted(self.book.firing(), key=rank), pending=sorted(self.book.pending(), key=rank),
+            # copies: the judge thread goes on updating the book's alerts while a page reads these
+            return AlertsView(firing=sorted(map(replace, self.book.firing()), key=rank),
+                              pending=sorted(map(replace, self.book.pending()), key=rank),
                               resolved=list(self.book.resolved), config=self.config,
                               destinations=[DestinationHealth(**vars(d.health)) for d in self._dispatchers],
                               rounds=self.book.round, last_round_at=self._last_round_at)
