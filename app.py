@@ -17,8 +17,9 @@ from fleet.config import parse_cluster_entries
 from fleet.model import Snapshot, utc_now
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
-from views import (auth, capacity, health, history, instances, nodes, overview, resilience, settings, snapshots,
-                   workloads)
+from fleet.analysis import SnapshotAnalysis
+from views import (alerts, auth, capacity, health, history, instances, nodes, overview, resilience, settings,
+                   snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
 
@@ -41,10 +42,15 @@ def start_demo() -> DemoFleet:
     return DemoFleet(configs, stop)
 
 
+def shared_analysis(snapshot: Snapshot) -> SnapshotAnalysis:
+    """The one analysis per snapshot that the Resilience page also shows (alerts wait on it, off the poller)."""
+    return resilience.analyses.job(snapshot).result()
+
+
 @st.cache_resource(show_spinner="Starting the fleet…")
 def fleet_runtime(path: str) -> FleetRuntime:
-    """One runtime (poller, demo fleet) per process, shared by every browser session."""
-    return FleetRuntime(Path(path), build_collector, start_demo=start_demo).start()
+    """One runtime (poller, demo fleet, alerts) per process, shared by every browser session."""
+    return FleetRuntime(Path(path), build_collector, start_demo=start_demo, analysis=shared_analysis).start()
 
 
 def runtime() -> FleetRuntime:
@@ -154,6 +160,12 @@ def settings_page() -> None:
     settings.render(runtime())
 
 
+def alerts_page() -> None:
+    fleet = runtime()
+    banners(fleet)
+    alerts.render(fleet.alerts)
+
+
 def history_page() -> None:
     fleet = runtime()
     banners(fleet)
@@ -172,6 +184,7 @@ PAGES = {
                 url_path="instances"),
         st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
         st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
+        st.Page(alerts_page, title="Alerts", icon=":material/notifications_active:", url_path="alerts"),
     ],
     "Analysis": [
         st.Page(snapshot_page(resilience.render), title="Resilience", icon=":material/health_and_safety:",

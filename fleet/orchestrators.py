@@ -73,6 +73,8 @@ class OrchestratorFacts:
     usage_source: str = "not reported"
     # published scale and quorum limits (fleet/limits.py), checked on every collected cluster
     limit_checks: tuple[LimitCheck, ...] = ()
+    # what its operators call a node (alert summaries, fleet/alerts/conditions.py)
+    node_word: str = "node"
 
 
 _REGISTRY: dict[str, OrchestratorFacts] = {}

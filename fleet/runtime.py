@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
+from fleet.alerts.engine import AlertEngine, SharedAnalysis
+from fleet.alerts.settings import AlertsConfig
 from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, FleetConfig, Secret, Settings,
                           load_config, parse_cluster_entries)
 from fleet.ha.coordinator import Coordinator, Status, replica_id
@@ -67,6 +69,11 @@ class FleetRuntime:
     store_problem: str | None = None
     recorder: HistoryRecorder | None = None
     coordinator: Coordinator | None = None
+    # the analysis of a snapshot shared with the pages, when the entry point has one (alerts use it)
+    analysis: SharedAnalysis | None = None
+    alerts: AlertEngine | None = None
+    # called with every round this process serves, after the history recorder (see subscribe)
+    round_listeners: list[Callable[[Snapshot], None]] = field(default_factory=list)
     _config_stamp: tuple[int, int] | None = field(default=None, repr=False)
     _watcher: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -109,6 +116,7 @@ class FleetRuntime:
                 self.demo.stop()
                 self.demo = None
             clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
+            self._configure_alerts()
             if clusters:
                 self._open_history()
                 self.coordinator = self._coordinate([c.name for c in clusters])
@@ -118,6 +126,37 @@ class FleetRuntime:
                 self._watcher = threading.Thread(target=self._follow_config, name="config-watch", daemon=True)
                 self._watcher.start()
             return self
+
+    def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
+        """Hear every finished round (on the poller's thread: return quickly, hand heavy work off)."""
+        self.round_listeners.append(listener)
+
+    def _round_finished(self, snapshot: Snapshot) -> None:
+        """One process: keep the round in the history, then tell the listeners."""
+        if self.recorder is not None:
+            self.recorder(snapshot)
+        self._tell_listeners(snapshot)
+
+    def _tell_listeners(self, snapshot: Snapshot) -> None:
+        for listener in list(self.round_listeners):
+            try:
+                listener(snapshot)
+            except Exception:  # one listener's failure must not keep the others from hearing the round
+                log.exception("a per-round listener failed")
+
+    def _configure_alerts(self) -> None:
+        """One alerts engine per runtime, kept across reloads (raised alerts survive a Settings save)."""
+        config = self.config.alerts if self.config else AlertsConfig()
+        if self.alerts is None:
+            self.alerts = AlertEngine(config, analysis=self.analysis)
+            self.subscribe(self._judge_alerts)
+        else:
+            self.alerts.configure(config)
+
+    def _judge_alerts(self, snapshot: Snapshot) -> None:
+        """Only the replica that stores the rounds raises alerts: followers would send each one again."""
+        if self.alerts is not None and self.status().role != "follower":
+            self.alerts.on_round(snapshot)
 
     def _coordinate(self, clusters: list[str]) -> Coordinator | None:
         """Replicas sharing a PostgreSQL history coordinate by themselves; SQLite means one process."""
@@ -130,7 +169,8 @@ class FleetRuntime:
             return self.coordinator
         try:
             return Coordinator(self.store.connector, self.store, clusters, self.settings.poll_interval_s,
-                               on_lead=lambda: self.poller.refresh_now() if self.poller else None).start()
+                               on_lead=lambda: self.poller.refresh_now() if self.poller else None,
+                               on_loaded=self._tell_listeners).start()
         except Exception as exc:
             log.error("replicas cannot coordinate: %s", exc)
             self.store_problem = f"replicas cannot coordinate through {self.store.describe()}: {type(exc).__name__}"
@@ -139,9 +179,15 @@ class FleetRuntime:
 
     def _hooks(self) -> dict[str, Any]:
         if self.coordinator is None:
-            return {"on_round": self.recorder}
-        return {"on_round": self.coordinator.round_finished, "on_cluster": self.coordinator.cluster_collected,
+            return {"on_round": self._round_finished}
+        return {"on_round": self._lead_round, "on_cluster": self.coordinator.cluster_collected,
                 "collects": self.coordinator.collects}
+
+    def _lead_round(self, local: Snapshot) -> None:
+        """A replica's own round: stored (and served) only when it leads; followers hear stored rounds."""
+        stored = self.coordinator.round_finished(local) if self.coordinator else None
+        if stored is not None:
+            self._tell_listeners(stored)
 
     def status(self) -> Status:
         """This process's part among replicas (GET /api/v1/status)."""
@@ -200,6 +246,10 @@ class FleetRuntime:
             if self.demo:
                 self.demo.stop()
                 self.demo = None
+            if self.alerts:
+                self.alerts.stop()
+                self.round_listeners.remove(self._judge_alerts)
+                self.alerts = None
 
     def test_connection(self, entry: dict[str, Any], *, token: str | None = None) -> Cluster:
         """Validate one cluster entry and collect it once, outside the running poller; `token` is one

@@ -47,8 +47,8 @@ clusters:
     orchestrator: lighthouse
     url: {url}
 {extra}"""
-PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "resilience", "history", "snapshots",
-         "settings"]
+PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "alerts", "resilience", "history",
+         "snapshots", "settings"]
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -284,6 +284,14 @@ def test_health_page_ranks_the_lighthouse_problems(app):
     table = visit(app, "health").dataframe[0].value
     assert {(row.cluster, row.kind, row.object) for row in table.itertuples()} >= {
         (CLUSTER, "Node", "lh-south-2"), (CLUSTER, "Instance", "web.3"), (CLUSTER, "Workload", "replicated/web")}
+
+
+def test_alerts_page_holds_the_lighthouse_node_pending_after_one_round(app):
+    frames = [frame.value for frame in visit(app, "alerts").dataframe]
+    pending = {(row.alert, row.cluster, row.object) for frame in frames for row in frame.itertuples()}
+    assert (("PodiumNodeNotReady", CLUSTER, "node=lh-south-2")) in pending
+    summaries = {row.summary for frame in frames for row in frame.itertuples()}
+    assert f"node lh-south-2 of Lighthouse cluster {CLUSTER} is down" in summaries
 
 
 def test_capacity_page_charts_the_cluster_and_says_where_its_usage_comes_from(app):

@@ -7,6 +7,7 @@ FACTS = OrchestratorFacts(
     name="marathon",
     label="Marathon / Mesos",
     usage_source="not reported (the Mesos master gives allocations only)",
+    node_word="agent",
     collector="collectors.marathon.fetch:MarathonCollector",
     options={"mesos_url": OptionKey("url", required="nodes (agents) come from the Mesos master"),
              "username": OptionKey("text"),

@@ -54,6 +54,25 @@ class ConfigDocument:
                 return
         raise KeyError(f"no cluster named {name!r}")
 
+    def alerts_text(self) -> str:
+        """The `alerts:` section's body as YAML (comments kept), empty when there is none."""
+        section = self.doc.get("alerts")
+        if section is None:
+            return ""
+        buffer = io.StringIO()
+        round_trip_yaml().dump(section, buffer)
+        return buffer.getvalue()
+
+    def set_alerts(self, text: str) -> None:
+        """Replace the `alerts:` section with this YAML body (empty: remove it); checked on save()."""
+        section = parse_yaml(text, "alerts (Settings)")
+        if section is None:
+            self.doc.pop("alerts", None)
+        elif not isinstance(section, CommentedMap):
+            raise ConfigError([ConfigProblem("alerts (Settings)", 1, "alerts", "must be a mapping (docs/alerts.md)")])
+        else:
+            self.doc["alerts"] = section
+
     def render(self) -> str:
         buffer = io.StringIO()
         round_trip_yaml().dump(self.doc, buffer)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from fleet.alerts.settings import AlertsConfig
 from fleet.auth import AuthPolicy
 from fleet.orchestrators import facts_of
 
@@ -101,6 +102,7 @@ class FleetConfig:
     path: Path
     settings: Settings
     clusters: list[ClusterConfig]
+    alerts: AlertsConfig = field(default_factory=AlertsConfig)  # the `alerts:` section (fleet/config/alerts.py)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from fleet import orchestrators
 from fleet.auth import auth_policy, auth_problems
+from fleet.config.alerts import parse_alerts
 from fleet.config.files import line_of, parse_yaml, round_trip_yaml
 from fleet.config.types import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, ConfigProblem, FleetConfig, Secret,
                                 Settings, TlsFiles)
@@ -307,13 +308,16 @@ def parse_config(text: str, path: Path | str, *, resolve_secrets: bool = True,
     validator = _Validator(file, path.parent.resolve(), resolve_secrets,
                            dict(os.environ) if environ is None else environ)
     for key in doc:
-        if key not in ("settings", "clusters"):
-            validator.problem(doc, key, str(key), "unknown top-level key; expected settings and clusters")
+        if key not in ("settings", "clusters", "alerts"):
+            validator.problem(doc, key, str(key), "unknown top-level key; expected settings, clusters and alerts")
     settings = validator.settings(doc)
     clusters = validator.clusters(doc)
+    alerts, problems = parse_alerts(doc, file, validator.base_dir, resolve_secrets=resolve_secrets,
+                                    environ=validator.environ)
+    validator.problems.extend(problems)
     if validator.problems:
         raise ConfigError(validator.problems)
-    return FleetConfig(path=path, settings=settings, clusters=clusters)
+    return FleetConfig(path=path, settings=settings, clusters=clusters, alerts=alerts)
 
 
 def load_config(path: Path | str = DEFAULT_CONFIG_PATH, *, resolve_secrets: bool = True,

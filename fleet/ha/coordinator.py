@@ -50,7 +50,8 @@ class TooSoon(Exception):
 
 class Coordinator:
     def __init__(self, connect: Callable, store: SnapshotStore, clusters: list[str], interval_s: float, *,
-                 replica: str | None = None, on_lead: Callable[[], None] | None = None):
+                 replica: str | None = None, on_lead: Callable[[], None] | None = None,
+                 on_loaded: Callable[[Snapshot], None] | None = None):
         self.replica = replica or replica_id()
         self.interval_s = float(interval_s)
         self.lease_s = max(MIN_LEASE_S, self.interval_s)
@@ -60,6 +61,7 @@ class Coordinator:
         self.rows = ClusterRows(connect)
         self._connect = connect
         self._on_lead = on_lead
+        self._on_loaded = on_loaded  # a newer stored round read (followers: the leader's latest)
         self._lock = threading.Lock()
         self._leader_fence: int | None = None
         self._leader_until = 0.0  # monotonic: past it this replica no longer believes it leads
@@ -118,15 +120,16 @@ class Coordinator:
         except Exception as exc:
             self._failed("sharing a polled cluster", exc)
 
-    def round_finished(self, local: Snapshot) -> None:
-        """The poller's round: the leader assembles, stores (fenced) and announces it; followers ignore it."""
+    def round_finished(self, local: Snapshot) -> Snapshot | None:
+        """The poller's round: the leader assembles, stores (fenced) and announces it, and returns what
+        it stored; followers ignore it (None)."""
         fence = self._leader_fence
         if fence is None or not self.is_leader:
-            return
+            return None
         try:
             snapshot = self._assemble(local)
             if not any(c.collected_at for c in snapshot.clusters):
-                return
+                return None
 
             def inside(cursor: Any) -> None:
                 check_fence(cursor, LEADER, self.replica, fence)
@@ -139,14 +142,15 @@ class Coordinator:
         except FencedOut as exc:
             log.warning("%s", exc)
             self._step_down()
-            return
+            return None
         except TooSoon:
-            return  # the previous leader stored this period's round just before it went
+            return None  # the previous leader stored this period's round just before it went
         except Exception as exc:
             self._failed("storing the round", exc)
-            return
+            return None
         with self._lock:
             self._served, self._last_round_at = snapshot, snapshot.taken_at
+        return snapshot
 
     def _assemble(self, local: Snapshot) -> Snapshot:
         """This replica's own collections plus, for clusters another replica polls, the rows it shared."""
@@ -236,10 +240,17 @@ class Coordinator:
         except Exception as exc:
             self._failed("reading the latest round", exc)
             return
-        if latest is not None:
-            with self._lock:
-                if self._last_round_at is None or latest.taken_at >= self._last_round_at:
-                    self._served, self._last_round_at = latest, latest.taken_at
+        if latest is None:
+            return
+        with self._lock:
+            newer = self._last_round_at is None or latest.taken_at > self._last_round_at
+            if newer:
+                self._served, self._last_round_at = latest, latest.taken_at
+        if newer and self._on_loaded is not None:
+            try:
+                self._on_loaded(latest)
+            except Exception:
+                log.exception("a listener of stored rounds failed")
 
     def _listen(self) -> None:
         while not self._stop.is_set():
