@@ -6,6 +6,7 @@ swarmkit's 25-character base-36 strings, times RFC 3339 with nanoseconds, lists 
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -21,11 +22,14 @@ PLUGINS = [{"Type": "Log", "Name": name} for name in (
     "awslogs", "fluentd", "gcplogs", "gelf", "journald", "json-file", "local", "splunk", "syslog")] + [
     {"Type": "Network", "Name": name} for name in ("bridge", "host", "ipvlan", "macvlan", "null", "overlay")] + [
     {"Type": "Volume", "Name": "local"}]
-# a swarm CA's public certificate (made up, as every value here): nodes and the cluster carry it
-TRUST_ROOT = ("-----BEGIN CERTIFICATE-----\nMIIBajCCARCgAwIBAgIUPodiumSwarmEmulatorCAAAAAAAAAAwCgYIKoZIzj0EAwIw\n"
-              "EzERMA8GA1UEAxMIc3dhcm0tY2EwHhcNMjUwMTAxMDAwMDAwWhcNNDUwMTAxMDAw\n-----END CERTIFICATE-----\n")
-TLS_INFO = {"TrustRoot": TRUST_ROOT, "CertIssuerSubject": "MBMxETAPBgNVBAMTCHN3YXJtLWNh",
-            "CertIssuerPublicKey": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEPodiumSwarmEmulatorPublicKeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="}
+# a swarm CA's public certificate and key (made up, as every value here): base64 of DER bytes, as
+# Go writes []byte; the docker CLI decodes them
+_SUBJECT = base64.b64encode(bytes.fromhex("3013311130 0f0603550403130873776172 6d2d6361".replace(" ", ""))).decode()
+_PUBLIC_KEY = base64.b64encode(bytes.fromhex("3059301306072a8648ce3d020106082a8648ce3d03010703420004") +
+                               hashlib.sha512(b"podium swarm emulator").digest()[:64]).decode()
+TRUST_ROOT = ("-----BEGIN CERTIFICATE-----\n" + base64.b64encode(hashlib.sha512(b"podium ca").digest() * 5).decode()[:320]
+              + "\n-----END CERTIFICATE-----\n")
+TLS_INFO = {"TrustRoot": TRUST_ROOT, "CertIssuerSubject": _SUBJECT, "CertIssuerPublicKey": _PUBLIC_KEY}
 
 
 def container_id(task_id: str) -> str:

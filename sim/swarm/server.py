@@ -38,7 +38,7 @@ class SwarmApi:
                 (r"/nodes", True, self.nodes), (r"/nodes/([^/]+)", True, self.node),
                 (r"/services", True, self.services), (r"/services/([^/]+)", True, self.service),
                 (r"/tasks", True, self.tasks), (r"/tasks/([^/]+)", True, self.task),
-                (r"/containers/json", False, self.containers), (r"/events", False, self.events))]
+                (r"/networks/([^/]+)", False, self.network), (r"/containers/json", False, self.containers), (r"/events", False, self.events))]
 
     def headers(self, state: State) -> dict[str, str]:
         engine_def = state.scenario.engine
@@ -154,6 +154,19 @@ class SwarmApi:
         if len(found) != 1:
             raise ApiError(404, f"task {wanted} not found")
         return self.json(found[0].body)
+
+    def network(self, state: State, request: Request, api: tuple[int, int], wanted: str) -> Response:
+        """Enough of `/networks/{id}` for `docker service inspect --pretty` to name a service's networks."""
+        for network in state.rendered.networks.values():
+            if wanted in (network["ID"], network["Spec"]["Name"]):
+                spec = network["Spec"]
+                return self.json({"Name": spec["Name"], "Id": network["ID"], "Created": network["CreatedAt"],
+                                  "Scope": "swarm", "Driver": "overlay", "EnableIPv6": False,
+                                  "IPAM": {"Driver": "default", "Options": None, "Config": network["IPAMOptions"]["Configs"]},
+                                  "Internal": False, "Attachable": False, "Ingress": spec.get("Ingress", False),
+                                  "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": None,
+                                  "Options": network["DriverState"]["Options"], "Labels": spec["Labels"]})
+        raise ApiError(404, f"network {wanted} not found")
 
     def containers(self, state: State, request: Request, api: tuple[int, int]) -> Response:
         filters = parse_filters(request, ("label", "status", "name", "id"))
