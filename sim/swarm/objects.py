@@ -264,5 +264,23 @@ def container_object(service: ServiceDef, service_id: str, plan: TaskPlan, now: 
             "ImageID": "sha256:" + hashlib.sha256(image.encode()).hexdigest(),
             "Command": " ".join(service.command), "Created": (plan.created_ns // NANO) + 1, "Ports": [],
             "Labels": labels, "State": "running", "Status": up, "HostConfig": {"NetworkMode": "default"},
-            "NetworkSettings": {"Networks": {}}, "Mounts": []}
+            "NetworkSettings": {"Networks": {name: endpoint(name, plan) for name in attached_networks(service)}},
+            "Mounts": []}
+
+
+def attached_networks(service: ServiceDef) -> list[str]:
+    ingress = [INGRESS] if any(p.mode == "ingress" for p in service.ports) else []
+    return ingress + list(service.networks) or ["bridge"]
+
+
+def endpoint(network: str, plan: TaskPlan) -> dict[str, Any]:
+    """A container's endpoint on one network, as `/containers/json` lists it."""
+    overlay = network != "bridge"
+    address = f"10.0.9.{plan.ordinal % 250 + 4}"
+    return {"IPAMConfig": {"IPv4Address": address} if overlay else None, "Links": None, "Aliases": None,
+            "NetworkID": hashlib.sha256(network.encode()).hexdigest()[:25] if overlay else "",
+            "EndpointID": hashlib.sha256(f"{network}/{plan.task_id}".encode()).hexdigest() if overlay else "",
+            "Gateway": "", "IPAddress": address if overlay else "",
+            "IPPrefixLen": 24 if overlay else 0, "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+            "MacAddress": "", "DriverOpts": None}
 
