@@ -107,12 +107,7 @@ class SwarmApi:
         return self.json(self.store.page(key, lambda: [body for node, body in state.nodes if filters.node(node)]))
 
     def node(self, state: State, request: Request, api: tuple[int, int], wanted: str) -> Response:
-        nodes = [n for n in state.nodes if n[0]["ID"] == wanted] or \
-            [n for n in state.nodes if n[0]["Description"]["Hostname"] == wanted] or \
-            [n for n in state.nodes if n[0]["ID"].startswith(wanted)]
-        if len(nodes) != 1:
-            raise ApiError(404, f"node {wanted} not found" if not nodes else f"node {wanted} is ambiguous ({len(nodes)} matches found)")
-        return self.json(nodes[0][1])
+        return self.json(lookup(state.nodes, wanted, lambda n: n["Description"]["Hostname"], "node"))
 
     def services(self, state: State, request: Request, api: tuple[int, int]) -> Response:
         filters = parse_filters(request, ("id", "label", "mode", "name"))
@@ -125,12 +120,7 @@ class SwarmApi:
         return self.json(self.store.page(key, bodies))
 
     def service(self, state: State, request: Request, api: tuple[int, int], wanted: str) -> Response:
-        found = [s for s in state.services if s[0]["ID"] == wanted] or \
-            [s for s in state.services if s[0]["Spec"]["Name"] == wanted] or \
-            [s for s in state.services if s[0]["ID"].startswith(wanted)]
-        if len(found) != 1:
-            raise ApiError(404, f"service {wanted} not found" if not found else f"service {wanted} is ambiguous ({len(found)} matches found)")
-        return self.json(found[0][1])
+        return self.json(lookup(state.services, wanted, lambda s: s["Spec"]["Name"], "service"))
 
     def tasks(self, state: State, request: Request, api: tuple[int, int]) -> Response:
         filters = parse_filters(request, ("desired-state", "id", "label", "name", "node", "service", "_up-to-date"))
@@ -199,3 +189,15 @@ class SwarmApi:
                 last = max(last, item["timeNano"])
                 if (until is None or item["timeNano"] <= until) and filters.event(item):
                     yield msgspec.json.encode(item) + b"\n"
+
+
+def lookup(objects: list[tuple[dict[str, Any], bytes]], wanted: str, name: Callable[[dict[str, Any]], str],
+           kind: str) -> bytes:
+    """The one object `wanted` names, as dockerd resolves it: full ID, then name, then a unique ID prefix."""
+    found = [o for o in objects if o[0]["ID"] == wanted] or [o for o in objects if name(o[0]) == wanted] or \
+        [o for o in objects if o[0]["ID"].startswith(wanted)]
+    if not found:
+        raise ApiError(404, f"{kind} {wanted} not found")
+    if len(found) > 1:
+        raise ApiError(404, f"{kind} {wanted} is ambiguous ({len(found)} matches found)")
+    return found[0][1]
