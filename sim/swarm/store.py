@@ -184,13 +184,14 @@ def changes(old: State, new: State, now_ns: int) -> list[dict[str, Any]]:
             found.append(event("node", "update", node["ID"], attributes, 0))
     found += [event("node", "remove", i, {"name": n["Description"]["Hostname"]}, 0) for i, n in before.items()]
     services = {s["ID"]: s for s, _ in old.services}
-    status_changed = {sid for sid, body in new.status.items() if old.status.get(sid) != body}
     for service, _ in new.services:
         was = services.pop(service["ID"], None)
         name = service["Spec"]["Name"]
         if was is None:
             found.append(event("service", "create", service["ID"], {"name": name}, 0))
-        elif was["Spec"] != service["Spec"] or service["ID"] in status_changed:
+        # a task changing state is no service event: the engine emits none for tasks (only the
+        # node that runs one emits its container's events)
+        elif was["Spec"] != service["Spec"]:
             attributes = {"name": name}
             replicas = [s["Spec"]["Mode"].get("Replicated", {}).get("Replicas") for s in (service, was)]
             if replicas[0] != replicas[1] and None not in replicas:

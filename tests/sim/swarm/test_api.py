@@ -150,3 +150,17 @@ def test_fields_shared_with_upstream_examples_have_their_types(swarm, fixture, p
     conflicts = {p: (seen[p], made[p]) for p in shared if (seen[p] - {"null"}) and (made[p] - {"null"}) and
                  (seen[p] - {"null"}) != (made[p] - {"null"})}
     assert conflicts == {}
+
+
+def test_a_service_change_is_an_event_but_a_task_failing_elsewhere_is_not():
+    scenario = build(0, nodes=8, services=4, problems=False)
+    with start(scenario) as cluster:
+        since = f"{time.time():.9f}"
+        first = scenario.services[0]
+        cluster.update(scenario.with_service(first.name, replicas=first.replicas + 1))
+        cluster.update(cluster.scenario.with_service(scenario.services[1].name, failure="unhealthy"))
+        events = [json.loads(line) for line in requests.get(
+            cluster.url + "/events", params={"since": since, "until": f"{time.time():.9f}",
+                                             "filters": json.dumps({"type": ["service"]})}, timeout=10).text.splitlines()]
+    assert [(e["Action"], e["Actor"]["Attributes"]["name"]) for e in events] == [("update", first.name)]
+    assert events[0]["Actor"]["Attributes"]["replicas.new"] == str(first.replicas + 1)
