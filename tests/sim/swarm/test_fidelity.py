@@ -15,7 +15,7 @@ import pytest
 
 from sim.swarm import ServiceDef, fidelity, start
 from sim.swarm.scenario import Scenario
-from tests.engines import Dockerd, require_tool, wait_for
+from tests.engines import require_tool, wait_for
 from tests.sim.swarm.shape import differences
 
 pytestmark = pytest.mark.swarm
@@ -70,16 +70,17 @@ def scenario() -> Scenario:
 
 
 @pytest.fixture(scope="module")
-def real(scenario):
-    engine = Dockerd("fidelity").start().init_swarm()
+def real(scenario, swarm_engine):
+    """The scenario's services on the swarm tier's shared dockerd (a second engine on the same host
+    would fight the first over the ingress network's VXLAN), removed afterwards."""
+    client = swarm_engine.client
+    created = [create(client, service) for service in scenario.services]
     try:
-        engine.import_busybox()
-        for service in scenario.services:
-            create(engine.client, service)
-        wait_for(lambda: converged(engine.client), timeout_s=180, interval_s=2, what="the real swarm to converge")
-        yield engine
+        wait_for(lambda: converged(client), timeout_s=180, interval_s=2, what="the real swarm to converge")
+        yield swarm_engine
     finally:
-        engine.remove()
+        for service_id in created:
+            client.remove_service(service_id)
 
 
 @pytest.fixture(scope="module")
