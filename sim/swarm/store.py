@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -135,7 +136,6 @@ def event(kind: str, action: str, actor_id: str, attributes: dict[str, str], whe
 
 
 def _created_ns(obj: dict[str, Any]) -> int:
-    from datetime import datetime
     text = obj["CreatedAt"].rstrip("Z")
     head, _, fraction = text.partition(".")
     seconds = int(datetime.fromisoformat(head + "+00:00").timestamp())

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sim.swarm.ids import NANO, object_id
-from sim.swarm.scenario import NO_IMAGE, UNHEALTHY, NodeDef, Scenario, ServiceDef, fits, keeps_global_task, placeable_on
+from sim.swarm.scenario import NO_IMAGE, NodeDef, Scenario, ServiceDef, fits, keeps_global_task, placeable_on
 
 MINUTE_NS = 60 * NANO
 RESTART_DELAY_NS = 5 * NANO
