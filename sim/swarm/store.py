@@ -11,7 +11,7 @@ import time
 from collections import deque
 from datetime import datetime
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import msgspec
 
@@ -160,15 +160,30 @@ def container_event(action: str, container: dict[str, Any], when_ns: int, **extr
                  legacy_from=container["Image"])
 
 
+def _pairs(old: list[tuple[dict[str, Any], bytes]], new: list[tuple[dict[str, Any], bytes]]
+           ) -> Iterator[tuple[dict[str, Any] | None, dict[str, Any] | None]]:
+    """(before, after) for each object by ID: None before when created, None after when removed."""
+    before = {obj["ID"]: obj for obj, _ in old}
+    for obj, _ in new:
+        yield before.pop(obj["ID"], None), obj
+    for obj in before.values():
+        yield obj, None
+
+
+def _lifecycle(kind: str, was: dict[str, Any] | None, now: dict[str, Any] | None, name: str) -> dict[str, Any]:
+    """The create or remove event of an object only one side has."""
+    if now is None:
+        return event(kind, "remove", was["ID"] if was else "", {"name": name}, 0)
+    return event(kind, "create", now["ID"], {"name": name}, 0)
+
+
 def changes(old: State, new: State, now_ns: int) -> list[dict[str, Any]]:
     """The events between two states, each a nanosecond apart so `since` can resume between them."""
     found: list[dict[str, Any]] = []
-    before = {n["ID"]: n for n, _ in old.nodes}
-    for node, _ in new.nodes:
-        was = before.pop(node["ID"], None)
-        name = node["Description"]["Hostname"]
-        if was is None:
-            found.append(event("node", "create", node["ID"], {"name": name}, 0))
+    for was, node in _pairs(old.nodes, new.nodes):
+        name = (node or was or {})["Description"]["Hostname"]
+        if was is None or node is None:
+            found.append(_lifecycle("node", was, node, name))
             continue
         attributes = {"name": name}
         for label, path in (("availability", ("Spec", "Availability")), ("role", ("Spec", "Role")),
@@ -182,13 +197,10 @@ def changes(old: State, new: State, now_ns: int) -> list[dict[str, Any]]:
             attributes["leader.new"], attributes["leader.old"] = str(leader_now).lower(), str(leader_then).lower()
         if len(attributes) > 1:
             found.append(event("node", "update", node["ID"], attributes, 0))
-    found += [event("node", "remove", i, {"name": n["Description"]["Hostname"]}, 0) for i, n in before.items()]
-    services = {s["ID"]: s for s, _ in old.services}
-    for service, _ in new.services:
-        was = services.pop(service["ID"], None)
-        name = service["Spec"]["Name"]
-        if was is None:
-            found.append(event("service", "create", service["ID"], {"name": name}, 0))
+    for was, service in _pairs(old.services, new.services):
+        name = (service or was or {})["Spec"]["Name"]
+        if was is None or service is None:
+            found.append(_lifecycle("service", was, service, name))
         # a task changing state is no service event: the engine emits none for tasks (only the
         # node that runs one emits its container's events)
         elif was["Spec"] != service["Spec"]:
@@ -200,7 +212,6 @@ def changes(old: State, new: State, now_ns: int) -> list[dict[str, Any]]:
             if images[0] != images[1]:
                 attributes["image.new"], attributes["image.old"] = images
             found.append(event("service", "update", service["ID"], attributes, 0))
-    found += [event("service", "remove", i, {"name": s["Spec"]["Name"]}, 0) for i, s in services.items()]
     found += container_changes(old, new)
     for offset, item in enumerate(found):
         item["timeNano"] = now_ns + offset
