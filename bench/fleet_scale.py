@@ -5,8 +5,8 @@
     .venv/bin/python -m bench.fleet_scale --small --watch-s 1800
 
 The seed fleet: Kubernetes 5,000 nodes / ~150,000 pods, Nomad 10,000 nodes / ~100,000 allocations,
-Marathon on Mesos 50,000 agents / 200,000 tasks, each emulator in its own process. (No Swarm
-emulator exists yet: the seed's Swarm of 1,000 nodes / 30,000 tasks is left out.) The dashboard is
+Marathon on Mesos 50,000 agents / 200,000 tasks, Swarm 1,000 nodes / 30,000 running tasks (~150,000
+task objects with history), each emulator in its own process. The dashboard is
 `streamlit run app.py` in its own process with a clusters.yaml naming them; once its first round is
 in the history, every page is opened in headless Chromium (bench/fleet_pages.py). Then: the
 analysis of each cluster (fleet.analysis on a snapshot the CLI collects), the history bytes per
@@ -49,6 +49,9 @@ class FleetSize:
     mesos_agents: int = 50_000
     marathon_apps: int = 20_000
     tasks_per_app: int = 10
+    swarm_nodes: int = 1000
+    swarm_services: int = 280  # x swarm_replicas, plus two global services with one task per node
+    swarm_replicas: int = 100
 
 
 SEED = FleetSize()
@@ -57,7 +60,8 @@ SEED = FleetSize()
 def scaled(nodes: int) -> FleetSize:
     """`nodes` nodes in every cluster, each at the seed's density."""
     return replace(SEED, k8s_nodes=nodes, nomad_nodes=nodes, nomad_jobs=max(1, nodes * 8 // 100),
-                   mesos_agents=nodes, marathon_apps=max(1, nodes * 2 // 5))
+                   mesos_agents=nodes, marathon_apps=max(1, nodes * 2 // 5), swarm_nodes=nodes,
+                   swarm_services=max(1, nodes * 28 // 100))
 
 
 # -- emulators, each in its own process -------------------------------------------------------------
@@ -86,7 +90,10 @@ def emulator_commands(size: FleetSize) -> dict[str, list[str]]:
             "nomad": [sys.executable, "-m", "sim.nomad", "--regions", "1", "--datacenters", "4",
                       "--nodes", str(size.nomad_nodes), "--jobs", str(size.nomad_jobs),
                       "--allocs-per-job", str(size.allocs_per_job)],
-            "marathon": [*me, "--serve", "marathon"]}
+            "marathon": [*me, "--serve", "marathon"],
+            "swarm": [sys.executable, "-m", "sim.swarm", "--nodes", str(size.swarm_nodes), "--managers", "5",
+                      "--services", str(size.swarm_services), "--replicas", str(size.swarm_replicas),
+                      "--history", "4"]}
 
 
 def cluster_entry(kind: str, urls: list[str]) -> str:

@@ -12,7 +12,7 @@ from sim.demo import DemoCluster
 
 log = logging.getLogger(__name__)
 
-EMULATED = ("kubernetes", "nomad", "marathon")
+EMULATED = ("kubernetes", "nomad", "marathon", "swarm")
 
 
 def _demo_factory(orchestrator: str) -> Callable[[int], DemoCluster] | None:

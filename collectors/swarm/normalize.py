@@ -193,7 +193,9 @@ def service_to_workload(service: wire.Service, instances: list[Instance], checke
     running = sum(1 for i in instances if i.state == "running")
     if status is not None and status.RunningTasks is not None:
         running = status.RunningTasks
-    healthy = sum(1 for i in instances if i.state == "running" and i.health == "healthy") if checked else None
+    # the engine reports a task with a health check "running" only once the check passed (until then it
+    # is "starting"), so a running task counts as healthy unless its container is seen unhealthy now
+    healthy = sum(1 for i in instances if i.state == "running" and i.health != "unhealthy") if checked else None
     template = spec.TaskTemplate
     image = template.ContainerSpec.Image if template and template.ContainerSpec else ""
     cpu, mem = reservations(template)

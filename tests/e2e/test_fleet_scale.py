@@ -1,6 +1,6 @@
 """The whole product at a CI-sized seed fleet: bench/fleet_scale.py's code, checked instead of printed.
 
-Three emulated clusters (Kubernetes, Nomad, Marathon on Mesos) of 300 nodes each at the seed's
+Four emulated clusters (Kubernetes, Nomad, Marathon on Mesos, Swarm) of 300 nodes each at the seed's
 densities, each in its own process; the real dashboard (`streamlit run app.py`) watching them;
 every page opened in headless Chromium. A user would notice a page that never finishes, shows an
 exception, or ships more than the byte limit; seconds stay in the bench.
@@ -46,6 +46,6 @@ def test_every_page_settles_without_an_exception_and_under_the_byte_limit(dashbo
         assert view.exceptions == 0, f"{view.page}: {view.text[:2000]}"
         assert view.bytes <= PAGE_BYTES, f"{view.page} shipped {view.bytes:,} bytes"
     text = {view.page: view.text for view in views}
-    for name in ("seed-kubernetes", "seed-nomad", "seed-marathon"):
+    for name in ("seed-kubernetes", "seed-nomad", "seed-marathon", "seed-swarm"):
         assert name in text["overview"]
     assert "Traceback" not in "".join(text.values())

@@ -49,11 +49,11 @@ def test_without_config_the_demo_fleet_is_shown_through_the_collectors(monkeypat
 
     def every_card_has_numbers() -> bool:
         app.run()
-        return sum(1 for m in app.metric if m.label == "Nodes ready") == 1 + 3  # fleet total + one per cluster
-    wait_for(every_card_has_numbers, timeout_s=60, interval_s=0.5, what="three collected demo clusters")
+        return sum(1 for m in app.metric if m.label == "Nodes ready") == 1 + 4  # fleet total + one per cluster
+    wait_for(every_card_has_numbers, timeout_s=60, interval_s=0.5, what="four collected demo clusters")
     assert not app.exception
     text = page_text(app)
-    for orchestrator in ("Kubernetes", "Nomad", "Marathon / Mesos"):
+    for orchestrator in ("Kubernetes", "Nomad", "Marathon / Mesos", "Docker Swarm"):
         assert orchestrator in text
 
 
