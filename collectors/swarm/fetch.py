@@ -34,10 +34,12 @@ READ_TIMEOUT_SLACK_S = 5.0
 class SwarmCollector(Collector[SwarmRaw]):
     orchestrator = "swarm"
 
-    def __init__(self, config):
+    def __init__(self, config, *, live: bool = True):
         super().__init__(config)
         self._client: docker.APIClient | None = None
         self.max_bytes = int(config.max_answer_mib * MIB)
+        # `api_version: "1.40"` pins the Engine API version; by default the engine's own is used
+        self.pinned_api = config.option("api_version")
 
     @property
     def tls(self) -> bool:
@@ -64,9 +66,9 @@ class SwarmCollector(Collector[SwarmRaw]):
         try:
             client = self._connect(timeout_s)
             version = self._read(client, timeout_s, "/version", wire.EngineVersion, versioned=False)
-            client._version = self._api_version(version)
+            client._version = negotiate(version, self.pinned_api, self.endpoint)
             nodes = self._read(client, timeout_s, "/nodes", list[wire.Node])
-            # older engines (API < 1.41) ignore status=true: their counts come from the tasks
+            # older engines (API < 1.41) ignore status=true: their counts come from the tasks (normalize)
             services = self._read(client, timeout_s, "/services", list[wire.Service], params={"status": "true"})
             tasks = self._read(client, timeout_s, "/tasks", list[wire.Task])
             containers = self._local_containers(client, timeout_s)
@@ -77,13 +79,7 @@ class SwarmCollector(Collector[SwarmRaw]):
             self.close()
             raise self._translate(exc) from None
         return SwarmRaw(version=version, nodes=nodes, services=services, tasks=tasks,
-                        local_health=local_task_health(containers))
-
-    def _api_version(self, version: wire.EngineVersion) -> str:
-        if not version.ApiVersion:
-            raise MalformedPayload(f"GET /version on {self.endpoint}: unexpected shape: no ApiVersion "
-                                   "(is this a Docker engine?)")
-        return version.ApiVersion
+                        local_health=local_task_health(containers), api_version=client._version)
 
     def _local_containers(self, client: docker.APIClient, timeout_s: float) -> list[wire.ContainerSummary]:
         """Containers of tasks on this manager, for their health checks: optional (a proxy in front
@@ -124,12 +120,16 @@ class SwarmCollector(Collector[SwarmRaw]):
         return what, response.status_code, body, response.headers
 
     def _translate(self, exc: Exception) -> Exception:
-        """A transport failure (the engine never answered) in plain words."""
+        """A transport failure (the engine never answered) in plain words; anything else the engine
+        or the SDK said is an error with its own words, never "cannot reach"."""
         where = self.endpoint
         if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
             return Unreachable(f"TLS failure talking to {where}: {transport_problem(exc)}")
+        if isinstance(exc, docker.errors.APIError) and exc.response is not None:
+            return refusal(f"{where}", exc.response.status_code, exc.response.content, exc.response.headers,
+                           endpoint=where)
         if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                            urllib3.exceptions.HTTPError, docker.errors.DockerException, OSError)):
+                            urllib3.exceptions.HTTPError, OSError)):
             return Unreachable(f"cannot reach the Docker engine at {where}: {connection_problem(exc)}")
         return UpstreamError(f"{where}: {type(exc).__name__}: {short(exc)}")
 
@@ -140,6 +140,35 @@ class SwarmCollector(Collector[SwarmRaw]):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+SWARM_API = (1, 24)  # Swarm mode came with Docker 1.12, API 1.24
+
+
+def api_tuple(version: str) -> tuple[int, int] | None:
+    major, _, minor = version.partition(".")
+    return (int(major), int(minor)) if major.isdigit() and minor.isdigit() else None
+
+
+def negotiate(engine: wire.EngineVersion, pinned: object, endpoint: str) -> str:
+    """The Engine API version to read with: the pinned one (`api_version`), else the newest the
+    engine speaks (its `ApiVersion`). A version the engine does not accept is refused by the engine
+    itself, with its own message ("client version 1.24 is too old. Minimum supported API version
+    is 1.44"), which the round reports as an error."""
+    if not engine.ApiVersion or api_tuple(engine.ApiVersion) is None:
+        raise MalformedPayload(f"GET /version on {endpoint}: unexpected shape: no ApiVersion "
+                               "(is this a Docker engine?)")
+    if pinned is None:
+        chosen = engine.ApiVersion
+    elif isinstance(pinned, str) and api_tuple(pinned) is not None:
+        chosen = pinned
+    else:
+        raise UpstreamError(f"api_version {pinned!r} in the cluster's config is not an Engine API version: "
+                            'write it as a quoted string, e.g. api_version: "1.40"')
+    if api_tuple(chosen) < SWARM_API:  # type: ignore[operator]
+        raise UpstreamError(f"Engine API {chosen} predates Swarm mode (API 1.24, Docker 1.12): "
+                            f"the engine at {endpoint} cannot be read as a swarm manager")
+    return chosen
 
 
 def refusal(what: str, code: int, body: bytes, headers: Any, *, endpoint: str = "") -> SourceError:
