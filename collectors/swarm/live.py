@@ -260,7 +260,7 @@ class LiveFeed:
         # only events that happened while this stream was open say how late the stream is
         late_s = engine_now - event.timeNano / 1e9
         if event.timeNano / 1e9 > opened_at + self._offset_s and late_s > LATE_S:
-            raise Blocked(f"events from GET /events on {self.session.endpoint} arrive {late_s:.0f}s late "
+            raise Blocked(f"GET /events on {self.session.endpoint}: events arrive {late_s:.0f}s late "
                           "(a proxy that buffers the stream?)")
         actor = event.Actor or wire.EventActor()
         if event.Type in ("service", "node"):
