@@ -48,7 +48,9 @@ RETRY_S = 300.0
 BLOCKED = {403, 404, 405, 501}
 MAX_EVENT_BYTES = 1 * MIB  # an event is a few hundred bytes
 SERVICE_LABEL = "com.docker.swarm.service.id"
-STREAM_FILTERS = filters(type=["service", "node", "container"])
+# what changes a task or an object; not exec_* (a health check runs one every interval), attach, resize...
+ACTIONS = ["create", "update", "remove", "start", "die", "destroy", "oom", "health_status"]
+STREAM_FILTERS = filters(type=["service", "node", "container"], event=ACTIONS)
 _event_decoder = msgspec.json.Decoder(wire.EventMessage)
 
 
@@ -263,6 +265,8 @@ class LiveFeed:
             raise Blocked(f"GET /events on {self.session.endpoint}: events arrive {late_s:.0f}s late "
                           "(a proxy that buffers the stream?)")
         actor = event.Actor or wire.EventActor()
+        if not event.Action.startswith(tuple(ACTIONS)):  # an engine (or proxy) that ignored the filter
+            return
         if event.Type in ("service", "node"):
             target = (event.Type, actor.ID)
         elif event.Type == "container" and (actor.Attributes or {}).get(SERVICE_LABEL):
