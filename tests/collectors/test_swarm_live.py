@@ -4,9 +4,8 @@ engine restarts; a proxy that refuses `/events` leaves the collector polling, an
 from __future__ import annotations
 
 import socket
-import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 import docker
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from collectors.swarm import live
 from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
+from tests.collectors.test_swarm_bounds import serving
 from tests.collectors.test_swarm_engine import create_service, workload
 from tests.engines import Dockerd, wait_for
 
@@ -103,53 +103,31 @@ def test_the_stream_reconnects_after_the_engine_restarts():
         engine.remove()
 
 
-@contextmanager
-def refusing_proxy(socket_path: str) -> Iterator[str]:
+def refusing_proxy(socket_path: str) -> Callable[[socket.socket], None]:
     """An HTTP proxy in front of the engine's unix socket that answers 403 on /events."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
     def relay(conn: socket.socket) -> None:
-        with conn:
-            head = b""
-            while b"\r\n\r\n" not in head:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                head += chunk
-            path = head.split(b" ", 2)[1]
-            if path.split(b"?")[0].endswith(b"/events"):
-                body = b'{"message":"forbidden by proxy policy"}'
-                conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-                             b"Connection: close\r\n\r\n%s" % (len(body), body))
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(65536)
+            if not chunk:
                 return
-            with socket.socket(socket.AF_UNIX) as engine:
-                engine.connect(socket_path)
-                engine.sendall(b"GET %s HTTP/1.0\r\nHost: docker\r\n\r\n" % path)
-                while chunk := engine.recv(65536):
-                    conn.sendall(chunk)
-
-    def serve() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=relay, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"tcp://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+            head += chunk
+        path = head.split(b" ", 2)[1]
+        if path.split(b"?")[0].endswith(b"/events"):
+            body = b'{"message":"forbidden by proxy policy"}'
+            conn.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                         b"Connection: close\r\n\r\n%s" % (len(body), body))
+            return
+        with socket.socket(socket.AF_UNIX) as engine:
+            engine.connect(socket_path)
+            engine.sendall(b"GET %s HTTP/1.0\r\nHost: docker\r\n\r\n" % path)
+            while chunk := engine.recv(65536):
+                conn.sendall(chunk)
+    return relay
 
 
-def test_a_proxy_that_refuses_events_leaves_the_collector_polling_and_says_so(swarm_engine, service):
-    with refusing_proxy(str(swarm_engine.socket)) as url:
+def test_a_proxy_that_refuses_events_leaves_the_collector_polling_and_says_so(swarm_engine, service, tmp_path):
+    with serving(refusing_proxy(str(swarm_engine.socket)), "tcp", tmp_path) as url:
         collector = SwarmCollector(ClusterConfig(name="behind-proxy", orchestrator="swarm", url=url))
         try:
             first = collector.collect(TIMEOUT_S)
