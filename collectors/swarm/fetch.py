@@ -36,6 +36,7 @@ class SwarmCollector(Collector[SwarmRaw]):
         self.live = live  # False: list everything every round (no event stream)
         self.feed: LiveFeed | None = None
         self.listings = 0  # full listings in the round's thread (tests: live rounds do not list)
+        self._memo: tuple[tuple, ClusterData] | None = None
 
     def _connect(self, timeout_s: float) -> EngineSession:
         if self._session is None:
@@ -49,18 +50,19 @@ class SwarmCollector(Collector[SwarmRaw]):
         try:
             session = self._connect(timeout_s)
             version = session.negotiate(timeout_s, self.pinned_api)
-            nodes, services, tasks, problem = self._swarm(session, timeout_s)
+            generation, nodes, services, tasks, problem = self._swarm(session, timeout_s)
             containers = self._local_containers(session, timeout_s)
         except SourceError:
             self._close_session()
             raise
         return SwarmRaw(version=version, nodes=nodes, services=services, tasks=tasks,
                         local_health=local_task_health(containers), api_version=session.api_version,
-                        live_problem=problem)
+                        live_problem=problem, generation=generation)
 
     def _swarm(self, session: EngineSession, timeout_s: float
-               ) -> tuple[list[wire.Node], list[wire.Service], list[wire.Task], str | None]:
-        """Nodes, services and tasks: from the live state when the stream keeps it, else listed."""
+               ) -> tuple[int | None, list[wire.Node], list[wire.Service], list[wire.Task], str | None]:
+        """Nodes, services and tasks: from the live state (and its generation) when the stream keeps
+        it, else listed (generation None); and why live updates are off, if a proxy stops them."""
         feed = self.feed
         if feed is not None and (feed.retry_due() or feed.ended()):
             feed.stop()
@@ -76,12 +78,12 @@ class SwarmCollector(Collector[SwarmRaw]):
         nodes, services, tasks = session.list_all(timeout_s)
         self.listings += 1
         if feed is None:
-            return nodes, services, tasks, None
+            return None, nodes, services, tasks, None
         feed.load(nodes, services, tasks, time.monotonic() - started)
         if feed.blocked is not None:
-            return nodes, services, tasks, f"live updates off, polling each round: {feed.blocked}"
+            return None, nodes, services, tasks, f"live updates off, polling each round: {feed.blocked}"
         feed.start(session.date_header)
-        return nodes, services, tasks, None
+        return None, nodes, services, tasks, None
 
     def _local_containers(self, session: EngineSession, timeout_s: float) -> list[wire.ContainerSummary]:
         """Containers of tasks on this manager, for their health checks: optional (a proxy in front
@@ -97,7 +99,14 @@ class SwarmCollector(Collector[SwarmRaw]):
         return decode(body, list[wire.ContainerSummary], what)
 
     def normalize(self, raw: SwarmRaw) -> ClusterData:
-        return normalize(raw)
+        """Pure; a live round whose state and container health did not change reuses the last result."""
+        key = (raw.generation, raw.version.Version, raw.api_version, raw.live_problem,
+               tuple(sorted(raw.local_health.items())))
+        if raw.generation is not None and self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        data = normalize(raw)
+        self._memo = (key, data) if raw.generation is not None else None
+        return data
 
     def _close_session(self) -> None:
         if self._session is not None:

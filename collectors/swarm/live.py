@@ -59,35 +59,44 @@ class Blocked(Exception):
 
 
 class SwarmState:
-    """Nodes, services (with their counts) and tasks by ID, as listed and then kept by events."""
+    """Nodes, services (with their counts) and tasks, as listed and then kept by events. Each
+    change bumps `generation`, so a round that finds nothing changed can reuse its last result."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
+        self.generation = 0
         self.nodes: dict[str, wire.Node] = {}
         self.services: dict[str, wire.Service] = {}
-        self.tasks: dict[str, wire.Task] = {}
+        self.tasks: dict[str, list[wire.Task]] = {}  # by service ID: a service's tasks are re-read together
 
     def load(self, nodes: list[wire.Node], services: list[wire.Service], tasks: list[wire.Task]) -> None:
+        by_service: dict[str, list[wire.Task]] = {}
+        for task in tasks:
+            by_service.setdefault(task.ServiceID, []).append(task)
         with self.lock:
             self.nodes = {n.ID: n for n in nodes}
             self.services = {s.ID: s for s in services}
-            self.tasks = {t.ID: t for t in tasks}
+            self.tasks = by_service
+            self.generation += 1
 
-    def values(self) -> tuple[list[wire.Node], list[wire.Service], list[wire.Task]]:
+    def values(self) -> tuple[int, list[wire.Node], list[wire.Service], list[wire.Task]]:
         with self.lock:
-            return list(self.nodes.values()), list(self.services.values()), list(self.tasks.values())
+            return (self.generation, list(self.nodes.values()), list(self.services.values()),
+                    [task for tasks in self.tasks.values() for task in tasks])
 
     def put_service(self, service_id: str, service: wire.Service | None, tasks: list[wire.Task]) -> None:
         with self.lock:
-            self.tasks = {k: t for k, t in self.tasks.items() if t.ServiceID != service_id}
+            self.generation += 1
             if service is None:
                 self.services.pop(service_id, None)
+                self.tasks.pop(service_id, None)
                 return
             self.services[service_id] = service
-            self.tasks.update((t.ID, t) for t in tasks)
+            self.tasks[service_id] = tasks
 
     def put_node(self, node_id: str, node: wire.Node | None) -> None:
         with self.lock:
+            self.generation += 1
             if node is None:
                 self.nodes.pop(node_id, None)
             else:

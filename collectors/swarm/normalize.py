@@ -41,6 +41,8 @@ class SwarmRaw:
     api_version: str = ""
     # set when live updates are off (a proxy refused /events): the cluster is `degraded` and says so
     live_problem: str | None = None
+    # of the live state read (collectors/swarm/live.py); None when everything was listed
+    generation: int | None = None
 
 
 def local_task_health(containers: list[wire.ContainerSummary]) -> dict[str, str]:

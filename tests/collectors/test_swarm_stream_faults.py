@@ -87,3 +87,18 @@ def test_a_stream_silent_past_its_heartbeat_is_cut_and_reopened(monkeypatch, tmp
             assert collector.feed.blocked is None  # a silent stream is reopened, not given up
         finally:
             collector.close()
+
+
+def test_a_quiet_live_round_reuses_its_last_result(tmp_path):
+    with serving(engine_with_events(headers_then_silence), "tcp", tmp_path) as url:
+        collector = SwarmCollector(ClusterConfig(name="quiet", orchestrator="swarm", url=url))
+        try:
+            collector.collect(timeout_s=1.0)
+            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the stream to open")
+            first = collector.collect(timeout_s=1.0)
+            assert collector.collect(timeout_s=1.0) is first  # nothing changed: not normalized again
+            collector.feed.state.put_node("n1", None)  # what an event's re-read does
+            assert collector.collect(timeout_s=1.0) is not first
+            assert collector.listings == 1
+        finally:
+            collector.close()
