@@ -16,10 +16,10 @@ The engine emits no task events and no container events of other nodes: tasks on
 the model at the next full listing, in the background every `resync_s()` (at least `RESYNC_MIN_S`
 apart, and never more than a tenth of the time).
 
-A proxy may refuse the stream (403, 404, 405, 501) or hold it back (no headers within the round's
-timeout, or events arriving `LATE_S` late by the engine's clock): the feed then stops, rounds list
-everything again (polling), the cluster says why, and the stream is tried again after `RETRY_S`.
-Read-only: GETs only.
+A proxy (or the engine) may refuse the stream (400, 401, 403, 404, 405, 501) or hold it back (no
+headers within the round's timeout, or events arriving `LATE_S` late by the engine's clock): the
+feed then stops, rounds list everything again (polling), the cluster says why, and the stream is
+tried again after `RETRY_S`. Read-only: GETs only.
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ LATE_S = 5.0
 FOLLOW_UPS_S = (0.05, 0.2, 0.5, 1.0, 2.0)
 RESYNC_MIN_S = 15.0
 RETRY_S = 300.0
-BLOCKED = {403, 404, 405, 501}
+BLOCKED = {400, 401, 403, 404, 405, 501}  # the stream cannot be had as asked: poll
 MAX_EVENT_BYTES = 1 * MIB  # an event is a few hundred bytes
 SERVICE_LABEL = "com.docker.swarm.service.id"
 # what changes a task or an object; not exec_* (a health check runs one every interval), attach, resize...
@@ -125,7 +125,7 @@ class LiveFeed:
         self.blocked_at = 0.0
         self.failure: str | None = None
         self.connections = 0  # streams opened so far (tests: a dropped stream is reopened)
-        self.events_applied = 0
+        self.rereads = 0
         self.last_listing_s = 0.0
         self._since_nanos = 0
         self._offset_s = 0.0
@@ -357,7 +357,7 @@ class LiveFeed:
             except NotFound:  # removed since
                 service = None
         self.state.put_service(service_id, service, tasks)
-        self.events_applied += 1
+        self.rereads += 1
 
     def _refresh_node(self, node_id: str) -> None:
         try:
@@ -365,7 +365,7 @@ class LiveFeed:
         except NotFound:
             node = None
         self.state.put_node(node_id, node)
-        self.events_applied += 1
+        self.rereads += 1
 
 
 def lines(raw: Any, max_bytes: int, what: str) -> Iterator[bytes]:

@@ -62,7 +62,7 @@ def test_a_scaled_service_reaches_the_model_by_the_stream(swarm_engine, service)
         data = wait_for(lambda: (d := collector.collect(TIMEOUT_S)) and workload(d, "live-web").running == 3 and d,
                         timeout_s=60, interval_s=0.1, what="three running replicas in the model")
         assert workload(data, "live-web").desired == 3
-        assert collector.listings == 1 and collector.feed.events_applied > 0
+        assert collector.listings == 1 and collector.feed.rereads > 0
 
 
 def test_a_killed_container_is_in_the_model_by_the_stream(swarm_engine, service):
