@@ -94,18 +94,14 @@ def engine_version(raw: SwarmRaw) -> str | None:
 
 
 def counted_status(service: wire.Service, tasks: list[wire.Task]) -> wire.ServiceStatus:
-    """The counts an engine returns with `status=true` (API 1.41+), computed from the tasks the
-    way the engine does (swarmkit's ListServiceStatuses), for older engines: desired is the mode's
-    replica count, or for a global service its tasks meant to run (the orchestrator makes one per
-    eligible node: ready, active, matching the placement constraints); running is the tasks running."""
+    """The counts an engine returns with `status=true` (API 1.41+), computed from the tasks for
+    older engines, as `docker service ls` did before: desired is the mode's replica count, or for a
+    global service its tasks meant to run (the orchestrator makes one per eligible node: ready,
+    active, matching the placement constraints); running is the tasks running that are meant to.
+    A task the orchestrator has already replaced (on a node that went down, or in an update) may
+    still say `running` until its node reports again: it is not counted."""
     mode = service.Spec.Mode
-    running = sum(1 for t in tasks if task_status(t).State == "running")
-    if mode is None or mode.Replicated is not None:
-        return wire.ServiceStatus(RunningTasks=running,
-                                  DesiredTasks=mode.Replicated.Replicas if mode is not None and mode.Replicated else 1)
-    if mode.Global is not None:
-        return wire.ServiceStatus(RunningTasks=running,
-                                  DesiredTasks=sum(1 for t in tasks if t.DesiredState == "running"))
+    running = sum(1 for t in tasks if task_status(t).State == "running" and t.DesiredState == "running")
     # jobs came with API 1.41, which reports their counts itself
     return wire.ServiceStatus(RunningTasks=running)
 
