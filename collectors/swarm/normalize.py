@@ -102,6 +102,12 @@ def counted_status(service: wire.Service, tasks: list[wire.Task]) -> wire.Servic
     still say `running` until its node reports again: it is not counted."""
     mode = service.Spec.Mode
     running = sum(1 for t in tasks if task_status(t).State == "running" and t.DesiredState == "running")
+    if mode is None or mode.Replicated is not None:
+        return wire.ServiceStatus(RunningTasks=running,
+                                  DesiredTasks=mode.Replicated.Replicas if mode is not None and mode.Replicated else 1)
+    if mode.Global is not None:
+        return wire.ServiceStatus(RunningTasks=running,
+                                  DesiredTasks=sum(1 for t in tasks if t.DesiredState == "running"))
     # jobs came with API 1.41, which reports their counts itself
     return wire.ServiceStatus(RunningTasks=running)
 
