@@ -199,9 +199,12 @@ class LiveFeed:
     def _read_stream(self) -> None:
         backoff_s, dropped = 0.5, False
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 self._stream_once(relist=dropped)
                 backoff_s, dropped = 0.5, False
+                if time.monotonic() - started < 1.0:  # a server that ends streams at once is not hammered
+                    self._stop.wait(1.0)
                 continue
             except Blocked as exc:
                 self._fall_back(str(exc))
