@@ -1,7 +1,8 @@
-"""Older Engine API versions against the Engine API emulator (sim/swarm): the collector pinned to
-1.24 … 1.45 reports each scenario's stated truth, counting desired and running from the tasks where
-the engine sends no ServiceStatus (below 1.41); a version outside the engine's range is an `error`
-in the engine's words. The same checks run against a real dockerd in test_swarm_api_versions.py."""
+"""Older Engine API versions and live updates against the Engine API emulator (sim/swarm): the
+collector pinned to 1.24 … 1.45 reports each scenario's stated truth, counting desired and running
+from the tasks where the engine sends no ServiceStatus (below 1.41); a version outside the engine's
+range is an `error` in the engine's words; a change in the emulator reaches the model by its event
+stream. The same checks run against a real dockerd in test_swarm_api_versions.py and test_swarm_live.py."""
 from __future__ import annotations
 
 import dataclasses
@@ -11,6 +12,7 @@ import pytest
 from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
 from fleet.source import SourceError
+from tests.engines import wait_for
 
 sim_swarm = pytest.importorskip("sim.swarm", reason="the Engine API emulator (sim/swarm, issue #15) is not here yet")
 
@@ -56,3 +58,29 @@ def test_a_version_outside_the_engines_range_is_an_error_in_its_words(api_versio
             collector.close()
     assert caught.value.status == "error"
     assert caught.value.message.startswith(f"GET /nodes on {cluster.docker_host}: HTTP 400: {said}")
+
+
+@pytest.mark.parametrize("api_version", ["1.30", "1.47"])
+def test_changes_in_the_emulator_reach_the_model_by_its_event_stream(api_version, monkeypatch):
+    from collectors.swarm import live
+    monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # no background relisting: only events
+    scenario = sim_swarm.build(0, nodes=8, services=4, problems=False)
+    first = scenario.services[0]
+    with sim_swarm.start(scenario) as cluster:
+        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host,
+                                                 options={"api_version": api_version}))
+        try:
+            collector.collect(timeout_s=10)
+            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
+            cluster.update(scenario.with_node("wrk-0005", availability="drain")
+                           .with_service(first.name, replicas=first.replicas + 1))
+
+            def changed():
+                data = collector.collect(timeout_s=10)
+                node = next(n for n in data.nodes if n.name == "wrk-0005")
+                service = next(w for w in data.workloads if w.name == first.name)
+                return not node.schedulable and service.desired == first.replicas + 1
+            wait_for(changed, timeout_s=20, interval_s=0.1, what="the drained node and the scaled service")
+            assert collector.listings == 1
+        finally:
+            collector.close()
