@@ -1,185 +1,123 @@
 """Docker Swarm: nodes, services and their current tasks, through the Docker Engine API.
 
-Talks to one manager (unix socket, or tcp with client TLS) through the docker SDK's session, which
-holds the unix/tcp/TLS adapters. Read-only: only list/inspect calls. Engine API reference:
-docs.docker.com/engine/api (Node, Service with `status=true`, Task). Each request is bounded in
-time (the cluster's timeout) and size (max_answer_mib) and its body is decoded straight into typed
-wire structs here, at the fetch boundary; `normalize` is pure.
+Read-only: only list/inspect calls (docs.docker.com/engine/api: Node, Service with `status=true`,
+Task), each bounded in time and size and decoded into typed wire structs (collectors/swarm/engine.py);
+`normalize` is pure. Each round reads `/version` (which API version to speak, and whether the engine
+answers) and the health of the manager's own task containers; nodes, services and tasks are listed
+in full by the first round and then kept fresh by the engine's event stream (collectors/swarm/live.py),
+or listed again every round when the stream cannot be had (polling).
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, TypeVar
+import time
 
 import docker
-import msgspec
-import requests
-import urllib3
 
 from collectors.base import Collector
-from collectors.deadline import MIB, bounded, read_capped
 from collectors.swarm import wire
+from collectors.swarm.engine import EngineSession, api_tuple, refusal, translate  # noqa: F401  (api_tuple: tests)
+from collectors.swarm.live import LiveFeed
 from collectors.swarm.normalize import TASK_ID_LABEL, SwarmRaw, local_task_health, normalize
-from collectors.toolkit import convert, decode, retry_after_s, short
-from collectors.transport import transport_problem
-from fleet.source import (ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable,
-                          UpstreamError)
+from collectors.toolkit import convert, decode, short
+from fleet.source import ClusterData, SourceError
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-# the socket read timeout only backs up the request's deadline, which cuts first and says so
-READ_TIMEOUT_SLACK_S = 5.0
 
 
 class SwarmCollector(Collector[SwarmRaw]):
     orchestrator = "swarm"
 
-    def __init__(self, config):
+    def __init__(self, config, *, live: bool = True):
         super().__init__(config)
-        self._client: docker.APIClient | None = None
-        self.max_bytes = int(config.max_answer_mib * MIB)
+        self._session: EngineSession | None = None
+        # `api_version: "1.40"` pins the Engine API version; by default the engine's own is used
+        self.pinned_api = config.option("api_version")
+        self.live = live  # False: list everything every round (no event stream)
+        self.feed: LiveFeed | None = None
+        self.listings = 0  # full listings in the round's thread (tests: live rounds do not list)
+        self._memo: tuple[tuple, ClusterData] | None = None
 
-    @property
-    def tls(self) -> bool:
-        files = self.config.tls
-        return bool(files.cert_file or files.ca_file or self.config.url.startswith("https://"))
-
-    def _connect(self, timeout_s: float) -> docker.APIClient:
-        if self._client is None:
-            tls: docker.tls.TLSConfig | bool = False
-            files = self.config.tls
-            if self.tls:
-                tls = docker.tls.TLSConfig(
-                    client_cert=(files.cert_file, files.key_file) if files.cert_file else None,
-                    ca_cert=files.ca_file or self.config.ca_file,
-                    verify=(files.ca_file or self.config.ca_file or True) if self.config.verify_tls else False,
-                )
-            # an explicit version: version="auto" would ask GET /version inside the constructor,
-            # unbounded; fetch reads /version itself, bounded, and sets the engine's own version
-            self._client = _EngineClient(base_url=self.config.url, timeout=timeout_s, tls=tls,
-                                         version=docker.constants.MINIMUM_DOCKER_API_VERSION)
-        return self._client
+    def _connect(self, timeout_s: float) -> EngineSession:
+        if self._session is None:
+            try:
+                self._session = EngineSession(self.config, timeout_s)
+            except docker.errors.DockerException as exc:
+                raise translate(exc, self.endpoint) from None
+        return self._session
 
     def fetch(self, timeout_s: float) -> SwarmRaw:
         try:
-            client = self._connect(timeout_s)
-            version = self._read(client, timeout_s, "/version", wire.EngineVersion, versioned=False)
-            client._version = self._api_version(version)
-            nodes = self._read(client, timeout_s, "/nodes", list[wire.Node])
-            # older engines (API < 1.41) ignore status=true: their counts come from the tasks
-            services = self._read(client, timeout_s, "/services", list[wire.Service], params={"status": "true"})
-            tasks = self._read(client, timeout_s, "/tasks", list[wire.Task])
-            containers = self._local_containers(client, timeout_s)
+            session = self._connect(timeout_s)
+            version = session.negotiate(timeout_s, self.pinned_api)
+            generation, nodes, services, tasks, problem = self._swarm(session, timeout_s)
+            containers = self._local_containers(session, timeout_s)
         except SourceError:
-            self.close()
+            self._close_session()
             raise
-        except Exception as exc:
-            self.close()
-            raise self._translate(exc) from None
         return SwarmRaw(version=version, nodes=nodes, services=services, tasks=tasks,
-                        local_health=local_task_health(containers))
+                        local_health=local_task_health(containers), api_version=session.api_version,
+                        live_problem=problem, generation=generation)
 
-    def _api_version(self, version: wire.EngineVersion) -> str:
-        if not version.ApiVersion:
-            raise MalformedPayload(f"GET /version on {self.endpoint}: unexpected shape: no ApiVersion "
-                                   "(is this a Docker engine?)")
-        return version.ApiVersion
+    def _swarm(self, session: EngineSession, timeout_s: float
+               ) -> tuple[int | None, list[wire.Node], list[wire.Service], list[wire.Task], str | None]:
+        """Nodes, services and tasks: from the live state (and its generation) when the stream keeps
+        it, else listed (generation None); and why live updates are off, if a proxy stops them."""
+        feed = self.feed
+        if feed is not None and (feed.retry_due() or feed.ended()):
+            feed.stop()
+            feed = self.feed = None
+        if feed is not None and feed.live():
+            return (*feed.state.values(), None)
+        if self.live and feed is None:
+            feed = self.feed = LiveFeed(EngineSession(self.config, timeout_s), timeout_s, self.name)
+            feed.session.api_version = feed.session.client._version = session.api_version
+        if feed is not None:
+            feed.begin_listing()
+        started = time.monotonic()
+        nodes, services, tasks = session.list_all(timeout_s)
+        self.listings += 1
+        if feed is None:
+            return None, nodes, services, tasks, None
+        feed.load(nodes, services, tasks, time.monotonic() - started)
+        if feed.blocked is not None:
+            return None, nodes, services, tasks, f"live updates off, polling each round: {feed.blocked}"
+        feed.start(session.date_header)
+        return None, nodes, services, tasks, None
 
-    def _local_containers(self, client: docker.APIClient, timeout_s: float) -> list[wire.ContainerSummary]:
+    def _local_containers(self, session: EngineSession, timeout_s: float) -> list[wire.ContainerSummary]:
         """Containers of tasks on this manager, for their health checks: optional (a proxy in front
         of the engine may not pass /containers/json), so a refusal only leaves health unknown."""
         # the SDK's containers(filters=...) query, as it sends it
         params = {"limit": -1, "all": 0, "size": 0, "trunc_cmd": 0,
                   "filters": docker.utils.convert_filters({"label": TASK_ID_LABEL})}
-        what, code, body, headers = self._answer(client, timeout_s, "/containers/json", params)
+        what, code, body, headers = session.answer(timeout_s, "/containers/json", params)
         if code >= 400:
             log.info("swarm cluster %s: container health not read: %s", self.name,
                      short(refusal(what, code, body, headers)))
             return []
         return decode(body, list[wire.ContainerSummary], what)
 
-    def _read(self, client: docker.APIClient, timeout_s: float, path: str, kind: type[T], *,
-              params: dict[str, Any] | None = None, versioned: bool = True) -> T:
-        what, code, body, headers = self._answer(client, timeout_s, path, params, versioned)
-        if code >= 400:
-            raise refusal(what, code, body, headers, endpoint=self.endpoint)
-        return decode(body, kind, what)
-
-    def _answer(self, client: docker.APIClient, timeout_s: float, path: str, params: dict[str, Any] | None,
-                versioned: bool = True) -> tuple[str, int, bytes, Any]:
-        """One GET, bounded in time and size, through the SDK's session: (what, status, body, headers)."""
-        what = f"GET {path} on {self.endpoint}"
-        url = client._url(path, versioned_api=versioned)
-        with bounded(timeout_s, what, max_bytes=self.max_bytes) as budget:
-            # socket timeouts are a backstop past the budget: the watchdog's cut reports first
-            response = client._get(url, params=params, stream=True,
-                                   timeout=(timeout_s + READ_TIMEOUT_SLACK_S, timeout_s + READ_TIMEOUT_SLACK_S))
-            try:
-                body = read_capped(response.raw, budget)
-            except urllib3.exceptions.HTTPError as exc:
-                if budget.expired:
-                    raise
-                cause = exc.args[0] if exc.args and isinstance(exc.args[0], str) else exc
-                raise Unreachable(f"{what}: the answer broke off ({transport_problem(cause)})") from None
-        return what, response.status_code, body, response.headers
-
-    def _translate(self, exc: Exception) -> Exception:
-        """A transport failure (the engine never answered) in plain words."""
-        where = self.endpoint
-        if isinstance(exc, requests.exceptions.SSLError) or "SSL" in type(exc).__name__:
-            return Unreachable(f"TLS failure talking to {where}: {transport_problem(exc)}")
-        if isinstance(exc, (requests.exceptions.ConnectionError, requests.exceptions.Timeout,
-                            urllib3.exceptions.HTTPError, docker.errors.DockerException, OSError)):
-            return Unreachable(f"cannot reach the Docker engine at {where}: {connection_problem(exc)}")
-        return UpstreamError(f"{where}: {type(exc).__name__}: {short(exc)}")
-
     def normalize(self, raw: SwarmRaw) -> ClusterData:
-        return normalize(raw)
+        """Pure; a live round whose state and container health did not change reuses the last result."""
+        key = (raw.generation, raw.version.Version, raw.api_version, raw.live_problem,
+               tuple(sorted(raw.local_health.items())))
+        if raw.generation is not None and self._memo is not None and self._memo[0] == key:
+            return self._memo[1]
+        data = normalize(raw)
+        self._memo = (key, data) if raw.generation is not None else None
+        return data
+
+    def _close_session(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-
-
-def refusal(what: str, code: int, body: bytes, headers: Any, *, endpoint: str = "") -> SourceError:
-    """An HTTP error answer, with the engine's own message (`{"message": ...}`)."""
-    text = engine_message(body)
-    said = f": {text}" if text else ""
-    if code in (401, 403):
-        return Unauthorized(f"{what}: access denied ({code}){said}; check the client certificate "
-                            "(tls.cert_file, tls.key_file) or the credentials of a proxy in front of the engine")
-    if code == 503 and "not a swarm manager" in text:
-        return UpstreamError(f"{endpoint} is not a swarm manager: point url at a manager node ({text})")
-    return UpstreamError(f"{what}: HTTP {code}{said}", retry_after_s=retry_after_s(headers.get("Retry-After")))
-
-
-def engine_message(body: bytes) -> str:
-    """The `message` of an error body, or the body itself when it is not the engine's JSON."""
-    try:
-        message = msgspec.json.decode(body, type=wire.ErrorAnswer).message
-    except msgspec.DecodeError:
-        message = None
-    return short(message if message is not None else body.decode("utf-8", "replace"))
-
-
-class _EngineClient(docker.APIClient):
-    """The configured CA file must win: requests otherwise lets REQUESTS_CA_BUNDLE override a
-    session's `verify`, and the engine's certificate fails against the system bundle."""
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("verify", self.verify)
-        return super().request(method, url, *args, **kwargs)
-
-
-def connection_problem(exc: BaseException) -> str:
-    text = str(exc)
-    for needle, plain in (("FileNotFoundError", "no such socket"), ("Connection refused", "connection refused"),
-                          ("ConnectionRefusedError", "connection refused"), ("PermissionError", "permission denied"),
-                          ("timed out", "timed out"), ("Read timed out", "timed out")):
-        if needle in text:
-            return plain
-    return transport_problem(exc)
+        self._close_session()
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed = None
 
 
 def read_answers(endpoint: str, version: Any, nodes: Any, services: Any, tasks: Any,

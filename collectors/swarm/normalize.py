@@ -37,6 +37,12 @@ class SwarmRaw:
     tasks: list[wire.Task]
     # health of containers on the manager we talk to, by task id: "healthy" | "unhealthy" | "starting"
     local_health: dict[str, str] = field(default_factory=dict)
+    # the Engine API version the answers were read with ("1.40"); "" when not known (recordings)
+    api_version: str = ""
+    # set when live updates are off (a proxy refused /events): the cluster is `degraded` and says so
+    live_problem: str | None = None
+    # of the live state read (collectors/swarm/live.py); None when everything was listed
+    generation: int | None = None
 
 
 def local_task_health(containers: list[wire.ContainerSummary]) -> dict[str, str]:
@@ -68,11 +74,42 @@ def normalize(raw: SwarmRaw) -> ClusterData:
             by_service[instance.workload_id].append(instance)
     checked = {s.ID for s in raw.services if has_healthcheck(s)}
     checked |= {i.workload_id for i in instances if i.id in raw.local_health and i.workload_id}
-    workloads = [service_to_workload(s, by_service.get(s.ID, []), s.ID in checked) for s in raw.services]
+    tasks_of: dict[str, list[wire.Task]] = defaultdict(list)
+    for task in raw.tasks:
+        tasks_of[task.ServiceID].append(task)
+    workloads = [service_to_workload(s, s.ServiceStatus or counted_status(s, tasks_of[s.ID]),
+                                     by_service.get(s.ID, []), s.ID in checked) for s in raw.services]
     nodes = with_allocations([node_to_model(n) for n in raw.nodes], instances, services)
     events = task_events(current + history, services)
-    return ClusterData(version=raw.version.Version, nodes=nodes, workloads=workloads,
-                       instances=instances, events=events)
+    return ClusterData(version=engine_version(raw), nodes=nodes, workloads=workloads,
+                       instances=instances, events=events, degraded_reason=raw.live_problem)
+
+
+def engine_version(raw: SwarmRaw) -> str | None:
+    """`Docker 19.03.15 (API 1.40)`: the engine, and the API version Podium read it with."""
+    version = raw.version.Version
+    if not raw.api_version:
+        return version
+    return f"Docker {version or '(version not given)'} (API {raw.api_version})"
+
+
+def counted_status(service: wire.Service, tasks: list[wire.Task]) -> wire.ServiceStatus:
+    """The counts an engine returns with `status=true` (API 1.41+), computed from the tasks for
+    older engines, as `docker service ls` did before: desired is the mode's replica count, or for a
+    global service its tasks meant to run (the orchestrator makes one per eligible node: ready,
+    active, matching the placement constraints); running is the tasks running that are meant to.
+    A task the orchestrator has already replaced (on a node that went down, or in an update) may
+    still say `running` until its node reports again: it is not counted."""
+    mode = service.Spec.Mode
+    running = sum(1 for t in tasks if task_status(t).State == "running" and t.DesiredState == "running")
+    if mode is None or mode.Replicated is not None:
+        return wire.ServiceStatus(RunningTasks=running,
+                                  DesiredTasks=mode.Replicated.Replicas if mode is not None and mode.Replicated else 1)
+    if mode.Global is not None:
+        return wire.ServiceStatus(RunningTasks=running,
+                                  DesiredTasks=sum(1 for t in tasks if t.DesiredState == "running"))
+    # jobs came with API 1.41, which reports their counts itself
+    return wire.ServiceStatus(RunningTasks=running)
 
 
 def slot_key(task: wire.Task) -> tuple[str, str]:
@@ -175,9 +212,8 @@ def service_kind(service: wire.Service) -> str:
     return "GlobalJob" if mode.GlobalJob is not None else "ReplicatedService"
 
 
-def desired_tasks(service: wire.Service, kind: str) -> int | None:
-    status = service.ServiceStatus
-    if status is not None and status.DesiredTasks is not None:
+def desired_tasks(service: wire.Service, status: wire.ServiceStatus, kind: str) -> int | None:
+    if status.DesiredTasks is not None:
         return status.DesiredTasks
     mode = service.Spec.Mode
     if kind == "ReplicatedService" and mode is not None and mode.Replicated is not None:
@@ -185,13 +221,13 @@ def desired_tasks(service: wire.Service, kind: str) -> int | None:
     return None
 
 
-def service_to_workload(service: wire.Service, instances: list[Instance], checked: bool) -> Workload:
+def service_to_workload(service: wire.Service, status: wire.ServiceStatus, instances: list[Instance],
+                        checked: bool) -> Workload:
     spec = service.Spec
     kind = service_kind(service)
-    status = service.ServiceStatus
-    desired = desired_tasks(service, kind)
+    desired = desired_tasks(service, status, kind)
     running = sum(1 for i in instances if i.state == "running")
-    if status is not None and status.RunningTasks is not None:
+    if status.RunningTasks is not None:
         running = status.RunningTasks
     # the engine reports a task with a health check "running" only once the check passed (until then it
     # is "starting"), so a running task counts as healthy unless its container is seen unhealthy now
@@ -202,17 +238,17 @@ def service_to_workload(service: wire.Service, instances: list[Instance], checke
     return Workload(
         id=service.ID, name=spec.Name, namespace=(spec.Labels or {}).get(STACK_LABEL, ""),
         kind=kind, desired=desired, running=running, healthy=healthy,
-        status=service_status(service, kind, desired, running, healthy, instances),
+        status=service_status(service, status, kind, desired, running, healthy, instances),
         images=[image.split("@", 1)[0]] if image else [], cpu_request_cores=cpu, mem_request_bytes=mem,
         per_node=kind in PER_NODE_KINDS,
     )
 
 
-def service_status(service: wire.Service, kind: str, desired: int | None, running: int, healthy: int | None,
-                   instances: list[Instance]) -> str:
+def service_status(service: wire.Service, counts: wire.ServiceStatus, kind: str, desired: int | None, running: int,
+                   healthy: int | None, instances: list[Instance]) -> str:
     update = service.UpdateStatus.State if service.UpdateStatus else None
     if kind.endswith("Job"):
-        completed = service.ServiceStatus.CompletedTasks if service.ServiceStatus else 0
+        completed = counts.CompletedTasks
         if desired is not None and completed >= desired > 0:
             return "completed"
     if update in ("updating", "rollback_started"):

@@ -161,6 +161,24 @@ class EngineVersion(Wire):
     Version: str | None = None
     # the newest API version the engine speaks: the prefix of every later request (/v1.47/nodes)
     ApiVersion: str | None = None
+    # the oldest it still accepts (Docker 25+ refuses below 1.24, Docker 29 below 1.44)
+    MinAPIVersion: str | None = None
+
+
+class EventActor(Wire):
+    ID: str = ""
+    # a container's labels (com.docker.swarm.service.id, ...) or an object's name and changes
+    Attributes: dict[str, str] | None = None
+
+
+class EventMessage(Wire):
+    """One line of the `/events` stream: `{"Type": "service", "Action": "update", "Actor": {...},
+    "scope": "swarm", "time": 1700000000, "timeNano": 1700000000123456789}`."""
+
+    Type: str = ""
+    Action: str = ""
+    Actor: EventActor | None = None
+    timeNano: int = 0
 
 
 class ErrorAnswer(Wire):

@@ -230,3 +230,32 @@ def test_an_answer_that_breaks_off_is_unreachable_naming_the_request(family, tmp
     assert error.status == "unreachable"
     assert str(error).startswith(f"GET /nodes on {url}: the answer broke off ("), error
     assert "IncompleteRead" in str(error) or "broken" in str(error)
+
+
+def test_a_refused_api_version_is_an_error_in_the_engines_words(tmp_path):
+    def too_old(conn: socket.socket) -> None:
+        conn.sendall(answer("400 Bad Request", b'{"message":"client version 1.24 is too old. Minimum supported API '
+                                               b'version is 1.44, please upgrade your client to a newer version"}'))
+    with serving(engine(too_old), "unix", tmp_path) as url:
+        error, _ = collect_failure(url, options={"api_version": "1.24"})
+    assert (error.status, str(error)) == ("error", f"GET /nodes on {url}: HTTP 400: client version 1.24 is too old. "
+                                                   "Minimum supported API version is 1.44, please upgrade your client "
+                                                   "to a newer version")
+
+
+@pytest.mark.parametrize("pinned", [1.4, "v1.40", "latest"])
+def test_an_api_version_that_is_not_one_is_an_error_naming_the_key(pinned, tmp_path):
+    with serving(engine(unavailable), "unix", tmp_path) as url:
+        error, _ = collect_failure(url, options={"api_version": pinned})
+    assert error.status == "error"
+    assert str(error).startswith(f"api_version {pinned!r} in the cluster's config is not an Engine API version")
+
+
+def test_an_engine_older_than_swarm_mode_is_an_error(tmp_path):
+    def old_engine(conn: socket.socket) -> None:
+        while read_request(conn) is not None:
+            conn.sendall(answer("200 OK", b'{"Version": "1.11.2", "ApiVersion": "1.23"}'))
+    with serving(old_engine, "unix", tmp_path) as url:
+        error, _ = collect_failure(url)
+    assert (error.status, str(error)) == ("error", f"Engine API 1.23 predates Swarm mode (API 1.24, Docker 1.12): "
+                                                   f"the engine at {url} cannot be read as a swarm manager")

@@ -148,3 +148,21 @@ def service_in_mode(mode: dict) -> dict:
 def test_only_global_services_and_jobs_run_one_instance_per_node(mode, kind, per_node):
     [workload] = normalize(raw(services=[service_in_mode(mode)])).workloads
     assert (workload.kind, workload.per_node) == (kind, per_node)
+
+
+def test_an_older_engines_global_service_counts_tasks_meant_to_run():
+    # API < 1.41 has no ServiceStatus: desired = tasks whose desired state is running (one per
+    # eligible node), running = those of them running
+    service = service_in_mode({"Global": {}})
+    tasks = copy.deepcopy(upstream_json("swarm/tasks-api1.51.json"))
+    for task in tasks:
+        task["ServiceID"] = service["ID"]
+    tasks[1]["Status"]["State"] = "running"  # replaced already: its node has not said it stopped
+    [workload] = normalize(raw(services=[service], tasks=tasks)).workloads
+    assert (workload.desired, workload.running) == (1, 1)
+
+
+def test_the_version_names_the_engine_and_the_api_read_with():
+    data = normalize(SwarmRaw(**{**vars(raw()), "api_version": "1.40"}))
+    assert data.version == "Docker 28.3.1 (API 1.40)"
+    assert normalize(raw()).version == "28.3.1"  # a recording: no API version known

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from sim.httpserver import Request, Response, json_response
 
@@ -54,12 +55,21 @@ ENGINE = json.loads((Path(__file__).parent / "swarm_engine.json").read_text())
 _VERSIONED = re.compile(r"^/v\d+(\.\d+)?")
 
 
+def quiet_until(until: str | None, longest_s: float = 5.0) -> Iterator[bytes]:
+    end = min(float(until or 0), time.time() + longest_s)  # shorter than asked: server threads end soon
+    while time.time() < end:
+        time.sleep(0.1)
+        yield b""
+
+
 def healthy_engine(request: Request) -> Response:
     """A Docker engine that is a swarm manager of one node, one service, one task: just enough for
     the Swarm collector (there is no Swarm emulator; the real engine lives in the swarm tier)."""
     path = _VERSIONED.sub("", request.path)
     if path == "/_ping":
         return Response(200, b"OK", {"Content-Type": "text/plain", "Api-Version": ENGINE["version"]["ApiVersion"]})
+    if path == "/events":  # a quiet swarm: no events, and the stream ends at `until` as an engine's does
+        return Response(200, headers={"Content-Type": "application/json"}, stream=quiet_until(request.param("until")))
     part = {"/version": "version", "/nodes": "nodes", "/services": "services", "/tasks": "tasks",
             "/containers/json": "containers"}.get(path)
     if part is None:

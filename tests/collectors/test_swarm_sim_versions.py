@@ -1,0 +1,86 @@
+"""Older Engine API versions and live updates against the Engine API emulator (sim/swarm): the
+collector pinned to 1.24 … 1.45 reports each scenario's stated truth, counting desired and running
+from the tasks where the engine sends no ServiceStatus (below 1.41); a version outside the engine's
+range is an `error` in the engine's words; a change in the emulator reaches the model by its event
+stream. The same checks run against a real dockerd in test_swarm_api_versions.py and test_swarm_live.py."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from collectors.swarm.fetch import SwarmCollector
+from fleet.config import ClusterConfig
+from fleet.source import SourceError
+from tests.engines import wait_for
+
+sim_swarm = pytest.importorskip("sim.swarm", reason="the Engine API emulator (sim/swarm, issue #15) is not here yet")
+
+PINNED = ["1.24", "1.30", "1.40", "1.41", "1.45"]
+
+
+def collector_for(cluster, api_version: str) -> SwarmCollector:
+    return SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host,
+                                        options={"api_version": api_version}), live=False)
+
+
+@pytest.mark.parametrize("api_version", PINNED)
+def test_a_pinned_version_reports_the_scenarios_truth(api_version):
+    scenario = sim_swarm.build(0, nodes=12, services=8, global_services=2, history=2)
+    truth = sim_swarm.expected(scenario)
+    with sim_swarm.start(scenario) as cluster:
+        collector = collector_for(cluster, api_version)
+        try:
+            raw = collector.fetch(timeout_s=30)
+            data = collector.normalize(raw)
+        finally:
+            collector.close()
+    assert {s.ServiceStatus is not None for s in raw.services} == {api_version >= "1.41"}
+    assert data.version == f"Docker {scenario.engine.version} (API {api_version})"
+    reported = {w.name: (w.desired, w.running, w.status, w.kind) for w in data.workloads}
+    assert reported == {name: (t.desired, t.running, t.status, t.kind) for name, t in truth.services.items()}
+
+
+@pytest.mark.parametrize(("api_version", "said"), [
+    ("1.24", "client version 1.24 is too old. Minimum supported API version is 1.44"),
+    ("1.48", "client version 1.48 is too new. Maximum supported API version is 1.47"),
+])
+def test_a_version_outside_the_engines_range_is_an_error_in_its_words(api_version, said):
+    scenario = sim_swarm.build(0, nodes=3, services=2)
+    scenario = dataclasses.replace(scenario, engine=dataclasses.replace(scenario.engine, api_version="1.47",
+                                                                         min_api_version="1.44"))
+    with sim_swarm.start(scenario) as cluster:
+        collector = collector_for(cluster, api_version)
+        try:
+            with pytest.raises(SourceError) as caught:
+                collector.collect(timeout_s=30)
+        finally:
+            collector.close()
+    assert caught.value.status == "error"
+    assert caught.value.message.startswith(f"GET /nodes on {cluster.docker_host}: HTTP 400: {said}")
+
+
+@pytest.mark.parametrize("api_version", ["1.30", "1.47"])
+def test_changes_in_the_emulator_reach_the_model_by_its_event_stream(api_version, monkeypatch):
+    from collectors.swarm import live
+    monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # no background relisting: only events
+    scenario = sim_swarm.build(0, nodes=8, services=4, problems=False)
+    first = scenario.services[0]
+    with sim_swarm.start(scenario) as cluster:
+        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host,
+                                                 options={"api_version": api_version}))
+        try:
+            collector.collect(timeout_s=10)
+            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
+            cluster.update(scenario.with_node("wrk-0005", availability="drain")
+                           .with_service(first.name, replicas=first.replicas + 1))
+
+            def changed():
+                data = collector.collect(timeout_s=10)
+                node = next(n for n in data.nodes if n.name == "wrk-0005")
+                service = next(w for w in data.workloads if w.name == first.name)
+                return not node.schedulable and service.desired == first.replicas + 1
+            wait_for(changed, timeout_s=20, interval_s=0.1, what="the drained node and the scaled service")
+            assert collector.listings == 1
+        finally:
+            collector.close()
