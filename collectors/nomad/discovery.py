@@ -4,8 +4,8 @@
 name and namespace gives their registrations. `/v1/scaling/policies` lists the policies as stubs;
 each horizontal one is read whole (`/v1/scaling/policy/:id`: Min, Max, the checks), and its job's
 `/v1/job/:id/scale` says what the group asks for and runs. Both lists take part in the
-collector's blocking-query probes, so an unchanged region costs two probes a round; the scale
-status is read again whenever any table of the region moved. These reads are optional: a Nomad
+collector's blocking-query probes, so an unchanged region costs two probes a round; a job's scale
+status is read again when its JobModifyIndex or the region's allocations moved. These reads are optional: a Nomad
 too old to have them (404) has none, and any other refusal leaves the region's core data standing
 and is said in the cluster's message.
 """
@@ -34,12 +34,14 @@ class Discovery:
     registrations: list[ServiceRegistration] = field(default_factory=list)
     policies: list[ScalingPolicy] = field(default_factory=list)
     scales: dict[tuple[str, str], JobScale] = field(default_factory=dict)  # (namespace, job ID)
+    scale_versions: dict[tuple[str, str], int] = field(default_factory=dict)  # the JobModifyIndex each was read at
     problems: list[str] = field(default_factory=list)
 
 
 def read_discovery(collector: "NomadCollector", region: str | None, scoped: dict[str, str], timeout_s: float,
-                   moved: bool, last: Discovery | None) -> Discovery:
-    """The region's registrations, horizontal policies and their jobs' scale status."""
+                   versions: dict[tuple[str, str], int], allocs_moved: bool, last: Discovery | None) -> Discovery:
+    """The region's registrations, horizontal policies and their jobs' scale status. `versions`:
+    each job's JobModifyIndex; `allocs_moved`: the allocation list was read again this round."""
     found = Discovery()
     try:
         found.registrations = collector.table(region, "/v1/services", scoped, timeout_s,
@@ -52,10 +54,11 @@ def read_discovery(collector: "NomadCollector", region: str | None, scoped: dict
     except (Unauthorized, UpstreamError, MalformedPayload) as exc:
         _skip(found, "scaling policies", exc)
     jobs = sorted({(p.Target.Namespace or "default", p.Target.Job) for p in found.policies if p.Target})
-    if not moved and last is not None and set(last.scales) == set(jobs):
-        found.scales = last.scales
-    elif jobs:
-        found.scales = _scales(collector, scoped, jobs, timeout_s)
+    kept = {} if allocs_moved or last is None else {
+        job: scale for job, scale in last.scales.items() if last.scale_versions.get(job) == versions.get(job)}
+    stale = [job for job in jobs if job not in kept]
+    found.scales = {**{job: kept[job] for job in jobs if job in kept}, **_scales(collector, scoped, stale, timeout_s)}
+    found.scale_versions = {job: versions.get(job, 0) for job in found.scales}
     return found
 
 
@@ -108,6 +111,9 @@ def _policies(collector: "NomadCollector", scoped: dict[str, str],
 
 def _scales(collector: "NomadCollector", scoped: dict[str, str], jobs: list[tuple[str, str]],
             timeout_s: float) -> dict[tuple[str, str], JobScale]:
+    if not jobs:
+        return {}
+
     def read(job: tuple[str, str]) -> JobScale | None:
         try:
             return collector.read(f"/v1/job/{quote(job[1], safe='')}/scale", {**scoped, "namespace": job[0]},

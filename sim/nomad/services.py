@@ -85,9 +85,11 @@ def group_scaling(job: Job, group: Group) -> dict[str, Any] | None:
     return policy(job, group, full=True) if group.scaling else None
 
 
-def policies(region: Region, namespace: str, job_id: str | None) -> list[dict[str, Any]]:
+def policies(region: Region, namespace: str, job_id: str | None, kind: str | None) -> list[dict[str, Any]]:
+    """`?job=` and `?type=` filter; empty values filter nothing (python-nomad always sends both)."""
     return [policy(job, group, full=False) for job in region.jobs for group in job.groups
-            if group.scaling and namespace in ("*", job.namespace) and job_id in (None, job.id)]
+            if group.scaling and namespace in ("*", job.namespace) and job_id in (None, "", job.id)
+            and kind in (None, "", "horizontal")]
 
 
 def find_policy(region: Region, policy_id: str) -> dict[str, Any] | None:
@@ -140,7 +142,7 @@ def routes(views: Any) -> list[tuple[str, str | None, Callable[..., Any]]]:
         (r"/v1/services", ns, lambda c: ("allocs", service_lists(c.region, c.namespace))),
         (r"/v1/service/([^/]+)", ns, one_service),
         (r"/v1/scaling/policies", ns,
-         lambda c: ("jobs", policies(c.region, c.namespace, c.request.param("job")))),
+         lambda c: ("jobs", policies(c.region, c.namespace, c.request.param("job"), c.request.param("type")))),
         (r"/v1/scaling/policy/([^/]+)", ns, one_policy),
         (r"/v1/job/([^/]+)/scale", ns, scale),
     ]
