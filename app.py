@@ -17,8 +17,8 @@ from fleet.config import parse_cluster_entries
 from fleet.model import Snapshot, utc_now
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
-from views import (auth, capacity, health, history, instances, nodes, overview, resilience, settings, snapshots,
-                   workloads)
+from views import (auth, capacity, health, history, instances, nodes, overview, resilience, services, settings,
+                   snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
 
@@ -156,6 +156,7 @@ PAGES = {
         st.Page(snapshot_page(workloads.render), title="Workloads", icon=":material/apps:", url_path="workloads"),
         st.Page(snapshot_page(instances.render), title="Instances", icon=":material/view_module:",
                 url_path="instances"),
+        st.Page(snapshot_page(services.render), title="Services", icon=":material/lan:", url_path="services"),
         st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
         st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
     ],

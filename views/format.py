@@ -18,6 +18,7 @@ INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "g
                           "stopped": "gray", "unknown": "gray"}
 INSTANCE_HEALTH_COLOURS = {"healthy": "green", "unhealthy": "red", "unknown": "gray"}
 NODE_STATUS_COLOURS = {"ready": "green", "not_ready": "red", "down": "red", "unknown": "gray"}
+SERVICE_STATUS_COLOURS = {"ok": "green", "degraded": "orange", "down": "red", "unknown": "gray"}
 # what a table shows for an absent value, as human_bytes and cores do
 MISSING = "—"
 
