@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from fleet.model import Autoscaler
+
 STATUS_BADGES: dict[str, tuple[str, str]] = {
     # status -> (colour name Streamlit understands, icon)
     "ok": ("green", ":material/check_circle:"),
@@ -67,3 +69,17 @@ SEVERITY_COLOURS = {"critical": "red", "error": "orange", "warning": "yellow", "
 
 def severity_badge(severity: str) -> str:
     return f":{SEVERITY_COLOURS.get(severity, 'gray')}-badge[{severity}]"
+
+
+def autoscaler_text(scaler: Autoscaler | None) -> str:
+    """`1 ≤ 3 ≤ 3, at max · avg_cpu …`: min ≤ current ≤ max, whether it is held at a bound, its metrics."""
+    if scaler is None:
+        return ""
+    low = "?" if scaler.min is None else scaler.min
+    now = "?" if scaler.current is None else scaler.current
+    text = f"{low} ≤ {now} ≤ {scaler.max}"
+    if scaler.desired is not None and scaler.desired != scaler.current:
+        text += f" (wants {scaler.desired})"
+    if scaler.limited:
+        text += ", limited"
+    return " · ".join([text, *scaler.metrics])
