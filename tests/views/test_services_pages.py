@@ -93,3 +93,13 @@ def test_health_and_overview_list_the_service_and_autoscaler_problems():
     assert any(s.startswith("autoscaler limited at max") for s in summaries)
     overview = "\n".join(m.value for m in render("overview").markdown)
     assert "service has no ready backend" in overview
+
+
+def test_services_csv_has_one_row_per_service_with_ports_and_backends():
+    from fleet.export import csv_tables
+
+    lines = csv_tables(decode_snapshot(SNAPSHOT.read_bytes()))["services.csv"].splitlines()
+    assert lines[0] == ("cluster,orchestrator,id,name,namespace,kind,status,addresses,ports,workload_ids,"
+                        "backends_total,backends_ready")
+    assert len(lines) == 1 + 4
+    assert lines[-1] == "edge-swarm,swarm,svc1,shop,,vip,degraded,10.255.0.5,80/tcp>80@30080,svc1,2,1"
