@@ -186,3 +186,12 @@ def test_native_service_backends_point_at_the_job_and_its_nodes(observed):
     for service in data.services:
         assert set(service.workload_ids) <= jobs
         assert len(service.addresses) == (service.backends_total if service.kind == "nomad" else 0)
+
+
+@pytest.mark.parametrize("phase", [0, 1, 2])
+def test_every_phase_of_the_demo_shows_a_down_service_and_an_autoscaler_at_max(phase):
+    from sim.nomad.cluster import problems_in
+
+    expected = build(0, problems=problems_in(phase)).expected
+    assert any(status == "down" for status, _, _ in expected.services.values())
+    assert any(limited for *_, limited in expected.autoscalers.values())
