@@ -103,3 +103,14 @@ def test_services_csv_has_one_row_per_service_with_ports_and_backends():
                         "backends_total,backends_ready")
     assert len(lines) == 1 + 4
     assert lines[-1] == "edge-swarm,swarm,svc1,shop,,vip,degraded,10.255.0.5,80/tcp>80@30080,svc1,2,1"
+
+
+def test_capacity_shows_each_clusters_platform_mix():
+    from views.capacity import platform_mix
+
+    assert platform_mix(decode_snapshot(SNAPSHOT.read_bytes())) == {
+        "eu-nomad": ["1 of 2 nodes ubuntu/amd64", "1 of 2 nodes windows/amd64"],
+        "edge-swarm": ["1 of 1 nodes linux/amd64"],  # Docker's x86_64 is amd64
+    }
+    text = "\n".join(m.value for m in render("capacity").markdown)
+    assert "**eu-nomad**: 1 of 2 nodes ubuntu/amd64 · 1 of 2 nodes windows/amd64" in text
