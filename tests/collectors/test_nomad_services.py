@@ -2,17 +2,24 @@
 values, and through the emulator against what its scenarios say."""
 from __future__ import annotations
 
+import json
+
+import jsonschema
 import msgspec
 import pytest
 
+from collectors.nomad.fetch import NomadCollector
 from collectors.nomad.normalize import job_to_workload, mhz_per_core, node_to_model
 from collectors.nomad.services import autoscalers, metrics, services
 from collectors.nomad.wire import (HostMemory, HostStats, JobScale, JobSpec, JobStub, NodeStub, ScalingPolicy,
                                    ServiceBlock, ServiceList, ServiceRegistration, TaskGroup)
-from fleet.model import Instance, Workload
+from fleet.config import Settings
+from fleet.model import Instance, Workload, encode_snapshot
+from fleet.poller import Poller
 from sim.nomad import build, start
-from tests.sim.nomad.harness import TOKENS, collect
-from tests.upstream import upstream_json
+from sim.nomad.cluster import problems_in
+from tests.sim.nomad.harness import TOKENS, collect, config
+from tests.upstream import spec_path, upstream_json
 
 MIB = 1024 * 1024
 
@@ -190,8 +197,20 @@ def test_native_service_backends_point_at_the_job_and_its_nodes(observed):
 
 @pytest.mark.parametrize("phase", [0, 1, 2])
 def test_every_phase_of_the_demo_shows_a_down_service_and_an_autoscaler_at_max(phase):
-    from sim.nomad.cluster import problems_in
-
     expected = build(0, problems=problems_in(phase)).expected
     assert any(status == "down" for status, _, _ in expected.services.values())
     assert any(limited for *_, limited in expected.autoscalers.values())
+
+
+def test_a_polled_snapshot_with_services_and_autoscalers_matches_the_shared_schema():
+    with start(build(2), tokens=TOKENS) as cluster:
+        source = NomadCollector(config(cluster.url))
+        try:
+            snapshot = Poller([source], Settings(timeout_s=10)).poll_once(force=True)
+        finally:
+            source.close()
+    document = json.loads(encode_snapshot(snapshot))
+    jsonschema.validate(document, json.loads(spec_path("snapshot-v1.schema.json").read_text()))
+    (entry,) = document["clusters"]
+    assert {s["kind"] for s in entry["services"]} == {"nomad", "consul"}
+    assert any(w["autoscaler"] and w["autoscaler"]["limited"] for w in entry["workloads"])
