@@ -113,7 +113,8 @@ def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
         workload.autoscaler = scaled.get(workload.id)
         data.workloads.append(workload)
         declared.append((raw.specs.get(key), workload))
-    data.services.extend(services(discovery.registrations, declared, {i.id: i for i in instances}, prefix))
+    by_alloc = {i.id: i for i in instances} if discovery.registrations else {}
+    data.services.extend(services(discovery.registrations, declared, by_alloc, prefix))
     data.nodes.extend(nodes)
     data.instances.extend(instances)
     data.events.extend(region_events(raw.name, raw.leaderless, raw.last_contact_ms, now))

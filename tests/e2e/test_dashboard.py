@@ -13,8 +13,8 @@ from tests.engines import StreamlitServer
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "resilience", "history", "snapshots",
-         "settings"]
+PAGES = ["", "nodes", "workloads", "instances", "services", "health", "capacity", "resilience", "history",
+         "snapshots", "settings"]
 
 
 @pytest.fixture(scope="module")
