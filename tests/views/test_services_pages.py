@@ -9,18 +9,9 @@ from streamlit.testing.v1 import AppTest
 from fleet.model import decode_snapshot
 from fleet.problems import fleet_problems
 
+from tests.views.test_pages import page_script
+
 SNAPSHOT = Path(__file__).parent / "snapshots" / "services-fleet.json"
-
-
-def page_script(page: str, snapshot_file: str) -> None:
-    import importlib
-    from pathlib import Path
-
-    from fleet.model import decode_snapshot
-    from views.context import PageContext
-
-    snapshot = decode_snapshot(Path(snapshot_file).read_bytes())
-    importlib.import_module(f"views.{page}").render(PageContext(snapshot, "live"))
 
 
 def render(page: str) -> AppTest:
