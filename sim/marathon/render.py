@@ -27,13 +27,15 @@ def app_definition(app: App) -> dict[str, Any]:
         "killSelection": "YOUNGEST_FIRST",
         "unreachableStrategy": {"inactiveAfterSeconds": 0, "expungeAfterSeconds": 0},
     }
+    body["networks"] = [{"mode": "host"}]
     if app.image:
+        # Marathon 1.5+: port mappings and the network mode moved out of `docker` (marathon-lb's 1.5 recording)
         body["container"] = {"type": "DOCKER", "volumes": [],
-                             "docker": {"image": app.image, "network": "BRIDGE", "privileged": False,
-                                        "parameters": [], "forcePullImage": False,
-                                        "portMappings": [{"containerPort": 8080, "hostPort": 0,
-                                                          "servicePort": app.service_port, "protocol": "tcp",
-                                                          "name": "http", "labels": _vip(app)}]}}
+                             "docker": {"image": app.image, "privileged": False, "parameters": [],
+                                        "forcePullImage": False},
+                             "portMappings": [{"containerPort": 8080, "hostPort": 0, "servicePort": app.service_port,
+                                               "protocol": "tcp", "name": "http", "labels": _vip(app)}]}
+        body["networks"] = [{"mode": "container/bridge"}]
         body.pop("portDefinitions")
     # Marathon 1.5+ (RAML-generated JSON) leaves unset optional fields out rather than writing null
     return {key: value for key, value in body.items() if value is not None}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import msgspec
+import requests
 import pytest
 
 from collectors.marathon.apps import task_instances
@@ -105,3 +106,16 @@ def test_services_are_what_the_scenario_says(seed):
     assert {s.id: (s.status, s.backends_total, s.backends_ready) for s in data.services} == expected.services
     assert {s.id: s.addresses for s in data.services if s.addresses} == expected.vips
     assert any(status == "down" for status, _, _ in expected.services.values())
+
+
+def test_emulated_ports_have_the_shape_of_the_marathon_15_recording():
+    recorded = upstream_json("marathon/v2-apps-embed-tasks-1.5-marathon-lb.json")["apps"][0]
+    with running(build(0)) as cluster:
+        apps = requests.get(cluster.marathon.url + "/v2/apps", params={"embed": "apps.tasks"}, timeout=10).json()["apps"]
+    docker = next(a for a in apps if a.get("container"))
+    assert set(recorded["container"]["portMappings"][0]) <= set(docker["container"]["portMappings"][0])
+    assert docker["networks"] == recorded["networks"] == [{"mode": "container/bridge"}]
+    assert "portMappings" not in docker["container"]["docker"]  # moved out of `docker` in 1.5
+    ports = sorted(p["servicePort"] for a in apps for p in (a.get("container") or {}).get("portMappings", []))
+    ports += sorted(p["port"] for a in apps for p in a.get("portDefinitions", []))
+    assert len(ports) == len(set(ports)) == len(apps)  # service ports are unique per app, one port each
