@@ -41,10 +41,10 @@ def port_of(alloc: Alloc, label: str) -> int:
     return 20000 + zlib.crc32(f"{alloc.id}/{label}".encode()) % 12000
 
 
-def service_lists(region: Region, namespace: str) -> list[dict[str, Any]]:
+def service_lists(by_name: dict[str, list[dict[str, Any]]], namespace: str) -> list[dict[str, Any]]:
     """`/v1/services`: per namespace, each service name once with the union of its tags."""
     tags: dict[str, dict[str, list[str]]] = defaultdict(dict)
-    for reg in registrations(region):
+    for reg in (r for regs in by_name.values() for r in regs):
         if namespace not in ("*", reg["Namespace"]):
             continue
         known = tags[reg["Namespace"]].setdefault(reg["ServiceName"], [])
@@ -118,14 +118,37 @@ def job_scale(job: Job, allocs: list[Alloc]) -> dict[str, Any]:
                            for g in job.groups}}
 
 
+class Registrations:
+    """A region's registrations by service name, built once per state of its allocation table (a
+    10,000-allocation region is one scan, not one per request)."""
+
+    def __init__(self, store: Any):
+        self.store = store
+        self._cached: tuple[tuple[int, int], dict[str, list[dict[str, Any]]]] | None = None
+
+    def by_name(self, region: Region) -> dict[str, list[dict[str, Any]]]:
+        key = (id(region), self.store.index(region.name, "allocs"))
+        cached = self._cached
+        if cached is None or cached[0] != key:
+            found: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            for reg in registrations(region):
+                found[reg["ServiceName"]].append(reg)
+            cached = self._cached = (key, dict(found))
+        return cached[1]
+
+
 def routes(views: Any) -> list[tuple[str, str | None, Callable[..., Any]]]:
     """Routes over `sim.nomad.views.Views` (its lookups and errors)."""
     from sim.nomad.views import ApiError
 
+    known = Registrations(views.store)
+
     def one_service(call: Any, name: str) -> Any:
-        found = [r for r in registrations(call.region) if r["ServiceName"] == name
-                 and call.namespace in ("*", r["Namespace"])]
-        return ("allocs", found)
+        return ("allocs", lambda: [r for r in known.by_name(call.region).get(name, [])
+                                   if call.namespace in ("*", r["Namespace"])])
+
+    def service_list(call: Any) -> Any:
+        return ("allocs", lambda: service_lists(known.by_name(call.region), call.namespace))
 
     def one_policy(call: Any, policy_id: str) -> Any:
         found = find_policy(call.region, policy_id)
@@ -139,10 +162,10 @@ def routes(views: Any) -> list[tuple[str, str | None, Callable[..., Any]]]:
 
     ns = "namespace:read"
     return [
-        (r"/v1/services", ns, lambda c: ("allocs", service_lists(c.region, c.namespace))),
+        (r"/v1/services", ns, service_list),
         (r"/v1/service/([^/]+)", ns, one_service),
-        (r"/v1/scaling/policies", ns,
-         lambda c: ("jobs", policies(c.region, c.namespace, c.request.param("job"), c.request.param("type")))),
+        (r"/v1/scaling/policies", ns, lambda c: (
+            "jobs", lambda: policies(c.region, c.namespace, c.request.param("job"), c.request.param("type")))),
         (r"/v1/scaling/policy/([^/]+)", ns, one_policy),
         (r"/v1/job/([^/]+)/scale", ns, scale),
     ]
