@@ -18,8 +18,8 @@ from fleet.model import Snapshot, utc_now
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
 from fleet.analysis import SnapshotAnalysis
-from views import (alerts, auth, capacity, health, history, instances, nodes, overview, resilience, settings,
-                   snapshots, workloads)
+from views import (alerts, auth, capacity, health, history, instances, nodes, overview, resilience, services,
+                   settings, snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
 
@@ -182,6 +182,7 @@ PAGES = {
         st.Page(snapshot_page(workloads.render), title="Workloads", icon=":material/apps:", url_path="workloads"),
         st.Page(snapshot_page(instances.render), title="Instances", icon=":material/view_module:",
                 url_path="instances"),
+        st.Page(snapshot_page(services.render), title="Services", icon=":material/lan:", url_path="services"),
         st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
         st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
         st.Page(alerts_page, title="Alerts", icon=":material/notifications_active:", url_path="alerts"),

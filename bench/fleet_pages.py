@@ -16,7 +16,7 @@ from dataclasses import dataclass
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-PAGES = ["overview", "nodes", "workloads", "instances", "health", "capacity", "resilience", "history",
+PAGES = ["overview", "nodes", "workloads", "instances", "services", "health", "capacity", "resilience", "history",
          "snapshots", "settings"]
 
 # records when the script run a load started is over (a MutationObserver sees every change)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta, timezone
 
-from fleet.model import Cluster, Instance, Node, Snapshot, Workload, summarize
+from fleet.model import Cluster, Instance, Node, Port, Service, Snapshot, Workload, summarize
 
 T0 = datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc)
 GIB = 2**30
@@ -34,9 +34,14 @@ def synthetic_cluster(name: str, nodes: int, instances_per_node: int, *, seed: i
                 started_at=T0 - timedelta(minutes=index % 600)))
         node.cpu_allocated_cores = instances_per_node * 0.25
         node.mem_allocated_bytes = instances_per_node * GIB // 2
+    # one Service per workload, every 500th without a ready backend (no draws: the instances stay as they were)
+    services = [Service(id=f"{name}-s{i}", name=f"app-{i:05d}", namespace=w.namespace, kind="ClusterIP",
+                        addresses=[f"10.96.{i // 250 % 250}.{i % 250}"], ports=[Port(port=80, target="8080")],
+                        workload_ids=[w.id], backends_total=10, backends_ready=0 if i % 500 == 7 else 10,
+                        status="down" if i % 500 == 7 else "ok") for i, w in enumerate(workloads)]
     return Cluster(name=name, orchestrator=orchestrator, endpoint=f"https://{name}:6443", status="ok",  # type: ignore
                    version="v1.31.0", collected_at=T0, nodes=node_list, workloads=workloads, instances=instances,
-                   summary=summarize(node_list, workloads, instances))
+                   services=services, summary=summarize(node_list, workloads, instances))
 
 
 def synthetic_snapshot(nodes: int, instances_per_node: int, *, clusters: int = 1) -> Snapshot:

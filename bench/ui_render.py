@@ -26,7 +26,8 @@ from bench.synthetic import synthetic_snapshot
 from fleet.model import Snapshot, encode_snapshot
 from fleet.store import open_sqlite
 
-PAGES = ["overview", "nodes", "workloads", "instances", "health", "capacity", "resilience", "history", "snapshots"]
+PAGES = ["overview", "nodes", "workloads", "instances", "services", "health", "capacity", "resilience", "history",
+         "snapshots"]
 
 
 class NoBareModeNotes(logging.Filter):

@@ -1,6 +1,6 @@
 """What changed between two snapshots: pure functions, no I/O.
 
-Clusters are matched by name, nodes and workloads by id. Problems (a cluster not `ok`, a node not
+Clusters are matched by name, nodes, workloads and services by id. Problems (a cluster not `ok`, a node not
 ready, a workload degraded or failed, instances stuck with a reason) are compared as sentences, so
 "new" and "resolved" read the same in the text and in the JSON.
 """
@@ -11,7 +11,7 @@ from typing import Literal
 import msgspec
 
 from fleet.analysis import workload_label
-from fleet.model import Cluster, Node, Snapshot, Workload
+from fleet.model import Cluster, Node, Service, Snapshot, Workload
 
 TROUBLED_WORKLOADS = ("degraded", "failed")
 ClusterChange = Literal["added", "removed", "changed", "unchanged"]
@@ -35,6 +35,9 @@ class ClusterDiff(msgspec.Struct, kw_only=True):
     workloads_scaled: list[Change] = []
     workloads_changed_status: list[Change] = []
     workloads_changed_images: list[Change] = []
+    services_added: list[str] = []
+    services_removed: list[str] = []
+    services_changed: list[Change] = []  # status, backends ready, addresses or ports
     problems_new: list[str] = []
     problems_resolved: list[str] = []
 
@@ -53,6 +56,18 @@ def node_state(node: Node) -> str:
     return node.status if node.schedulable else f"{node.status}, unschedulable"
 
 
+def service_label(service: Service) -> str:
+    return f"{service.kind}/{service.namespace + '/' if service.namespace else ''}{service.name}"
+
+
+def service_state(service: Service) -> str:
+    """`ok, 3/3 ready, 10.0.0.5, 80/tcp`: what an operator compares between two snapshots."""
+    ports = " ".join(f"{p.port}/{p.protocol}" + (f":{p.published}" if p.published else "") for p in service.ports)
+    parts = [service.status, f"{service.backends_ready}/{service.backends_total} ready", " ".join(service.addresses),
+             ports]
+    return ", ".join(part for part in parts if part)
+
+
 def problems(cluster: Cluster) -> set[str]:
     """Everything wrong in one cluster, as stable sentences."""
     found = set()
@@ -67,6 +82,7 @@ def problems(cluster: Cluster) -> set[str]:
             owner = workloads.get(instance.workload_id or "")
             where = f"workload {workload_label(owner)}" if owner else f"instance {instance.name}"
             found.add(f"{where}: {instance.reason or 'unhealthy'}")
+    found |= {f"service {service_label(s)} has no ready backend" for s in cluster.services if s.status == "down"}
     return found
 
 
@@ -97,6 +113,17 @@ def compare_workloads(old: Cluster, new: Cluster, diff: ClusterDiff) -> None:
                                                         after=", ".join(now.images)))
 
 
+def compare_services(old: Cluster, new: Cluster, diff: ClusterDiff) -> None:
+    before: dict[str, Service] = {s.id: s for s in old.services}
+    after: dict[str, Service] = {s.id: s for s in new.services}
+    diff.services_added = sorted(service_label(after[i]) for i in after.keys() - before.keys())
+    diff.services_removed = sorted(service_label(before[i]) for i in before.keys() - after.keys())
+    both = sorted(before.keys() & after.keys(), key=lambda i: service_label(after[i]))
+    diff.services_changed = [Change(name=service_label(after[i]), before=service_state(before[i]),
+                                    after=service_state(after[i]))
+                             for i in both if service_state(before[i]) != service_state(after[i])]
+
+
 def diff_cluster(old: Cluster | None, new: Cluster | None) -> ClusterDiff:
     if old is None or new is None:
         present = new or old
@@ -110,6 +137,7 @@ def diff_cluster(old: Cluster | None, new: Cluster | None) -> ClusterDiff:
         diff.status = Change(name=new.name, before=old.status, after=new.status)
     compare_nodes(old, new, diff)
     compare_workloads(old, new, diff)
+    compare_services(old, new, diff)
     was, now = problems(old), problems(new)
     diff.problems_new, diff.problems_resolved = sorted(now - was), sorted(was - now)
     if any(getattr(diff, f) for f in diff.__struct_fields__ if f not in ("cluster", "change")):
@@ -137,6 +165,7 @@ TEXT_LINES: tuple[tuple[str, str], ...] = (
     ("workloads_added", "+ workload"), ("workloads_removed", "- workload"),
     ("workloads_scaled", "~ workload scaled:"), ("workloads_changed_status", "~ workload"),
     ("workloads_changed_images", "~ workload images:"),
+    ("services_added", "+ service"), ("services_removed", "- service"), ("services_changed", "~ service"),
     ("problems_new", "! new problem:"), ("problems_resolved", "✓ resolved:"),
 )
 

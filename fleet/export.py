@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable
 
 import msgspec
 
-from fleet.model import Cluster, Snapshot, encode_snapshot
+from fleet.model import Cluster, Port, Snapshot, encode_snapshot
 
 NODE_COLUMNS = ["cluster", "orchestrator", "id", "name", "status", "schedulable", "roles", "address", "zone",
                 "region", "cpu_capacity_cores", "mem_capacity_bytes", "cpu_allocatable_cores",
@@ -23,6 +23,8 @@ WORKLOAD_COLUMNS = ["cluster", "orchestrator", "id", "name", "namespace", "kind"
                     "status", "images", "cpu_request_cores", "mem_request_bytes", "per_node"]
 INSTANCE_COLUMNS = ["cluster", "orchestrator", "id", "name", "workload_id", "node_id", "state", "health",
                     "restarts", "reason", "started_at"]
+SERVICE_COLUMNS = ["cluster", "orchestrator", "id", "name", "namespace", "kind", "status", "addresses", "ports",
+                   "workload_ids", "backends_total", "backends_ready"]
 EVENT_COLUMNS = ["cluster", "orchestrator", "time", "severity", "object", "reason", "message"]
 CLUSTER_COLUMNS = ["name", "orchestrator", "endpoint", "status", "error", "version", "collected_at", "stale",
                    "nodes_total", "nodes_ready", "workloads_total", "instances_total", "cpu_capacity_cores",
@@ -51,6 +53,17 @@ def _rows(clusters: Iterable[Cluster], attribute: str) -> Iterable[dict[str, Any
             yield {"cluster": cluster.name, "orchestrator": cluster.orchestrator, **row}
 
 
+def port_cell(port: Port) -> str:
+    """`80/tcp>8080@30080`: service port and protocol, then its target, then its published port."""
+    return (f"{port.port}/{port.protocol}" + (f">{port.target}" if port.target else "")
+            + (f"@{port.published}" if port.published else ""))
+
+
+def _service_rows(clusters: Iterable[Cluster]) -> Iterable[dict[str, Any]]:
+    for row in _rows(clusters, "services"):
+        yield {**row, "ports": [port_cell(p) for p in row["ports"]]}
+
+
 def _cluster_rows(clusters: Iterable[Cluster]) -> Iterable[dict[str, Any]]:
     for cluster in clusters:
         row = msgspec.structs.asdict(cluster)
@@ -67,7 +80,7 @@ def _csv(columns: list[str], rows: Iterable[dict[str, Any]]) -> str:
 
 
 def csv_tables(snapshot: Snapshot) -> dict[str, str]:
-    """The five CSV tables of the contract, by file name."""
+    """The CSV tables of the contract, by file name."""
     clusters = snapshot.clusters
     return {
         "clusters.csv": _csv(CLUSTER_COLUMNS, _cluster_rows(clusters)),
@@ -75,6 +88,7 @@ def csv_tables(snapshot: Snapshot) -> dict[str, str]:
         "workloads.csv": _csv(WORKLOAD_COLUMNS, _rows(clusters, "workloads")),
         "instances.csv": _csv(INSTANCE_COLUMNS, _rows(clusters, "instances")),
         "events.csv": _csv(EVENT_COLUMNS, _rows(clusters, "events")),
+        "services.csv": _csv(SERVICE_COLUMNS, _service_rows(clusters)),
     }
 
 

@@ -144,7 +144,7 @@ class Poller:
             name=source.name, orchestrator=source.orchestrator, endpoint=source.endpoint,  # type: ignore[arg-type]
             status=status, error=self._redact(source, data.degraded_reason), version=data.version,
             collected_at=self._wall_clock(), stale=False, verify_tls=source.verify_tls, nodes=data.nodes, workloads=data.workloads,
-            instances=data.instances, events=data.events,
+            instances=data.instances, events=data.events, services=data.services,
             summary=summarize(data.nodes, data.workloads, data.instances),
         )
         state.last_good = cluster
@@ -171,6 +171,7 @@ class Poller:
             stale=last is not None, verify_tls=source.verify_tls,
             nodes=last.nodes if last else [], workloads=last.workloads if last else [],
             instances=last.instances if last else [], events=last.events if last else [],
+            services=last.services if last else [],
             summary=last.summary if last else summarize([], [], []),
         )
 

@@ -23,7 +23,7 @@ class Problem:
     severity: str          # critical | error | warning | info
     cluster: str
     orchestrator: str
-    kind: str              # Cluster | Node | Workload | Instance | Event
+    kind: str              # Cluster | Node | Workload | Service | Autoscaler | Instance | Event
     object: str
     summary: str
     time: datetime | None = None
@@ -53,6 +53,18 @@ def cluster_problems(cluster: Cluster) -> list[Problem]:
             add(WORKLOAD_SEVERITY[workload.status], "Workload", f"{workload.kind}/{workload.name}",
                 f"{workload.status}: {workload.running} of {wanted} running"
                 + (f", {workload.healthy} healthy" if workload.healthy is not None else ""))
+    for service in cluster.services:
+        if service.status == "down":
+            behind = f" of {service.backends_total}" if service.backends_total else " (no backend at all)"
+            add("error", "Service", f"{service.kind}/{service.name}", f"service has no ready backend: 0{behind} ready")
+    for workload in cluster.workloads:
+        scaler = workload.autoscaler
+        # limited at its minimum (too few replicas wanted) is no trouble; at its maximum, demand may be unmet
+        size = None if scaler is None else scaler.desired if scaler.desired is not None else scaler.current
+        if scaler is not None and scaler.limited and size is not None and size >= scaler.max:
+            add("warning", "Autoscaler", f"{workload.kind}/{workload.name}",
+                f"autoscaler limited at max: {scaler.current if scaler.current is not None else '?'} of max "
+                f"{scaler.max}" + (f" ({scaler.message})" if scaler.message else ""))
     for instance in cluster.instances:
         owner = workload_names.get(instance.workload_id or "", "")
         prefix = f"{owner}: " if owner and not instance.name.startswith(owner) else ""

@@ -47,7 +47,7 @@ clusters:
     orchestrator: lighthouse
     url: {url}
 {extra}"""
-PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "alerts", "resilience", "history",
+PAGES = ["", "nodes", "workloads", "instances", "services", "health", "capacity", "alerts", "resilience", "history",
          "snapshots", "settings"]
 
 
@@ -278,6 +278,12 @@ def test_instances_page_lists_the_lighthouse_replicas_on_their_nodes(app):
     assert list(table["name"]) == INSTANCES and set(table["cluster"]) == {CLUSTER}
     failed = table[table["state"] == "failed"].iloc[0]
     assert (failed["name"], failed["node"], failed["reason"]) == ("web.3", "lh-south-1", "exit code 137")
+
+
+def test_services_page_renders_for_an_orchestrator_without_services(app):
+    visited = visit(app, "services")
+    assert "0 services" in page_text(visited)
+    assert visited.dataframe[0].value.empty
 
 
 def test_health_page_ranks_the_lighthouse_problems(app):

@@ -8,7 +8,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from collections import Counter
+
 from fleet import orchestrators
+from fleet.model import Snapshot
 from views.context import PageContext
 from views.tables import fleet_tables
 
@@ -45,6 +48,27 @@ def busiest_nodes(nodes: pd.DataFrame, limit: int = MAX_NODES_CHARTED) -> pd.Dat
     return top.assign(node=top["cluster"] + " / " + top["name"])[["node", "cpu_alloc_ratio", "mem_alloc_ratio"]]
 
 
+# the same machine named two ways: Docker/Nomad say uname's x86_64 / aarch64, Kubernetes Go's amd64 / arm64
+ARCH_NAMES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
+
+
+def platform_mix(snapshot: Snapshot) -> dict[str, list[str]]:
+    """Per cluster, its node platforms most common first: `3 of 40 nodes windows/amd64`."""
+    mix = {}
+    for cluster in snapshot.clusters:
+        counts = Counter(f"{n.os or '?'}/{ARCH_NAMES.get(n.arch or '', n.arch or '?')}" for n in cluster.nodes)
+        total = len(cluster.nodes)
+        mix[cluster.name] = [f"{count} of {total} nodes {platform}"
+                             for platform, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
+    return {name: lines for name, lines in mix.items() if lines}
+
+
+def render_platforms(snapshot: Snapshot) -> None:
+    st.subheader("Node platforms")
+    for cluster, lines in platform_mix(snapshot).items():
+        st.markdown(f"**{cluster}**: " + " · ".join(lines).replace("?/?", "platform not reported"))
+
+
 def render(context: PageContext) -> None:
     st.header("Capacity")
     nodes = fleet_tables(context.snapshot).nodes
@@ -76,6 +100,8 @@ def render(context: PageContext) -> None:
         y=alt.Y("node:N", sort="-x", title=None), x=alt.X("ratio:Q", title="allocated", axis=alt.Axis(format="%")),
         color="resource:N", yOffset="resource:N", tooltip=["node", "resource", alt.Tooltip("ratio:Q", format=".0%")]),
         width="stretch")
+
+    render_platforms(context.snapshot)
 
     measured = nodes.dropna(subset=["cpu_used"])
     st.subheader("Measured usage")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from fleet.model import Autoscaler
+
 STATUS_BADGES: dict[str, tuple[str, str]] = {
     # status -> (colour name Streamlit understands, icon)
     "ok": ("green", ":material/check_circle:"),
@@ -18,6 +20,7 @@ INSTANCE_STATE_COLOURS = {"running": "green", "pending": "blue", "succeeded": "g
                           "stopped": "gray", "unknown": "gray"}
 INSTANCE_HEALTH_COLOURS = {"healthy": "green", "unhealthy": "red", "unknown": "gray"}
 NODE_STATUS_COLOURS = {"ready": "green", "not_ready": "red", "down": "red", "unknown": "gray"}
+SERVICE_STATUS_COLOURS = {"ok": "green", "degraded": "orange", "down": "red", "unknown": "gray"}
 # what a table shows for an absent value, as human_bytes and cores do
 MISSING = "—"
 
@@ -66,3 +69,17 @@ SEVERITY_COLOURS = {"critical": "red", "error": "orange", "warning": "yellow", "
 
 def severity_badge(severity: str) -> str:
     return f":{SEVERITY_COLOURS.get(severity, 'gray')}-badge[{severity}]"
+
+
+def autoscaler_text(scaler: Autoscaler | None) -> str:
+    """`1 ≤ 3 ≤ 3, at max · avg_cpu …`: min ≤ current ≤ max, whether it is held at a bound, its metrics."""
+    if scaler is None:
+        return ""
+    low = "?" if scaler.min is None else scaler.min
+    now = "?" if scaler.current is None else scaler.current
+    text = f"{low} ≤ {now} ≤ {scaler.max}"
+    if scaler.desired is not None and scaler.desired != scaler.current:
+        text += f" (wants {scaler.desired})"
+    if scaler.limited:
+        text += ", limited"
+    return " · ".join([text, *scaler.metrics])

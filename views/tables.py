@@ -13,6 +13,7 @@ import pandas as pd
 
 from fleet.model import Snapshot
 from fleet.problems import Problem, fleet_problems
+from views.format import autoscaler_text
 
 MAX_ROWS_SHOWN = 5_000
 
@@ -47,10 +48,11 @@ def _nodes(snapshot: Snapshot) -> pd.DataFrame:
 
 def _workloads(snapshot: Snapshot) -> pd.DataFrame:
     rows = [(c.name, c.orchestrator, w.id, w.name, w.namespace, w.kind, w.status, w.desired, w.running, w.healthy,
-             ", ".join(w.images), w.cpu_request_cores, w.mem_request_bytes / 2**20)
+             ", ".join(w.images), w.cpu_request_cores, w.mem_request_bytes / 2**20, autoscaler_text(w.autoscaler))
             for c in snapshot.clusters for w in c.workloads]
     return pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "namespace", "kind", "status",
-                                       "desired", "running", "healthy", "images", "cpu_request", "mem_request_mib"])
+                                       "desired", "running", "healthy", "images", "cpu_request", "mem_request_mib",
+                                       "autoscaler"])
 
 
 def _instances(snapshot: Snapshot) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from views.format import (CLUSTER_STATUS_COLOURS, INSTANCE_HEALTH_COLOURS, INSTANCE_STATE_COLOURS, MISSING,
-                          NODE_STATUS_COLOURS, SEVERITY_COLOURS, WORKLOAD_STATUS_COLOURS)
+                          NODE_STATUS_COLOURS, SERVICE_STATUS_COLOURS, SEVERITY_COLOURS, WORKLOAD_STATUS_COLOURS)
 from views.tables import MAX_ROWS_SHOWN, filter_frame
 
 
@@ -62,14 +62,15 @@ STATUS_COLUMNS: dict[str, Any] = {
     "severity": status_column("severity", SEVERITY_COLOURS,
                               lambda severity: severity.upper() if severity == "critical" else severity),
 }
-STATUS_COLOURS = {"node": NODE_STATUS_COLOURS, "workload": WORKLOAD_STATUS_COLOURS, "cluster": CLUSTER_STATUS_COLOURS}
+STATUS_COLOURS = {"node": NODE_STATUS_COLOURS, "workload": WORKLOAD_STATUS_COLOURS, "cluster": CLUSTER_STATUS_COLOURS,
+                  "service": SERVICE_STATUS_COLOURS}
 
 
 def table(frame: pd.DataFrame, key: str, *, statuses: str = "", column_config: dict[str, Any] | None = None,
           **kwargs: Any) -> None:
     """st.dataframe with the house look: a dash for absent values, status columns coloured like badges.
 
-    `statuses` names what the `status` column holds ("node", "workload", "cluster")."""
+    `statuses` names what the `status` column holds ("node", "workload", "cluster", "service")."""
     config: dict[str, Any] = {column: kind for column, kind in STATUS_COLUMNS.items()
                               if column in frame.columns and kind is not None}
     if statuses and "status" in frame.columns:

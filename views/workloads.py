@@ -4,11 +4,12 @@ from __future__ import annotations
 import streamlit as st
 
 from views.context import PageContext
+from views.format import autoscaler_text
 from views.tables import fleet_tables
 from views.widgets import capped, filter_bar, pick_one, table
 
 COLUMNS = ["cluster", "orchestrator", "namespace", "name", "kind", "status", "desired", "running", "healthy",
-           "images", "cpu_request", "mem_request_mib"]
+           "images", "cpu_request", "mem_request_mib", "autoscaler"]
 
 
 def render(context: PageContext) -> None:
@@ -22,6 +23,8 @@ def render(context: PageContext) -> None:
     table(shown[COLUMNS], "workloads-table", statuses="workload", column_config={
         "cpu_request": st.column_config.NumberColumn("CPU / instance", format="%.2f"),
         "mem_request_mib": st.column_config.NumberColumn("Mem / instance MiB", format="%.0f"),
+        "autoscaler": st.column_config.TextColumn(
+            "Autoscaler", help="min ≤ current ≤ max, whether it is held at a bound, and what it scales on"),
     })
     labels = {f"{row.cluster} / {row.namespace + '/' if row.namespace else ''}{row.name}": (row.cluster, row.id,
                                                                                                row.name)
@@ -29,6 +32,7 @@ def render(context: PageContext) -> None:
     choice = pick_one(list(labels), "workloads-detail", "Workload detail")
     if choice:
         cluster, workload_id, name = labels[choice]
+        autoscaler_note(context, cluster, workload_id)
         instances = tables.instances
         mine = instances[(instances["cluster"] == cluster) & (instances["workload_id"] == workload_id)]
         st.subheader(f"Instances of {choice}")
@@ -42,3 +46,13 @@ def render(context: PageContext) -> None:
         else:
             table(capped(related, "events")[["time", "severity", "object", "reason", "message"]],
                   "workloads-detail-events")
+
+
+def autoscaler_note(context: PageContext, cluster: str, workload_id: str) -> None:
+    scaler = next((w.autoscaler for c in context.snapshot.clusters if c.name == cluster
+                   for w in c.workloads if w.id == workload_id), None)
+    if scaler is None:
+        return
+    text = f"**Autoscaler** ({scaler.kind}): {autoscaler_text(scaler)}" + (f" — {scaler.message}" if scaler.message
+                                                                           else "")
+    (st.warning if scaler.limited else st.info)(text, icon=":material/open_in_full:")

@@ -14,8 +14,9 @@ from datetime import datetime
 from collectors.marathon.apps import (QueueProblem, app_workload, deployment_event, failure_event, pod_instance,
                                       pod_workload, queue_event, queue_problem, task_instances)
 from collectors.marathon.mesos import host_index, to_nodes
+from collectors.marathon.services import app_service
 from collectors.marathon.wire import Agent, AppList, Deployment, Info, PodStatus, Queue, QueueItem, Resources
-from fleet.model import Event, Instance, Workload
+from fleet.model import Event, Instance, Service, Workload
 from fleet.source import ClusterData
 
 LEADER_KINDS = {"Marathon": "Marathon", "Mesos master": "MesosMaster"}
@@ -44,7 +45,7 @@ def normalize(raw: MarathonRaw) -> ClusterData:
     agents = raw.agents or []
     hosts = host_index(agents)
     problems = {item.run_spec_id: (item, queue_problem(item)) for item in raw.queue.queue}
-    workloads, instances, events = apps_section(raw, hosts, problems)
+    workloads, instances, events, services = apps_section(raw, hosts, problems)
     deploying_pods = {pod for d in raw.deployments for pod in d.affectedPods}
     for pod in raw.pods:
         workload = pod_workload(pod, pod.id in deploying_pods)
@@ -57,27 +58,31 @@ def normalize(raw: MarathonRaw) -> ClusterData:
     nodes = to_nodes(agents, role, allocated_by_tasks(raw, hosts) if agents and agents[0].used_resources is None
                      else None)
     return ClusterData(version=raw.info.version, nodes=nodes, workloads=workloads, instances=instances,
-                       events=sorted(events, key=lambda e: e.time, reverse=True),
+                       events=sorted(events, key=lambda e: e.time, reverse=True), services=services,
                        degraded_reason="; ".join(raw.problems) or None)
 
 
 def apps_section(raw: MarathonRaw, hosts: dict[str, str],
-                 problems: dict[str, tuple[QueueItem, QueueProblem | None]]) -> tuple[list[Workload], list[Instance],
-                                                                                     list[Event]]:
+                 problems: dict[str, tuple[QueueItem, QueueProblem | None]]
+                 ) -> tuple[list[Workload], list[Instance], list[Event], list[Service]]:
     workloads: list[Workload] = []
     instances: list[Instance] = []
     events: list[Event] = []
+    services: list[Service] = []
     for app in raw.apps.apps:
         item, problem = problems.get(app.id, (None, None))
         workload = app_workload(app, problem)
         workloads.append(workload)
-        if app.tasks:
-            instances.extend(task_instances(app.tasks, app.id, hosts))
+        mine = task_instances(app.tasks, app.id, hosts) if app.tasks else []
+        instances.extend(mine)
+        service = app_service(app, mine)
+        if service is not None:
+            services.append(service)
         failure = failure_event(app, raw.collected_at)
         if failure is not None:
             events.append(failure)
         events.extend(queue_events((item, problem) if item else None, "App", workload, raw.collected_at))
-    return workloads, instances, events
+    return workloads, instances, events, services
 
 
 def queue_events(entry: tuple[QueueItem, QueueProblem | None] | None, kind: str, workload: Workload,

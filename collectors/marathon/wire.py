@@ -33,12 +33,34 @@ class Task(Wire):
     healthCheckResults: list[HealthCheckResult] = []
 
 
+class PortMapping(Wire):
+    """`container.portMappings` (1.5+) or `container.docker.portMappings` (before): hostPort 0 is dynamic."""
+
+    containerPort: int = 0
+    hostPort: int | None = None
+    servicePort: int | None = None
+    protocol: str = "tcp"
+    name: str | None = None
+    labels: dict[str, str] | None = None
+
+
+class PortDefinition(Wire):
+    """`portDefinitions` (host networking): `port` is the service port."""
+
+    port: int = 0
+    protocol: str = "tcp"
+    name: str | None = None
+    labels: dict[str, str] | None = None
+
+
 class Docker(Wire):
     image: str | None = None
+    portMappings: list[PortMapping] | None = None
 
 
 class Container(Wire):
     docker: Docker | None = None
+    portMappings: list[PortMapping] | None = None
 
 
 class Fetch(Wire):
@@ -67,6 +89,8 @@ class App(Wire):
     uris: list[str] | None = None
     fetch: list[Fetch] | None = None
     healthChecks: list[msgspec.Raw] = []
+    portDefinitions: list[PortDefinition] | None = None
+    ports: list[int] | None = None  # 0.x: service ports only
     tasksRunning: int | None = None
     tasksHealthy: int | None = None
     deployments: list[DeploymentRef] = []

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Iterator
 from collectors.base import Collector
 from collectors.http import DirectGet, HttpJsonClient
 from collectors.nomad.allocs import AllocRow, digest
+from collectors.nomad.discovery import Discovery, read_discovery
 from collectors.nomad.normalize import NomadRaw, RegionRaw, normalize
 from collectors.nomad.specs import READERS as SPEC_READERS  # here as in the worker
 from collectors.nomad.specs import decode_specs, read_specs, spec_path
@@ -58,6 +59,8 @@ class NomadCollector(Collector[NomadRaw]):
         self.client = HttpJsonClient(config.url or "", config, headers=headers)
         self._tables: dict[tuple[str | None, str], _Table] = {}
         self._specs: dict[tuple[str | None, str, str], tuple[int, JobSpec]] = {}
+        self._discovery: dict[str | None, Discovery] = {}
+        self._moved: dict[str | None, set[str]] = {}  # the lists of a region read again this round
         self._leaderless: dict[str | None, int | None] = {}  # region -> ms since a follower heard from a leader
         # full reads so far; a round that made none (every probe said "unchanged") reuses the last model
         self._reads = 0
@@ -121,6 +124,7 @@ class NomadCollector(Collector[NomadRaw]):
         node_params = {**base, "resources": "true", "os": "true"}
         lean_params = {**scoped, "resources": "true", "task_states": "false"}
         self._leaderless.pop(region, None)
+        self._moved[region] = set()
         with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-list") as pool:
             def table(path: str, params: dict[str, str], load: Callable[[], tuple[Any, int]]) -> Future:
                 return pool.submit(self.table, region, path, params, timeout_s, load)
@@ -136,9 +140,13 @@ class NomadCollector(Collector[NomadRaw]):
             specs = self.specs(region, base, jobs.result(), timeout_s)
             stats = self.stats(base, nodes.result(), timeout_s)
             lean, troubled = allocs.result()
+            versions = {(j.namespace, j.ID): j.JobModifyIndex for j in jobs.result()}
+            discovery = self._discovery[region] = read_discovery(
+                self, region, scoped, timeout_s, versions, "/v1/allocations" in self._moved[region],
+                self._discovery.get(region))
             return RegionRaw(region, nodes.result(), jobs.result(), lean, deployments.result(), evaluations.result(),
                              specs=specs, troubled=troubled, stats=stats, leaderless=region in self._leaderless,
-                             last_contact_ms=self._leaderless.get(region))
+                             last_contact_ms=self._leaderless.get(region), discovery=discovery)
 
     def allocations(self, region: str | None, scoped: dict[str, str], lean_params: dict[str, str],
                     timeout_s: float) -> tuple[tuple[list[AllocRow], list[AllocStub]], int]:
@@ -223,6 +231,7 @@ class NomadCollector(Collector[NomadRaw]):
                 return cached.value
         value, index = load()
         self._reads += 1
+        self._moved.setdefault(region, set()).add(path)
         self._tables[(region, path)] = _Table(index, value)
         return value
 

@@ -13,7 +13,9 @@ from datetime import datetime, timezone
 from statistics import fmean
 
 from collectors.nomad.allocs import AllocRow, digest
+from collectors.nomad.discovery import Discovery
 from collectors.nomad.events import alloc_events, deployment_events, evaluation_events, node_events, region_events
+from collectors.nomad.services import autoscalers, services
 from collectors.nomad.wire import (AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub, LegacyResources,
                                    NodeStub)
 from collectors.toolkit import MAX_EVENTS, MIB
@@ -46,6 +48,7 @@ class RegionRaw:
     # the region's servers answered without a leader (stale reads from a follower)
     leaderless: bool = False
     last_contact_ms: int | None = None
+    discovery: Discovery | None = None  # service registrations and scaling policies
 
 
 @dataclass
@@ -62,9 +65,11 @@ def normalize(raw: NomadRaw) -> ClusterData:
         normalize_region(region, raw.fetched_at, data)
     data.events.sort(key=lambda e: e.time, reverse=True)
     del data.events[MAX_EVENTS:]
-    if raw.failed_regions:
-        data.degraded_reason = "; ".join(f"region {name} unavailable: {why}"
-                                         for name, why in raw.failed_regions.items())
+    problems = [f"region {name} unavailable: {why}" for name, why in raw.failed_regions.items()]
+    problems += [f"region {r.name}: {p}" if r.name else p for r in raw.regions for p in
+                 (r.discovery.problems if r.discovery else [])]
+    if problems:
+        data.degraded_reason = "; ".join(problems)
     return data
 
 
@@ -98,11 +103,18 @@ def normalize_region(raw: RegionRaw, now: datetime, data: ClusterData) -> None:
     blocked_jobs = {(e.Namespace, e.JobID) for e in blocked}
     known = [v for v in mhz.values() if v]
     region_mhz = fmean(known) if known else None
+    discovery = raw.discovery or Discovery()
+    scaled = autoscalers(discovery.policies, discovery.scales, prefix)
+    declared = []
     for job in raw.jobs:
         key = (job.namespace, job.ID)
-        data.workloads.append(job_to_workload(job, raw.specs.get(key), by_job.get(f"{prefix}{key[0]}/{key[1]}", []),
-                                              latest.get(key),
-                                              key in blocked_jobs, prefix, region_mhz))
+        workload = job_to_workload(job, raw.specs.get(key), by_job.get(f"{prefix}{key[0]}/{key[1]}", []),
+                                   latest.get(key), key in blocked_jobs, prefix, region_mhz)
+        workload.autoscaler = scaled.get(workload.id)
+        data.workloads.append(workload)
+        declared.append((raw.specs.get(key), workload))
+    by_alloc = {i.id: i for i in instances} if discovery.registrations else {}
+    data.services.extend(services(discovery.registrations, declared, by_alloc, prefix))
     data.nodes.extend(nodes)
     data.instances.extend(instances)
     data.events.extend(region_events(raw.name, raw.leaderless, raw.last_contact_ms, now))
@@ -167,8 +179,9 @@ def node_to_model(node: NodeStub, region: str | None, per_core: float | None, st
     reserved_cpu, reserved_memory = _reserved(node)
     drivers = sorted(name for name, d in (node.Drivers or {}).items() if d.Detected and d.Healthy)
     labels = {"nomad.region": region, "nomad.datacenter": node.Datacenter, "nomad.node_class": node.NodeClass,
-              "nomad.node_pool": node.NodePool, "nomad.drivers": ",".join(drivers)}
-    used = stats is not None and per_core is not None
+              "nomad.node_pool": node.NodePool, "nomad.drivers": ",".join(drivers),
+              "nomad.kernel": " ".join(filter(None, (attributes.get("kernel.name"), attributes.get("kernel.version"))))}
+    used = stats is not None and per_core is not None  # CPU needs the node's frequency, memory does not
     return Node(
         id=node.ID, name=node.Name or node.ID, status=NODE_STATUS.get(node.Status, "unknown"),  # type: ignore[arg-type]
         schedulable=node.SchedulingEligibility == "eligible" and not node.Drain, roles=["client"],
@@ -178,7 +191,7 @@ def node_to_model(node: NodeStub, region: str | None, per_core: float | None, st
         cpu_allocatable_cores=_cores(total - reserved_cpu, per_core),
         mem_allocatable_bytes=(memory - reserved_memory) * MIB,
         cpu_used_cores=_cores(stats.CPUTicksConsumed, per_core) if used else None,  # type: ignore[union-attr]
-        mem_used_bytes=stats.Memory.Used if used and stats.Memory else None,  # type: ignore[union-attr]
+        mem_used_bytes=stats.Memory.Used if stats is not None and stats.Memory else None,
         labels={k: v for k, v in labels.items() if v},
         version=node.Version or attributes.get("nomad.version") or None,
         os=attributes.get("os.name") or attributes.get("kernel.name"), arch=attributes.get("cpu.arch"),
@@ -208,9 +221,11 @@ def desired_count(job: JobStub, spec: JobSpec | None, instances: list[Instance])
 
 
 def is_parent(job: JobStub, spec: JobSpec | None) -> bool:
-    """A periodic or parameterized job only launches child jobs; it runs nothing itself."""
+    """A periodic or (undispatched) parameterized job only launches child jobs; it runs nothing itself."""
     periodic = bool(spec and spec.Periodic and spec.Periodic.get("Enabled", True))
-    return job.Periodic or job.ParameterizedJob or periodic or bool(spec and spec.ParameterizedJob)
+    # a dispatched child carries its parent's ParameterizedJob block, but runs its own task groups
+    parameterized = bool(spec and spec.ParameterizedJob and not spec.Dispatched)
+    return job.Periodic or job.ParameterizedJob or periodic or parameterized
 
 
 def job_to_workload(job: JobStub, spec: JobSpec | None, instances: list[Instance], deployment: Deployment | None,

@@ -167,17 +167,28 @@ class JobStub(Wire):
         return self.Namespace or (self.JobSummary.Namespace if self.JobSummary else "") or "default"
 
 
+class ServiceBlock(Wire):
+    """A `service` block of a job spec (group or task level). Provider "" is Consul, Nomad's default."""
+
+    Name: str = ""
+    PortLabel: str = ""
+    Provider: str = ""
+    Tags: list[str] | None = None
+
+
 class Task(Wire):
     Name: str = ""
     Driver: str = ""
     Config: dict[str, Any] | None = None
     Resources: LegacyResources | None = None
+    Services: list[ServiceBlock] | None = None
 
 
 class TaskGroup(Wire):
     Name: str = ""
     Count: int = 1
     Tasks: list[Task] | None = None
+    Services: list[ServiceBlock] | None = None
 
 
 class JobSpec(Wire):
@@ -193,6 +204,7 @@ class JobSpec(Wire):
     TaskGroups: list[TaskGroup] | None = None
     Periodic: dict[str, Any] | None = None
     ParameterizedJob: dict[str, Any] | None = None
+    Dispatched: bool = False  # a child of a parameterized job: it runs its task groups itself
 
 
 class DeploymentState(Wire):
@@ -275,3 +287,68 @@ class HostStats(Wire):
 
     Memory: HostMemory | None = None
     CPUTicksConsumed: float = 0.0
+
+
+# --- native service discovery and scaling (Nomad 1.3+ / 0.11+) ------------------------------------
+
+class ServiceName(Wire):
+    ServiceName: str = ""
+    Tags: list[str] | None = None
+
+
+class ServiceList(Wire):
+    """One `/v1/services` entry: a namespace and the service names registered in it."""
+
+    Namespace: str = "default"
+    Services: list[ServiceName] | None = None
+
+
+class ServiceRegistration(Wire):
+    """A `/v1/service/:name` item: one allocation's registration. It carries no check status."""
+
+    ID: str = ""
+    ServiceName: str = ""
+    Namespace: str = "default"
+    NodeID: str = ""
+    Datacenter: str = ""
+    JobID: str = ""
+    AllocID: str = ""
+    Tags: list[str] | None = None
+    Address: str = ""
+    Port: int = 0
+
+
+class ScalingTarget(Wire):
+    Namespace: str = ""
+    Job: str = ""
+    Group: str = ""
+    Task: str = ""
+
+
+class ScalingPolicy(Wire):
+    """A `/v1/scaling/policies` stub (no Min/Max/Policy), or a whole `/v1/scaling/policy/:id`."""
+
+    ID: str
+    Type: str = "horizontal"
+    Enabled: bool = True
+    Min: int | None = None
+    Max: int | None = None
+    Policy: dict[str, Any] | None = None
+    Target: ScalingTarget | None = None
+
+
+class GroupScale(Wire):
+    Desired: int = 0
+    Placed: int = 0
+    Running: int = 0
+    Healthy: int = 0
+    Unhealthy: int = 0
+
+
+class JobScale(Wire):
+    """`/v1/job/:id/scale`: per task group what the job asks for and what runs."""
+
+    JobID: str = ""
+    Namespace: str = "default"
+    JobStopped: bool = False
+    TaskGroups: dict[str, GroupScale] | None = None

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from collectors.swarm import wire
 from collectors.toolkit import MAX_EVENTS
-from fleet.model import Event, Instance, Node, Workload
+from fleet.model import Event, Instance, Node, Port, Service, Workload
+from fleet.model import service_status as backends_status
 from fleet.source import ClusterData
 
 NANO = 1_000_000_000
@@ -81,8 +82,10 @@ def normalize(raw: SwarmRaw) -> ClusterData:
                                      by_service.get(s.ID, []), s.ID in checked) for s in raw.services]
     nodes = with_allocations([node_to_model(n) for n in raw.nodes], instances, services)
     events = task_events(current + history, services)
+    endpoints = [e for s, w in zip(raw.services, workloads)
+                 if (e := endpoint_to_service(s, w, by_service.get(s.ID, []))) is not None]
     return ClusterData(version=engine_version(raw), nodes=nodes, workloads=workloads,
-                       instances=instances, events=events, degraded_reason=raw.live_problem)
+                       instances=instances, events=events, services=endpoints, degraded_reason=raw.live_problem)
 
 
 def engine_version(raw: SwarmRaw) -> str | None:
@@ -265,6 +268,27 @@ def service_status(service: wire.Service, counts: wire.ServiceStatus, kind: str,
     if healthy is not None and healthy < running:
         return "degraded"
     return "healthy"
+
+
+def endpoint_to_service(service: wire.Service, workload: Workload, instances: list[Instance]) -> Service | None:
+    """The service's endpoint, when it has one a client can dial: a virtual IP, published ports, or
+    DNS round-robin. Backends are the service's current tasks; ready ones run and are not unhealthy."""
+    endpoint = service.Endpoint or wire.Endpoint()
+    spec = endpoint.Spec or service.Spec.EndpointSpec or wire.EndpointSpec()
+    mode = spec.Mode or "vip"
+    vips = [v.Addr.split("/", 1)[0] for v in endpoint.VirtualIPs or [] if v.Addr]
+    ports = [Port(port=p.TargetPort or p.PublishedPort or 0, protocol=p.Protocol if p.Protocol in ("tcp", "udp", "sctp")
+                  else "tcp", target=str(p.TargetPort) if p.TargetPort else p.Name, published=p.PublishedPort or None)
+             for p in endpoint.Ports or spec.Ports or [] if p.TargetPort or p.PublishedPort]
+    if mode == "vip" and not vips and not ports:
+        return None  # no network and nothing published: nothing to dial
+    ready = sum(i.state == "running" and i.health != "unhealthy" for i in instances)
+    expected = workload.desired != 0 and workload.status not in ("stopped", "completed")
+    return Service(id=service.ID, name=service.Spec.Name, namespace=workload.namespace, kind=mode,
+                   # DNS round-robin: the name resolves to the tasks' own addresses
+                   addresses=vips if mode == "vip" else [service.Spec.Name],
+                   ports=ports, workload_ids=[service.ID], backends_total=len(instances), backends_ready=ready,
+                   status=backends_status(len(instances), ready, expected=expected))
 
 
 def node_to_model(node: wire.Node) -> Node:

@@ -98,11 +98,38 @@ class ServiceMode(Wire):
     GlobalJob: EmptyMode | None = None
 
 
+class EndpointPort(Wire):
+    Name: str | None = None
+    Protocol: str = "tcp"
+    TargetPort: int = 0
+    PublishedPort: int | None = None
+    PublishMode: str = "ingress"  # ingress: the routing mesh, on every node; host: on the task's node only
+
+
+class EndpointSpec(Wire):
+    Mode: str | None = None  # vip (default) | dnsrr
+    Ports: list[EndpointPort] | None = None
+
+
+class VirtualIP(Wire):
+    NetworkID: str = ""
+    Addr: str = ""  # CIDR: 10.0.0.5/24
+
+
+class Endpoint(Wire):
+    """A service's endpoint as the engine resolved it: ports with their published port assigned."""
+
+    Spec: EndpointSpec | None = None
+    Ports: list[EndpointPort] | None = None
+    VirtualIPs: list[VirtualIP] | None = None
+
+
 class ServiceSpec(Wire):
     Name: str
     Labels: dict[str, str] | None = None
     Mode: ServiceMode | None = None
     TaskTemplate: TaskTemplate | None = None
+    EndpointSpec: EndpointSpec | None = None
 
 
 class ServiceStatus(Wire):
@@ -124,6 +151,7 @@ class Service(Wire):
     Spec: ServiceSpec
     ServiceStatus: ServiceStatus | None = None
     UpdateStatus: UpdateStatus | None = None
+    Endpoint: Endpoint | None = None
 
 
 class TaskStatus(Wire):

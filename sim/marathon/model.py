@@ -82,6 +82,8 @@ class App:
     labels: dict[str, str] = field(default_factory=dict)
     constraints: list[list[str]] = field(default_factory=list)
     version: str = "2026-01-01T00:00:00.000Z"
+    service_port: int = 10000  # unique per app in a real cluster (Marathon assigns from 10000 up)
+    vip: str | None = None  # a VIP_0 label on its port, e.g. "/payments/api:80"
 
 
 @dataclass

@@ -17,7 +17,7 @@ def app_definition(app: App) -> dict[str, Any]:
         "id": app.id, "instances": app.instances, "cpus": app.cpus, "mem": app.mem, "disk": 0.0, "gpus": 0,
         "cmd": app.cmd, "env": {}, "executor": "", "constraints": app.constraints,
         "fetch": [{"uri": uri, "extract": True, "executable": False, "cache": False} for uri in app.uris],
-        "portDefinitions": [{"port": 10000, "protocol": "tcp", "name": "http", "labels": {}}],
+        "portDefinitions": [{"port": app.service_port, "protocol": "tcp", "name": "http", "labels": _vip(app)}],
         "requirePorts": False, "backoffSeconds": 1, "backoffFactor": 1.15, "maxLaunchDelaySeconds": 3600,
         "container": None, "healthChecks": [health_check_json(hc) for hc in app.health_checks],
         "readinessChecks": [], "dependencies": [],
@@ -27,15 +27,22 @@ def app_definition(app: App) -> dict[str, Any]:
         "killSelection": "YOUNGEST_FIRST",
         "unreachableStrategy": {"inactiveAfterSeconds": 0, "expungeAfterSeconds": 0},
     }
+    body["networks"] = [{"mode": "host"}]
     if app.image:
+        # Marathon 1.5+: port mappings and the network mode moved out of `docker` (marathon-lb's 1.5 recording)
         body["container"] = {"type": "DOCKER", "volumes": [],
-                             "docker": {"image": app.image, "network": "BRIDGE", "privileged": False,
-                                        "parameters": [], "forcePullImage": False,
-                                        "portMappings": [{"containerPort": 8080, "hostPort": 0,
-                                                          "servicePort": 10000, "protocol": "tcp"}]}}
+                             "docker": {"image": app.image, "privileged": False, "parameters": [],
+                                        "forcePullImage": False},
+                             "portMappings": [{"containerPort": 8080, "hostPort": 0, "servicePort": app.service_port,
+                                               "protocol": "tcp", "name": "http", "labels": _vip(app)}]}
+        body["networks"] = [{"mode": "container/bridge"}]
         body.pop("portDefinitions")
     # Marathon 1.5+ (RAML-generated JSON) leaves unset optional fields out rather than writing null
     return {key: value for key, value in body.items() if value is not None}
+
+
+def _vip(app: App) -> dict[str, str]:
+    return {"VIP_0": app.vip} if app.vip else {}
 
 
 def health_check_json(spec: dict[str, Any]) -> dict[str, Any]:
@@ -57,10 +64,10 @@ def counts(app: App) -> dict[str, int]:
     }
 
 
-def task_json(task: Task, *, with_health: bool = True) -> dict[str, Any]:
+def task_json(task: Task, *, with_health: bool = True, service_port: int = 10000) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": task.id, "appId": task.app_id, "host": task.host, "slaveId": task.agent_id, "state": task.state,
-        "stagedAt": task.staged_at, "version": task.version, "ports": task.ports, "servicePorts": [10000],
+        "stagedAt": task.staged_at, "version": task.version, "ports": task.ports, "servicePorts": [service_port],
         "ipAddresses": [{"ipAddress": "172.17.0.2", "protocol": "IPv4"}], "localVolumes": [], "role": "*",
     }
     if task.started_at:
@@ -101,7 +108,7 @@ def app_json(app: App, embeds: set[str], prefix: str = "apps") -> dict[str, Any]
     if embeds & {f"{prefix}.deployments", f"{prefix}.tasks", f"{prefix}.failures"} or not embeds:
         body["deployments"] = [{"id": d} for d in app.deployment_ids]
     if embeds & {f"{prefix}.tasks", f"{prefix}.failures"}:
-        body["tasks"] = [task_json(t) for t in app.tasks]
+        body["tasks"] = [task_json(t, service_port=app.service_port) for t in app.tasks]
     if embeds & {f"{prefix}.lastTaskFailure", f"{prefix}.failures"}:
         failure = failure_json(app)
         if failure:

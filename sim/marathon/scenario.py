@@ -50,6 +50,10 @@ class Expected:
     task_failures: dict[str, str] = field(default_factory=dict)
     cpu_allocated_cores: float = 0.0
     mem_allocated_bytes: int = 0
+    # app id -> (status, backends total, backends ready): every app has a port, so every app is a service
+    services: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    # app id -> what a client dials for its VIP label
+    vips: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def workloads_by_status(self) -> dict[str, int]:
@@ -141,7 +145,8 @@ class _Builder:
         team = TEAMS[len(self.apps) % len(TEAMS)]
         app = App(id=f"/{team}/{name}", instances=instances, cpus=self.rng.choice((0.1, 0.25, 0.5, 1.0)),
                   mem=float(self.rng.choice((128, 256, 512, 1024))), image=self.rng.choice(IMAGES),
-                  labels={"team": team}, version=self.ago(86_400), **kwargs)
+                  labels={"team": team}, version=self.ago(86_400), service_port=10000 + len(self.apps),
+                  vip=f"/{team}/{name}:80" if len(self.apps) % 3 == 0 else None, **kwargs)
         self.apps.append(app)
         return app
 
@@ -296,7 +301,23 @@ class _Builder:
             instances_by_state=dict(states), unhealthy_instances=unhealthy, stuck_reasons=dict(self.stuck),
             task_failures=dict(self.failures),
             cpu_allocated_cores=round(sum(a.used_cpus for a in self.agents), 6),
-            mem_allocated_bytes=sum(int(a.used_mem_mb * MIB) for a in self.agents))
+            mem_allocated_bytes=sum(int(a.used_mem_mb * MIB) for a in self.agents),
+            services={app.id: _service(app) for app in self.apps},
+            vips={app.id: [f"{app.vip.split(':')[0].replace('/', '')}.marathon.l4lb.thisdcos.directory:80"]
+                  for app in self.apps if app.vip})
+
+
+def _service(app: App) -> tuple[str, int, int]:
+    """A task backs the app's port; it is ready when it runs and, where the app has health checks, every
+    check of it passed. No ready task while instances are wanted: down; none wanted: unknown."""
+    ready = sum(t.state == "TASK_RUNNING" and (not app.health_checks or bool(t.health) and
+                                               all(h.alive for h in t.health or []))
+                for t in app.tasks)
+    if app.instances == 0:
+        status = "unknown"
+    else:
+        status = "down" if not ready else "ok" if ready == len(app.tasks) else "degraded"
+    return status, len(app.tasks), ready
 
 
 def build(seed: int = 0, *, agents: int = 15, apps: int = 20, pods: int = 2, instances_per_app: int | None = None,

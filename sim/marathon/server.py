@@ -97,7 +97,8 @@ class MarathonServer:
         if path == "/v2/tasks":
             wanted = {f"TASK_{s.upper()}" for s in request.query.get("status", [])}
             return self._cached(state, "tasks:" + ",".join(sorted(wanted)), lambda: {"tasks": [
-                task_json(t) for a in state.apps for t in a.tasks if not wanted or t.state in wanted]})
+                task_json(t, service_port=a.service_port) for a in state.apps for t in a.tasks
+                if not wanted or t.state in wanted]})
         if path == "/v2/groups" or path == "/v2/groups/":
             return json_response(group_tree(state.apps, state.pods, state.version))
         if path == "/v2/pods/::status":
@@ -118,7 +119,7 @@ class MarathonServer:
         if app is None:
             return json_response({"message": f"App '{app_id}' does not exist"}, 404)
         if rest.endswith("/tasks"):
-            return json_response({"tasks": [task_json(t) for t in app.tasks]})
+            return json_response({"tasks": [task_json(t, service_port=app.service_port) for t in app.tasks]})
         return json_response({"app": app_json(app, embeds, prefix="app")})
 
     def _pod(self, state: MarathonState, rest: str) -> Response:

@@ -1,7 +1,7 @@
-"""The administrative read endpoints: ACL tokens and policies, Raft peers, scaling policies, variables.
+"""The administrative read endpoints: ACL tokens and policies, Raft peers, variables.
 
 Enough for clients that look around (python-nomad reads them all); the emulated cluster has no
-scaling policies and no variables, so those lists are empty.
+variables, so that list is empty. Scaling policies are served with services (`sim.nomad.services`).
 """
 from __future__ import annotations
 
@@ -39,8 +39,6 @@ class Admin:
             (r"/v1/acl/policies", None, self.policies),
             (r"/v1/acl/policy/([^/]+)", None, self.policy),
             (r"/v1/operator/raft/configuration", "operator:read", self.raft),
-            (r"/v1/scaling/policies", "namespace:read", lambda c: []),
-            (r"/v1/scaling/policy/([^/]+)", "namespace:read", self.not_found("scaling policy")),
             (r"/v1/vars", "namespace:read", lambda c: []),
             (r"/v1/var/(.+)", "namespace:read", self.not_found("variable")),
         ]

@@ -17,9 +17,13 @@ from sim.nomad.server import NomadApi
 from sim.nomad.store import Store
 
 
+# on in every phase: the demo always shows a service with no ready backend and an autoscaler at its maximum
+STANDING = ("service_down", "autoscaler_max")
+
+
 def problems_in(phase: int) -> tuple[str, ...]:
     """Each problem is on in two phases out of three, staggered: every phase shows a different mix."""
-    return tuple(p for i, p in enumerate(PROBLEMS) if (i + phase) % 3 != 0)
+    return tuple(p for i, p in enumerate(PROBLEMS) if (i + phase) % 3 != 0 or p in STANDING)
 
 
 def timeline(seed: int = 0, *, period_s: float = 120.0, clock: Callable[[], float] = time.time,

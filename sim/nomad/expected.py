@@ -32,6 +32,10 @@ class Expected:
     mem_allocatable_bytes: int
     mem_allocated_bytes: int
     nodes_with_usage: set[str] = field(default_factory=set)
+    # "<region>/<namespace>/<service>" -> (status, backends total, backends ready)
+    services: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    # workload id -> (min, max, current, limited)
+    autoscalers: dict[str, tuple[int, int, int, bool]] = field(default_factory=dict)
 
     @property
     def workloads_by_status(self) -> dict[str, int]:
@@ -80,6 +84,7 @@ def expected_for(regions: dict[str, Region], reasons: dict[str, str],
         for job in region.jobs:
             key = f"{region.name}/{job.namespace}/{job.id}"
             status[key], desired[key], running[key] = _job_status(job, by_job.get(id(job), []), region)
+    services, autoscalers = _services(regions, current), _autoscalers(regions, current)
     holding = [a for a in current if a.client_status in ("pending", "running")]
     by_node = {n.id: n for n in nodes}
     cpu_allocated = sum(sum(t.cpu_mhz for t in a.group.tasks) / by_node[a.node.id].mhz_per_core
@@ -99,4 +104,42 @@ def expected_for(regions: dict[str, Region], reasons: dict[str, str],
         mem_allocatable_bytes=sum(n.memory_mb - n.reserved_memory_mb for n in nodes) * MIB,
         mem_allocated_bytes=sum(t.memory_mb for a in holding for t in a.group.tasks) * MIB,
         nodes_with_usage={n.id for n in nodes if n.stats and n.status == "ready"},
+        services=services, autoscalers=autoscalers,
     )
+
+
+def _services(regions: dict[str, Region], current: list[Alloc]) -> dict[str, tuple[str, int, int]]:
+    """A native service is backed by its running allocations (each registers it) and ready where
+    the allocation is not known unhealthy; with none while its job should run it is down. Services
+    registered in Consul are listed with what Nomad cannot tell: unknown."""
+    found: dict[str, tuple[str, int, int]] = {}
+    for name, region in regions.items():
+        for job in region.jobs:
+            if job.stop or job.status == "dead":
+                continue
+            for group in job.groups:
+                running = [a for a in current if a.group is group and a.client_status == "running"]
+                for service in group.services:
+                    key = f"{name}/{job.namespace}/{service.name}"
+                    if service.provider != "nomad":
+                        found[key] = ("unknown", 0, 0)
+                        continue
+                    ready = sum(a.healthy is not False for a in running)
+                    status = "down" if not ready else "ok" if ready == len(running) else "degraded"
+                    found[key] = (status, len(running), ready)
+    return found
+
+
+def _autoscalers(regions: dict[str, Region], current: list[Alloc]) -> dict[str, tuple[int, int, int, bool]]:
+    """A horizontal policy's bounds and the group's running count; limited once the group's count
+    reached the policy's maximum (the autoscaler may not add more)."""
+    found = {}
+    for name, region in regions.items():
+        for job in region.jobs:
+            for group in job.groups:
+                if group.scaling is None:
+                    continue
+                running = sum(a.group is group and a.client_status == "running" for a in current)
+                found[f"{name}/{job.namespace}/{job.id}"] = (group.scaling.min, group.scaling.max, running,
+                                                             group.count >= group.scaling.max)
+    return found

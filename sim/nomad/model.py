@@ -34,10 +34,31 @@ class Task:
 
 
 @dataclass(slots=True)
+class GroupService:
+    """A group-level `service` block: provider nomad registers it in Nomad, consul in Consul."""
+    name: str
+    port_label: str
+    provider: str = "nomad"
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class Scaling:
+    """A group's horizontal `scaling` block (what the Nomad Autoscaler reads)."""
+    id: str
+    min: int
+    max: int
+    enabled: bool = True
+    checks: tuple[tuple[str, str, str], ...] = ()  # (name, source, query)
+
+
+@dataclass(slots=True)
 class Group:
     name: str
     count: int
     tasks: list[Task]
+    services: list[GroupService] = field(default_factory=list)
+    scaling: Scaling | None = None
 
 
 @dataclass(slots=True)

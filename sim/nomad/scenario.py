@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass
 from typing import Iterable
 
 from sim.nomad.expected import Expected, expected_for
-from sim.nomad.model import (NANOS, Alloc, Deployment, DeploymentGroup, Evaluation, Group, Job, Node,
-                             PlacementFailure, Region, Task, TaskEvent)
+from sim.nomad.model import (NANOS, Alloc, Deployment, DeploymentGroup, Evaluation, Group, GroupService, Job, Node,
+                             PlacementFailure, Region, Scaling, Task, TaskEvent)
 
 PROBLEMS = ("node_down", "node_draining", "node_ineligible", "node_initializing", "node_disconnected",
             "alloc_failed", "crashloop", "rescheduled", "deploying", "deploy_failed", "blocked_memory",
-            "job_stopped", "batch_failed", "stats_off")
+            "job_stopped", "batch_failed", "stats_off", "service_down", "autoscaler_max")
 REGION_NAMES = ("eu-west", "us-east", "ap-south", "sa-east")
 NAMESPACES = ("default", "platform", "batch")
 CLASSES = ("", "compute", "memory", "edge")
@@ -228,6 +229,10 @@ class _Builder:
             size = max(1, allocs_per_job + self.rng.randint(-1, 1))
             counts = [size] if j % 5 else [max(1, size // 2), max(1, size - size // 2)]
             job = self.job(region, name, "service", counts, driver=driver, namespace=namespace)
+            if driver == "docker":  # its tasks publish the "http" port: a service block registers it
+                expose(job, provider="consul" if j % 4 == 3 else "nomad")
+            if j == 0:
+                autoscale(job, job.groups[0], low=1, high=job.groups[0].count + 2)
             self.place(region, job)
             self.finish_service(region, job)
 
@@ -292,6 +297,18 @@ class _Builder:
                 self.fail(alloc, 'Exit Code: 2, Exit Message: "java.lang.OutOfMemoryError"')
                 self.events.append((f"Allocation/batch/{alloc.name}", "OutOfMemoryError"))
 
+        if "service_down" in self.problems:  # every allocation behind a native service failed
+            job = self.job(region, "checkout", "service", [2], namespace="default", has_update=False)
+            expose(job, provider="nomad")
+            for alloc in self.place(region, job):
+                self.fail(alloc, FAIL_MESSAGE)
+        if "autoscaler_max" in self.problems:  # demand pinned the group at its policy's maximum
+            job = self.job(region, "frontend", "service", [3], namespace="default")
+            expose(job, provider="nomad")
+            autoscale(job, job.groups[0], low=1, high=3)
+            self.place(region, job)
+            self.finish_service(region, job)
+
     def reschedule(self, region: Region, job: Job) -> None:
         old = next(a for a in region.allocs if a.job is job)
         self.fail(old, FAIL_MESSAGE)
@@ -337,6 +354,18 @@ class _Builder:
                                              {job.groups[0].name: 2}, create_index=self.ids.next_index(),
                                              create_time_ns=self.now_ns - 300 * NANOS))
         self.events.append((f"Job/default/{job.id}", NO_MEMORY))
+
+
+def expose(job: Job, provider: str) -> None:
+    for group in job.groups:
+        group.services.append(GroupService(f"{group.name}-http", "http", provider, ("http", f"job={job.id}")))
+
+
+def autoscale(job: Job, group: Group, low: int, high: int) -> None:
+    # a name-based id: no draw from the scenario's random stream, so adding a policy moves no other id
+    policy_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"nomad-policy/{job.region}/{job.namespace}/{job.id}/{group.name}"))
+    group.scaling = Scaling(policy_id, low, high, checks=(("avg_cpu", "prometheus",
+                                                           f'avg(nomad_client_allocs_cpu_total_percent{{task_group="{group.name}"}})'),))
 
 
 def _rfc3339(ns: int) -> str:

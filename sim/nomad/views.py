@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
 from sim.httpserver import Request, Response
-from sim.nomad import wire
+from sim.nomad import services, wire
 from sim.nomad.model import Alloc, Job, Node, Region
 from sim.nomad.store import Store, item, now_ns
 
@@ -98,6 +98,7 @@ class Views:
             (r"/v1/client/stats", node, self.client_stats),
             (r"/v1/client/allocation/([^/]+)/stats", ns, self.allocation_stats),
             (r"/v1/event/stream", ns, self.event_stream),
+            *services.routes(self),
         ]
 
     # --- lookups ------------------------------------------------------------------------------

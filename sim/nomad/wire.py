@@ -9,7 +9,8 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from sim.nomad.model import MIB, NANOS, Alloc, Deployment, Evaluation, Job, Node, Region, TaskEvent
+from sim.nomad import services
+from sim.nomad.model import MIB, NANOS, Alloc, Deployment, Evaluation, Group, Job, Node, Region, TaskEvent
 
 DRIVER_HEALTH = "Healthy"
 
@@ -133,7 +134,8 @@ def job_full(job: Job) -> dict[str, Any]:
                                          "Mode": "fail"},
                        "Update": _update() if job.has_update else None,
                        "EphemeralDisk": {"Sticky": False, "SizeMB": 300, "Migrate": False}, "Meta": None,
-                       "Networks": None, "Services": None})
+                       "Networks": _networks(group), "Services": services.group_services(group),
+                       "Scaling": services.group_scaling(job, group)})
     return {"Region": job.region, "Namespace": job.namespace, "ID": job.id, "ParentID": "", "Name": job.name,
             "Type": job.type, "Priority": job.priority, "AllAtOnce": False, "Datacenters": job.datacenters,
             "NodePool": "default", "Constraints": None, "Affinities": None, "Spreads": None, "TaskGroups": groups,
@@ -143,6 +145,16 @@ def job_full(job: Job) -> dict[str, Any]:
             "Status": job.status, "StatusDescription": "", "Stable": not job.stop, "Version": job.version,
             "SubmitTime": job.submit_time_ns, "CreateIndex": job.create_index, "ModifyIndex": job.modify_index,
             "JobModifyIndex": job.job_modify_index}
+
+
+def _networks(group: Group) -> list[dict[str, Any]] | None:
+    """The group network a service's port label refers to (dynamic ports)."""
+    labels = sorted({s.port_label for s in group.services})
+    if not labels:
+        return None
+    return [{"Mode": "bridge", "Device": "", "CIDR": "", "IP": "", "Hostname": "", "MBits": 0, "DNS": None,
+             "ReservedPorts": None, "DynamicPorts": [{"Label": label, "Value": 0, "To": 8080, "HostNetwork": "default"}
+                                                     for label in labels]}]
 
 
 def _update() -> dict[str, Any]:

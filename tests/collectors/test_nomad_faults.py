@@ -139,7 +139,11 @@ def test_no_request_per_node_or_allocation_in_a_large_region():
         collect(cluster)
         paths = [path for _, path, _ in cluster.servers[0].requests]
     assert not [p for p in paths if p.startswith(("/v1/node/", "/v1/allocation/", "/v1/client/"))]
-    assert len(paths) <= 10 + len(scenario.regions["eu-west"].jobs)  # lists, plus one spec per job
+    region = scenario.regions["eu-west"]
+    names = {(j.namespace, s.name) for j in region.jobs for g in j.groups for s in g.services if s.provider == "nomad"}
+    policies = sum(g.scaling is not None for j in region.jobs for g in j.groups)
+    # lists, plus one spec per job, one read per registered service name, per scaling policy and its job's scale
+    assert len(paths) <= 12 + len(region.jobs) + len(names) + 2 * policies
 
 
 def test_unchanged_tables_are_not_read_again(cluster):

@@ -43,7 +43,7 @@ def test_full_node_identity_and_labels():
     assert (node.address, node.zone, node.region, node.roles) == ("127.0.0.1", "dc1", "global", ["client"])
     assert (node.version, node.os, node.arch) == ("1.1.0", "nixos", "amd64")
     assert node.labels == {"nomad.region": "global", "nomad.datacenter": "dc1",
-                           "nomad.drivers": "docker,mock_driver,raw_exec"}
+                           "nomad.drivers": "docker,mock_driver,raw_exec", "nomad.kernel": "linux 4.19.56"}
 
 
 def test_node_list_stub_without_resources():

@@ -13,7 +13,7 @@ from tests.engines import StreamlitServer
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["", "nodes", "workloads", "instances", "health", "capacity", "alerts", "resilience", "history",
+PAGES = ["", "nodes", "workloads", "instances", "services", "health", "capacity", "alerts", "resilience", "history",
          "snapshots", "settings"]
 
 

@@ -87,5 +87,5 @@ def test_csv_format_writes_the_five_tables(tmp_path):
                      "--format", "csv", "--output", str(out))
     assert result.returncode == 3
     assert sorted(p.name for p in out.iterdir()) == ["clusters.csv", "events.csv", "instances.csv", "nodes.csv",
-                                                      "workloads.csv"]
+                                                      "services.csv", "workloads.csv"]
     assert (out / "clusters.csv").read_text().splitlines()[1].startswith("dead,swarm,unix:///nonexistent")

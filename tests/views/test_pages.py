@@ -137,7 +137,8 @@ def test_snapshot_json_export_round_trips():
 def test_csv_zip_export_has_the_five_tables_with_every_row():
     snapshot = decode_snapshot(SNAPSHOT.read_bytes())
     archive = zipfile.ZipFile(io.BytesIO(to_csv_zip(snapshot)))
-    assert sorted(archive.namelist()) == ["clusters.csv", "events.csv", "instances.csv", "nodes.csv", "workloads.csv"]
+    assert sorted(archive.namelist()) == ["clusters.csv", "events.csv", "instances.csv", "nodes.csv", "services.csv",
+                                          "workloads.csv"]
     assert archive.read("instances.csv").decode().count("\n") == 1 + 9
     assert csv_tables(snapshot)["nodes.csv"].splitlines()[1].startswith("edge-swarm,swarm,sw0,swarm-0,ready,true")
 

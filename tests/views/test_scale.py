@@ -30,5 +30,5 @@ def test_page_renders_a_large_fleet_with_capped_tables(page, large_fleet_file):
     assert not app.exception
     for frame in app.dataframe:
         assert len(frame.value) <= MAX_ROWS_SHOWN
-    if page in ("workloads", "instances"):  # 15,000 workloads, 150,000 instances
+    if page in ("workloads", "instances", "services"):  # 15,000 workloads and services, 150,000 instances
         assert any("Showing the first 5,000" in c.value for c in app.caption)
