@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -38,6 +39,8 @@ class DemoFleet:
 
 BuildSource = Callable[[ClusterConfig], Source]
 StartDemo = Callable[[], DemoFleet]
+OnRound = Callable[[Snapshot], None]
+OnCluster = Callable[[Cluster, float], None]  # a cluster collected this round, and how long it took (s)
 
 
 @dataclass
@@ -52,6 +55,10 @@ class FleetRuntime:
     store: SnapshotStore | None = None
     store_problem: str | None = None
     recorder: HistoryRecorder | None = None
+    # when the latest round of any poller of this runtime was stored (kept across reloads)
+    last_round_at: datetime | None = None
+    _round_hooks: list[OnRound] = field(default_factory=list, repr=False)
+    _cluster_hooks: list[OnCluster] = field(default_factory=list, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
@@ -90,8 +97,37 @@ class FleetRuntime:
             clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
             if clusters:
                 self._open_history()
-                self.poller = Poller([self.build(c) for c in clusters], self.settings, on_round=self.recorder).start()
+                self.poller = Poller([self.build(c) for c in clusters], self.settings, on_round=self._round,
+                                     on_cluster=self._collected).start()
             return self
+
+    # -- per-round subscriptions (API cache, metrics, alerts) ------------------------------------
+
+    def on_round(self, hook: OnRound) -> None:
+        """Call `hook(snapshot)` after every collection round, on the poller's thread (keep it quick:
+        hand heavy work to a thread of your own). Survives reloads; a failing hook is logged."""
+        self._round_hooks.append(hook)
+
+    def on_cluster(self, hook: OnCluster) -> None:
+        """Call `hook(cluster, seconds)` for each cluster collected in a round, with its collection time."""
+        self._cluster_hooks.append(hook)
+
+    def _round(self, snapshot: Snapshot) -> None:
+        if self.recorder is not None:
+            self.recorder(snapshot)
+        self.last_round_at = snapshot.taken_at
+        for hook in list(self._round_hooks):
+            try:
+                hook(snapshot)
+            except Exception:
+                log.exception("a per-round hook failed")
+
+    def _collected(self, cluster: Cluster, seconds: float) -> None:
+        for hook in list(self._cluster_hooks):
+            try:
+                hook(cluster, seconds)
+            except Exception:
+                log.exception("a per-cluster hook failed")
 
     def _open_history(self) -> None:
         """Every round is kept in the history store; a store that cannot open is reported, not fatal."""
@@ -108,6 +144,20 @@ class FleetRuntime:
         if self.store_problem:
             return self.store_problem
         return self.recorder.last_error if self.recorder else None
+
+    def reload_auth(self) -> "FleetRuntime":
+        """Re-read only `settings.auth` (API tokens created or revoked): polling goes on undisturbed."""
+        with self._lock:
+            if self.config is None:
+                return self.reload()
+            try:
+                fresh = load_config(self.config_path)
+            except ConfigError as exc:
+                log.error("invalid config %s:\n%s", self.config_path, exc)
+                return self
+            settings = replace(self.config.settings, auth=fresh.settings.auth)
+            self.config = replace(self.config, settings=settings)
+            return self
 
     def reload(self) -> "FleetRuntime":
         """Re-read the config (after a save) and restart polling with it."""
@@ -137,3 +187,18 @@ class FleetRuntime:
             return poller.poll_once(force=True).clusters[0]
         finally:
             poller.stop()
+
+
+_shared: dict[Path, FleetRuntime] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_runtime(path: Path, create: Callable[[Path], FleetRuntime]) -> FleetRuntime:
+    """The one started runtime per process and config path. The server's start-up hook and the pages
+    both ask here: `streamlit run` imports app.py as a module for the server and runs it again as
+    `__main__` for each page view, so a cache keyed on their functions would not be shared."""
+    key = path.resolve()
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = create(path)
+        return _shared[key]
