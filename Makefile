@@ -9,8 +9,9 @@ PORT ?= 8501
 # Debian packages the test tiers use: a real Docker engine (Swarm tier), busybox for the test
 # image, Chromium for the browser tier, iproute2 for multi-node network namespaces, PostgreSQL for
 # the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service),
-# openssl for the TLS tests' throwaway certificate authorities
-TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl
+# openssl for the TLS tests' throwaway certificate authorities, Prometheus to scrape /metrics (started by
+# the test on a loopback port with a throwaway data dir)
+TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl prometheus
 
 .PHONY: run test test-fast system-deps clean
 
@@ -38,6 +39,7 @@ system-deps:
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	if [ -z "$$missing" ]; then echo "system test dependencies present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \

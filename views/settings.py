@@ -14,6 +14,7 @@ from fleet import orchestrators
 from fleet.cluster_form import entry_from_form, form_values, store_token
 from fleet.config import ConfigConflict, ConfigDocument, ConfigError
 from fleet.runtime import FleetRuntime
+from views import api_tokens
 from views.format import badge
 from views.widgets import table
 
@@ -166,3 +167,4 @@ def render(runtime: FleetRuntime) -> None:
     choice = st.selectbox("Add or edit", [NEW] + names, key="settings-choice")
     st.subheader("New cluster" if choice == NEW else f"Edit {choice}")
     cluster_form(runtime, doc, choice)
+    api_tokens.render(runtime, doc, lambda: document(runtime, fresh=True))
