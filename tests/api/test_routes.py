@@ -11,6 +11,7 @@ import requests
 from fleet.analysis import analyze, to_builtins
 from fleet.model import Instance, Workload, decode_snapshot
 from fleet.source import Unreachable
+from api.routes import accepts_gzip
 from tests.api.serving import ApiServer
 from tests.fleet.fakes import Gate, ScriptedSource, small_cluster
 from tests.upstream import spec_path
@@ -201,3 +202,9 @@ def test_readyz_says_when_no_cluster_is_configured(tmp_path):
         assert server.get("/api/v1/clusters").json() == []
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize("header, gzipped", [("gzip", True), ("deflate, gzip;q=0.8", True), ("*", True),
+                                             ("gzip;q=0", False), ("identity", False), ("", False)])
+def test_gzip_is_chosen_by_accept_encoding(header, gzipped):
+    assert accepts_gzip(header) is gzipped
