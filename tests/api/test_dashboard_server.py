@@ -6,8 +6,10 @@ import json
 
 import jsonschema
 import pytest
+import requests
 
-from tests.api.dashboard import start_dashboard
+from tests.api.dashboard import ROOT, start_dashboard
+from tests.engines import StreamlitServer, wait_for
 from tests.upstream import spec_path
 
 
@@ -21,10 +23,11 @@ def dashboard(tmp_path_factory):
 def test_collection_starts_with_the_server_without_any_page_view(dashboard):
     dashboard.wait_ready()
     clusters = {c["name"]: c for c in dashboard.get("/api/v1/snapshot").json()["clusters"]}
-    assert {name: c["status"] for name, c in clusters.items()} == {
-        "demo-kubernetes": "ok", "demo-nomad": "ok", "demo-marathon": "ok", "lost": "unreachable"}
-    assert all(clusters[name]["summary"]["nodes_total"] > 0 for name in ("demo-kubernetes", "demo-nomad",
-                                                                          "demo-marathon"))
+    emulated = [e.name for e in dashboard.emulators]
+    assert {"demo-kubernetes", "demo-nomad", "demo-marathon"} <= set(emulated)
+    assert {name: c["status"] for name, c in clusters.items()} == {**{name: "ok" for name in emulated},
+                                                                    "lost": "unreachable"}
+    assert all(clusters[name]["summary"]["nodes_total"] > 0 for name in emulated)
 
 
 def test_the_snapshot_of_real_collectors_matches_the_shared_schema(dashboard):
@@ -54,3 +57,15 @@ def test_no_credential_of_any_cluster_appears_in_any_answer(dashboard):
                  "/api/v1/analysis?all_nodes=true", "/api/v1/status", "/metrics", "/readyz", "/api/v1/x"):
         answer = dashboard.get(path).text
         assert not [s for s in secrets if s in answer], path
+
+
+def test_without_a_config_the_demo_fleet_starts_with_the_server(tmp_path):
+    server = StreamlitServer(ROOT, {"PODIUM_CONFIG": str(tmp_path / "clusters.yaml")}).start()
+    try:
+        wait_for(lambda: requests.get(server.url + "readyz", timeout=10).status_code == 200, timeout_s=90,
+                 what="the demo fleet's first round")
+        names = [c["name"] for c in requests.get(server.url + "api/v1/clusters", timeout=10).json()]
+        assert {"demo-kubernetes", "demo-nomad", "demo-marathon"} <= set(names)
+        assert all(name.startswith("demo-") for name in names)
+    finally:
+        server.stop()

@@ -53,7 +53,9 @@ def test_every_orchestrator_is_scraped(scraped, swarm_url):
     dashboard, prometheus = scraped
     assert [t["health"] for t in prometheus.target_health()] == ["up"]
     orchestrators = {dict(labels)["orchestrator"] for labels in prometheus.query("podium_cluster_up")}
-    assert orchestrators == {"kubernetes", "nomad", "marathon"} | ({"swarm"} if swarm_url else set())
+    emulated = {e.config["orchestrator"] for e in dashboard.emulators}
+    assert {"kubernetes", "nomad", "marathon"} <= emulated
+    assert orchestrators == emulated | ({"swarm"} if swarm_url else set())
 
 
 def test_cluster_up_in_prometheus_is_the_snapshot_status(scraped):
