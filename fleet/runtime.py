@@ -113,10 +113,9 @@ class FleetRuntime:
         self._cluster_hooks.append(hook)
 
     def _round(self, snapshot: Snapshot) -> None:
-        if self.recorder is not None:
-            self.recorder(snapshot)
         self.last_round_at = snapshot.taken_at
-        for hook in list(self._round_hooks):
+        hooks: list[OnRound] = [self.recorder] if self.recorder is not None else []
+        for hook in hooks + self._round_hooks:  # history first, then the subscribers
             try:
                 hook(snapshot)
             except Exception:
