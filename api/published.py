@@ -20,7 +20,8 @@ from fleet.problems import Problem, fleet_problems
 
 log = logging.getLogger(__name__)
 
-GZIP_LEVEL = 6
+# level 1: at 150,000 instances (33 MiB) 0.17 s and 2.2 MiB, against level 6's 0.37 s and 1.8 MiB
+GZIP_LEVEL = 1
 _encoder = msgspec.json.Encoder()
 
 

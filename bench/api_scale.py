@@ -31,6 +31,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 import collectors  # noqa: F401  (registers the orchestrators, as the entry points do)
+from api.published import GZIP_LEVEL
 from api.server import Server
 from bench.synthetic import synthetic_cluster
 from fleet.model import encode_snapshot
@@ -83,7 +84,7 @@ def main() -> None:
 
     def baseline(request: Request) -> Response:  # no cache: encode and compress per request
         raw = encode_snapshot(server.latest(), indent=0)  # type: ignore[arg-type]
-        return Response(gzip.compress(raw, compresslevel=6, mtime=0), media_type="application/json",
+        return Response(gzip.compress(raw, compresslevel=GZIP_LEVEL, mtime=0), media_type="application/json",
                         headers={"Content-Encoding": "gzip"})
 
     app = Starlette(routes=[Route("/baseline", baseline), *server.routes()], lifespan=server.lifespan)
