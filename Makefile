@@ -9,9 +9,9 @@ PORT ?= 8501
 # Debian packages the test tiers use: a real Docker engine (Swarm tier), busybox for the test
 # image, Chromium for the browser tier, iproute2 for multi-node network namespaces, PostgreSQL for
 # the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service),
-# openssl for the TLS tests' throwaway certificate authorities, Alertmanager for the alert tests (the
-# tests start a throwaway one; none runs as a service)
-TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl prometheus-alertmanager
+# openssl for the TLS tests' throwaway certificate authorities; Prometheus and Alertmanager for the
+# metrics and alert tests (the tests start throwaway ones on loopback ports; none runs as a service)
+TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl prometheus prometheus-alertmanager
 
 .PHONY: run test test-fast system-deps clean
 
@@ -40,6 +40,7 @@ system-deps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
+	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
 	if [ -z "$$missing" ]; then echo "system test dependencies present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \

@@ -2,6 +2,10 @@
 
 The entry point wires the orchestrator-specific parts (collectors, the demo fleet's emulators)
 into the orchestrator-agnostic core and routes to the pages; pages render a Snapshot only.
+
+This file plays two parts. `streamlit run app.py` imports it as the module `app` and serves `app`,
+an `st.App` whose lifespan starts the fleet with the process and whose routes are the HTTP API
+(api/, docs/api.md). Streamlit then runs it as `__main__` for each page view: the page router.
 """
 from __future__ import annotations
 
@@ -16,8 +20,8 @@ from fleet.auth import mentions_auth
 from fleet.config import parse_cluster_entries
 from fleet.model import Snapshot, utc_now
 from fleet.poller import NOT_COLLECTED_YET
-from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env
 from fleet.analysis import SnapshotAnalysis
+from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env, shared_runtime
 from views import (alerts, auth, capacity, health, history, instances, nodes, overview, resilience, services,
                    settings, snapshots, workloads)
 from views.context import PageContext
@@ -47,10 +51,10 @@ def shared_analysis(snapshot: Snapshot) -> SnapshotAnalysis:
     return resilience.analyses.job(snapshot).result()
 
 
-@st.cache_resource(show_spinner="Starting the fleet…")
 def fleet_runtime(path: str) -> FleetRuntime:
-    """One runtime (poller, demo fleet, alerts) per process, shared by every browser session."""
-    return FleetRuntime(Path(path), build_collector, start_demo=start_demo, analysis=shared_analysis).start()
+    """One runtime (poller, demo fleet, alerts) per process, shared by the server, the API and every session."""
+    return shared_runtime(Path(path), lambda p: FleetRuntime(p, build_collector, start_demo=start_demo,
+                                                             analysis=shared_analysis).start())
 
 
 def runtime() -> FleetRuntime:
@@ -153,6 +157,9 @@ def visitor() -> auth.Visitor:
     return auth.admit(fleet.settings.auth, locked=locked)
 
 
+VISITOR: auth.Visitor
+
+
 def settings_page() -> None:
     if not VISITOR.may_edit_settings:  # also when reached by its address
         auth.admins_only()
@@ -172,31 +179,46 @@ def history_page() -> None:
     history.render(fleet.store, problem=fleet.history_problem)
 
 
-st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
-VISITOR = visitor()
-PAGES = {
-    "Fleet": [
-        st.Page(snapshot_page(overview.render), title="Overview", icon=":material/dashboard:", url_path="overview",
-                default=True),
-        st.Page(snapshot_page(nodes.render), title="Nodes", icon=":material/dns:", url_path="nodes"),
-        st.Page(snapshot_page(workloads.render), title="Workloads", icon=":material/apps:", url_path="workloads"),
-        st.Page(snapshot_page(instances.render), title="Instances", icon=":material/view_module:",
-                url_path="instances"),
-        st.Page(snapshot_page(services.render), title="Services", icon=":material/lan:", url_path="services"),
-        st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
-        st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
-        st.Page(alerts_page, title="Alerts", icon=":material/notifications_active:", url_path="alerts"),
-    ],
-    "Analysis": [
-        st.Page(snapshot_page(resilience.render), title="Resilience", icon=":material/health_and_safety:",
-                url_path="resilience"),
-        st.Page(history_page, title="History", icon=":material/timeline:", url_path="history"),
-    ],
-    "Manage": [
-        st.Page(snapshot_page(snapshots.render, needs_fleet=False), title="Snapshots", icon=":material/save:",
-                url_path="snapshots"),
-        *([st.Page(settings_page, title="Settings", icon=":material/settings:", url_path="settings")]
-          if VISITOR.may_edit_settings else []),
-    ],
-}
-st.navigation(PAGES).run()
+def pages() -> None:
+    global VISITOR
+    st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
+    VISITOR = visitor()
+    st.navigation(page_list()).run()
+
+
+def page_list() -> dict[str, list]:
+    return {
+        "Fleet": [
+            st.Page(snapshot_page(overview.render), title="Overview", icon=":material/dashboard:", url_path="overview",
+                    default=True),
+            st.Page(snapshot_page(nodes.render), title="Nodes", icon=":material/dns:", url_path="nodes"),
+            st.Page(snapshot_page(workloads.render), title="Workloads", icon=":material/apps:", url_path="workloads"),
+            st.Page(snapshot_page(instances.render), title="Instances", icon=":material/view_module:",
+                    url_path="instances"),
+            st.Page(snapshot_page(services.render), title="Services", icon=":material/lan:", url_path="services"),
+            st.Page(snapshot_page(health.render), title="Health", icon=":material/monitor_heart:", url_path="health"),
+            st.Page(snapshot_page(capacity.render), title="Capacity", icon=":material/bar_chart:", url_path="capacity"),
+            st.Page(alerts_page, title="Alerts", icon=":material/notifications_active:", url_path="alerts"),
+        ],
+        "Analysis": [
+            st.Page(snapshot_page(resilience.render), title="Resilience", icon=":material/health_and_safety:",
+                    url_path="resilience"),
+            st.Page(history_page, title="History", icon=":material/timeline:", url_path="history"),
+        ],
+        "Manage": [
+            st.Page(snapshot_page(snapshots.render, needs_fleet=False), title="Snapshots", icon=":material/save:",
+                    url_path="snapshots"),
+            *([st.Page(settings_page, title="Settings", icon=":material/settings:", url_path="settings")]
+              if VISITOR.may_edit_settings else []),
+        ],
+    }
+
+
+if __name__ == "__main__":  # Streamlit runs this file for each page view
+    pages()
+else:  # `streamlit run app.py` imports it to find the server: one per process
+    from api.server import Server
+    from views.resilience import analyses
+
+    server = Server(runtime, jobs=analyses)
+    app = st.App(__file__, lifespan=server.lifespan, routes=server.routes())

@@ -94,10 +94,12 @@ class Poller:
                 state.in_flight = self._executor.submit(self._collect, state.source)
         deadline = now + self.deadline_s
         for state in self._states:
-            if state.in_flight is not None:
+            collected = state.in_flight is not None
+            if collected:
                 self._settle(state, deadline)
             self.progress.done.append(state.source.name)
-            if self._on_cluster and state.current is not None:
+            # only clusters tried this round: one backing off has no new collection time to report
+            if self._on_cluster and collected and state.current is not None:
                 self._on_cluster(state.current, self._clock() - state.started_at)
         snapshot = Snapshot(taken_at=self._wall_clock(),
                             clusters=[s.current or self._pending(s.source) for s in self._states])

@@ -10,6 +10,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,6 +55,8 @@ class DemoFleet:
 
 BuildSource = Callable[[ClusterConfig], Source]
 StartDemo = Callable[[], DemoFleet]
+OnRound = Callable[[Snapshot], None]
+OnCluster = Callable[[Cluster, float], None]  # a cluster collected this round, and how long it took (s)
 
 
 @dataclass
@@ -72,8 +75,10 @@ class FleetRuntime:
     # the analysis of a snapshot shared with the pages, when the entry point has one (alerts use it)
     analysis: SharedAnalysis | None = None
     alerts: AlertEngine | None = None
-    # called with every round this process serves, after the history recorder (see subscribe)
-    round_listeners: list[Callable[[Snapshot], None]] = field(default_factory=list)
+    # when the latest round this process serves was collected (kept across reloads)
+    last_round_at: datetime | None = None
+    _round_hooks: list[OnRound] = field(default_factory=list, repr=False)
+    _cluster_hooks: list[OnCluster] = field(default_factory=list, repr=False)
     _config_stamp: tuple[int, int] | None = field(default=None, repr=False)
     _watcher: threading.Thread | None = field(default=None, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -127,29 +132,47 @@ class FleetRuntime:
                 self._watcher.start()
             return self
 
-    def subscribe(self, listener: Callable[[Snapshot], None]) -> None:
-        """Hear every finished round (on the poller's thread: return quickly, hand heavy work off)."""
-        self.round_listeners.append(listener)
+    # -- per-round subscriptions (API cache, metrics, alerts) ------------------------------------
+
+    def on_round(self, hook: OnRound) -> None:
+        """Call `hook(snapshot)` with every round this process serves (its own, or with replicas the
+        leader's stored ones), on the poller's thread: keep it quick, hand heavy work to a thread of
+        your own. Survives reloads; a failing hook is logged and stops nothing."""
+        self._round_hooks.append(hook)
+
+    def on_cluster(self, hook: OnCluster) -> None:
+        """Call `hook(cluster, seconds)` for each cluster this process collected in a round."""
+        self._cluster_hooks.append(hook)
 
     def _round_finished(self, snapshot: Snapshot) -> None:
-        """One process: keep the round in the history, then tell the listeners."""
+        """One process: keep the round in the history, then tell the subscribers."""
         if self.recorder is not None:
-            self.recorder(snapshot)
-        self._tell_listeners(snapshot)
+            self.recorder(snapshot)  # never raises: a failing store is shown, not thrown
+        self._tell_subscribers(snapshot)
 
-    def _tell_listeners(self, snapshot: Snapshot) -> None:
-        for listener in list(self.round_listeners):
+    def _tell_subscribers(self, snapshot: Snapshot) -> None:
+        self.last_round_at = snapshot.taken_at
+        for hook in list(self._round_hooks):
             try:
-                listener(snapshot)
-            except Exception:  # one listener's failure must not keep the others from hearing the round
-                log.exception("a per-round listener failed")
+                hook(snapshot)
+            except Exception:  # one subscriber's failure must not keep the others from hearing the round
+                log.exception("a per-round hook failed")
+
+    def _collected(self, cluster: Cluster, seconds: float) -> None:
+        if self.coordinator is not None:
+            self.coordinator.cluster_collected(cluster, seconds)
+        for hook in list(self._cluster_hooks):
+            try:
+                hook(cluster, seconds)
+            except Exception:
+                log.exception("a per-cluster hook failed")
 
     def _configure_alerts(self) -> None:
         """One alerts engine per runtime, kept across reloads (raised alerts survive a Settings save)."""
         config = self.config.alerts if self.config else AlertsConfig()
         if self.alerts is None:
             self.alerts = AlertEngine(config, analysis=self.analysis)
-            self.subscribe(self._judge_alerts)
+            self.on_round(self._judge_alerts)
         else:
             self.alerts.configure(config)
 
@@ -170,7 +193,7 @@ class FleetRuntime:
         try:
             return Coordinator(self.store.connector, self.store, clusters, self.settings.poll_interval_s,
                                on_lead=lambda: self.poller.refresh_now() if self.poller else None,
-                               on_loaded=self._tell_listeners).start()
+                               on_loaded=self._tell_subscribers).start()
         except Exception as exc:
             log.error("replicas cannot coordinate: %s", exc)
             self.store_problem = f"replicas cannot coordinate through {self.store.describe()}: {type(exc).__name__}"
@@ -179,23 +202,20 @@ class FleetRuntime:
 
     def _hooks(self) -> dict[str, Any]:
         if self.coordinator is None:
-            return {"on_round": self._round_finished}
-        return {"on_round": self._lead_round, "on_cluster": self.coordinator.cluster_collected,
-                "collects": self.coordinator.collects}
+            return {"on_round": self._round_finished, "on_cluster": self._collected}
+        return {"on_round": self._lead_round, "on_cluster": self._collected, "collects": self.coordinator.collects}
 
     def _lead_round(self, local: Snapshot) -> None:
         """A replica's own round: stored (and served) only when it leads; followers hear stored rounds."""
         stored = self.coordinator.round_finished(local) if self.coordinator else None
         if stored is not None:
-            self._tell_listeners(stored)
+            self._tell_subscribers(stored)
 
     def status(self) -> Status:
         """This process's part among replicas (GET /api/v1/status)."""
         if self.coordinator is not None:
             return self.coordinator.status()
-        snapshot = self.snapshot()
-        collected = snapshot is not None and any(c.collected_at for c in snapshot.clusters)
-        return Status(replica_id(), "single", None, snapshot.taken_at if snapshot and collected else None)
+        return Status(replica_id(), "single", None, self.last_round_at)
 
     def _open_history(self) -> None:
         """Every round is kept in the history store; a store that cannot open is reported, not fatal."""
@@ -214,6 +234,20 @@ class FleetRuntime:
         if self.coordinator is not None and self.coordinator.problem:
             return self.coordinator.problem
         return self.recorder.last_error if self.recorder else None
+
+    def reload_auth(self) -> "FleetRuntime":
+        """Re-read only `settings.auth` (API tokens created or revoked): polling goes on undisturbed."""
+        with self._lock:
+            if self.config is None:
+                return self.reload()
+            try:
+                fresh = load_config(self.config_path)
+            except ConfigError as exc:
+                log.error("invalid config %s:\n%s", self.config_path, exc)
+                return self
+            settings = replace(self.config.settings, auth=fresh.settings.auth)
+            self.config = replace(self.config, settings=settings)
+            return self
 
     def reload(self) -> "FleetRuntime":
         """Re-read the config (after a save) and restart polling with it."""
@@ -248,7 +282,7 @@ class FleetRuntime:
                 self.demo = None
             if self.alerts:
                 self.alerts.stop()
-                self.round_listeners.remove(self._judge_alerts)
+                self._round_hooks.remove(self._judge_alerts)
                 self.alerts = None
 
     def test_connection(self, entry: dict[str, Any], *, token: str | None = None) -> Cluster:
@@ -262,3 +296,18 @@ class FleetRuntime:
             return poller.poll_once(force=True).clusters[0]
         finally:
             poller.stop()
+
+
+_shared: dict[Path, FleetRuntime] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_runtime(path: Path, create: Callable[[Path], FleetRuntime]) -> FleetRuntime:
+    """The one started runtime per process and config path. The server's start-up hook and the pages
+    both ask here: `streamlit run` imports app.py as a module for the server and runs it again as
+    `__main__` for each page view, so a cache keyed on their functions would not be shared."""
+    key = path.resolve()
+    with _shared_lock:
+        if key not in _shared:
+            _shared[key] = create(path)
+        return _shared[key]

@@ -14,7 +14,7 @@ from fleet import orchestrators
 from fleet.cluster_form import entry_from_form, form_values, store_token
 from fleet.config import ConfigConflict, ConfigDocument, ConfigError
 from fleet.runtime import FleetRuntime
-from views import alerts
+from views import alerts, api_tokens
 from views.format import badge
 from views.widgets import table
 
@@ -168,3 +168,4 @@ def render(runtime: FleetRuntime) -> None:
     st.subheader("New cluster" if choice == NEW else f"Edit {choice}")
     cluster_form(runtime, doc, choice)
     alerts.settings_section(runtime, doc)
+    api_tokens.render(runtime, doc, lambda: document(runtime, fresh=True))

@@ -72,6 +72,26 @@ class ConfigDocument:
             raise ConfigError([ConfigProblem("alerts (Settings)", 1, "alerts", "must be a mapping (docs/alerts.md)")])
         else:
             self.doc["alerts"] = section
+    def auth_section(self) -> CommentedMap | None:
+        """`settings.auth` as written, or None when sign-in is not configured."""
+        settings = self.doc.get("settings")
+        auth = settings.get("auth") if isinstance(settings, dict) else None
+        return auth if isinstance(auth, CommentedMap) else None
+
+    def api_token_entries(self) -> list[dict[str, Any]]:
+        auth = self.auth_section()
+        tokens = auth.get("api_tokens") if auth is not None else None
+        return [dict(t) for t in tokens if isinstance(t, dict)] if isinstance(tokens, list) else []
+
+    def set_api_tokens(self, entries: list[dict[str, Any]]) -> None:
+        """Replace `settings.auth.api_tokens` (hashes only); needs `settings.auth` to exist."""
+        auth = self.auth_section()
+        if auth is None:
+            raise KeyError("settings.auth is not configured")
+        if entries:
+            auth["api_tokens"] = CommentedSeq(CommentedMap(e) for e in entries)
+        else:
+            auth.pop("api_tokens", None)
 
     def render(self) -> str:
         buffer = io.StringIO()

@@ -26,7 +26,7 @@ from fleet.store import SnapshotStore, epoch_s
 
 log = logging.getLogger(__name__)
 
-REPLICA_ENV = "PODIUM_REPLICA_ID"
+REPLICA_ENV = "PODIUM_REPLICA"
 MIN_LEASE_S = 3.0
 
 

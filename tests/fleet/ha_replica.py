@@ -23,7 +23,7 @@ from fleet.source import Source
 
 
 def main(config: str, logdir: str) -> None:
-    replica = os.environ["PODIUM_REPLICA_ID"]
+    replica = os.environ["PODIUM_REPLICA"]
     log = Path(logdir) / f"{replica}.collections"
     lock = threading.Lock()
 

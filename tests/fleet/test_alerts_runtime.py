@@ -33,7 +33,7 @@ def test_rounds_reach_the_alerts_engine_and_a_reload_keeps_it(tmp_path):
     path.write_text(CONFIG.format(alerts=""))
     heard = []
     runtime = FleetRuntime(path, lambda config: ScriptedSource(config.name, [one_node_down]))
-    runtime.subscribe(heard.append)
+    runtime.on_round(heard.append)
     runtime.start()
     try:
         engine = runtime.alerts

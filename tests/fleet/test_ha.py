@@ -129,7 +129,7 @@ class Replicas:
         self.processes = {name: self._start(name) for name in names}
 
     def _start(self, name: str) -> subprocess.Popen:
-        env = {**os.environ, "PODIUM_TEST_PG": self.url, "PODIUM_REPLICA_ID": name}
+        env = {**os.environ, "PODIUM_TEST_PG": self.url, "PODIUM_REPLICA": name}
         return subprocess.Popen([sys.executable, "-m", "tests.fleet.ha_replica", str(self.config), str(self.dir)],
                                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(self.dir / f"{name}.err", "w"))
 

@@ -1,0 +1,54 @@
+"""The runtime's per-round subscriptions that the API, /metrics and alerts hang on."""
+from __future__ import annotations
+
+from fleet.config import Settings
+from fleet.poller import Poller
+from fleet.runtime import FleetRuntime, shared_runtime
+from fleet.source import Unreachable
+from tests.engines import wait_for
+from tests.fleet.fakes import ScriptedSource, small_cluster
+
+CONFIG = "settings:\n  poll_interval_s: 60\n  demo: false\nclusters:\n  - name: a\n    orchestrator: swarm\n" \
+         "    url: tcp://a:2376\n"
+
+
+def test_round_hooks_hear_every_round_and_a_failing_hook_stops_nothing(tmp_path):
+    config = tmp_path / "clusters.yaml"
+    config.write_text(CONFIG)
+    heard, timed = [], []
+    runtime = FleetRuntime(config, lambda c: ScriptedSource(c.name, [small_cluster()]))
+    runtime.on_round(lambda snapshot: 1 / 0)
+    runtime.on_round(heard.append)
+    runtime.on_cluster(lambda cluster, seconds: timed.append((cluster.name, seconds)))
+    runtime.start()
+    try:
+        wait_for(lambda: heard, timeout_s=10, what="the first round")
+        assert heard[0] is runtime.snapshot() and runtime.last_round_at == heard[0].taken_at
+        assert [name for name, _ in timed] == ["a"] and timed[0][1] >= 0
+        runtime.reload()  # hooks survive a restart of polling
+        wait_for(lambda: len(heard) == 2, timeout_s=10, what="the first round after the reload")
+    finally:
+        runtime.stop()
+
+
+def test_a_cluster_backing_off_reports_no_collection_time():
+    timed = []
+    poller = Poller([ScriptedSource("down", [Unreachable("no route")]), ScriptedSource("up", [small_cluster()])],
+                    Settings(poll_interval_s=10, timeout_s=1), on_cluster=lambda c, s: timed.append(c.name))
+    try:
+        poller.poll_once()
+        poller.poll_once()  # "down" waits for its back-off: not collected in this round
+        assert timed == ["down", "up", "up"]
+    finally:
+        poller.stop()
+
+
+def test_the_shared_runtime_is_one_per_config_path(tmp_path):
+    made = []
+
+    def create(path):
+        made.append(path)
+        return FleetRuntime(path, lambda c: ScriptedSource(c.name, [small_cluster()]))
+
+    first = shared_runtime(tmp_path / "clusters.yaml", create)
+    assert shared_runtime(tmp_path / "." / "clusters.yaml", create) is first and len(made) == 1
