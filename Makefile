@@ -9,8 +9,9 @@ PORT ?= 8501
 # Debian packages the test tiers use: a real Docker engine (Swarm tier), busybox for the test
 # image, Chromium for the browser tier, iproute2 for multi-node network namespaces, PostgreSQL for
 # the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service),
-# openssl for the TLS tests' throwaway certificate authorities
-TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl
+# openssl for the TLS tests' throwaway certificate authorities, mmdebstrap for the image tier's base
+# image (built from Debian's mirrors where no registry is reachable: deploy/docker/make-base-image.sh)
+TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl mmdebstrap
 
 .PHONY: run test test-fast system-deps clean
 
@@ -38,6 +39,7 @@ system-deps:
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
+	command -v mmdebstrap >/dev/null || missing="$$missing mmdebstrap"; \
 	if [ -z "$$missing" ]; then echo "system test dependencies present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \
@@ -47,9 +49,9 @@ system-deps:
 test: system-deps $(VENV)/.dev
 	$(BIN)/python -m pytest
 
-# unit tier only: no dockerd, no browser
+# unit tier only: no dockerd, no browser, no image build
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -m "not swarm and not e2e and not scale"
+	$(BIN)/python -m pytest -m "not swarm and not e2e and not scale and not image"
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts
