@@ -15,7 +15,7 @@ import msgspec
 
 from sim.httpserver import Request, Response, json_response
 from sim.kubernetes import resources
-from sim.kubernetes.rbac import Grant, forbidden_message, forbidden_path_message
+from sim.kubernetes.rbac import Grant, forbidden_message, forbidden_path_message, resource_attributes
 from sim.kubernetes.resources import METRICS_GROUP, Resource
 from sim.kubernetes.selectors import SelectorError, field_selector, label_selector
 from sim.kubernetes.store import BadContinue, Expired, Store
@@ -157,7 +157,9 @@ class KubeApi:
         return self._list(route, request, match)
 
     def _forbidden(self, route: Route, request: Request) -> Response:
-        return forbidden(route, resource_verb(route, request), "system:serviceaccount:podium:reader")
+        resource = route.resource
+        return denied("system:serviceaccount:podium:reader", resource_verb(route.name, request), resource.group,
+                      resource.plural, route.namespace, route.name)
 
     def _list(self, route: Route, request: Request, match: Any) -> Response:
         limit_text = request.param("limit")
@@ -216,32 +218,31 @@ class KubeApi:
                 yield _event("BOOKMARK", _bookmark(resource, rv))
 
 
-def resource_verb(route: Route, request: Request) -> str:
+def resource_verb(name: str | None, request: Request) -> str:
     """The RBAC verb of a resource request: get (one object), list, or watch."""
     if request.param("watch") in ("1", "true"):
         return "watch"
-    return "get" if route.name else "list"
+    return "get" if name else "list"
 
 
-def forbidden(route: Route, verb: str, user: str) -> Response:
-    resource = route.resource
-    details = {"group": resource.group, "kind": resource.plural} | ({"name": route.name} if route.name else {})
-    message = forbidden_message(user, verb, resource.group, resource.plural, route.namespace, route.name)
-    return status(403, "Forbidden", message, details)
+def denied(user: str, verb: str, group: str, resource: str, namespace: str | None, name: str | None) -> Response:
+    """403 as the real server sends it for a resource request."""
+    details = {"group": group, "kind": resource} | ({"name": name} if name else {})
+    return status(403, "Forbidden", forbidden_message(user, verb, group, resource, namespace, name), details)
 
 
 def _authorize(grant: Grant, path: str, request: Request) -> Response | None:
     """None when the grant's role allows the request, else the 403 the real server sends."""
-    route = parse_path(path)
-    if route is None:
+    asked = resource_attributes(path)
+    if asked is None:
         verb = request.method.lower()
         if grant.allows_path(verb, path):
             return None
         return status(403, "Forbidden", forbidden_path_message(grant.user, verb, path))
-    verb = resource_verb(route, request)
-    if grant.allows(verb, route.resource.group, route.resource.plural, route.name):
+    verb = resource_verb(asked.name, request)
+    if grant.allows(verb, asked.group, asked.resource, asked.name):
         return None
-    return forbidden(route, verb, grant.user)
+    return denied(grant.user, verb, asked.group, asked.resource, asked.namespace, asked.name)
 
 
 def _raw_json(body: bytes) -> Response:

@@ -82,6 +82,35 @@ class Grant:
         return self.defaults.allows_path(verb, path) or self.role.allows_path(verb, path)
 
 
+@dataclass(frozen=True)
+class Attributes:
+    """What RBAC sees of a resource request (apiserver's RequestInfo), served or not."""
+
+    group: str
+    resource: str  # "pods", or "pods/log" for a subresource
+    namespace: str | None
+    name: str | None
+
+
+def resource_attributes(path: str) -> Attributes | None:
+    """/api/v1/… and /apis/{group}/{version}/… split as the real server does, whether or not the
+    resource exists (so an unknown one is still denied, before any 404); None: a non-resource path."""
+    parts = [p for p in path.split("/") if p]
+    if parts[:2] == ["api", "v1"]:
+        group, rest = "", parts[2:]
+    elif parts[:1] == ["apis"] and len(parts) >= 3:
+        group, rest = parts[1], parts[3:]
+    else:
+        return None
+    if not rest:
+        return None  # discovery: /api/v1, /apis/apps/v1
+    namespace = None
+    if rest[0] == "namespaces" and len(rest) >= 3:
+        namespace, rest = rest[1], rest[2:]
+    resource = rest[0] + (f"/{rest[2]}" if len(rest) >= 3 else "")
+    return Attributes(group, resource, namespace, rest[1] if len(rest) >= 2 else None)
+
+
 def _matches(allowed: tuple[str, ...], value: str) -> bool:
     return "*" in allowed or value in allowed
 

@@ -12,8 +12,7 @@ import pytest
 
 from fleet.source import ClusterData, SourceError
 from sim.kubernetes import Knobs, resources
-from sim.kubernetes.api import parse_path
-from sim.kubernetes.rbac import ClusterRole, Grant, load_cluster_role
+from sim.kubernetes.rbac import ClusterRole, Grant, load_cluster_role, resource_attributes
 from tests.engines import wait_for
 from tests.sim.kubernetes.harness import TOKEN, collector, running
 
@@ -70,12 +69,12 @@ def collect(role: ClusterRole | None, *, watch: bool = False) -> tuple[ClusterDa
 def asked(requests: list[tuple[str, str, dict[str, list[str]]]], only_verb: str | None = None) -> set[Grantee]:
     seen = set()
     for _, path, query in list(requests):
-        route = parse_path(path.rstrip("/"))
-        if route is None:
+        asked = resource_attributes(path)
+        if asked is None:
             continue
-        verb = "watch" if query.get("watch") else ("get" if route.name else "list")
+        verb = "watch" if query.get("watch") else ("get" if asked.name else "list")
         if only_verb is None or verb == only_verb:
-            seen.add((verb, route.resource.group, route.resource.plural))
+            seen.add((verb, asked.group, asked.resource))
     return seen
 
 

@@ -93,3 +93,15 @@ def test_a_bad_manifest_is_refused_saying_where(tmp_path: Path, text: str, probl
     with pytest.raises(RoleError, match=problem.replace("[", r"\[").replace("]", r"\]")) as raised:
         load_cluster_role(path)
     assert str(path) in str(raised.value)
+
+
+def test_a_resource_the_emulator_does_not_serve_is_still_forbidden_first(cluster):
+    response = get(cluster, "/api/v1/namespaces/default/secrets")
+    assert response.status_code == 403
+    assert response.json()["message"] == (f'secrets is forbidden: User "{USER}" cannot list resource "secrets" '
+                                          'in API group "" in the namespace "default"')
+
+
+def test_a_subresource_is_its_own_resource(cluster):
+    response = get(cluster, "/api/v1/namespaces/default/pods/web-0/log")
+    assert response.status_code == 403 and 'cannot get resource "pods/log"' in response.json()["message"]
