@@ -99,3 +99,15 @@ def test_the_nomad_job_runs_read_only_as_the_non_root_user_and_checks_healthz():
     for setting in ('user   = "10001:10001"', "readonly_rootfs = true", 'cap_drop        = ["all"]',
                     'path     = "/healthz"', 'destination = "/data"', 'target = "/tmp"'):
         assert setting in job, setting
+
+
+def test_the_role_in_docs_security_is_the_manifest():
+    import re
+
+    security = (ROOT / "docs" / "security.md").read_text()
+    start = security.index("### Kubernetes: a read-only ClusterRole")
+    block = re.search(r"```yaml\n(.*?)```", security[start:], re.DOTALL)
+    assert block is not None
+    documented = YAML(typ="safe").load(block.group(1))
+    [manifest] = documents(DEPLOY / "kubernetes" / "clusterrole.yaml")
+    assert documented["rules"] == manifest["rules"]
