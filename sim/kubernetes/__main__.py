@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.httpserver import serve_until_stdin_closes
 from sim.kubernetes import Knobs, generate, start
 from sim.kubernetes.rbac import Grant, RoleError, load_cluster_role
 
@@ -45,11 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     scenario = generate(Knobs(seed=args.seed, nodes=args.nodes, pods_per_node=args.pods_per_node))
     cluster = start(scenario, token=args.token, grants=grants, port=args.port)
     print(f"URL {cluster.url}", flush=True)
-    try:
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    cluster.stop()
+    serve_until_stdin_closes(cluster.stop)
     return 0
 
 

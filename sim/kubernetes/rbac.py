@@ -178,7 +178,8 @@ def load_cluster_role(path: str | Path, name: str | None = None) -> ClusterRole:
 def forbidden_message(user: str, verb: str, group: str, resource: str, namespace: str | None,
                       name: str | None) -> str:
     """The real server's words for a denied resource request."""
-    what = f"{resource}.{group}" if group else resource
+    base = resource.split("/")[0]  # the object's resource names it; the subresource is in the verb phrase
+    what = f"{base}.{group}" if group else base
     subject = f'{what} "{name}"' if name else what
     scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
     return (f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
