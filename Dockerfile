@@ -21,6 +21,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREAMLIT_BROWSER_GATHER_USAGE_STATS=false \
     STREAMLIT_GLOBAL_DEVELOPMENT_MODE=false
 
+# metadata first: on copy-based storage drivers (vfs) every instruction copies the whole filesystem,
+# so they come while it is small; VOLUME and USER must follow the RUN that prepares /data
+WORKDIR /opt/podium/app
+EXPOSE 8501
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/healthz', timeout=4).status != 200)"]
+CMD ["streamlit", "run", "app.py"]
+
 # the app as .dockerignore lists it (an allow-list: code, the example config, requirements, wheels)
 COPY . /opt/podium/app/
 
@@ -36,10 +44,5 @@ RUN python3 -m venv /opt/podium/venv \
  && echo "podium:x:10001:" >> /etc/group \
  && mkdir -p /data && chown 10001:10001 /data
 
-WORKDIR /opt/podium/app
 VOLUME ["/data"]
 USER 10001:10001
-EXPOSE 8501
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/healthz', timeout=4).status != 200)"]
-CMD ["streamlit", "run", "app.py"]
