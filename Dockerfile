@@ -25,8 +25,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # so they come while it is small; VOLUME and USER must follow the RUN that prepares /data
 WORKDIR /opt/podium/app
 EXPOSE 8501
+# (on the port the server listens on: STREAMLIT_SERVER_PORT may move it)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
-    CMD ["python3", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8501/healthz', timeout=4).status != 200)"]
+    CMD ["python3", "-c", "import os, sys, urllib.request; port = os.environ.get('STREAMLIT_SERVER_PORT', '8501'); sys.exit(urllib.request.urlopen(f'http://127.0.0.1:{port}/healthz', timeout=4).status != 200)"]
 CMD ["streamlit", "run", "app.py"]
 
 # the app as .dockerignore lists it (an allow-list: code, the example config, requirements, wheels)
