@@ -10,8 +10,11 @@ PORT ?= 8501
 # image, Chromium for the browser tier, iproute2 for multi-node network namespaces, PostgreSQL for
 # the history store (the tests start a throwaway server with initdb/pg_ctl; none runs as a service),
 # openssl for the TLS tests' throwaway certificate authorities; Prometheus and Alertmanager for the
-# metrics and alert tests (the tests start throwaway ones on loopback ports; none runs as a service)
-TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl prometheus prometheus-alertmanager
+# metrics and alert tests (the tests start throwaway ones on loopback ports; none runs as a service);
+# mmdebstrap for the image tier's base image (built from Debian's mirrors where no registry is
+# reachable: deploy/docker/make-base-image.sh)
+TEST_PACKAGES := docker.io busybox-static chromium iproute2 postgresql openssl prometheus prometheus-alertmanager \
+                 mmdebstrap
 
 .PHONY: run test test-fast system-deps clean
 
@@ -41,6 +44,7 @@ system-deps:
 	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v prometheus-alertmanager >/dev/null || missing="$$missing prometheus-alertmanager"; \
 	command -v prometheus >/dev/null || missing="$$missing prometheus"; \
+	command -v mmdebstrap >/dev/null || missing="$$missing mmdebstrap"; \
 	if [ -z "$$missing" ]; then echo "system test dependencies present"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 	  echo "installing:$$missing"; \
@@ -50,9 +54,9 @@ system-deps:
 test: system-deps $(VENV)/.dev
 	$(BIN)/python -m pytest
 
-# unit tier only: no dockerd, no browser
+# unit tier only: no dockerd, no browser, no image build
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -m "not swarm and not e2e and not scale"
+	$(BIN)/python -m pytest -m "not swarm and not e2e and not scale and not image"
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts

@@ -281,3 +281,13 @@ def status(code: int, body: Any = None, headers: dict[str, str] | None = None) -
         return json_response(body if body is not None else {"message": f"injected {code}"}, code, headers)
 
     return fault
+
+
+def serve_until_stdin_closes(stop: Callable[[], None]) -> None:
+    """For an emulator run from the command line: serve until stdin closes (or Ctrl-C), then stop."""
+    try:
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()

@@ -15,6 +15,7 @@ import msgspec
 
 from sim.httpserver import Request, Response, json_response
 from sim.kubernetes import resources
+from sim.kubernetes.rbac import Grant, forbidden_message, forbidden_path_message, resource_attributes
 from sim.kubernetes.resources import METRICS_GROUP, Resource
 from sim.kubernetes.selectors import SelectorError, field_selector, label_selector
 from sim.kubernetes.store import BadContinue, Expired, Store
@@ -77,6 +78,7 @@ class KubeApi:
     store: Store
     token: str | None = None
     forbidden: set[tuple[str, str]] = field(default_factory=set)  # (group, plural) the token may not read
+    grants: dict[str, Grant] = field(default_factory=dict)  # more tokens, each held to a ClusterRole (rbac.py)
     metrics: MetricsMode = "ok"
     bookmark_interval_s: float = 1.0
     max_watch_s: float = 300.0
@@ -87,9 +89,15 @@ class KubeApi:
         if request.method not in ("GET", "HEAD"):
             return status(405, "MethodNotAllowed", f"the server does not allow this method on the requested "
                                                    f"resource (this emulator is read-only: {request.method})")
-        if self.token is not None and bearer_token(request.header("authorization")) != self.token:
+        token = bearer_token(request.header("authorization"))
+        grant = self.grants.get(token) if token else None
+        if (self.token is not None or self.grants) and grant is None and token != self.token:
             return status(401, "Unauthorized", "Unauthorized")
         path = request.path.rstrip("/") or "/"
+        if grant is not None:
+            refused = _authorize(grant, path, request)
+            if refused is not None:
+                return refused
         fixed = self._fixed(path)
         if fixed is not None:
             return fixed
@@ -150,12 +158,8 @@ class KubeApi:
 
     def _forbidden(self, route: Route, request: Request) -> Response:
         resource = route.resource
-        verb = "watch" if request.param("watch") in ("1", "true") else ("get" if route.name else "list")
-        scope = f'in the namespace "{route.namespace}"' if route.namespace else "at the cluster scope"
-        what = f"{resource.plural}.{resource.group}" if resource.group else resource.plural
-        message = (f'{what} is forbidden: User "system:serviceaccount:podium:reader" cannot {verb} resource '
-                   f'"{resource.plural}" in API group "{resource.group}" {scope}')
-        return status(403, "Forbidden", message, {"group": resource.group, "kind": resource.plural})
+        return denied("system:serviceaccount:podium:reader", resource_verb(route.name, request), resource.group,
+                      resource.plural, route.namespace, route.name)
 
     def _list(self, route: Route, request: Request, match: Any) -> Response:
         limit_text = request.param("limit")
@@ -212,6 +216,33 @@ class KubeApi:
             if bookmarks and time.monotonic() - last_bookmark >= self.bookmark_interval_s:
                 last_bookmark = time.monotonic()
                 yield _event("BOOKMARK", _bookmark(resource, rv))
+
+
+def resource_verb(name: str | None, request: Request) -> str:
+    """The RBAC verb of a resource request: get (one object), list, or watch."""
+    if request.param("watch") in ("1", "true"):
+        return "watch"
+    return "get" if name else "list"
+
+
+def denied(user: str, verb: str, group: str, resource: str, namespace: str | None, name: str | None) -> Response:
+    """403 as the real server sends it for a resource request."""
+    details = {"group": group, "kind": resource} | ({"name": name} if name else {})
+    return status(403, "Forbidden", forbidden_message(user, verb, group, resource, namespace, name), details)
+
+
+def _authorize(grant: Grant, path: str, request: Request) -> Response | None:
+    """None when the grant's role allows the request, else the 403 the real server sends."""
+    asked = resource_attributes(path)
+    if asked is None:
+        verb = request.method.lower()
+        if grant.allows_path(verb, path):
+            return None
+        return status(403, "Forbidden", forbidden_path_message(grant.user, verb, path))
+    verb = resource_verb(asked.name, request)
+    if grant.allows(verb, asked.group, asked.resource, asked.name):
+        return None
+    return denied(grant.user, verb, asked.group, asked.resource, asked.namespace, asked.name)
 
 
 def _raw_json(body: bytes) -> Response:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from sim.httpserver import EmulatorServer
 from sim.kubernetes.api import KubeApi, MetricsMode
+from sim.kubernetes.rbac import Grant
 from sim.kubernetes.resources import RESOURCES, Resource
 from sim.kubernetes.scenario import Scenario
 from sim.kubernetes.store import Store
@@ -73,16 +74,18 @@ class KubeCluster:
 
 def start(scenario: Scenario | None = None, *, token: str | None = None,
           forbidden: Iterable[tuple[str, str]] = (), metrics: MetricsMode | None = None, tls: bool = False,
-          client_certificates: bool = False,
+          client_certificates: bool = False, grants: Mapping[str, Grant] | None = None,
           host: str = "127.0.0.1", port: int = 0, bookmark_interval_s: float = 1.0) -> KubeCluster:
     """Serve `scenario` (or an empty cluster) and return the running cluster. `tls` serves HTTPS
-    with a generated CA; `client_certificates` also requires a client certificate signed by it."""
+    with a generated CA; `client_certificates` also requires a client certificate signed by it.
+    `grants` adds tokens held to a ClusterRole each (sim/kubernetes/rbac.py); `token` stays unrestricted."""
     store = Store()
     if scenario is not None:
         scenario.load(store)
     mode: MetricsMode = metrics or (scenario.knobs.metrics if scenario else "ok")  # type: ignore[assignment]
     certificates = make_certificates() if tls or client_certificates else None
-    api = KubeApi(store, token=token, forbidden=set(forbidden), metrics=mode, bookmark_interval_s=bookmark_interval_s)
+    api = KubeApi(store, token=token, forbidden=set(forbidden), grants=dict(grants or {}), metrics=mode,
+                  bookmark_interval_s=bookmark_interval_s)
     server = KubeServer(api, host=host, port=port,
                             certfile=certificates.cert_file if certificates else None,
                             keyfile=certificates.key_file if certificates else None,
