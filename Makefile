@@ -56,7 +56,7 @@ test: system-deps $(VENV)/.dev
 
 # unit tier only: no dockerd, no browser, no image build
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -m "not swarm and not e2e and not scale and not image"
+	$(BIN)/python -m pytest -m "not swarm and not e2e and not scale and not image and not replicas"
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts
