@@ -141,7 +141,7 @@ class Poller:
             name=source.name, orchestrator=source.orchestrator, endpoint=source.endpoint,  # type: ignore[arg-type]
             status=status, error=self._redact(source, data.degraded_reason), version=data.version,
             collected_at=self._wall_clock(), stale=False, verify_tls=source.verify_tls, nodes=data.nodes, workloads=data.workloads,
-            instances=data.instances, events=data.events,
+            instances=data.instances, events=data.events, services=data.services,
             summary=summarize(data.nodes, data.workloads, data.instances),
         )
         state.last_good = cluster

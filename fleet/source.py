@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Protocol, runtime_checkable
 
-from fleet.model import ClusterStatus, Event, Instance, Node, Workload
+from fleet.model import ClusterStatus, Event, Instance, Node, Service, Workload
 
 
 @dataclass
@@ -21,6 +21,7 @@ class ClusterData:
     workloads: list[Workload] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    services: list[Service] = field(default_factory=list)
     # set when the core data came in but an optional part failed (status becomes `degraded`)
     degraded_reason: str | None = None
 

@@ -17,7 +17,7 @@ from sim.httpserver import Request, Response, json_response
 from sim.kubernetes import resources
 from sim.kubernetes.resources import METRICS_GROUP, Resource
 from sim.kubernetes.selectors import SelectorError, field_selector, label_selector
-from sim.kubernetes.store import BadContinue, Expired, Store
+from sim.kubernetes.store import BadContinue, Entry, Expired, Store
 from sim.kubernetes.tables import table, wants_table
 
 MetricsMode = Literal["ok", "absent", "down"]
@@ -139,7 +139,7 @@ class KubeApi:
                 return not_found(resource, route.name)
             if wants_table(request.header("accept")):
                 return json_response(table(resource, [entry.obj], {"resourceVersion": str(self.store.rv)}))
-            return _raw_json(entry.raw)
+            return _raw_json(_served(resource, entry))
         try:
             match = _and(label_selector(request.param("labelSelector")), field_selector(request.param("fieldSelector")))
         except SelectorError as exc:
@@ -179,7 +179,8 @@ class KubeApi:
             return json_response(table(route.resource, [e.obj for e in page.entries], meta))
         head = msgspec.json.encode({"kind": route.resource.list_kind, "apiVersion": route.resource.group_version,
                                     "metadata": meta})
-        body = head[:-1] + b',"items":[' + b",".join(page.items) + b"]}"
+        items = page.items if route.resource.convert is None else [_served(route.resource, e) for e in page.entries]
+        body = head[:-1] + b',"items":[' + b",".join(items) + b"]}"
         return _raw_json(body)
 
     def _watch(self, route: Route, request: Request, match: Any) -> Response:
@@ -195,7 +196,7 @@ class KubeApi:
         if since == "0":
             entries, rv = self.store.snapshot(resource, route.namespace, match)
             for entry in entries:
-                yield _event("ADDED", entry.raw)
+                yield _event("ADDED", _served(resource, entry))
         else:
             rv = int(since) if since.isdigit() else 0
         last_bookmark = time.monotonic()
@@ -207,11 +208,16 @@ class KubeApi:
                 return
             for change in changes:
                 if _in_namespace(change.entry.obj, route.namespace) and match(change.entry.obj):
-                    yield _event(change.type, change.entry.raw)
+                    yield _event(change.type, _served(resource, change.entry))
             rv = newest
             if bookmarks and time.monotonic() - last_bookmark >= self.bookmark_interval_s:
                 last_bookmark = time.monotonic()
                 yield _event("BOOKMARK", _bookmark(resource, rv))
+
+
+def _served(resource: Resource, entry: Entry) -> bytes:
+    """The object as this resource's version shows it (older versions are converted on the way out)."""
+    return entry.raw if resource.convert is None else msgspec.json.encode(resource.convert(entry.obj))
 
 
 def _raw_json(body: bytes) -> Response:

@@ -13,7 +13,7 @@ from sim.kubernetes.scenario import Scenario
 from sim.kubernetes.store import Store
 from sim.kubernetes.tls import Certificates, make_certificates
 
-KIND_TO_RESOURCE: dict[tuple[str, str], Resource] = {(r.group, r.kind): r for r in RESOURCES}
+KIND_TO_RESOURCE: dict[tuple[str, str], Resource] = {(r.group, r.kind): r for r in RESOURCES if r.convert is None}
 
 
 class KubeServer(EmulatorServer):
