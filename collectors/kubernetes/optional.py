@@ -32,6 +32,7 @@ class OptionalResource:
     def __init__(self, what: str, ways: list[Way], make_cache: Callable[[Way], ResourceCache[Any]]):
         self.what, self.ways, self._make_cache = what, ways, make_cache
         self.index = 0
+        self.refusals: list[str] = []  # why each way tried so far was given up
         self.cache: ResourceCache[Any] | None = None
 
     @property
@@ -53,6 +54,7 @@ class OptionalResource:
                         return None
                     log.info("%s: %s; trying the next way", self.what, exc.message)
                     cache.stop()
+                    self.refusals.append(exc.message)
                     self.cache, self.index = None, self.index + 1
                     continue
                 except SourceError as exc:
@@ -61,11 +63,8 @@ class OptionalResource:
             if watch:
                 cache.start_watch(timeout_s)
             return way.name, cache.values()
-        problems.append(f"{self.what} could not be read: {self._refused()}")
+        problems.append(f"{self.what} could not be read: " + "; ".join(self.refusals))
         return None
-
-    def _refused(self) -> str:
-        return "not served or forbidden (" + ", ".join(way.path for way in self.ways) + ")"
 
     def stop(self) -> None:
         if self.cache is not None:

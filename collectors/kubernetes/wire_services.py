@@ -143,11 +143,13 @@ class HpaCondition(Base):
 
 
 class HpaSpec(Base):
+    """autoscaling/v2, plus the one target field autoscaling/v1 has instead of `metrics`."""
+
     scale_target_ref: ScaleTarget = ScaleTarget()
     min_replicas: int | None = None  # omitted: 1
     max_replicas: int = 0
     metrics: list[Metric] | None = None
-    target_cpu_utilization_percentage: int | None = None  # autoscaling/v1 only
+    target_cpu_utilization_percentage: int | None = msgspec.field(default=None, name="targetCPUUtilizationPercentage")
 
 
 class HpaStatus(Base):
@@ -155,7 +157,8 @@ class HpaStatus(Base):
     desired_replicas: int | None = None
     current_metrics: list[Metric] | None = None
     conditions: list[HpaCondition] | None = None
-    current_cpu_utilization_percentage: int | None = None  # autoscaling/v1 only
+    current_cpu_utilization_percentage: int | None = msgspec.field(default=None,
+                                                                  name="currentCPUUtilizationPercentage")
 
 
 class HpaMeta(Meta):

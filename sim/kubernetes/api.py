@@ -77,6 +77,7 @@ class KubeApi:
     store: Store
     token: str | None = None
     forbidden: set[tuple[str, str]] = field(default_factory=set)  # (group, plural) the token may not read
+    unserved: set[str] = field(default_factory=set)  # group/versions this (older) server does not have
     metrics: MetricsMode = "ok"
     bookmark_interval_s: float = 1.0
     max_watch_s: float = 300.0
@@ -94,7 +95,7 @@ class KubeApi:
         if fixed is not None:
             return fixed
         route = parse_path(path)
-        if route is None:
+        if route is None or route.resource.group_version in self.unserved:
             return Response(404, "404 page not found\n", {"Content-Type": "text/plain; charset=utf-8"})
         return self._resource(route, request)
 
@@ -106,19 +107,25 @@ class KubeApi:
         if path == "/api":
             return json_response(resources.api_versions(self.server_address))
         if path == "/apis":
-            return json_response(resources.api_group_list(self.metrics != "absent"))
+            listing = resources.api_group_list(self.metrics != "absent")
+            listing["groups"] = [g for g in map(self._served_versions, listing["groups"]) if g["versions"]]
+            return json_response(listing)
         if path.startswith(f"/apis/{METRICS_GROUP}"):
             blocked = self._metrics_blocked()
             if blocked is not None:
                 return blocked
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["apis"] and len(parts) == 2 and parts[1] in resources.GROUP_VERSIONS:
-            return json_response(resources.api_group(parts[1]))
+            return json_response(self._served_versions(resources.api_group(parts[1])))
         if parts == ["api", "v1"] or (parts[:1] == ["apis"] and len(parts) == 3):
             group, version = ("", "v1") if parts[0] == "api" else (parts[1], parts[2])
             listing = resources.api_resource_list(group, version)
-            return json_response(listing) if listing else None
+            return json_response(listing) if listing and f"{group}/{version}" not in self.unserved else None
         return None
+
+    def _served_versions(self, group: dict[str, Any]) -> dict[str, Any]:
+        versions = [v for v in group["versions"] if v["groupVersion"] not in self.unserved]
+        return {**group, "versions": versions, "preferredVersion": versions[0] if versions else None}
 
     def _metrics_blocked(self) -> Response | None:
         if self.metrics == "absent":

@@ -72,7 +72,8 @@ class KubeCluster:
 
 
 def start(scenario: Scenario | None = None, *, token: str | None = None,
-          forbidden: Iterable[tuple[str, str]] = (), metrics: MetricsMode | None = None, tls: bool = False,
+          forbidden: Iterable[tuple[str, str]] = (), unserved: Iterable[str] = (),
+          metrics: MetricsMode | None = None, tls: bool = False,
           client_certificates: bool = False,
           host: str = "127.0.0.1", port: int = 0, bookmark_interval_s: float = 1.0) -> KubeCluster:
     """Serve `scenario` (or an empty cluster) and return the running cluster. `tls` serves HTTPS
@@ -82,7 +83,8 @@ def start(scenario: Scenario | None = None, *, token: str | None = None,
         scenario.load(store)
     mode: MetricsMode = metrics or (scenario.knobs.metrics if scenario else "ok")  # type: ignore[assignment]
     certificates = make_certificates() if tls or client_certificates else None
-    api = KubeApi(store, token=token, forbidden=set(forbidden), metrics=mode, bookmark_interval_s=bookmark_interval_s)
+    api = KubeApi(store, token=token, forbidden=set(forbidden), unserved=set(unserved), metrics=mode,
+                  bookmark_interval_s=bookmark_interval_s)
     server = KubeServer(api, host=host, port=port,
                             certfile=certificates.cert_file if certificates else None,
                             keyfile=certificates.key_file if certificates else None,
