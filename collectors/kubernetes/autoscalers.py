@@ -72,6 +72,9 @@ def _v1_status(hpa: ws.HorizontalPodAutoscaler) -> tuple[list[ws.HpaCondition], 
     if target is None:
         return conditions, []
     current = hpa.status.current_cpu_utilization_percentage
+    if current is None:  # a v2-shaped status under a v1 spec (seen in hand-edited objects)
+        current = next((m.resource.current.average_utilization for m in hpa.status.current_metrics or ()
+                        if m.resource and m.resource.name == "cpu" and m.resource.current), None)
     return conditions, [f"cpu {UNKNOWN if current is None else f'{current}%'} / {target}%"]
 
 
