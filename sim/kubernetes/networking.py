@@ -131,5 +131,5 @@ def hpa(name: str, ns: str, target: Obj, *, min_replicas: int, max_replicas: int
             "spec": {"scaleTargetRef": {"apiVersion": target["apiVersion"], "kind": target["kind"],
                                         "name": target["metadata"]["name"]},
                      "minReplicas": min_replicas, "maxReplicas": max_replicas, "metrics": metrics},
-            "status": {"currentReplicas": current, "desiredReplicas": desired, "currentMetrics": current_metrics,
+            "status": {"observedGeneration": 1, "currentReplicas": current, "desiredReplicas": desired, "currentMetrics": current_metrics,
                        "conditions": conditions, "lastScaleTime": at}}

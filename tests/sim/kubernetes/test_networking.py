@@ -8,7 +8,7 @@ from sim.kubernetes import Knobs, generate
 from sim.kubernetes.conversions import hpa_v2_to_v1
 from sim.kubernetes.networking import MAX_PER_SLICE
 from tests.sim.kubernetes.harness import TOKEN, running
-from tests.upstream import upstream_json
+from tests.upstream import UPSTREAM_DIR, upstream_json
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 KNOBS = Knobs(seed=43, nodes=9, pods_per_node=10, problem_share=0.3)
@@ -97,3 +97,68 @@ def test_converting_recorded_v2_status_keeps_what_v1_can_say():
     assert v1["spec"]["targetCPUUtilizationPercentage"] == 65
     assert v1["status"]["currentCPUUtilizationPercentage"] == 27
     assert (v1["status"]["currentReplicas"], v1["status"]["desiredReplicas"]) == (1, 1)
+
+
+# -- shapes against the recorded payloads ---------------------------------------------------------
+KINDS = ("Service", "Endpoints", "EndpointSlice", "HorizontalPodAutoscaler")
+# real API fields that no recording happens to carry (types and metrics the recordings do not use)
+NOT_RECORDED = {"spec.externalName", "status.loadBalancer.ingress[].ip", "status.loadBalancer.ingress[].ipMode",
+                "spec.metrics[].pods", "spec.metrics[].pods.metric", "spec.metrics[].pods.metric.name",
+                "spec.metrics[].pods.target", "spec.metrics[].pods.target.averageValue",
+                "spec.metrics[].pods.target.type", "status.currentMetrics[].pods", "status.currentMetrics[].pods.current",
+                "status.currentMetrics[].pods.current.averageValue", "status.currentMetrics[].pods.metric",
+                "status.currentMetrics[].pods.metric.name"}
+# what recordings carry that the emulator leaves out on purpose: server bookkeeping, older API versions
+LEFT_OUT = ("metadata.managedFields", "metadata.annotations", "metadata.selfLink", "metadata.resourceVersion",
+            "endpoints[].topology", "endpoints[].targetRef.resourceVersion", "spec.targetCPUUtilizationPercentage",
+            "status.currentCPUUtilizationPercentage", "spec.loadBalancerIP")  # the last: deprecated since 1.24
+
+
+def key_paths(obj, prefix: str = "") -> set[str]:
+    found: set[str] = set()
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            path = f"{prefix}.{key}" if prefix else key
+            if not prefix.endswith(("labels", "annotations", "selector")):
+                found.add(path)
+                found |= key_paths(value, path)
+    elif isinstance(obj, list):
+        for value in obj:
+            found |= key_paths(value, prefix + "[]")
+    return found
+
+
+def recorded_paths() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for path in sorted((UPSTREAM_DIR / "kubernetes").glob("*.json")):
+        payload = upstream_json(f"kubernetes/{path.name}")
+        if isinstance(payload, list):  # the docs' fragment: only a slice's endpoints
+            found["EndpointSlice"] |= key_paths(payload, "endpoints")
+            continue
+        list_kind = payload.get("kind", "").removesuffix("List")
+        for item in payload.get("items", [payload]):
+            kind = item.get("kind") or list_kind
+            if kind in found:
+                found[kind] |= key_paths(item)
+    return found
+
+
+def emulated_paths() -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {kind: set() for kind in KINDS}
+    for _, obj in generate(KNOBS).objects:
+        if obj["kind"] in found:
+            found[obj["kind"]] |= key_paths(obj)
+    return found
+
+
+def test_emulated_objects_use_only_fields_the_recordings_have():
+    recorded, emulated = recorded_paths(), emulated_paths()
+    for kind in KINDS:
+        assert emulated[kind] - recorded[kind] - NOT_RECORDED == set(), kind
+
+
+def test_every_field_the_recordings_have_is_emulated():
+    recorded, emulated = recorded_paths(), emulated_paths()
+    for kind in KINDS:
+        missing = {p for p in recorded[kind] - emulated[kind] if not p.startswith(LEFT_OUT)}
+        assert missing == set(), kind
