@@ -6,6 +6,7 @@ import requests
 
 from sim.kubernetes import Knobs, generate
 from sim.kubernetes.conversions import hpa_v2_to_v1
+from sim.kubernetes.demo import PERIOD_S, PHASES, knobs_at
 from sim.kubernetes.networking import MAX_PER_SLICE
 from tests.sim.kubernetes.harness import TOKEN, running
 from tests.upstream import UPSTREAM_DIR, upstream_json
@@ -97,6 +98,20 @@ def test_converting_recorded_v2_status_keeps_what_v1_can_say():
     assert v1["spec"]["targetCPUUtilizationPercentage"] == 65
     assert v1["status"]["currentCPUUtilizationPercentage"] == 27
     assert (v1["status"]["currentReplicas"], v1["status"]["desiredReplicas"]) == (1, 1)
+
+
+@pytest.mark.parametrize("phase", range(PHASES))
+def test_every_demo_phase_has_a_service_without_ready_backends_and_one_autoscaler_at_max(phase):
+    expected = generate(knobs_at(0, phase * PERIOD_S)).expected
+    assert any(s.status == "down" and s.backends_ready == 0 for s in expected.services.values())
+    pinned = [a for a in expected.autoscalers.values() if a.limited]
+    assert len(pinned) == 1 and pinned[0].current == pinned[0].max == pinned[0].desired
+
+
+def test_no_problems_means_every_service_is_served_and_no_autoscaler_is_limited():
+    expected = generate(Knobs(seed=3, problem_share=0.0)).expected
+    assert {s.status for s in expected.services.values()} == {"ok", "unknown"}
+    assert expected.autoscalers and not any(a.limited for a in expected.autoscalers.values())
 
 
 # -- shapes against the recorded payloads ---------------------------------------------------------
