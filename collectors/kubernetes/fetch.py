@@ -98,14 +98,18 @@ class KubernetesCollector(Collector[KubeState]):
         with self._lock:
             connection = self.connection()
             version = connection.get_object("/version", w.Version, timeout_s=timeout_s).git_version
-            with paused_gc():  # a first list allocates millions of objects that hold no cycles
-                self._sync(timeout_s)
-            state = KubeState(version=version, **{name: cache.values() for name, cache in self._caches.items()})
+            problems: list[str] = []
+            with paused_gc(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="kube-optional") as side:
+                # services, endpoints and HPAs are listed beside the core resources, not after them
+                optional = [side.submit(part.read, timeout_s, self.watch, problems) for part in self._optional]
+                self._sync(timeout_s)  # a first list allocates millions of objects that hold no cycles
+                found = [future.result() for future in optional]
+            state = KubeState(version=version, problems=problems,
+                              **{name: cache.values() for name, cache in self._caches.items()})
+            for pair in found:
+                if pair is not None:
+                    setattr(state, *pair)
             state.events = self._events(timeout_s, state.problems)
-            for optional in self._optional:
-                found = optional.read(timeout_s, self.watch, state.problems)
-                if found is not None:
-                    setattr(state, *found)
             state.node_metrics = self._node_metrics(connection, timeout_s, state.problems)
             return state
 

@@ -24,26 +24,22 @@ PROTOCOLS = {"TCP": "tcp", "UDP": "udp", "SCTP": "sctp"}
 
 @dataclass
 class Backends:
-    """One Service's endpoint targets: target key → ready."""
+    """One Service's endpoint targets → ready: pods by `namespace/name`, anything else by its address."""
 
-    ready: dict[str, bool] = field(default_factory=dict)
+    pods: dict[str, bool] = field(default_factory=dict)
+    others: dict[str, bool] = field(default_factory=dict)
 
-    def add(self, key: str, ready: bool) -> None:
-        self.ready[key] = self.ready.get(key, False) or ready
+    def add(self, ref: ws.TargetRef | None, namespace: str, address: str, ready: bool) -> None:
+        if ref is not None and ref.name and ref.kind in ("Pod", ""):
+            found, key = self.pods, f"{ref.namespace or namespace}/{ref.name}"
+        else:
+            found, key = self.others, f"{ref.kind}/{ref.namespace or namespace}/{ref.name}" if ref and ref.name \
+                else address
+        found[key] = found.get(key, False) or ready
 
-    @property
-    def total(self) -> int:
-        return len(self.ready)
-
-    @property
-    def ready_count(self) -> int:
-        return sum(self.ready.values())
-
-
-def _target_key(ref: ws.TargetRef | None, namespace: str, address: str) -> str:
-    if ref is not None and ref.name:
-        return f"{ref.kind or 'Pod'}/{ref.namespace or namespace}/{ref.name}"
-    return f"address/{address}"
+    def counts(self) -> tuple[int, int]:
+        """(total, ready)."""
+        return len(self.pods) + len(self.others), sum(self.pods.values()) + sum(self.others.values())
 
 
 def _endpoint_ready(conditions: ws.EndpointConditions) -> bool:
@@ -64,8 +60,8 @@ def backends_from_slices(slices: list[ws.EndpointSlice]) -> dict[str, Backends]:
         for endpoint in slice_.endpoints or ():
             if endpoint.conditions.terminating:
                 continue
-            address = (endpoint.addresses or [""])[0]
-            backends.add(_target_key(endpoint.target_ref, meta.namespace, address), _endpoint_ready(endpoint.conditions))
+            backends.add(endpoint.target_ref, meta.namespace, (endpoint.addresses or [""])[0],
+                         _endpoint_ready(endpoint.conditions))
     return result
 
 
@@ -77,7 +73,7 @@ def backends_from_endpoints(endpoints: list[ws.Endpoints]) -> dict[str, Backends
         for subset in item.subsets or ():
             for ready, addresses in ((True, subset.addresses), (False, subset.not_ready_addresses)):
                 for address in addresses or ():
-                    backends.add(_target_key(address.target_ref, item.metadata.namespace, address.ip), ready)
+                    backends.add(address.target_ref, item.metadata.namespace, address.ip, ready)
     return result
 
 
@@ -140,8 +136,10 @@ class TemplateIndex:
 
     def matching(self, namespace: str, selector: dict[str, str]) -> list[str]:
         key, value = next(iter(selector.items()))
-        return [wid for wid in self.by_pair.get((namespace, key, value), ())
-                if all(self.labels[wid].get(k) == v for k, v in selector.items())]
+        candidates = self.by_pair.get((namespace, key, value), ())
+        if len(selector) == 1:
+            return list(candidates)
+        return [wid for wid in candidates if all(self.labels[wid].get(k) == v for k, v in selector.items())]
 
 
 def normalize_services(services: list[ws.Service], backends: dict[str, Backends], templates: TemplateIndex,
@@ -153,17 +151,15 @@ def normalize_services(services: list[ws.Service], backends: dict[str, Backends]
         meta, spec = service.metadata, service.spec
         kind = service_kind(spec)
         found = backends.get(f"{meta.namespace}/{meta.name}", empty) if kind != "ExternalName" else empty
-        workload_ids = templates.matching(meta.namespace, spec.selector) if spec.selector else []
-        for key in found.ready:
-            kind_, _, pod = key.partition("/")
-            owner = owner_of.get(pod) if kind_ == "Pod" else None
-            if owner and owner not in workload_ids:
-                workload_ids.append(owner)
-        expected = kind != "ExternalName" and (bool(spec.selector) or found.total > 0)
+        workload_ids = set(templates.matching(meta.namespace, spec.selector)) if spec.selector else set()
+        workload_ids.update(map(owner_of.get, found.pods))
+        workload_ids.discard(None)
+        total, ready = found.counts()
+        expected = kind != "ExternalName" and (bool(spec.selector) or total > 0)
         result.append(Service(
             id=f"Service/{meta.namespace}/{meta.name}", name=meta.name, namespace=meta.namespace, kind=kind,
-            addresses=service_addresses(service, kind), ports=service_ports(spec), workload_ids=sorted(workload_ids),
-            backends_total=found.total, backends_ready=found.ready_count,
-            status=service_status(found.total, found.ready_count, expected)))
+            addresses=service_addresses(service, kind), ports=service_ports(spec),
+            workload_ids=sorted(workload_ids),  # type: ignore[type-var]
+            backends_total=total, backends_ready=ready, status=service_status(total, ready, expected)))
     result.sort(key=lambda s: s.id)
     return result

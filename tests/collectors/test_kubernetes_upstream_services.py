@@ -86,8 +86,8 @@ def test_node_port_services_are_backed_by_their_pod_and_its_workload():
 def test_v1_endpoints_give_the_same_backends_as_the_slices():
     slices = backends_from_slices(of_kind(NODEPORT, "EndpointSlice", ws.EndpointSlice))
     endpoints = backends_from_endpoints(of_kind(NODEPORT, "Endpoints", ws.Endpoints))
-    assert {k: (b.total, b.ready_count) for k, b in slices.items()} == \
-        {k: (b.total, b.ready_count) for k, b in endpoints.items()} == {"test/echo": (1, 1), "test/echo-local": (1, 1)}
+    assert {k: b.counts() for k, b in slices.items()} == \
+        {k: b.counts() for k, b in endpoints.items()} == {"test/echo": (1, 1), "test/echo-local": (1, 1)}
 
 
 def test_dual_stack_pods_in_two_slices_are_one_backend_each():
@@ -118,19 +118,19 @@ def test_terminating_endpoint_is_not_counted_beside_a_ready_one():
     slice_ = convert({"metadata": {"namespace": "default", "labels": {"kubernetes.io/service-name": "nginx"}},
                       "addressType": "IPv4", "endpoints": endpoints}, ws.EndpointSlice)
     backends = backends_from_slices([slice_])["default/nginx"]
-    assert (backends.total, backends.ready_count) == (1, 1)
+    assert backends.counts() == (1, 1)
 
 
 def test_v1beta1_shaped_slices_still_count_with_and_without_target():
     backends = backends_from_slices(items("endpointslicelist-kind-victoriametrics.json", ws.EndpointSlice))
-    assert {k: (b.total, b.ready_count) for k, b in backends.items()} == {
+    assert {k: b.counts() for k, b in backends.items()} == {
         "default/kubernetes": (1, 1), "kube-system/kube-dns": (1, 1)}
 
 
 def test_v1_endpoints_not_ready_addresses_and_empty_subsets():
     backends = backends_from_endpoints(items("endpointslist-notready-minikube-k8s1.26-nri-kubernetes.json",
                                              ws.Endpoints))
-    counts = {k: (b.total, b.ready_count) for k, b in backends.items()}
+    counts = {k: b.counts() for k, b in backends.items()}
     assert counts["kube-system/metrics-server"] == (1, 0)
     assert counts["kube-system/k8s.io-minikube-hostpath"] == (0, 0)
     assert counts["scraper/e2e-statefulset"] == (2, 2)
