@@ -129,10 +129,10 @@ class TemplateIndex:
     def __init__(self, templates: list[tuple[str, str, dict[str, str]]]):
         self.labels: dict[str, dict[str, str]] = {}
         self.by_pair: dict[tuple[str, str, str], list[str]] = defaultdict(list)
-        for workload_id, namespace, labels in templates:
-            self.labels[workload_id] = labels
+        for owner, namespace, labels in templates:
+            self.labels[owner] = labels
             for key, value in labels.items():
-                self.by_pair[(namespace, key, value)].append(workload_id)
+                self.by_pair[(namespace, key, value)].append(owner)
 
     def matching(self, namespace: str, selector: dict[str, str]) -> list[str]:
         key, value = next(iter(selector.items()))
