@@ -1,6 +1,6 @@
 """The service half of the scenario builder: Services, their EndpointSlices/Endpoints, and HPAs.
 
-One Service per Deployment (mostly ClusterIP, some NodePort, LoadBalancer ones dual-stack with
+One Service per Deployment up to Kubernetes' limit of 10,000 Services (mostly ClusterIP, some NodePort, LoadBalancer ones dual-stack with
 an ingress address), a headless Service per StatefulSet, one for node-exporter (a DaemonSet:
 many endpoints, several slices), `default/kubernetes` (no selector: the control plane's
 addresses) and an ExternalName. With problems on, `checkout-v1` selects no pod at all (a
@@ -19,6 +19,9 @@ from sim.kubernetes.truth import AutoscalerTruth, ServiceTruth, WorkloadTruth
 
 Obj = dict[str, Any]
 LOAD_BALANCED = ("frontend", "gateway")
+# Kubernetes' documented limit is 10,000 Services per cluster: past 9,000 Deployments, only every
+# n-th one gets a Service (the 5,000-node bench has ~31,000 Deployments)
+DEPLOYMENT_SERVICES = 9_000
 
 
 def ipv6_of(ipv4: str) -> str:
@@ -45,9 +48,14 @@ class ServiceMixin:
     def services(self) -> None:
         self.cluster_ips = 0
         self.kubernetes_service()
+        deployments = sum(kind == "Deployment" for kind, *_ in self.controllers)
+        stride, ordinal = -(-deployments // DEPLOYMENT_SERVICES), 0
         for index, (kind, obj, workload, problem) in enumerate(self.controllers):
             name, ns = workload.name, workload.namespace
             if kind == "Deployment":
+                ordinal += 1
+                if (ordinal - 1) % stride:
+                    continue
                 svc_kind = "LoadBalancer" if name in LOAD_BALANCED or index % 13 == 6 else \
                     "NodePort" if index % 9 == 4 else "ClusterIP"
                 self.selected(name, ns, svc_kind, [n.port("http", 80, 8080, node_port=self._node_port(svc_kind, index))],

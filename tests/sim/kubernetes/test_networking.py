@@ -177,3 +177,14 @@ def test_every_field_the_recordings_have_is_emulated():
     for kind in KINDS:
         missing = {p for p in recorded[kind] - emulated[kind] if not p.startswith(LEFT_OUT)}
         assert missing == set(), kind
+
+
+def test_past_the_service_budget_only_every_nth_deployment_gets_a_service(monkeypatch):
+    from sim.kubernetes import servicemix
+
+    monkeypatch.setattr(servicemix, "DEPLOYMENT_SERVICES", 10)
+    scenario = generate(KNOBS)
+    deployments = {f"Service/{w.namespace}/{w.name}" for w in scenario.expected.workloads.values()
+                   if w.kind == "Deployment"}
+    assert len(deployments) > 20
+    assert 0 < len(deployments & set(scenario.expected.services)) <= 10
