@@ -183,7 +183,7 @@ def test_past_the_service_budget_only_every_nth_deployment_gets_a_service(monkey
     from sim.kubernetes import servicemix
 
     monkeypatch.setattr(servicemix, "DEPLOYMENT_SERVICES", 10)
-    scenario = generate(KNOBS)
+    scenario = generate(Knobs(seed=43, nodes=20, pods_per_node=15))
     deployments = {f"Service/{w.namespace}/{w.name}" for w in scenario.expected.workloads.values()
                    if w.kind == "Deployment"}
     assert len(deployments) > 20
