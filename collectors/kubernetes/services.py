@@ -56,12 +56,18 @@ def backends_from_slices(slices: list[ws.EndpointSlice]) -> dict[str, Backends]:
         service = (meta.labels or {}).get(SERVICE_NAME_LABEL)
         if not service:
             continue  # a slice nobody attached to a Service (custom controllers)
-        backends = result[f"{meta.namespace}/{service}"]
-        for endpoint in slice_.endpoints or ():
-            if endpoint.conditions.terminating:
+        backends, namespace = result[f"{meta.namespace}/{service}"], meta.namespace
+        pods = backends.pods
+        for endpoint in slice_.endpoints or ():  # written out flat: tens of thousands per round
+            conditions, ref = endpoint.conditions, endpoint.target_ref
+            if conditions.terminating:
                 continue
-            backends.add(endpoint.target_ref, meta.namespace, (endpoint.addresses or [""])[0],
-                         _endpoint_ready(endpoint.conditions))
+            ready = _endpoint_ready(conditions)
+            if ref is not None and ref.name and ref.kind == "Pod":
+                key = f"{ref.namespace or namespace}/{ref.name}"
+                pods[key] = ready or pods.get(key, False)
+            else:
+                backends.add(ref, namespace, (endpoint.addresses or [""])[0], ready)
     return result
 
 
