@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.kubernetes_scale --skip-official      # only Podium
 
 One emulated cluster is served from this process; each client runs in a fresh child process so
-its peak RSS is its own. Podium's path: KubernetesCollector.collect() (paged raw lists decoded
+its peak RSS is its own. Both read the same resources (with Services, EndpointSlices and HPAs).
+Podium's path: KubernetesCollector.collect() (paged raw lists decoded
 with msgspec, then normalized), then a node is made NotReady and the child measures how long
 until the model shows it (through the watch). The baseline is the official client's default
 path on the same server: the typed `list_*_for_all_namespaces()` calls for the same resources.
@@ -58,11 +59,12 @@ def podium_child(url: str) -> dict[str, Any]:
     config = ClusterConfig(name="bench", orchestrator="kubernetes", url=url, token=Secret(os.environ[TOKEN_ENV]))
     source = KubernetesCollector(config)
     source.connection()  # imports the official client for its credential loader, as the baseline does
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     data = source.collect(120.0)
     seconds = time.perf_counter() - started
-    result = {"seconds": seconds, "nodes": len(data.nodes), "pods": len(data.instances),
-              "workloads": len(data.workloads), "rss_mb": peak_rss_mb()}
+    result = {"seconds": seconds, "cpu_seconds": time.process_time() - cpu_started, "nodes": len(data.nodes), "pods": len(data.instances),
+              "workloads": len(data.workloads), "services": len(data.services),
+              "autoscalers": sum(w.autoscaler is not None for w in data.workloads), "rss_mb": peak_rss_mb()}
     print("READY", flush=True)
     name, changed_at = sys.stdin.readline().split()
     while True:
@@ -94,6 +96,9 @@ def official_child(kubeconfig: str) -> dict[str, Any]:
                  batch.list_job_for_all_namespaces, batch.list_cron_job_for_all_namespaces):
         call()
     core.list_event_for_all_namespaces(field_selector="type=Warning")
+    core.list_service_for_all_namespaces()
+    client.DiscoveryV1Api(api).list_endpoint_slice_for_all_namespaces()
+    client.AutoscalingV2Api(api).list_horizontal_pod_autoscaler_for_all_namespaces()
     seconds = time.perf_counter() - started
     return {"seconds": seconds, "nodes": len(nodes), "pods": len(pods), "rss_mb": peak_rss_mb()}
 
@@ -161,13 +166,17 @@ def main() -> None:
                               namespaces=max(6, args.nodes // 100), pod_metrics=False))
     cluster = start(scenario, token=token)
     print(f"emulator: {len(scenario.expected.nodes)} nodes, {len(scenario.expected.pods)} pods, "
-          f"{len(scenario.expected.workloads)} workloads; generated and served in "
+          f"{len(scenario.expected.workloads)} workloads, {len(scenario.expected.services)} services, "
+          f"{sum(obj['kind'] == 'EndpointSlice' for _, obj in scenario.objects)} EndpointSlices, "
+          f"{len(scenario.expected.autoscalers)} HPAs; generated and served in "
           f"{time.perf_counter() - started:.1f}s", flush=True)
     try:
         podium = run_podium(cluster, token)
-        print(f"podium:   first collection {podium['seconds']:.2f}s, next round {podium['round_seconds']:.2f}s, "
+        print(f"podium:   first collection {podium['seconds']:.2f}s ({podium['cpu_seconds']:.2f}s CPU in its "
+              f"process, all threads), next round {podium['round_seconds']:.2f}s, "
               f"peak RSS {podium['rss_mb']:.0f} MiB (worker processes {podium['worker_rss_mb']:.0f} MiB of it), watched change in the model after "
-              f"{podium['watch_latency_s']:.2f}s ({podium['nodes']} nodes, {podium['pods']} pods)", flush=True)
+              f"{podium['watch_latency_s']:.2f}s ({podium['nodes']} nodes, {podium['pods']} pods, "
+              f"{podium['services']} services, {podium['autoscalers']} autoscalers)", flush=True)
         if args.skip_official:
             return
         with tempfile.TemporaryDirectory() as folder:

@@ -16,8 +16,10 @@ from typing import Any, Callable
 from collectors.base import Collector
 from collectors.deadline import MIB
 from collectors.kubernetes import wire as w
+from collectors.kubernetes import wire_services as ws
 from collectors.kubernetes.client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
 from collectors.kubernetes.normalize import InstanceMemo, KubeState, normalize_state
+from collectors.kubernetes.optional import OptionalResource, Way
 from collectors.kubernetes.offload import OFFLOAD_MIN_ITEMS, PodOffload
 from collectors.kubernetes.pods import RequestMemo, keyed_digest
 from collectors.kubernetes.watch import ResourceCache
@@ -41,6 +43,14 @@ WATCHED: dict[str, tuple[str, type]] = {
 }
 # what a cache keeps of each object: pods as compact rows, ReplicaSets without needless templates
 KEYED: dict[str, Callable[[Any], tuple[str, Any]]] = {"pods": keyed_digest, "replicasets": keyed_slim_replicaset}
+# read after those, each with its fallbacks; a failure here only degrades the round (optional.py)
+OPTIONAL: dict[str, list[Way]] = {
+    "services": [Way("services", "/api/v1/services", ws.Service)],
+    "endpoints": [Way("endpoint_slices", "/apis/discovery.k8s.io/v1/endpointslices", ws.EndpointSlice),
+                  Way("endpoints", "/api/v1/endpoints", ws.Endpoints)],
+    "autoscalers": [Way("autoscalers", "/apis/autoscaling/v2/horizontalpodautoscalers", ws.HorizontalPodAutoscaler),
+                    Way("autoscalers", "/apis/autoscaling/v1/horizontalpodautoscalers", ws.HorizontalPodAutoscaler)],
+}
 EVENTS_PATH = "/api/v1/events"
 NODE_METRICS_PATH = "/apis/metrics.k8s.io/v1beta1/nodes"
 
@@ -57,6 +67,7 @@ class KubernetesCollector(Collector[KubeState]):
         self._connection: KubeConnection | None = None
         self._caches: dict[str, ResourceCache[Any]] = {}
         self._warnings: ResourceCache[w.Event] | None = None
+        self._optional: list[OptionalResource] = []
         self._lock = threading.Lock()
         self.changes = 0  # watch events applied since start (for tests and the bench)
         self._instances: InstanceMemo = {}
@@ -73,7 +84,12 @@ class KubernetesCollector(Collector[KubeState]):
                             for name, (path, item_type) in WATCHED.items()}
             self._warnings = ResourceCache(self._connection, EVENTS_PATH, w.Event, self._count_change, self.page_size,
                                            params={"fieldSelector": "type=Warning"})
+            self._optional = [OptionalResource(what, ways, self._cache_for) for what, ways in OPTIONAL.items()]
         return self._connection
+
+    def _cache_for(self, way: Way) -> ResourceCache[Any]:
+        assert self._connection is not None, "connection() builds the caches"
+        return ResourceCache(self._connection, way.path, way.item_type, self._count_change, self.page_size)
 
     def _count_change(self) -> None:
         self.changes += 1
@@ -82,9 +98,17 @@ class KubernetesCollector(Collector[KubeState]):
         with self._lock:
             connection = self.connection()
             version = connection.get_object("/version", w.Version, timeout_s=timeout_s).git_version
-            with paused_gc():  # a first list allocates millions of objects that hold no cycles
-                self._sync(timeout_s)
-            state = KubeState(version=version, **{name: cache.values() for name, cache in self._caches.items()})
+            problems: list[str] = []
+            with paused_gc(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="kube-optional") as side:
+                # services, endpoints and HPAs are listed beside the core resources, not after them
+                optional = [side.submit(part.read, timeout_s, self.watch, problems) for part in self._optional]
+                self._sync(timeout_s)  # a first list allocates millions of objects that hold no cycles
+                found = [future.result() for future in optional]
+            state = KubeState(version=version, problems=problems,
+                              **{name: cache.values() for name, cache in self._caches.items()})
+            for pair in found:
+                if pair is not None:
+                    setattr(state, *pair)
             state.events = self._events(timeout_s, state.problems)
             state.node_metrics = self._node_metrics(connection, timeout_s, state.problems)
             return state
@@ -142,6 +166,8 @@ class KubernetesCollector(Collector[KubeState]):
     def close(self) -> None:
         for cache in [*self._caches.values(), *([self._warnings] if self._warnings else [])]:
             cache.stop()
+        for optional in self._optional:
+            optional.stop()
         if self._connection is not None:
             self._connection.close()
         self.offload.close()

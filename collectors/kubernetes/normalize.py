@@ -11,11 +11,15 @@ from datetime import datetime, timezone
 from operator import attrgetter
 
 from collectors.kubernetes import wire as w
+from collectors.kubernetes import wire_services as ws
+from collectors.kubernetes.autoscalers import autoscalers_by_workload
 from collectors.kubernetes.pods import FINISHED, Allocation, PodRow, RequestMemo, normalize_pod
+from collectors.kubernetes.services import (TemplateIndex, backends_from_endpoints, backends_from_slices,
+                                            normalize_services, pod_templates)
 from collectors.kubernetes.workloads import Attribution, Controllers, Tally, normalize_workloads, workload_id
 from collectors.toolkit import MAX_EVENTS
 from collectors.units import cpu_cores, mem_bytes
-from fleet.model import Event, Instance, Node
+from fleet.model import Event, Instance, Node, Service, Workload
 from fleet.source import ClusterData
 
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
@@ -35,6 +39,10 @@ class KubeState(Controllers):
     pods: list[PodRow] = field(default_factory=list)  # digested as they are decoded
     events: list[w.Event] = field(default_factory=list)
     node_metrics: list[w.NodeMetrics] | None = None  # None: metrics.k8s.io is not there
+    services: list[ws.Service] = field(default_factory=list)
+    endpoint_slices: list[ws.EndpointSlice] | None = None  # None: not read (v1 endpoints instead)
+    endpoints: list[ws.Endpoints] | None = None
+    autoscalers: list[ws.HorizontalPodAutoscaler] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # optional parts that failed (→ degraded)
 
 
@@ -60,8 +68,30 @@ def normalize_state(raw: KubeState, memo: InstanceMemo | None = None,
     nodes = sorted((normalize_node(node, allocation.of(node.metadata.name), usage.get(node.metadata.name))
                     for node in raw.nodes), key=lambda n: n.name)
     workloads = sorted(normalize_workloads(raw, tally, attribution, requests), key=lambda wl: wl.id)
+    attach_autoscalers(workloads, raw.autoscalers)
     return ClusterData(version=raw.version, nodes=nodes, workloads=workloads, instances=instances,
-                       events=normalize_events(raw.events), degraded_reason="; ".join(raw.problems) or None)
+                       events=normalize_events(raw.events), services=services_of(raw, attribution, instances),
+                       degraded_reason="; ".join(raw.problems) or None)
+
+
+def services_of(raw: KubeState, attribution: Attribution, instances: list[Instance]) -> list[Service]:
+    if not raw.services:
+        return []
+    backends = backends_from_slices(raw.endpoint_slices) if raw.endpoint_slices is not None \
+        else backends_from_endpoints(raw.endpoints or [])
+    owner_of = {instance.id: instance.workload_id for instance in instances}
+    return normalize_services(raw.services, backends, TemplateIndex(pod_templates(raw, attribution)), owner_of)
+
+
+def attach_autoscalers(workloads: list[Workload], hpas: list[ws.HorizontalPodAutoscaler]) -> None:
+    """Each HPA on the workload it scales (a Deployment, StatefulSet or standalone ReplicaSet)."""
+    if not hpas:
+        return
+    by_target = autoscalers_by_workload(hpas)
+    for workload in workloads:
+        found = by_target.get(workload.id)
+        if found is not None:
+            workload.autoscaler = found
 
 
 def pass_over_pods(rows: list[PodRow], attribution: Attribution,

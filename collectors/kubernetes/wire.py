@@ -147,7 +147,12 @@ class Node(Base):
     status: NodeStatus = NodeStatus()
 
 
+class TemplateMeta(Base):
+    labels: dict[str, str] | None = None  # what a Service selector is matched against
+
+
 class Template(Base):
+    metadata: TemplateMeta | None = None
     spec: PodSpec = PodSpec()
 
 

@@ -18,7 +18,7 @@ from sim.kubernetes import resources
 from sim.kubernetes.rbac import Grant, forbidden_message, forbidden_path_message, resource_attributes
 from sim.kubernetes.resources import METRICS_GROUP, Resource
 from sim.kubernetes.selectors import SelectorError, field_selector, label_selector
-from sim.kubernetes.store import BadContinue, Expired, Store
+from sim.kubernetes.store import BadContinue, Entry, Expired, Store
 from sim.kubernetes.tables import table, wants_table
 
 MetricsMode = Literal["ok", "absent", "down"]
@@ -79,6 +79,7 @@ class KubeApi:
     token: str | None = None
     forbidden: set[tuple[str, str]] = field(default_factory=set)  # (group, plural) the token may not read
     grants: dict[str, Grant] = field(default_factory=dict)  # more tokens, each held to a ClusterRole (rbac.py)
+    unserved: set[str] = field(default_factory=set)  # group/versions this (older) server does not have
     metrics: MetricsMode = "ok"
     bookmark_interval_s: float = 1.0
     max_watch_s: float = 300.0
@@ -102,7 +103,7 @@ class KubeApi:
         if fixed is not None:
             return fixed
         route = parse_path(path)
-        if route is None:
+        if route is None or route.resource.group_version in self.unserved:
             return Response(404, "404 page not found\n", {"Content-Type": "text/plain; charset=utf-8"})
         return self._resource(route, request)
 
@@ -114,19 +115,25 @@ class KubeApi:
         if path == "/api":
             return json_response(resources.api_versions(self.server_address))
         if path == "/apis":
-            return json_response(resources.api_group_list(self.metrics != "absent"))
+            listing = resources.api_group_list(self.metrics != "absent")
+            listing["groups"] = [g for g in map(self._served_versions, listing["groups"]) if g["versions"]]
+            return json_response(listing)
         if path.startswith(f"/apis/{METRICS_GROUP}"):
             blocked = self._metrics_blocked()
             if blocked is not None:
                 return blocked
         parts = [p for p in path.split("/") if p]
         if parts[:1] == ["apis"] and len(parts) == 2 and parts[1] in resources.GROUP_VERSIONS:
-            return json_response(resources.api_group(parts[1]))
+            return json_response(self._served_versions(resources.api_group(parts[1])))
         if parts == ["api", "v1"] or (parts[:1] == ["apis"] and len(parts) == 3):
             group, version = ("", "v1") if parts[0] == "api" else (parts[1], parts[2])
             listing = resources.api_resource_list(group, version)
-            return json_response(listing) if listing else None
+            return json_response(listing) if listing and f"{group}/{version}" not in self.unserved else None
         return None
+
+    def _served_versions(self, group: dict[str, Any]) -> dict[str, Any]:
+        versions = [v for v in group["versions"] if v["groupVersion"] not in self.unserved]
+        return {**group, "versions": versions, "preferredVersion": versions[0] if versions else None}
 
     def _metrics_blocked(self) -> Response | None:
         if self.metrics == "absent":
@@ -147,7 +154,7 @@ class KubeApi:
                 return not_found(resource, route.name)
             if wants_table(request.header("accept")):
                 return json_response(table(resource, [entry.obj], {"resourceVersion": str(self.store.rv)}))
-            return _raw_json(entry.raw)
+            return _raw_json(_served(resource, entry))
         try:
             match = _and(label_selector(request.param("labelSelector")), field_selector(request.param("fieldSelector")))
         except SelectorError as exc:
@@ -183,7 +190,8 @@ class KubeApi:
             return json_response(table(route.resource, [e.obj for e in page.entries], meta))
         head = msgspec.json.encode({"kind": route.resource.list_kind, "apiVersion": route.resource.group_version,
                                     "metadata": meta})
-        body = head[:-1] + b',"items":[' + b",".join(page.items) + b"]}"
+        items = page.items if route.resource.convert is None else [_served(route.resource, e) for e in page.entries]
+        body = head[:-1] + b',"items":[' + b",".join(items) + b"]}"
         return _raw_json(body)
 
     def _watch(self, route: Route, request: Request, match: Any) -> Response:
@@ -199,7 +207,7 @@ class KubeApi:
         if since == "0":
             entries, rv = self.store.snapshot(resource, route.namespace, match)
             for entry in entries:
-                yield _event("ADDED", entry.raw)
+                yield _event("ADDED", _served(resource, entry))
         else:
             rv = int(since) if since.isdigit() else 0
         last_bookmark = time.monotonic()
@@ -211,7 +219,7 @@ class KubeApi:
                 return
             for change in changes:
                 if _in_namespace(change.entry.obj, route.namespace) and match(change.entry.obj):
-                    yield _event(change.type, change.entry.raw)
+                    yield _event(change.type, _served(resource, change.entry))
             rv = newest
             if bookmarks and time.monotonic() - last_bookmark >= self.bookmark_interval_s:
                 last_bookmark = time.monotonic()
@@ -243,6 +251,11 @@ def _authorize(grant: Grant, path: str, request: Request) -> Response | None:
     if grant.allows(verb, asked.group, asked.resource, asked.name):
         return None
     return denied(grant.user, verb, asked.group, asked.resource, asked.namespace, asked.name)
+
+
+def _served(resource: Resource, entry: Entry) -> bytes:
+    """The object as this resource's version shows it (older versions are converted on the way out)."""
+    return entry.raw if resource.convert is None else msgspec.json.encode(resource.convert(entry.obj))
 
 
 def _raw_json(body: bytes) -> Response:

@@ -1,8 +1,10 @@
 """The API resources the emulated kube-apiserver serves, and its discovery documents."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sim.kubernetes.conversions import hpa_v2_to_v1
 
 READ_VERBS = ["get", "list", "watch"]
 SERVER_VERSION = {
@@ -22,6 +24,8 @@ class Resource:
     singular: str
     short_names: tuple[str, ...] = ()
     watchable: bool = True
+    # an older version of a stored resource: served through this conversion from the preferred one
+    convert: Callable[[dict[str, Any]], dict[str, Any]] | None = field(default=None, compare=False)
 
     @property
     def group_version(self) -> str:
@@ -42,7 +46,8 @@ class Resource:
         }
         if self.short_names:
             entry["shortNames"] = list(self.short_names)
-        if self.group in ("apps", "batch") or (not self.group and self.plural == "pods"):
+        if self.group in ("apps", "batch", "autoscaling") or \
+                (not self.group and self.plural in ("pods", "services")):
             entry["categories"] = ["all"]
         return entry
 
@@ -60,17 +65,27 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("apps", "v1", "daemonsets", "DaemonSet", True, "daemonset", ("ds",)),
     Resource("batch", "v1", "jobs", "Job", True, "job"),
     Resource("batch", "v1", "cronjobs", "CronJob", True, "cronjob", ("cj",)),
+    Resource("", "v1", "services", "Service", True, "service", ("svc",)),
+    Resource("", "v1", "endpoints", "Endpoints", True, "endpoints", ("ep",)),
+    Resource("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice", True, "endpointslice"),
+    Resource("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True,
+             "horizontalpodautoscaler", ("hpa",)),
+    Resource("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", True,
+             "horizontalpodautoscaler", ("hpa",), convert=hpa_v2_to_v1),
     Resource(METRICS_GROUP, "v1beta1", "nodes", "NodeMetrics", False, "", watchable=False),
     Resource(METRICS_GROUP, "v1beta1", "pods", "PodMetrics", True, "", watchable=False),
 )
 
-BY_KEY: dict[tuple[str, str], Resource] = {r.key: r for r in RESOURCES}
-GROUP_VERSIONS: dict[str, str] = {r.group: r.version for r in RESOURCES if r.group}
+BY_KEY: dict[tuple[str, str], Resource] = {r.key: r for r in RESOURCES if r.convert is None}  # as stored
+BY_PATH: dict[tuple[str, str, str], Resource] = {(r.group, r.version, r.plural): r for r in RESOURCES}
+GROUP_VERSIONS: dict[str, list[str]] = {}  # group → its versions, the preferred (stored) one first
+for _r in sorted(RESOURCES, key=lambda r: r.convert is not None):
+    if _r.group and _r.version not in GROUP_VERSIONS.setdefault(_r.group, []):
+        GROUP_VERSIONS[_r.group].append(_r.version)
 
 
 def find(group: str, version: str, plural: str) -> Resource | None:
-    resource = BY_KEY.get((group, plural))
-    return resource if resource is not None and resource.version == version else None
+    return BY_PATH.get((group, version, plural))
 
 
 def api_versions(server_address: str) -> dict[str, Any]:
@@ -79,18 +94,16 @@ def api_versions(server_address: str) -> dict[str, Any]:
 
 
 def api_group_list(with_metrics: bool) -> dict[str, Any]:
-    groups = []
-    for group, version in GROUP_VERSIONS.items():
-        if group == METRICS_GROUP and not with_metrics:
-            continue
-        gv = {"groupVersion": f"{group}/{version}", "version": version}
-        groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
+    groups = [api_group(group) for group in GROUP_VERSIONS if with_metrics or group != METRICS_GROUP]
+    for entry in groups:
+        del entry["kind"], entry["apiVersion"]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
 def api_group(group: str) -> dict[str, Any]:
-    gv = {"groupVersion": f"{group}/{GROUP_VERSIONS[group]}", "version": GROUP_VERSIONS[group]}
-    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": [gv], "preferredVersion": gv}
+    versions = [{"groupVersion": f"{group}/{version}", "version": version} for version in GROUP_VERSIONS[group]]
+    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": versions,
+            "preferredVersion": versions[0]}
 
 
 def api_resource_list(group: str, version: str) -> dict[str, Any] | None:

@@ -20,6 +20,7 @@ from sim.kubernetes.pods import VARIANTS, build_pod, effective_request
 from sim.kubernetes.resources import BY_KEY, METRICS_GROUP, Resource
 from sim.kubernetes.store import Store
 from sim.kubernetes.truth import Expected, NodeTruth, PodTruth, WorkloadTruth
+from sim.kubernetes.servicemix import ServiceMixin
 from sim.kubernetes.workloads import WorkloadMixin
 
 Obj = dict[str, Any]
@@ -105,7 +106,7 @@ class Spec:
     images: list[str]
 
 
-class _Builder(WorkloadMixin):
+class _Builder(WorkloadMixin, ServiceMixin):
     def __init__(self, knobs: Knobs):
         self.knobs = knobs
         self.rng = random.Random(knobs.seed)
@@ -118,6 +119,8 @@ class _Builder(WorkloadMixin):
         self.event_index = 0
         self.app_namespaces: list[str] = []
         self.running_pods: list[tuple[Obj, str]] = []
+        self.pod_index: dict[tuple[str, str], list[tuple[Obj, str]]] = {}  # (namespace, app label) → pods
+        self.controllers: list[tuple[str, Obj, WorkloadTruth, str]] = []  # (kind, object, truth, problem)
 
     def build(self) -> Scenario:
         self.namespaces()
@@ -127,6 +130,8 @@ class _Builder(WorkloadMixin):
         self.batch()
         self.bare_pods()
         self.deployments()
+        self.services()
+        self.autoscalers()
         self.metrics()
         return Scenario(self.knobs, self.objects, self.expected)
 
@@ -180,6 +185,8 @@ class _Builder(WorkloadMixin):
         obj = build_pod(name, workload.namespace, spec.template, variant=variant, node=node, owner=owner,
                         ip=ip, restarts=restarts)
         self.add("", "pods", obj)
+        self.pod_index.setdefault((workload.namespace, spec.template["metadata"]["labels"].get("app", "")),
+                                  []).append((obj, variant))
         self.expected.add_pod(PodTruth(workload.namespace, name, workload.id, node, truth.state, truth.health,
                                        truth.reason, restarts, spec.cpu_m, spec.mem_mi))
         if truth.state == "running" and node in self.expected.nodes and \

@@ -14,7 +14,7 @@ from sim.kubernetes.scenario import Scenario
 from sim.kubernetes.store import Store
 from sim.kubernetes.tls import Certificates, make_certificates
 
-KIND_TO_RESOURCE: dict[tuple[str, str], Resource] = {(r.group, r.kind): r for r in RESOURCES}
+KIND_TO_RESOURCE: dict[tuple[str, str], Resource] = {(r.group, r.kind): r for r in RESOURCES if r.convert is None}
 
 
 class KubeServer(EmulatorServer):
@@ -73,7 +73,8 @@ class KubeCluster:
 
 
 def start(scenario: Scenario | None = None, *, token: str | None = None,
-          forbidden: Iterable[tuple[str, str]] = (), metrics: MetricsMode | None = None, tls: bool = False,
+          forbidden: Iterable[tuple[str, str]] = (), unserved: Iterable[str] = (),
+          metrics: MetricsMode | None = None, tls: bool = False,
           client_certificates: bool = False, grants: Mapping[str, Grant] | None = None,
           host: str = "127.0.0.1", port: int = 0, bookmark_interval_s: float = 1.0) -> KubeCluster:
     """Serve `scenario` (or an empty cluster) and return the running cluster. `tls` serves HTTPS
@@ -84,7 +85,8 @@ def start(scenario: Scenario | None = None, *, token: str | None = None,
         scenario.load(store)
     mode: MetricsMode = metrics or (scenario.knobs.metrics if scenario else "ok")  # type: ignore[assignment]
     certificates = make_certificates() if tls or client_certificates else None
-    api = KubeApi(store, token=token, forbidden=set(forbidden), grants=dict(grants or {}), metrics=mode,
+    api = KubeApi(store, token=token, forbidden=set(forbidden), unserved=set(unserved), grants=dict(grants or {}),
+                  metrics=mode,
                   bookmark_interval_s=bookmark_interval_s)
     server = KubeServer(api, host=host, port=port,
                             certfile=certificates.cert_file if certificates else None,

@@ -2,7 +2,7 @@
 
 kubectl sends `Accept: application/json;as=Table;v=v1;g=meta.k8s.io,...`; the real server answers
 with rows of ready-made cells (the columns kubectl prints) and each row's object metadata. Nodes,
-pods and deployments get their familiar columns; every other resource gets NAME and AGE.
+pods, deployments, services, EndpointSlices and HPAs get their familiar columns; every other resource gets NAME and AGE.
 """
 from __future__ import annotations
 
@@ -74,6 +74,39 @@ def _deployment(dep: Obj) -> list[Any]:
             status.get("availableReplicas", 0), age(dep)]
 
 
+def _service(svc: Obj) -> list[Any]:
+    spec = svc.get("spec", {})
+    ingress = (svc.get("status", {}).get("loadBalancer") or {}).get("ingress") or []
+    external = [i.get("ip") or i.get("hostname") for i in ingress] + spec.get("externalIPs", [])
+    if spec.get("type") == "ExternalName":
+        external = [spec.get("externalName", "")]
+    elif not external:
+        external = ["<pending>"] if spec.get("type") == "LoadBalancer" else ["<none>"]
+    ports = [f"{p['port']}{':' + str(p['nodePort']) if p.get('nodePort') else ''}/{p.get('protocol', 'TCP')}"
+             for p in spec.get("ports", [])]
+    return [svc["metadata"]["name"], spec.get("type", "ClusterIP"), spec.get("clusterIP", "<none>"),
+            ",".join(external), ",".join(ports) or "<none>", age(svc)]
+
+
+def _hpa(hpa: Obj) -> list[Any]:
+    spec, status = hpa.get("spec", {}), hpa.get("status", {})
+    ref = spec.get("scaleTargetRef", {})
+    current = {m["resource"]["name"]: m["resource"].get("current", {}) for m in status.get("currentMetrics") or []
+               if m.get("type") == "Resource"}
+    targets = [f"cpu: {current.get('cpu', {}).get('averageUtilization', '<unknown>')}%/"
+               f"{m['resource']['target'].get('averageUtilization')}%"
+               for m in spec.get("metrics") or [] if m.get("type") == "Resource" and m["resource"]["name"] == "cpu"]
+    return [hpa["metadata"]["name"], f"{ref.get('kind')}/{ref.get('name')}", ",".join(targets) or "<none>",
+            spec.get("minReplicas", 1), spec.get("maxReplicas"), status.get("currentReplicas", 0), age(hpa)]
+
+
+def _slice(slice_: Obj) -> list[Any]:
+    addresses = [a for e in slice_.get("endpoints") or [] for a in e.get("addresses", [])]
+    ports = ",".join(str(p.get("port")) for p in slice_.get("ports") or []) or "<unset>"
+    shown = ",".join(addresses[:3]) + (f" + {len(addresses) - 3} more..." if len(addresses) > 3 else "")
+    return [slice_["metadata"]["name"], slice_.get("addressType"), ports, shown or "<unset>", age(slice_)]
+
+
 def _column(name: str, kind: str = "string", fmt: str = "") -> Obj:
     return {"name": name, "type": kind, "format": fmt, "description": name, "priority": 0}
 
@@ -87,6 +120,13 @@ COLUMNS: dict[str, tuple[list[Obj], Cells]] = {
             lambda p: [p["metadata"]["name"], _pod_ready(p), _pod_status(p), _restarts(p), age(p)]),
     "Deployment": ([_column("Name", fmt="name"), _column("Ready"), _column("Up-to-date", "integer"),
                     _column("Available", "integer"), _column("Age")], _deployment),
+    "Service": ([_column("Name", fmt="name"), _column("Type"), _column("Cluster-IP"), _column("External-IP"),
+                 _column("Port(s)"), _column("Age")], _service),
+    "HorizontalPodAutoscaler": ([_column("Name", fmt="name"), _column("Reference"), _column("Targets"),
+                                 _column("MinPods", "integer"), _column("MaxPods", "integer"),
+                                 _column("Replicas", "integer"), _column("Age")], _hpa),
+    "EndpointSlice": ([_column("Name", fmt="name"), _column("AddressType"), _column("Ports"), _column("Endpoints"),
+                       _column("Age")], _slice),
 }
 DEFAULT: tuple[list[Obj], Cells] = ([_column("Name", fmt="name"), _column("Age")],
                                     lambda o: [o["metadata"]["name"], age(o)])

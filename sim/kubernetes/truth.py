@@ -69,10 +69,40 @@ class WorkloadTruth:
 
 
 @dataclass
+class ServiceTruth:
+    namespace: str
+    name: str
+    kind: str  # ClusterIP / NodePort / LoadBalancer / Headless / ExternalName
+    addresses: list[str]
+    ports: list[tuple[int, str, str | None, int | None]]  # (port, protocol, target, published)
+    workload_ids: list[str]
+    backends_total: int  # pods behind it with an address (each once, however many slices list it)
+    backends_ready: int
+    status: str  # ok / degraded / down / unknown
+
+    @property
+    def id(self) -> str:
+        return f"Service/{self.namespace}/{self.name}"
+
+
+@dataclass
+class AutoscalerTruth:
+    min: int
+    max: int
+    current: int
+    desired: int
+    metrics: list[str]  # current vs target, as kubectl reads them: "cpu 92% / 70%"
+    limited: bool
+    message: str | None
+
+
+@dataclass
 class Expected:
     nodes: dict[str, NodeTruth] = field(default_factory=dict)
     workloads: dict[str, WorkloadTruth] = field(default_factory=dict)
     pods: dict[str, PodTruth] = field(default_factory=dict)
+    services: dict[str, ServiceTruth] = field(default_factory=dict)
+    autoscalers: dict[str, AutoscalerTruth] = field(default_factory=dict)  # by workload id
     warning_events: int = 0
     metrics: str = "ok"
 

@@ -57,6 +57,7 @@ class WorkloadMixin:
     knobs: Any
     workers: list[str]
     app_namespaces: list[str]
+    controllers: list[tuple[str, Obj, WorkloadTruth, str]]
 
     def truth(self, kind: str, ns: str, name: str, status: str, desired: int | None, spec: "Spec") -> WorkloadTruth:
         workload = WorkloadTruth(kind, ns, name, status, desired, spec.images, spec.cpu_m, spec.mem_mi)
@@ -79,6 +80,7 @@ class WorkloadMixin:
         workload = self.truth("DaemonSet", ns, name, status, len(nodes), spec)
         ds = self.add("apps", "daemonsets", c.daemonset(name, ns, spec.template, desired=len(nodes), ready=ready,
                                                         updated=len(nodes) - 1 if rolling else len(nodes)))
+        self.controllers.append(("DaemonSet", ds, workload, "none"))
         for node, variant in variants.items():
             self.pod(workload, f"{name}-{suffix(name, node)}", spec, o.owner_ref(ds), variant, node=node)
 
@@ -99,6 +101,7 @@ class WorkloadMixin:
         workload = self.truth("StatefulSet", ns, name, status, 3, spec)
         sts = self.add("apps", "statefulsets", c.statefulset(name, ns, spec.template, replicas=3, ready=ready,
                                                              updated=1 if problem == "rolling" else 3))
+        self.controllers.append(("StatefulSet", sts, workload, problem))
         for index, variant in enumerate(variants):
             self.pod(workload, f"{name}-{index}", spec, o.owner_ref(sts), variant)
 
@@ -192,6 +195,7 @@ class WorkloadMixin:
             name, ns, current.template, replicas=desired, ready=ready, available=ready,
             updated=1 if rolling else desired, total=len(variants) + rolling, paused=problem == "paused",
             rolling=rolling, generation=2 if rolling else 1))
+        self.controllers.append(("Deployment", dep, workload, problem))
         self.replicaset(workload, dep, spec, variants, revision=1)
         if rolling:
             self.replicaset(workload, dep, current, ["imagepull"], revision=2)

@@ -142,3 +142,6 @@ def test_large_cluster_matches_its_truth():
     assert len(data.instances) == len(expected.pods) > 8500
     assert summarize(data.nodes, data.workloads, data.instances).workloads_by_status == expected.workloads_by_status()
     assert Counter(i.reason for i in data.instances if i.reason) == Counter(expected.reasons())
+    assert {s.id: (s.backends_total, s.backends_ready, s.status) for s in data.services} == \
+        {key: (t.backends_total, t.backends_ready, t.status) for key, t in expected.services.items()}
+    assert {w.id for w in data.workloads if w.autoscaler} == set(expected.autoscalers)

@@ -31,9 +31,10 @@ def test_version_and_core_discovery(cluster):
     assert {"nodes", "pods", "events", "namespaces"} <= names
 
 
-def test_group_discovery_lists_apps_batch_and_metrics(cluster):
+def test_group_discovery_lists_apps_batch_autoscaling_discovery_and_metrics(cluster):
     groups = {g["name"]: g["preferredVersion"]["version"] for g in get(cluster, "/apis").json()["groups"]}
-    assert groups == {"apps": "v1", "batch": "v1", "metrics.k8s.io": "v1beta1"}
+    assert groups == {"apps": "v1", "batch": "v1", "metrics.k8s.io": "v1beta1", "autoscaling": "v2",
+                      "discovery.k8s.io": "v1"}
     assert {r["kind"] for r in get(cluster, "/apis/apps/v1").json()["resources"]} == {
         "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"}
     assert get(cluster, "/apis/batch").json()["kind"] == "APIGroup"

@@ -37,6 +37,10 @@ LISTS = [
     ("AppsV1Api", "list_stateful_set_for_all_namespaces", {}), ("AppsV1Api", "list_daemon_set_for_all_namespaces", {}),
     ("AppsV1Api", "list_namespaced_deployment", {"namespace": "shop"}),
     ("BatchV1Api", "list_job_for_all_namespaces", {}), ("BatchV1Api", "list_cron_job_for_all_namespaces", {}),
+    ("CoreV1Api", "list_service_for_all_namespaces", {}), ("CoreV1Api", "list_endpoints_for_all_namespaces", {}),
+    ("DiscoveryV1Api", "list_endpoint_slice_for_all_namespaces", {}),
+    ("AutoscalingV2Api", "list_horizontal_pod_autoscaler_for_all_namespaces", {}),
+    ("AutoscalingV1Api", "list_horizontal_pod_autoscaler_for_all_namespaces", {}),
 ]
 
 
@@ -116,13 +120,34 @@ def test_kubectl_prints_the_servers_table_columns(official, tmp_path):
         assert word in result.stdout, word
 
 
+@pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is not installed")
+def test_kubectl_gets_services_endpointslices_and_hpas(official, tmp_path):
+    cluster, _ = official
+    path = cluster.kubeconfig(tmp_path / "config")
+    kubectl = ["kubectl", "--kubeconfig", str(path), "get", "svc,endpointslices,hpa", "-A"]
+    named = subprocess.run(kubectl + ["-o", "name"], capture_output=True, text=True, timeout=120)
+    assert named.returncode == 0, named.stderr
+    lines = named.stdout.split()
+    expected = cluster.scenario.expected
+    assert sum(line.startswith("service/") for line in lines) == len(expected.services)
+    assert sum(line.startswith("horizontalpodautoscaler.autoscaling/") for line in lines) == len(expected.autoscalers)
+    assert any(line.startswith("endpointslice.discovery.k8s.io/") for line in lines)
+    table = subprocess.run(kubectl, capture_output=True, text=True, timeout=120)
+    assert table.returncode == 0, table.stderr
+    for word in ("CLUSTER-IP", "LoadBalancer", "ExternalName", "ADDRESSTYPE", "IPv6", "MAXPODS", "Deployment/"):
+        assert word in table.stdout, word
+
+
 VERBATIM = ["node-item-minikube-k9s.json", "pod-item-init-containers-k9s.json", "pod-item-rs-owned-k9s.json",
             "pod-item-sidecar-terminated-k9s.json", "deployment-item-k9s.json", "statefulset-item-k9s.json",
             "daemonset-item-k9s.json", "replicaset-item-k9s.json", "event-item-k9s.json",
             "podlist-kubelet-k8s1.2-dd-agent.json", "eventlist-gke-2016-dd-agent.json",
             "metrics-nodemetrics-item-k8s-docs.json", "metrics-podmetrics-item-k8s-docs.json",
             "podlist-pending-containercreating-datadog-agent.json", "podmetricslist-synthetic-popeye.json",
-            "nodemetricslist-synthetic-popeye.json", "podlist-kubelet-k8s1.1-gke-dd-agent.json"]
+            "nodemetricslist-synthetic-popeye.json", "podlist-kubelet-k8s1.1-gke-dd-agent.json",
+            "servicelist-minikube-k8s1.35-nri-kubernetes.json", "service-item-headless-kubectl-neat.json",
+            "list-dualstack-services-endpointslices-ipv6-kind-k8s1.26-cilium.json",
+            "endpointslist-notready-minikube-k8s1.26-nri-kubernetes.json"]
 
 
 def without_resource_version(obj: dict) -> dict:
@@ -145,7 +170,8 @@ def test_recorded_payloads_are_served_verbatim(name):
             base = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
             plural = {"Node": "nodes", "Pod": "pods", "Deployment": "deployments", "StatefulSet": "statefulsets",
                       "DaemonSet": "daemonsets", "ReplicaSet": "replicasets", "Event": "events",
-                      "NodeMetrics": "nodes", "PodMetrics": "pods"}[item.get("kind") or payload["kind"][:-4]]
+                      "NodeMetrics": "nodes", "PodMetrics": "pods", "Service": "services", "Endpoints": "endpoints",
+                      "EndpointSlice": "endpointslices"}[item.get("kind") or payload["kind"][:-4]]
             namespace = (item.get("metadata") or {}).get("namespace")
             where = f"{base}/namespaces/{namespace}/{plural}" if namespace else f"{base}/{plural}"
             served.append(requests.get(f"{cluster.url}{where}/{item['metadata']['name']}", timeout=5).json())
