@@ -100,11 +100,10 @@ class Store:
     def items(self, region: str, table: str, variant: tuple, build: Callable[[Region], Iterable[Item]]) -> list[Item]:
         self.scenario  # noqa: B018
         key = (region, table, variant)
-        with self._cond:
+        with self._cond:  # built under the lock: update() changes a region in place (tests, timelines)
             cached = self._cache.get(key)
-        if cached is None:
-            cached = sorted(build(self._scenario.regions[region]), key=lambda item: item.key)
-            with self._cond:
+            if cached is None:
+                cached = sorted(build(self._scenario.regions[region]), key=lambda item: item.key)
                 self._cache[key] = cached
         return cached
 
