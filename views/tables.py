@@ -15,6 +15,8 @@ from fleet.model import Snapshot
 from fleet.problems import Problem, fleet_problems
 
 MAX_ROWS_SHOWN = 5_000
+KEPT_SNAPSHOTS = 2  # the one a page shows and the one being prepared
+KEPT_JOBS = 3
 
 
 @dataclass
@@ -77,17 +79,21 @@ Result = TypeVar("Result")
 
 
 def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], Result]:
-    """Remember `compute` for the latest snapshot object: pages refresh often, snapshots change per round."""
+    """Remember `compute` for the latest KEPT_SNAPSHOTS snapshot objects: pages refresh often, snapshots
+    change per round, and a page may still be showing the previous round while the next one is prepared."""
     lock = threading.Lock()
-    last: list = [None, None]  # [snapshot, result]
+    kept: list[tuple[Snapshot, Result]] = []  # newest last
 
     def cached(snapshot: Snapshot) -> Result:
         with lock:
-            if last[0] is snapshot:
-                return last[1]
+            for seen, result in kept:
+                if seen is snapshot:
+                    return result
         result = compute(snapshot)
         with lock:
-            last[0], last[1] = snapshot, result
+            if not any(seen is snapshot for seen, _ in kept):
+                kept.append((snapshot, result))
+                del kept[:-KEPT_SNAPSHOTS]
         return result
 
     return cached
@@ -96,8 +102,11 @@ def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], 
 class Job(Generic[Result]):
     """One computation over one snapshot, on its own thread; any session may wait on it."""
 
-    def __init__(self, snapshot: Snapshot, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
+    def __init__(self, snapshot: Snapshot, compute: Callable[[Snapshot, Callable[[float], None]], Result],
+                 on_done: Callable[["Job[Result]"], None] | None = None, number: int = 0) -> None:
         self.snapshot = snapshot
+        self.number = number  # its place among its InBackground's jobs: newer jobs have higher numbers
+        self._on_done = on_done
         self.progress = 0.0  # share done, as the computation reports it
         self._done = threading.Event()
         self._result: Result | None = None
@@ -111,6 +120,8 @@ class Job(Generic[Result]):
         except BaseException as error:  # handed to whoever reads the result, on the page's thread
             self._error = error
         finally:
+            if self._on_done is not None:
+                self._on_done(self)  # before waiters wake: they may ask who finished last
             self._done.set()
 
     def _heard(self, share: float) -> None:
@@ -118,6 +129,14 @@ class Job(Generic[Result]):
 
     def wait(self, timeout_s: float | None = None) -> bool:
         return self._done.wait(timeout_s)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
 
     def result(self) -> Result:
         self._done.wait()
@@ -130,19 +149,38 @@ class InBackground(Generic[Result]):
     """`compute` once per snapshot object, off the page's thread, shared by every session of the process.
 
     Pages ask for the latest snapshot's job and show progress until it is done; sessions that ask
-    while it runs wait on the same job instead of starting their own.
+    while it runs wait on the same job instead of starting their own. `finished` is the newest job
+    that succeeded: what a page can show while the next snapshot's job runs.
     """
 
     def __init__(self, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
         self.compute = compute
         self._lock = threading.Lock()
-        self._job: Job[Result] | None = None
+        self._jobs: list[Job[Result]] = []  # the newest few, newest last
+        self._started = 0
+        self._finished: Job[Result] | None = None
 
     def job(self, snapshot: Snapshot) -> Job[Result]:
+        """The job for this snapshot object, started now unless one of the last few is for it (a
+        session still showing the previous round must not restart its job)."""
         with self._lock:
-            if self._job is None or self._job.snapshot is not snapshot:
-                self._job = Job(snapshot, self.compute)
-            return self._job
+            for job in self._jobs:
+                if job.snapshot is snapshot:
+                    return job
+            self._started += 1
+            self._jobs.append(Job(snapshot, self.compute, self._heard_done, self._started))
+            del self._jobs[:-KEPT_JOBS]
+            return self._jobs[-1]
+
+    def _heard_done(self, job: Job[Result]) -> None:
+        with self._lock:
+            if not job.failed and (self._finished is None or job.number > self._finished.number):
+                self._finished = job
+
+    @property
+    def finished(self) -> Job[Result] | None:
+        with self._lock:
+            return self._finished
 
 
 @per_snapshot
