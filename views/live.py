@@ -13,7 +13,7 @@ import streamlit as st
 
 from fleet.model import Snapshot
 from views import resilience
-from views.tables import InBackground, fleet_tables, snapshot_problems
+from views.tables import InBackground, fleet_tables, problems_table
 
 PREPARE_WAIT_S = 0.3  # a small round is ready by then: show it rather than the previous one
 
@@ -21,7 +21,7 @@ PREPARE_WAIT_S = 0.3  # a small round is ready by then: show it rather than the 
 def prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
     fleet_tables(snapshot)
     progress(0.5)
-    snapshot_problems(snapshot)
+    problems_table(snapshot)
     resilience.analyses.job(snapshot)  # the analysis starts now, not when someone opens Resilience
 
 

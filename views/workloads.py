@@ -23,9 +23,11 @@ def render(context: PageContext) -> None:
         "cpu_request": st.column_config.NumberColumn("CPU / instance", format="%.2f"),
         "mem_request_mib": st.column_config.NumberColumn("Mem / instance MiB", format="%.0f"),
     })
-    labels = {f"{row.cluster} / {row.namespace + '/' if row.namespace else ''}{row.name}": (row.cluster, row.id,
-                                                                                               row.name)
-              for row in shown.itertuples()}
+    # column-wise: iterating rows of pyarrow-backed strings costs ~0.1 ms a row
+    namespaces = shown["namespace"].fillna("")
+    prefixes = namespaces.where(namespaces == "", namespaces + "/")
+    labels = dict(zip((shown["cluster"] + " / " + prefixes + shown["name"]).tolist(),
+                      zip(shown["cluster"].tolist(), shown["id"].tolist(), shown["name"].tolist())))
     choice = pick_one(list(labels), "workloads-detail", "Workload detail")
     if choice:
         cluster, workload_id, name = labels[choice]
