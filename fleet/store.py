@@ -175,6 +175,9 @@ class SnapshotStore:
                 if name not in present:
                     cursor.execute(f"ALTER TABLE podium_snapshots ADD COLUMN {name} {definition}")
             cursor.execute("CREATE INDEX IF NOT EXISTS podium_snapshots_by_chain ON podium_snapshots (keyframe_id)")
+            # covers the History page's listing of a week of moments (40,000) without reading their rows
+            cursor.execute("CREATE INDEX IF NOT EXISTS podium_snapshots_listing ON podium_snapshots "
+                           "(retired, taken_at_s, id, clusters)")
 
     # -- writing -------------------------------------------------------------------------------------
 
