@@ -11,7 +11,7 @@ from fleet.analysis import ClusterAnalysis, LossImpact, SnapshotAnalysis, analyz
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
-from views.tables import InBackground
+from views.tables import InBackground, per_object
 from views.widgets import capped, table
 
 MAX_LOSS_ROWS = 200
@@ -65,18 +65,33 @@ def loss_frame(impacts: list[LossImpact]) -> pd.DataFrame:
     } for i in worst_first])
 
 
+# built once per analysis (a cluster's node losses are one per node: 65,000 at the seed), not per rerun
+KEPT_ANALYSES = 16
+
+
+def _node_loss_frame(analysis: ClusterAnalysis) -> pd.DataFrame:
+    return loss_frame(analysis.node_loss)
+
+
+def _spof_frame(analysis: ClusterAnalysis) -> pd.DataFrame:
+    return pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
+                         for s in analysis.spof_workloads])
+
+
+node_loss_frame = per_object(_node_loss_frame, KEPT_ANALYSES)
+spof_frame = per_object(_spof_frame, KEPT_ANALYSES)
+
+
 def render_node_loss(analysis: ClusterAnalysis) -> None:
     st.markdown(f"**Node loss** {verdict(analysis)}")
     if analysis.worst_node is None:
         st.caption("No nodes known for this cluster.")
         return
     st.markdown(f"Worst case: {impact_sentence(analysis.worst_node)}")
-    table(capped(loss_frame(analysis.node_loss), "node losses"), f"loss-{analysis.cluster}")
+    table(capped(node_loss_frame(analysis), "node losses"), f"loss-{analysis.cluster}")
     if analysis.spof_workloads:
         st.markdown("**Single points of failure** — every running instance on one node:")
-        spof = pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
-                             for s in analysis.spof_workloads])
-        table(capped(spof, "single points of failure"), f"spof-{analysis.cluster}")
+        table(capped(spof_frame(analysis), "single points of failure"), f"spof-{analysis.cluster}")
 
 
 def render_zone_loss(analysis: ClusterAnalysis) -> None:

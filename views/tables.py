@@ -78,25 +78,33 @@ def _events(snapshot: Snapshot) -> pd.DataFrame:
 Result = TypeVar("Result")
 
 
-def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], Result]:
-    """Remember `compute` for the latest KEPT_SNAPSHOTS snapshot objects: pages refresh often, snapshots
-    change per round, and a page may still be showing the previous round while the next one is prepared."""
-    lock = threading.Lock()
-    kept: list[tuple[Snapshot, Result]] = []  # newest last
+Key = TypeVar("Key")
 
-    def cached(snapshot: Snapshot) -> Result:
+
+def per_object(compute: Callable[[Key], Result], kept: int) -> Callable[[Key], Result]:
+    """Remember `compute` for the last `kept` objects it was given (by identity, never by value)."""
+    lock = threading.Lock()
+    remembered: list[tuple[Key, Result]] = []  # newest last
+
+    def cached(key: Key) -> Result:
         with lock:
-            for seen, result in kept:
-                if seen is snapshot:
+            for seen, result in remembered:
+                if seen is key:
                     return result
-        result = compute(snapshot)
+        result = compute(key)
         with lock:
-            if not any(seen is snapshot for seen, _ in kept):
-                kept.append((snapshot, result))
-                del kept[:-KEPT_SNAPSHOTS]
+            if not any(seen is key for seen, _ in remembered):
+                remembered.append((key, result))
+                del remembered[:-kept]
         return result
 
     return cached
+
+
+def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], Result]:
+    """Remember `compute` for the latest KEPT_SNAPSHOTS snapshot objects: pages refresh often, snapshots
+    change per round, and a page may still be showing the previous round while the next one is prepared."""
+    return per_object(compute, KEPT_SNAPSHOTS)
 
 
 class Job(Generic[Result]):
