@@ -11,7 +11,7 @@ from typing import Callable, Generic, TypeVar
 
 import pandas as pd
 
-from fleet.model import Snapshot
+from fleet.model import Cluster, Snapshot
 from fleet.problems import Problem, fleet_problems
 
 MAX_ROWS_SHOWN = 5_000
@@ -191,9 +191,48 @@ class InBackground(Generic[Result]):
             return self._finished
 
 
+def _cluster_tables(snapshot: Snapshot, cluster: Cluster) -> FleetTables:
+    alone = Snapshot(taken_at=snapshot.taken_at, clusters=[cluster])
+    return FleetTables(_nodes(alone), _workloads(alone), _instances(alone), _events(alone))
+
+
+class ClusterTables:
+    """Each cluster's tables, reused while a round hands over the very same lists (a collector whose
+    round saw no change, e.g. Nomad's blocking queries, returns its last model): a quiet cluster's
+    rows are not built again every round."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, str], tuple[tuple, FleetTables]] = {}
+
+    def of(self, snapshot: Snapshot, cluster: Cluster) -> FleetTables:
+        key = (cluster.name, cluster.orchestrator)
+        made_of = (cluster.nodes, cluster.workloads, cluster.instances, cluster.events)  # held: ids stay unique
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], made_of)):
+            return kept[1]
+        tables = _cluster_tables(snapshot, cluster)
+        with self._lock:
+            self._kept[key] = (made_of, tables)
+            for gone in set(self._kept) - {(c.name, c.orchestrator) for c in snapshot.clusters}:
+                del self._kept[gone]  # a cluster no longer configured
+        return tables
+
+
+cluster_tables = ClusterTables()
+
+
 @per_snapshot
 def fleet_tables(snapshot: Snapshot) -> FleetTables:
-    return FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
+    if not snapshot.clusters:
+        return FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
+    parts = [cluster_tables.of(snapshot, cluster) for cluster in snapshot.clusters]
+    events = pd.concat([p.events for p in parts], ignore_index=True)
+    return FleetTables(pd.concat([p.nodes for p in parts], ignore_index=True),
+                       pd.concat([p.workloads for p in parts], ignore_index=True),
+                       pd.concat([p.instances for p in parts], ignore_index=True),
+                       events.sort_values("time", ascending=False, kind="stable") if len(events) else events)
 
 
 @per_snapshot

@@ -119,3 +119,20 @@ def test_a_session_still_on_the_previous_round_does_not_restart_its_job():
     for snapshot in (first, second, first, second):
         shared.job(snapshot).wait(10)
     assert calls == [first, second] and shared.finished is shared.job(second)
+
+
+def test_a_quiet_clusters_rows_are_reused_and_a_changed_one_is_rebuilt():
+    from views.tables import ClusterTables, fleet_tables
+
+    snapshot = load("not-n-plus-1.json")
+    tables = ClusterTables()
+    [first, second] = snapshot.clusters
+    built = tables.of(snapshot, first)
+    quiet = msgspec.structs.replace(first)  # a new Cluster over the very same lists
+    assert tables.of(snapshot, quiet) is built
+    changed = msgspec.structs.replace(first, instances=first.instances[:-1])
+    rebuilt = tables.of(snapshot, changed)
+    assert rebuilt is not built and len(rebuilt.instances) == len(built.instances) - 1
+    whole = fleet_tables(snapshot)
+    assert list(whole.nodes["cluster"].unique()) == [first.name, second.name]
+    assert len(whole.instances) == len(first.instances) + len(second.instances)
