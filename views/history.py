@@ -126,7 +126,7 @@ class Comparisons:
 
 
 comparisons = Comparisons()
-COMPARE_WAIT_S = 1.0  # a small fleet's pair is compared by then; a large one's appears when done
+COMPARE_WAIT_S = 0.5  # a small fleet's pair is compared by then; a large one's appears when done
 
 
 def pick_stored(store: SnapshotStore, stored: list[StoredSnapshot]) -> SnapshotDiff | None:

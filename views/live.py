@@ -15,7 +15,7 @@ from fleet.model import Snapshot
 from views import resilience
 from views.tables import InBackground, fleet_tables, problems_table
 
-PREPARE_WAIT_S = 0.3  # a small round is ready by then: show it rather than the previous one
+PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
 
 
 def prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:

@@ -18,7 +18,7 @@ INSECURE_TLS = ("TLS verification is off for this cluster (`verify_tls: false`):
                 "so anyone in the path could read its credentials and show false data. Set `ca_file` instead.")
 
 
-VERDICT_WAIT_S = 0.2  # a small fleet's analysis is done by then; a large one's is shown as computing
+VERDICT_WAIT_S = 0.1  # a small fleet's analysis is done by then; a large one's is shown as computing
 
 
 def n_plus_1_verdicts(snapshot: Snapshot) -> dict[str, bool | None] | None:
