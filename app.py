@@ -26,6 +26,7 @@ from views import (alerts, auth, capacity, health, history, instances, nodes, ov
                    settings, snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
+from views.live import shown_snapshot
 
 Render = Callable[[PageContext], None]
 
@@ -140,7 +141,7 @@ def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], N
 
         @st.fragment(run_every=min(fleet.settings.poll_interval_s, 10.0))
         def live() -> None:
-            snapshot = fleet.snapshot()
+            snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
             live_header(snapshot, fleet)
             render(PageContext(snapshot, source))
 

@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.fleet_scale                     # the seed fleet (several GiB, minutes)
     .venv/bin/python -m bench.fleet_scale --small             # 300 nodes per cluster, same densities
     .venv/bin/python -m bench.fleet_scale --small --watch-s 1800
+    .venv/bin/python -m bench.fleet_scale --share 0.25        # every count of the seed fleet times 0.25
 
 The seed fleet: Kubernetes 5,000 nodes / ~150,000 pods, Nomad 10,000 nodes / ~100,000 allocations,
 Marathon on Mesos 50,000 agents / 200,000 tasks, Swarm 1,000 nodes / 30,000 running tasks (~150,000
@@ -55,6 +56,13 @@ class FleetSize:
 
 
 SEED = FleetSize()
+
+
+def fraction_of_seed(share: float) -> FleetSize:
+    """The seed fleet with every count times `share` (densities kept)."""
+    return FleetSize(k8s_nodes=max(1, round(SEED.k8s_nodes * share)), nomad_nodes=max(1, round(SEED.nomad_nodes * share)),
+                     nomad_jobs=max(1, round(SEED.nomad_jobs * share)), mesos_agents=max(1, round(SEED.mesos_agents * share)),
+                     marathon_apps=max(1, round(SEED.marathon_apps * share)))
 
 
 def scaled(nodes: int) -> FleetSize:
@@ -308,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--small", action="store_true", help="300 nodes per cluster at the seed's densities")
     parser.add_argument("--nodes", type=int, help="this many nodes per cluster at the seed's densities")
+    parser.add_argument("--share", type=float, help="the seed fleet with every count times this (e.g. 0.25)")
     parser.add_argument("--watch-s", type=float, default=60.0, help="watch period for CPU and RSS (issue: 1800)")
     parser.add_argument("--poll-interval-s", type=float, default=15.0)
     parser.add_argument("--page-timeout-s", type=float, default=120.0)
@@ -327,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bench.fleet_pages import visit_pages
 
-    size = scaled(args.nodes or 300) if args.small or args.nodes else SEED
+    size = scaled(args.nodes or 300) if args.small or args.nodes else fraction_of_seed(args.share) if args.share else SEED
     with tempfile.TemporaryDirectory(prefix="podium-fleet-") as temp:
         folder, started = Path(temp), time.perf_counter()
         fleet = Fleet(size, folder, args.poll_interval_s)

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 
 import msgspec
 
@@ -180,6 +180,9 @@ class SnapshotStore:
                 if name not in present:
                     cursor.execute(f"ALTER TABLE podium_snapshots ADD COLUMN {name} {definition}")
             cursor.execute("CREATE INDEX IF NOT EXISTS podium_snapshots_by_chain ON podium_snapshots (keyframe_id)")
+            # covers the History page's listing of a week of moments (40,000) without reading their rows
+            cursor.execute("CREATE INDEX IF NOT EXISTS podium_snapshots_listing ON podium_snapshots "
+                           "(retired, taken_at_s, id, clusters)")
 
     # -- writing -------------------------------------------------------------------------------------
 
@@ -260,11 +263,18 @@ class SnapshotStore:
 
     # -- reading -------------------------------------------------------------------------------------
 
-    def list_snapshots(self) -> list[StoredSnapshot]:
-        """Every kept snapshot, oldest first (ids and times only)."""
+    def list_snapshots(self, most: int | None = None) -> list[StoredSnapshot]:
+        """Every kept snapshot, oldest first (ids and times only); with `most`, at most that many, evenly
+        thinned (a week of rounds is 40,000), always with the two newest."""
         rows = self._query("SELECT id, taken_at_s, clusters FROM podium_snapshots WHERE retired = 0 "
                            "ORDER BY taken_at_s, id")
-        return [StoredSnapshot(id=r[0], taken_at=from_epoch(r[1]), clusters=r[2]) for r in rows]
+        return [StoredSnapshot(id=r[0], taken_at=from_epoch(r[1]), clusters=r[2]) for r in evenly(rows, most, 2)]
+
+    def span(self) -> tuple[int, datetime | None, datetime | None]:
+        """How many snapshots are kept, the oldest's and the newest's times."""
+        count, first, last = self._query("SELECT COUNT(*), MIN(taken_at_s), MAX(taken_at_s) FROM podium_snapshots "
+                                         "WHERE retired = 0")[0]
+        return int(count), from_epoch(first) if first is not None else None, from_epoch(last) if last is not None else None
 
     def load(self, snapshot_id: int) -> Snapshot:
         """One kept moment, exactly as saved: its keyframe, then each delta from there to it."""
@@ -294,17 +304,44 @@ class SnapshotStore:
     def clusters(self) -> list[str]:
         return [r[0] for r in self._query("SELECT DISTINCT cluster FROM podium_cluster_points ORDER BY cluster")]
 
-    def trends(self, cluster: str, since: datetime | None = None) -> list[TrendPoint]:
-        """One point per kept snapshot for one cluster, oldest first."""
-        rows = self._query(
-            "SELECT taken_at_s, cluster, status, nodes_total, nodes_ready, instances_by_state, cpu_allocated, "
-            "cpu_allocatable, mem_allocated, mem_allocatable FROM podium_cluster_points "
-            "WHERE cluster = ? AND taken_at_s >= ? ORDER BY taken_at_s, snapshot_id",
-            (cluster, epoch_s(since) if since else 0.0))
+    def trends(self, cluster: str, since: datetime | None = None, most: int | None = None) -> list[TrendPoint]:
+        """One point per kept snapshot for one cluster, oldest first; with `most`, at most that many,
+        evenly thinned, always with the newest (only their rows are read in full)."""
+        columns = ("taken_at_s, cluster, status, nodes_total, nodes_ready, instances_by_state, cpu_allocated, "
+                   "cpu_allocatable, mem_allocated, mem_allocatable")
+        where = "cluster = ? AND taken_at_s >= ?"
+        params = (cluster, epoch_s(since) if since else 0.0)
+        if most is None:
+            rows = self._query(f"SELECT {columns} FROM podium_cluster_points WHERE {where} "
+                               "ORDER BY taken_at_s, snapshot_id", params)
+        else:
+            ids = self._query(f"SELECT snapshot_id FROM podium_cluster_points WHERE {where} "
+                              "ORDER BY taken_at_s, snapshot_id", params)
+            picked = [row[0] for row in evenly(ids, most, 1)]
+            rows = []
+            for start in range(0, len(picked), 500):  # bounded statement size
+                part = picked[start:start + 500]
+                rows += self._query(f"SELECT {columns}, snapshot_id FROM podium_cluster_points WHERE cluster = ? AND "
+                                    f"snapshot_id IN ({', '.join('?' * len(part))})", (cluster, *part))
+            order = {snapshot_id: index for index, snapshot_id in enumerate(picked)}
+            rows.sort(key=lambda row: order[row[-1]])
         return [TrendPoint(taken_at=from_epoch(r[0]), cluster=r[1], status=r[2], nodes_total=r[3], nodes_ready=r[4],
                            instances_by_state=msgspec.json.decode(r[5]), cpu_allocated_cores=r[6],
                            cpu_allocatable_cores=r[7], mem_allocated_bytes=r[8], mem_allocatable_bytes=r[9])
                 for r in rows]
+
+
+Row = TypeVar("Row")
+
+
+def evenly(rows: list[Row], most: int | None, keep_newest: int) -> list[Row]:
+    """At most `most` of `rows` (all when None): the `keep_newest` last, and evenly spaced ones before them."""
+    if most is None or len(rows) <= most:
+        return rows
+    keep = min(keep_newest, most)
+    older, room = rows[:len(rows) - keep], most - keep
+    step = len(older) / room if room else 0
+    return [older[int(i * step)] for i in range(room)] + rows[len(rows) - keep:]
 
 
 def rebuild(snapshot_id: int, keyframe_id: int, chain: dict[int, tuple[int | None, bytes]]) -> Snapshot:

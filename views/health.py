@@ -4,16 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fleet.problems import Problem
 from views.context import PageContext
-from views.tables import snapshot_problems
+from views.tables import problems_table, snapshot_problems
 from views.widgets import capped, filter_bar, table
-
-
-def problems_frame(problems: list[Problem]) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(p.severity, p.cluster, p.orchestrator, p.kind, p.object, p.summary, p.time) for p in problems],
-        columns=["severity", "cluster", "orchestrator", "kind", "object", "summary", "time"])
 
 
 def render(context: PageContext) -> None:
@@ -22,11 +15,11 @@ def render(context: PageContext) -> None:
     if not problems:
         st.success("Nothing is wrong right now.", icon=":material/check_circle:")
         return
-    counts = pd.Series([p.severity for p in problems]).value_counts()
+    counts = problems_table(context.snapshot)["severity"].value_counts()
     columns = st.columns(4)
     for column, severity in zip(columns, ("critical", "error", "warning", "info")):
         column.metric(severity.capitalize(), int(counts.get(severity, 0)))
-    frame = filter_bar(problems_frame(problems), "health", {"severity": "Severity", "cluster": "Cluster",
+    frame = filter_bar(problems_table(context.snapshot), "health", {"severity": "Severity", "cluster": "Cluster",
                                                             "kind": "Kind"},
                        text_columns=("object", "summary"), text_label="Search")
     shown = capped(frame, "problems")

@@ -5,6 +5,9 @@ MAX_POINTS rows per cluster (evenly thinned), never a week of raw rounds.
 """
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 from typing import TypeVar
 
@@ -76,7 +79,7 @@ def render_trends(store: SnapshotStore) -> None:
     if not clusters:
         return
     cluster = st.selectbox("Cluster", clusters, key="history-cluster")
-    points = thinned(store.trends(cluster))
+    points = thinned(store.trends(cluster, most=MAX_POINTS))
     left, right = st.columns(2)
     left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes"), key="history-nodes")
     right.altair_chart(alt.Chart(instances_frame(points), title="Instances by state").mark_area().encode(
@@ -101,10 +104,29 @@ def offered_moments(stored: list[StoredSnapshot]) -> list[StoredSnapshot]:
     return thinned(stored[:-2], MAX_MOMENTS - 2) + stored[-2:]
 
 
-@st.cache_resource(max_entries=16, show_spinner="Comparing the two moments…")
-def stored_diff(_store: SnapshotStore, where: str, old_id: int, new_id: int) -> SnapshotDiff:
-    """A kept moment never changes: each pair is decoded and compared once per process, for every session."""
-    return diff_snapshots(_store.load(old_id), _store.load(new_id))
+class Comparisons:
+    """Each pair of kept moments decoded and compared once per process, on one worker thread, for every
+    session: a kept moment never changes, and at the seed's size decoding two takes seconds."""
+
+    def __init__(self, most: int = 16) -> None:
+        self._lock = threading.Lock()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="podium-history-diff")
+        self._pairs: OrderedDict[tuple[str, int, int], Future[SnapshotDiff]] = OrderedDict()
+        self._most = most
+
+    def of(self, store: SnapshotStore, old_id: int, new_id: int) -> Future[SnapshotDiff]:
+        key = (store.describe(), old_id, new_id)
+        with self._lock:
+            if key not in self._pairs:
+                self._pairs[key] = self._worker.submit(lambda: diff_snapshots(store.load(old_id), store.load(new_id)))
+                while len(self._pairs) > self._most:
+                    self._pairs.popitem(last=False)
+            self._pairs.move_to_end(key)
+            return self._pairs[key]
+
+
+comparisons = Comparisons()
+COMPARE_WAIT_S = 0.5  # a small fleet's pair is compared by then; a large one's appears when done
 
 
 def pick_stored(store: SnapshotStore, stored: list[StoredSnapshot]) -> SnapshotDiff | None:
@@ -116,7 +138,23 @@ def pick_stored(store: SnapshotStore, stored: list[StoredSnapshot]) -> SnapshotD
     older, newer = st.columns(2)
     old = older.selectbox("From", names, index=1, key="history-from")
     new = newer.selectbox("To", names, index=0, key="history-to")
-    return stored_diff(store, store.describe(), labels[old], labels[new])
+    comparison = comparisons.of(store, labels[old], labels[new])
+    try:
+        return comparison.result(timeout=COMPARE_WAIT_S)
+    except TimeoutError:
+        st.info("Comparing the two moments… (decoding two kept snapshots of a large fleet takes a few seconds); "
+                "the changes appear here when done.", icon=":material/hourglass_top:")
+        show_when_done(comparison)
+        return None
+
+
+def show_when_done(comparison: Future) -> None:
+    @st.fragment(run_every=1.0)
+    def waiting() -> None:
+        if comparison.done():
+            st.rerun()
+
+    waiting()
 
 
 def pick_uploaded() -> SnapshotDiff | None:
@@ -165,15 +203,17 @@ def render(store: SnapshotStore | None, *, problem: str | None = None) -> None:
     st.header("History")
     if problem:
         st.error(problem)
-    stored = store.list_snapshots() if store is not None else []
+    # thinned in the store: a week of 15 s rounds is 40,000 moments
+    stored = store.list_snapshots(most=MAX_MOMENTS) if store is not None else []
     if store is None:
         st.info("No history is kept in this process; two snapshot files can still be compared below.",
                 icon=":material/info:")
     elif not stored:
         st.info("No snapshot kept yet: one is kept after every collection round.", icon=":material/hourglass_top:")
     else:
-        first, last = stored[0].taken_at, stored[-1].taken_at
-        st.caption(f"{len(stored):,} snapshots kept in {store.describe()}, from {stamp(first)} to {stamp(last)}")
+        kept, first, last = store.span()
+        st.caption(f"{kept:,} snapshots kept in {store.describe()}, from {stamp(first or stored[0].taken_at)} to "
+                   f"{stamp(last or stored[-1].taken_at)}")
         render_trends(store)
     render_compare(store, stored)
 

@@ -29,7 +29,9 @@ def render(context: PageContext) -> None:
         "cpu_used": st.column_config.NumberColumn("CPU used", format="%.2f"),
         "mem_used_gib": st.column_config.NumberColumn("Mem used GiB", format="%.1f"),
     })
-    labels = {f"{row.cluster} / {row.name}": (row.cluster, row.id) for row in shown.itertuples()}
+    # column-wise: iterating rows of pyarrow-backed strings costs ~0.1 ms a row
+    labels = dict(zip((shown["cluster"] + " / " + shown["name"]).tolist(),
+                      zip(shown["cluster"].tolist(), shown["id"].tolist())))
     choice = pick_one(list(labels), "nodes-detail", "Node detail")
     if choice:
         cluster, node_id = labels[choice]

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fleet.analysis import n_plus_1
 from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
 from fleet.orchestrators import label_of
 from fleet.poller import NOT_COLLECTED_YET
 from fleet.problems import Problem
 from views.context import PageContext
-from views.tables import per_snapshot, snapshot_problems
+from views import resilience
+from views.tables import snapshot_problems
 from views.format import (INSTANCE_STATE_COLOURS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
                           severity_badge)
 
@@ -18,13 +18,21 @@ INSECURE_TLS = ("TLS verification is off for this cluster (`verify_tls: false`):
                 "so anyone in the path could read its credentials and show false data. Set `ca_file` instead.")
 
 
-@per_snapshot
-def n_plus_1_verdicts(snapshot: Snapshot) -> dict[str, bool | None]:
-    """Each cluster's N+1 verdict, computed once per published snapshot, not on every refresh."""
-    return {cluster.name: n_plus_1(cluster) for cluster in snapshot.clusters}
+VERDICT_WAIT_S = 0.1  # a small fleet's analysis is done by then; a large one's is shown as computing
 
 
-def n_plus_1_badge(verdict: bool | None) -> str:
+def n_plus_1_verdicts(snapshot: Snapshot) -> dict[str, bool | None] | None:
+    """Each cluster's N+1 verdict from the shared analysis of this snapshot (the Resilience page's);
+    None while it is still computing: the page never waits for it."""
+    job = resilience.analyses.job(snapshot)
+    if not job.wait(VERDICT_WAIT_S) or job.failed:
+        return None
+    return {analysis.cluster: analysis.n_plus_1 for analysis in job.result().clusters}
+
+
+def n_plus_1_badge(verdict: bool | None, computing: bool = False) -> str:
+    if computing:
+        return " :gray-badge[N+1 computing…]"
     if verdict is None:
         return ""
     return " :green-badge[N+1]" if verdict else " :red-badge[not N+1]"
@@ -80,7 +88,7 @@ def worst_problems(snapshot: Snapshot) -> None:
                         f"`{problem.object}` — {problem.summary}")
 
 
-def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None) -> None:
+def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None, computing: bool = False) -> None:
     summary = cluster.summary
     with st.container(border=True, key=f"cluster-{cluster.name}"):
         head, status = st.columns([3, 2])
@@ -88,7 +96,7 @@ def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None) 
         head.caption(f"{label_of(cluster.orchestrator)} · "
                      f"`{cluster.endpoint}` · version {cluster.version or 'unknown'}")
         stale = " :orange-badge[stale data]" if cluster.stale else ""
-        status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(n_plus_1_verdict)}",
+        status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(n_plus_1_verdict, computing)}",
                         help="N+1: the cluster can lose any one node and re-place its work (see Resilience)")
         status.caption(f"collected {ago(cluster.collected_at)}")
         if not cluster.verify_tls:
@@ -125,7 +133,10 @@ def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None) 
 def render_snapshot(snapshot: Snapshot) -> None:
     verdicts = n_plus_1_verdicts(snapshot)
     for cluster in snapshot.clusters:
-        render_cluster_card(cluster, verdicts[cluster.name])
+        if verdicts is None:
+            render_cluster_card(cluster, computing=cluster.collected_at is not None)
+        else:
+            render_cluster_card(cluster, verdicts.get(cluster.name))
 
 
 def render(context: PageContext) -> None:

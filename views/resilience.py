@@ -11,7 +11,7 @@ from fleet.analysis import ClusterAnalysis, LossImpact, SnapshotAnalysis, analyz
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
-from views.tables import InBackground
+from views.tables import InBackground, per_object
 from views.widgets import capped, table
 
 MAX_LOSS_ROWS = 200
@@ -23,6 +23,7 @@ CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, s
 # analyzed once per published snapshot, on its own thread, shared by every session (never per browser session)
 analyses = InBackground(analyze)
 PROGRESS_EVERY_S = 0.25
+FRESH_WAIT_S = 1.0  # how long this round's analysis is waited for before the previous round's is shown
 
 
 def verdict(analysis: ClusterAnalysis) -> str:
@@ -64,18 +65,33 @@ def loss_frame(impacts: list[LossImpact]) -> pd.DataFrame:
     } for i in worst_first])
 
 
+# built once per analysis (a cluster's node losses are one per node: 65,000 at the seed), not per rerun
+KEPT_ANALYSES = 16
+
+
+def _node_loss_frame(analysis: ClusterAnalysis) -> pd.DataFrame:
+    return loss_frame(analysis.node_loss)
+
+
+def _spof_frame(analysis: ClusterAnalysis) -> pd.DataFrame:
+    return pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
+                         for s in analysis.spof_workloads])
+
+
+node_loss_frame = per_object(_node_loss_frame, KEPT_ANALYSES)
+spof_frame = per_object(_spof_frame, KEPT_ANALYSES)
+
+
 def render_node_loss(analysis: ClusterAnalysis) -> None:
     st.markdown(f"**Node loss** {verdict(analysis)}")
     if analysis.worst_node is None:
         st.caption("No nodes known for this cluster.")
         return
     st.markdown(f"Worst case: {impact_sentence(analysis.worst_node)}")
-    table(capped(loss_frame(analysis.node_loss), "node losses"), f"loss-{analysis.cluster}")
+    table(capped(node_loss_frame(analysis), "node losses"), f"loss-{analysis.cluster}")
     if analysis.spof_workloads:
         st.markdown("**Single points of failure** — every running instance on one node:")
-        spof = pd.DataFrame([{"workload": s.workload, "node": s.node, "instances": s.instances}
-                             for s in analysis.spof_workloads])
-        table(capped(spof, "single points of failure"), f"spof-{analysis.cluster}")
+        table(capped(spof_frame(analysis), "single points of failure"), f"spof-{analysis.cluster}")
 
 
 def render_zone_loss(analysis: ClusterAnalysis) -> None:
@@ -121,16 +137,27 @@ def render_snapshot(snapshot: Snapshot) -> None:
     if not snapshot.clusters:
         st.info("No clusters in this snapshot.", icon=":material/info:")
         return
-    clusters = analysis_of(snapshot).clusters
+    analysis = analysis_of(snapshot)
+    if analysis.taken_at != iso_time(snapshot):
+        st.caption(f"Showing the analysis of the round taken at {analysis.taken_at.replace('T', ' ')}; "
+                   "the newest round's is being computed and appears on the next refresh.")
+    clusters = analysis.clusters
     table(summary_frame(clusters), "resilience-summary", statuses="cluster")
     for analysis in clusters:
         render_cluster(analysis)
 
 
+def iso_time(snapshot: Snapshot) -> str:
+    return snapshot.taken_at.isoformat().replace("+00:00", "Z")  # as SnapshotAnalysis.taken_at
+
+
 def analysis_of(snapshot: Snapshot) -> SnapshotAnalysis:
-    """The shared analysis of this snapshot; a progress bar while it runs (each update lets Streamlit
-    stop this run if the visitor leaves the page)."""
+    """The shared analysis of this snapshot; while it runs, the previous round's if there is one, else
+    a progress bar (each update lets Streamlit stop this run if the visitor leaves the page)."""
     job = analyses.job(snapshot)
+    previous = analyses.finished
+    if not job.wait(FRESH_WAIT_S) and previous is not None and previous is not job:
+        return previous.result()
     if not job.wait(PROGRESS_EVERY_S):
         nodes = sum(len(c.nodes) for c in snapshot.clusters)
         bar = st.progress(0.0, text=f"Analyzing the loss of each of {nodes:,} nodes…")

@@ -11,11 +11,13 @@ from typing import Callable, Generic, TypeVar
 
 import pandas as pd
 
-from fleet.model import Snapshot
+from fleet.model import Cluster, Snapshot
 from fleet.problems import Problem, fleet_problems
 from views.format import autoscaler_text
 
 MAX_ROWS_SHOWN = 5_000
+KEPT_SNAPSHOTS = 2  # the one a page shows and the one being prepared
+KEPT_JOBS = 3
 
 
 @dataclass
@@ -78,28 +80,43 @@ def _events(snapshot: Snapshot) -> pd.DataFrame:
 Result = TypeVar("Result")
 
 
-def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], Result]:
-    """Remember `compute` for the latest snapshot object: pages refresh often, snapshots change per round."""
-    lock = threading.Lock()
-    last: list = [None, None]  # [snapshot, result]
+Key = TypeVar("Key")
 
-    def cached(snapshot: Snapshot) -> Result:
+
+def per_object(compute: Callable[[Key], Result], kept: int) -> Callable[[Key], Result]:
+    """Remember `compute` for the last `kept` objects it was given (by identity, never by value)."""
+    lock = threading.Lock()
+    remembered: list[tuple[Key, Result]] = []  # newest last
+
+    def cached(key: Key) -> Result:
         with lock:
-            if last[0] is snapshot:
-                return last[1]
-        result = compute(snapshot)
+            for seen, result in remembered:
+                if seen is key:
+                    return result
+        result = compute(key)
         with lock:
-            last[0], last[1] = snapshot, result
+            if not any(seen is key for seen, _ in remembered):
+                remembered.append((key, result))
+                del remembered[:-kept]
         return result
 
     return cached
 
 
+def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], Result]:
+    """Remember `compute` for the latest KEPT_SNAPSHOTS snapshot objects: pages refresh often, snapshots
+    change per round, and a page may still be showing the previous round while the next one is prepared."""
+    return per_object(compute, KEPT_SNAPSHOTS)
+
+
 class Job(Generic[Result]):
     """One computation over one snapshot, on its own thread; any session may wait on it."""
 
-    def __init__(self, snapshot: Snapshot, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
+    def __init__(self, snapshot: Snapshot, compute: Callable[[Snapshot, Callable[[float], None]], Result],
+                 on_done: Callable[["Job[Result]"], None] | None = None, number: int = 0) -> None:
         self.snapshot = snapshot
+        self.number = number  # its place among its InBackground's jobs: newer jobs have higher numbers
+        self._on_done = on_done
         self.progress = 0.0  # share done, as the computation reports it
         self._done = threading.Event()
         self._result: Result | None = None
@@ -113,6 +130,8 @@ class Job(Generic[Result]):
         except BaseException as error:  # handed to whoever reads the result, on the page's thread
             self._error = error
         finally:
+            if self._on_done is not None:
+                self._on_done(self)  # before waiters wake: they may ask who finished last
             self._done.set()
 
     def _heard(self, share: float) -> None:
@@ -120,6 +139,14 @@ class Job(Generic[Result]):
 
     def wait(self, timeout_s: float | None = None) -> bool:
         return self._done.wait(timeout_s)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    @property
+    def failed(self) -> bool:
+        return self._error is not None
 
     def result(self) -> Result:
         self._done.wait()
@@ -132,24 +159,82 @@ class InBackground(Generic[Result]):
     """`compute` once per snapshot object, off the page's thread, shared by every session of the process.
 
     Pages ask for the latest snapshot's job and show progress until it is done; sessions that ask
-    while it runs wait on the same job instead of starting their own.
+    while it runs wait on the same job instead of starting their own. `finished` is the newest job
+    that succeeded: what a page can show while the next snapshot's job runs.
     """
 
     def __init__(self, compute: Callable[[Snapshot, Callable[[float], None]], Result]) -> None:
         self.compute = compute
         self._lock = threading.Lock()
-        self._job: Job[Result] | None = None
+        self._jobs: list[Job[Result]] = []  # the newest few, newest last
+        self._started = 0
+        self._finished: Job[Result] | None = None
 
     def job(self, snapshot: Snapshot) -> Job[Result]:
+        """The job for this snapshot object, started now unless one of the last few is for it (a
+        session still showing the previous round must not restart its job)."""
         with self._lock:
-            if self._job is None or self._job.snapshot is not snapshot:
-                self._job = Job(snapshot, self.compute)
-            return self._job
+            for job in self._jobs:
+                if job.snapshot is snapshot:
+                    return job
+            self._started += 1
+            self._jobs.append(Job(snapshot, self.compute, self._heard_done, self._started))
+            del self._jobs[:-KEPT_JOBS]
+            return self._jobs[-1]
+
+    def _heard_done(self, job: Job[Result]) -> None:
+        with self._lock:
+            if not job.failed and (self._finished is None or job.number > self._finished.number):
+                self._finished = job
+
+    @property
+    def finished(self) -> Job[Result] | None:
+        with self._lock:
+            return self._finished
+
+
+def _cluster_tables(snapshot: Snapshot, cluster: Cluster) -> FleetTables:
+    alone = Snapshot(taken_at=snapshot.taken_at, clusters=[cluster])
+    return FleetTables(_nodes(alone), _workloads(alone), _instances(alone), _events(alone))
+
+
+class ClusterTables:
+    """Each cluster's tables, reused while a round hands over the very same lists (a collector whose
+    round saw no change, e.g. Nomad's blocking queries, returns its last model): a quiet cluster's
+    rows are not built again every round."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, str], tuple[tuple, FleetTables]] = {}
+
+    def of(self, snapshot: Snapshot, cluster: Cluster) -> FleetTables:
+        key = (cluster.name, cluster.orchestrator)
+        made_of = (cluster.nodes, cluster.workloads, cluster.instances, cluster.events)  # held: ids stay unique
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and all(a is b for a, b in zip(kept[0], made_of)):
+            return kept[1]
+        tables = _cluster_tables(snapshot, cluster)
+        with self._lock:
+            self._kept[key] = (made_of, tables)
+            for gone in set(self._kept) - {(c.name, c.orchestrator) for c in snapshot.clusters}:
+                del self._kept[gone]  # a cluster no longer configured
+        return tables
+
+
+cluster_tables = ClusterTables()
 
 
 @per_snapshot
 def fleet_tables(snapshot: Snapshot) -> FleetTables:
-    return FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
+    if not snapshot.clusters:
+        return FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
+    parts = [cluster_tables.of(snapshot, cluster) for cluster in snapshot.clusters]
+    events = pd.concat([p.events for p in parts], ignore_index=True)
+    return FleetTables(pd.concat([p.nodes for p in parts], ignore_index=True),
+                       pd.concat([p.workloads for p in parts], ignore_index=True),
+                       pd.concat([p.instances for p in parts], ignore_index=True),
+                       events.sort_values("time", ascending=False, kind="stable") if len(events) else events)
 
 
 @per_snapshot
@@ -157,9 +242,20 @@ def snapshot_problems(snapshot: Snapshot) -> list[Problem]:
     return fleet_problems(snapshot)
 
 
+@per_snapshot
+def problems_table(snapshot: Snapshot) -> pd.DataFrame:
+    """The Health page's table of `snapshot_problems`, worst first."""
+    return pd.DataFrame(
+        [(p.severity, p.cluster, p.orchestrator, p.kind, p.object, p.summary, p.time)
+         for p in snapshot_problems(snapshot)],
+        columns=["severity", "cluster", "orchestrator", "kind", "object", "summary", "time"])
+
+
 def filter_frame(frame: pd.DataFrame, selections: dict[str, list[str]], text: str = "",
                  text_columns: tuple[str, ...] = ("name",)) -> pd.DataFrame:
     """Rows matching every non-empty selection (column → allowed values) and the free text."""
+    if not any(selections.values()) and not text.strip():
+        return frame  # nothing to filter: no copy of 150,000 rows per rerun
     mask = pd.Series(True, index=frame.index)
     for column, allowed in selections.items():
         if allowed:

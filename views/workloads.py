@@ -26,9 +26,11 @@ def render(context: PageContext) -> None:
         "autoscaler": st.column_config.TextColumn(
             "Autoscaler", help="min ≤ current ≤ max, whether it is held at a bound, and what it scales on"),
     })
-    labels = {f"{row.cluster} / {row.namespace + '/' if row.namespace else ''}{row.name}": (row.cluster, row.id,
-                                                                                               row.name)
-              for row in shown.itertuples()}
+    # column-wise: iterating rows of pyarrow-backed strings costs ~0.1 ms a row
+    namespaces = shown["namespace"].fillna("")
+    prefixes = namespaces.where(namespaces == "", namespaces + "/")
+    labels = dict(zip((shown["cluster"] + " / " + prefixes + shown["name"]).tolist(),
+                      zip(shown["cluster"].tolist(), shown["id"].tolist(), shown["name"].tolist())))
     choice = pick_one(list(labels), "workloads-detail", "Workload detail")
     if choice:
         cluster, workload_id, name = labels[choice]

@@ -1,0 +1,138 @@
+"""Pages never block on a new round: they show the newest prepared round and the newest finished analysis."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import msgspec
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fleet.analysis import analyze
+from fleet.model import Snapshot, decode_snapshot
+from views import live, overview, resilience
+from views.tables import InBackground
+
+SNAPSHOTS = Path(__file__).resolve().parents[1] / "fleet" / "snapshots"
+SHOWN: list[Snapshot] = []  # what the page script renders
+
+
+def load(name: str) -> Snapshot:
+    return decode_snapshot((SNAPSHOTS / name).read_bytes())
+
+
+class Gate:
+    """A computation that waits until released, for snapshots named in `held`."""
+
+    def __init__(self, compute) -> None:
+        self.compute, self.held, self.release, self.calls = compute, set(), threading.Event(), 0
+
+    def __call__(self, snapshot: Snapshot, progress):
+        self.calls += 1
+        if id(snapshot) in self.held:
+            assert self.release.wait(10)
+        return self.compute(snapshot, progress)
+
+
+@pytest.fixture
+def gated_analysis(monkeypatch):
+    gate = Gate(analyze)
+    monkeypatch.setattr(resilience, "analyses", InBackground(gate))
+    yield gate
+    gate.release.set()
+    SHOWN.clear()
+
+
+def resilience_script() -> None:
+    from tests.views.test_live_prepared import SHOWN
+    from views import resilience
+
+    resilience.render_snapshot(SHOWN[0])
+
+
+def overview_script() -> None:
+    from tests.views.test_live_prepared import SHOWN
+    from views import overview
+
+    overview.render_snapshot(SHOWN[0])
+
+
+def run(script) -> AppTest:
+    app = AppTest.from_function(script, default_timeout=30).run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_resilience_shows_the_previous_rounds_analysis_while_the_newest_computes(gated_analysis, monkeypatch):
+    monkeypatch.setattr(resilience, "FRESH_WAIT_S", 0.05)
+    older = load("not-n-plus-1.json")
+    resilience.analyses.job(older).wait(10)
+    newer = msgspec.structs.replace(load("n-plus-1.json"), taken_at=older.taken_at.replace(year=2030))
+    gated_analysis.held.add(id(newer))
+    SHOWN[:] = [newer]
+    app = run(resilience_script)
+    assert any("Showing the analysis of the round taken at" in c.value for c in app.caption)
+    assert any("not N+1" in m.value for m in app.markdown)  # the older round's verdict, labelled as such
+    gated_analysis.release.set()
+    resilience.analyses.job(newer).wait(10)
+    app = run(resilience_script)
+    assert not any("Showing the analysis of" in c.value for c in app.caption)
+    assert not any("not N+1" in m.value for m in app.markdown)
+
+
+def test_overview_says_computing_instead_of_waiting_for_the_analysis(gated_analysis):
+    snapshot = load("not-n-plus-1.json")
+    gated_analysis.held.add(id(snapshot))
+    SHOWN[:] = [snapshot]
+    app = run(overview_script)
+    assert any("N+1 computing…" in m.value for m in app.markdown)
+    gated_analysis.release.set()
+    resilience.analyses.job(snapshot).wait(10)
+    app = run(overview_script)
+    assert any(":red-badge[not N+1]" in m.value for m in app.markdown)
+
+
+def test_the_overview_reads_the_shared_analysis_rather_than_computing_its_own(gated_analysis):
+    snapshot = load("not-n-plus-1.json")
+    resilience.analyses.job(snapshot).wait(10)
+    assert overview.n_plus_1_verdicts(snapshot) == {"edge": True, "prod": False}
+    assert gated_analysis.calls == 1
+
+
+def test_pages_keep_the_prepared_round_until_the_next_one_is_ready(monkeypatch):
+    gate = Gate(live.prepare)
+    monkeypatch.setattr(live, "preparing", InBackground(gate))
+    monkeypatch.setattr(live, "PREPARE_WAIT_S", 0.05)
+    first, second = load("n-plus-1.json"), load("not-n-plus-1.json")
+    assert live.shown_snapshot(first) is first
+    gate.held.add(id(second))
+    assert live.shown_snapshot(second) is first
+    gate.release.set()
+    live.preparing.job(second).wait(10)
+    assert live.shown_snapshot(second) is second
+
+
+def test_a_session_still_on_the_previous_round_does_not_restart_its_job():
+    calls: list[Snapshot] = []
+    shared = InBackground(lambda snapshot, progress: calls.append(snapshot))
+    first, second = load("n-plus-1.json"), load("not-n-plus-1.json")
+    for snapshot in (first, second, first, second):
+        shared.job(snapshot).wait(10)
+    assert calls == [first, second] and shared.finished is shared.job(second)
+
+
+def test_a_quiet_clusters_rows_are_reused_and_a_changed_one_is_rebuilt():
+    from views.tables import ClusterTables, fleet_tables
+
+    snapshot = load("not-n-plus-1.json")
+    tables = ClusterTables()
+    [first, second] = snapshot.clusters
+    built = tables.of(snapshot, first)
+    quiet = msgspec.structs.replace(first)  # a new Cluster over the very same lists
+    assert tables.of(snapshot, quiet) is built
+    changed = msgspec.structs.replace(first, instances=first.instances[:-1])
+    rebuilt = tables.of(snapshot, changed)
+    assert rebuilt is not built and len(rebuilt.instances) == len(built.instances) - 1
+    whole = fleet_tables(snapshot)
+    assert list(whole.nodes["cluster"].unique()) == [first.name, second.name]
+    assert len(whole.instances) == len(first.instances) + len(second.instances)

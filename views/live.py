@@ -1,0 +1,42 @@
+"""Which live snapshot the pages show: the newest one whose tables are built.
+
+Every round publishes a new Snapshot. Its tables, problems and analysis are built once, off the
+pages' threads, shared by every session (the first session to see the round starts the work); until
+they are ready, pages keep showing the previous round instead of blocking on the new one. Only the
+very first round is waited for.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from fleet.model import Snapshot
+from views import resilience
+from views.tables import InBackground, fleet_tables, problems_table
+
+PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
+
+
+def prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
+    fleet_tables(snapshot)
+    progress(0.5)
+    problems_table(snapshot)
+    resilience.analyses.job(snapshot)  # the analysis starts now, not when someone opens Resilience
+
+
+preparing: InBackground[None] = InBackground(prepare)
+
+
+def shown_snapshot(newest: Snapshot) -> Snapshot:
+    """`newest` once it is prepared (waiting briefly), else the newest prepared one; waits only when
+    nothing has been prepared yet."""
+    job = preparing.job(newest)
+    if job.wait(PREPARE_WAIT_S):
+        return newest
+    ready = preparing.finished
+    if ready is not None:
+        return ready.snapshot
+    with st.spinner("Building the fleet's tables…"):
+        job.wait()
+    return newest
