@@ -330,7 +330,8 @@ class LiveFeed:
                 first = self._due[0][0] if self._due else float("inf")
                 if first <= now or self._resync_at <= now:
                     break
-                self._wake.wait(min(first, self._resync_at) - now)
+                due = min(first, self._resync_at)
+                self._wake.wait(None if due == float("inf") else due - now)  # nothing due: until woken
             now = time.monotonic()
             targets = set()
             while self._due and self._due[0][0] <= now:
