@@ -37,10 +37,15 @@ def test_every_node_and_allocation_is_reported(large):
 
 
 def test_no_request_per_node_or_allocation(large):
-    _, _, _, asked, _ = large
+    expected, first, _, asked, _ = large
     per_object = [p for p, _ in asked if p.startswith(("/v1/node/", "/v1/allocation/", "/v1/client/"))]
     assert per_object == []
-    lists = [p for p, _ in asked if not p.startswith("/v1/job/")]
+    # Nomad has no bulk read of registrations or policies: one read per service name and per policy
+    per_service = [p for p, _ in asked if p.startswith("/v1/service/")]
+    per_policy = [p for p, _ in asked if p.startswith("/v1/scaling/policy/")]
+    assert len(per_service) <= sum(1 for s in first.services if s.kind == "nomad")  # per region, namespace, name
+    assert len(per_policy) <= sum(1 for w in first.workloads if w.autoscaler is not None)
+    lists = [p for p, _ in asked if not p.startswith(("/v1/job/", "/v1/service/", "/v1/scaling/policy/"))]
     assert len(lists) < 60  # agent, regions and paged lists for two regions
 
 
@@ -48,5 +53,7 @@ def test_an_unchanged_cluster_is_not_read_again(large):
     _, first, second, _, again = large
     full_reads = [p for p, q in again if "index" not in q and p not in ("/v1/agent/self", "/v1/regions")]
     assert full_reads == []
-    assert len(again) <= 2 + 2 * 5  # agent, regions, one probe per table per region
+    # agent, regions, one probe per table per region: nodes, jobs, allocations, deployments, evaluations,
+    # service registrations, scaling policies
+    assert len(again) <= 2 + 2 * 7
     assert second is first  # nothing moved: the last model is reused, not rebuilt

@@ -84,7 +84,7 @@ def test_add_a_cluster_in_settings_and_see_it_on_overview(demo_server, browser_p
     url = page.get_by_label("API URL", exact=True)
     url.fill("unix:///nonexistent/podium.sock")
     assert name.input_value() == "lost-swarm" and url.input_value() == "unix:///nonexistent/podium.sock"
-    page.get_by_role("button", name=re.compile("Save")).click()
+    page.get_by_role("button", name=re.compile("Save$")).click()
     page.get_by_text("Saved lost-swarm").wait_for(timeout=60_000)
     assert "name: lost-swarm" in config.read_text()
     page.screenshot(path=str(ARTIFACTS / "settings-saved.png"), full_page=True)
