@@ -9,15 +9,16 @@ exact snapshot that was saved: `encode_snapshot` of both is byte for byte the sa
 """
 from __future__ import annotations
 
+import threading
 import zlib
 from itertools import compress
 from operator import attrgetter, ne, not_
 from datetime import datetime
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 import msgspec
 
-from fleet.model import Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot
+from fleet.model import Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot, encode_snapshot
 
 T = TypeVar("T")
 
@@ -189,6 +190,34 @@ def own_service(service: Service) -> Service:
 def compress_full(snapshot_json: bytes) -> bytes:
     """A keyframe: the whole snapshot as compressed v1 JSON, the format every earlier version wrote."""
     return zlib.compress(snapshot_json, FULL_LEVEL)
+
+
+class Keyframe(NamedTuple):
+    body: bytes  # compress_full's
+    copy: Snapshot  # own_copy's: the writer's next head
+
+
+def keyframe(snapshot: Snapshot) -> Keyframe:
+    """A keyframe's body and the writer's copy, the copy made while a thread compresses (zlib frees the
+    GIL; 150,000 instances: ~0.1-0.25 s each)."""
+    snapshot_json = encode_snapshot(snapshot, indent=0)
+    outcome: list[bytes | BaseException] = []
+
+    def compress() -> None:
+        try:
+            outcome.append(compress_full(snapshot_json))
+        except BaseException as failure:  # handed to the writer, raised there
+            outcome.append(failure)
+
+    compressing = threading.Thread(target=compress, name="keyframe-compress")
+    compressing.start()
+    try:
+        copy = own_copy(snapshot)
+    finally:
+        compressing.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return Keyframe(outcome[0], copy)
 
 
 def read_full(body: bytes) -> Snapshot:

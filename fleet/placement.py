@@ -138,7 +138,7 @@ class FirstFit:
                used: dict[int, tuple[float, float]], *, live: bool) -> list[int]:
         placed: list[int] = []
         for (cpu, mem), run in groupby(requests):
-            count = sum(1 for _ in run)
+            count = len(list(run))
             start = 0
             while count:
                 index = self.live.first(cpu, mem, start) if live else self._overlay_first(cpu, mem, start, excluded, used)
