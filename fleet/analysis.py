@@ -31,7 +31,7 @@ NO_REQUEST = (0.0, 0)
 HOTTEST_NODES = 3
 
 
-class StrandedInstance(msgspec.Struct, kw_only=True):
+class StrandedInstance(msgspec.Struct, kw_only=True, gc=False):  # 200,000 per cluster, no cycles: untracked
     instance: str
     workload: str | None
     cpu_request_cores: float
@@ -39,7 +39,7 @@ class StrandedInstance(msgspec.Struct, kw_only=True):
     placed_on: str | None  # predicted new node; None: nowhere fits, it stays pending
 
 
-class LossImpact(msgspec.Struct, kw_only=True):
+class LossImpact(msgspec.Struct, kw_only=True, gc=False):
     """What losing one node (or one zone) would do."""
 
     lost: str
