@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import threading
 import zlib
-from itertools import compress
-from operator import attrgetter, ne, not_
+from itertools import compress, repeat
+from operator import attrgetter, is_not, ne, not_
 from datetime import datetime
 from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
@@ -80,15 +80,17 @@ def diff_list(old: list[T], new: list[T], key: Callable[[T], Any]) -> ListDelta[
     if old_keys == new_keys:  # the usual round: same items, a few changed values
         return ListDelta(changed=changed_pairs(old, list(range(len(old))), new))
     where = dict(zip(old_keys, range(len(old_keys))))
-    if len(where) != len(old_keys) or len(set(new_keys)) != len(new_keys):
+    new_set = set(new_keys)
+    if len(where) != len(old_keys) or len(new_set) != len(new_keys):
         return ListDelta(whole=list(new))
     found = list(map(where.get, new_keys))  # old position of each new item, None when added
-    is_kept = [position is not None for position in found]
+    is_kept = list(map(is_not, found, repeat(None)))
     kept: list[int] = list(compress(found, is_kept))  # type: ignore[arg-type]
     added = list(compress(enumerate(new), map(not_, is_kept)))
     changed = changed_pairs(old, kept, list(compress(new, is_kept)))
     if kept == sorted(kept):
-        return ListDelta(changed=changed, added=added, removed=sorted(set(range(len(old))).difference(kept)))
+        removed = list(compress(range(len(old)), map(not_, map(new_set.__contains__, old_keys))))
+        return ListDelta(changed=changed, added=added, removed=removed)
     return ListDelta(changed=changed, added=added, order=kept)
 
 
@@ -127,8 +129,10 @@ def apply_list(items: list[T], delta: ListDelta[T] | None) -> list[T]:
     if delta.order is not None:
         items[:] = [items[i] for i in delta.order]
     elif len(delta.removed) > REMOVE_IN_PLACE_MAX:
-        gone = set(delta.removed)
-        items[:] = [item for i, item in enumerate(items) if i not in gone]
+        keep = bytearray(b"\x01") * len(items)
+        for i in delta.removed:
+            keep[i] = 0
+        items[:] = compress(items, keep)
     else:
         for i in reversed(delta.removed):
             del items[i]
