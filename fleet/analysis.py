@@ -15,6 +15,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import chain, repeat
 from fractions import Fraction
 from operator import itemgetter
 from typing import NamedTuple
@@ -119,7 +120,7 @@ class _Free(NamedTuple):
 # one running instance that losing its node strands: (instance name, workload label or None, cpu request,
 # memory request, workload id or "", instance id); plain tuples, as there are 200,000 of them
 _Entry = tuple[str, str | None, float, int, str, str]
-CPU_OF, MEM_OF, WORKLOAD_OF = itemgetter(2), itemgetter(3), itemgetter(4)
+CPU_OF, MEM_OF, WORKLOAD_OF, REQUEST_OF = itemgetter(2), itemgetter(3), itemgetter(4), itemgetter(2, 3)
 
 
 @dataclass
@@ -239,9 +240,10 @@ def loss_impact(cluster: Cluster, lost: str, lost_ids: set[str], shared: _Contex
     """Lose the nodes in `lost_ids` at once: what is stranded, what fits elsewhere, who goes dark."""
     ctx = shared or context(cluster)
     ordered = sorted(lost_ids)
-    return impact(ctx, lost, sorted(ctx.names.get(i, i) for i in lost_ids),
-                  [s for node_id in ordered for s in ctx.on_node.get(node_id, ())],
-                  [index for node_id in lost_ids for index in ctx.bins_of.get(node_id, ())])
+    none = repeat(())
+    return impact(ctx, lost, sorted(map(ctx.names.get, lost_ids, lost_ids)),
+                  list(chain.from_iterable(map(ctx.on_node.get, ordered, none))),
+                  list(chain.from_iterable(map(ctx.bins_of.get, lost_ids, none))))
 
 
 def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], excluded: list[int]) -> LossImpact:
@@ -263,7 +265,7 @@ def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> li
     """first_fit_decreasing's answer for each stranded instance, in stranded order."""
     if not stranded:
         return []
-    requests = [(s[2], s[3]) for s in stranded]
+    requests = list(map(REQUEST_OF, stranded))
     if requests.count(requests[0]) == len(requests):  # one request size: already in first-fit order
         bin_names = ctx.bin_names  # NOT_FOUND (-1) is its trailing None
         names = [bin_names[index] for index in ctx.first_fit.place(requests, excluded)]
