@@ -18,7 +18,8 @@ from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 import msgspec
 
-from fleet.model import Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot, encode_snapshot
+from fleet.model import (Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot,
+                         encode_snapshot)
 
 T = TypeVar("T")
 
