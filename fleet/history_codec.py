@@ -9,15 +9,17 @@ exact snapshot that was saved: `encode_snapshot` of both is byte for byte the sa
 """
 from __future__ import annotations
 
+import threading
 import zlib
-from itertools import compress
-from operator import attrgetter, ne, not_
+from itertools import compress, repeat
+from operator import attrgetter, is_not, ne, not_
 from datetime import datetime
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, Generic, NamedTuple, TypeVar
 
 import msgspec
 
-from fleet.model import Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot
+from fleet.model import (Cluster, Event, Instance, Node, Port, Service, Snapshot, Workload, decode_snapshot,
+                         encode_snapshot)
 
 T = TypeVar("T")
 
@@ -79,15 +81,17 @@ def diff_list(old: list[T], new: list[T], key: Callable[[T], Any]) -> ListDelta[
     if old_keys == new_keys:  # the usual round: same items, a few changed values
         return ListDelta(changed=changed_pairs(old, list(range(len(old))), new))
     where = dict(zip(old_keys, range(len(old_keys))))
-    if len(where) != len(old_keys) or len(set(new_keys)) != len(new_keys):
+    new_set = set(new_keys)
+    if len(where) != len(old_keys) or len(new_set) != len(new_keys):
         return ListDelta(whole=list(new))
     found = list(map(where.get, new_keys))  # old position of each new item, None when added
-    is_kept = [position is not None for position in found]
+    is_kept = list(map(is_not, found, repeat(None)))
     kept: list[int] = list(compress(found, is_kept))  # type: ignore[arg-type]
     added = list(compress(enumerate(new), map(not_, is_kept)))
     changed = changed_pairs(old, kept, list(compress(new, is_kept)))
     if kept == sorted(kept):
-        return ListDelta(changed=changed, added=added, removed=sorted(set(range(len(old))).difference(kept)))
+        removed = list(compress(range(len(old)), map(not_, map(new_set.__contains__, old_keys))))
+        return ListDelta(changed=changed, added=added, removed=removed)
     return ListDelta(changed=changed, added=added, order=kept)
 
 
@@ -126,8 +130,10 @@ def apply_list(items: list[T], delta: ListDelta[T] | None) -> list[T]:
     if delta.order is not None:
         items[:] = [items[i] for i in delta.order]
     elif len(delta.removed) > REMOVE_IN_PLACE_MAX:
-        gone = set(delta.removed)
-        items[:] = [item for i, item in enumerate(items) if i not in gone]
+        keep = bytearray(b"\x01") * len(items)
+        for i in delta.removed:
+            keep[i] = 0
+        items[:] = compress(items, keep)
     else:
         for i in reversed(delta.removed):
             del items[i]
@@ -189,6 +195,34 @@ def own_service(service: Service) -> Service:
 def compress_full(snapshot_json: bytes) -> bytes:
     """A keyframe: the whole snapshot as compressed v1 JSON, the format every earlier version wrote."""
     return zlib.compress(snapshot_json, FULL_LEVEL)
+
+
+class Keyframe(NamedTuple):
+    body: bytes  # compress_full's
+    copy: Snapshot  # own_copy's: the writer's next head
+
+
+def keyframe(snapshot: Snapshot) -> Keyframe:
+    """A keyframe's body and the writer's copy, the copy made while a thread compresses (zlib frees the
+    GIL; 150,000 instances: ~0.1-0.25 s each)."""
+    snapshot_json = encode_snapshot(snapshot, indent=0)
+    outcome: list[bytes | BaseException] = []
+
+    def compress() -> None:
+        try:
+            outcome.append(compress_full(snapshot_json))
+        except BaseException as failure:  # handed to the writer, raised there
+            outcome.append(failure)
+
+    compressing = threading.Thread(target=compress, name="keyframe-compress")
+    compressing.start()
+    try:
+        copy = own_copy(snapshot)
+    finally:
+        compressing.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    return Keyframe(outcome[0], copy)
 
 
 def read_full(body: bytes) -> Snapshot:

@@ -61,13 +61,15 @@ class FreeTree:
             mem[node] = max(mem[2 * node], mem[2 * node + 1])
             node >>= 1
 
-    def set_many(self, leaves: Collection[tuple[int, float, float]]) -> None:
-        if len(leaves) * 16 < self.size:
-            for index, cpu, mem in leaves:
-                self.set(index, cpu, mem)
+    def exclude(self, indexes: Collection[int]) -> None:
+        """Those bins hold nothing from now on."""
+        if len(indexes) * 16 < self.size:
+            for index in indexes:
+                self.set(index, float("-inf"), float("-inf"))
             return
-        for index, cpu, mem in leaves:  # a zone's thousands of bins: one rebuild is cheaper
-            self.cpu[self.size + index], self.mem[self.size + index] = cpu, mem
+        cpu, mem, size, nothing = self.cpu, self.mem, self.size, float("-inf")
+        for index in indexes:  # a zone's thousands of bins: one rebuild is cheaper
+            cpu[size + index] = mem[size + index] = nothing
         self._rebuild()
 
     def reset(self, tree: FreeTree) -> None:
@@ -127,7 +129,7 @@ class FirstFit:
             if not excluded or not set(excluded).intersection(anywhere):
                 return anywhere
             return self._place(requests, set(excluded), {}, live=False)
-        self.live.set_many([(index, float("-inf"), float("-inf")) for index in excluded])
+        self.live.exclude(excluded)
         used: dict[int, tuple[float, float]] = {}
         try:
             return self._place(requests, set(excluded), used, live=True)
@@ -138,7 +140,7 @@ class FirstFit:
                used: dict[int, tuple[float, float]], *, live: bool) -> list[int]:
         placed: list[int] = []
         for (cpu, mem), run in groupby(requests):
-            count = sum(1 for _ in run)
+            count = len(list(run))
             start = 0
             while count:
                 index = self.live.first(cpu, mem, start) if live else self._overlay_first(cpu, mem, start, excluded, used)

@@ -33,7 +33,8 @@ import msgspec
 from fleet import history_codec as codec
 from fleet.history_schema import CHAIN_COLUMNS, DELTA, FULL, POSTGRES, SCHEMA_LOCK_ID, SQLITE, Dialect
 from fleet.config import FleetConfig, Settings, strip_userinfo
-from fleet.model import Snapshot, encode_snapshot, utc_now
+from fleet.gcpause import paused_gc
+from fleet.model import Snapshot, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -196,11 +197,16 @@ class SnapshotStore:
         `inside(cursor)` runs first in that transaction: a replica's fencing check (raising refuses
         the round) and its NOTIFY to the others.
         """
+        with paused_gc():  # a round builds ~10^5 acyclic objects: no full collection over the caller's heap mid-write
+            return self._save(snapshot, inside)
+
+    def _save(self, snapshot: Snapshot, inside: Callable[[Any], None] | None) -> int:
         head, body = self._head, None  # body: the delta, else the keyframe
         if head is not None and head.depth + 1 < self.chain.keyframe_every:
             body = codec.delta_body(codec.diff_snapshot(head.rebuilt, snapshot))
             if head.chain_bytes + len(body) > head.keyframe_bytes * self.chain.max_weight:
                 body = None  # the chain now weighs more than a keyframe: start a new one
+        keyframe = codec.keyframe(snapshot) if body is None else None  # made before the transaction: shorter
         taken_s = epoch_s(snapshot.taken_at)
         with self._transaction() as cursor:
             if inside is not None:
@@ -208,13 +214,14 @@ class SnapshotStore:
             if body is not None and head is not None and self._is_live(cursor, head.id):
                 snapshot_id = self._insert_round(cursor, snapshot, DELTA, body, head)
             else:
-                head, body = None, codec.compress_full(encode_snapshot(snapshot, indent=0))
+                keyframe = keyframe or codec.keyframe(snapshot)
+                head, body = None, keyframe.body
                 snapshot_id = self._insert_round(cursor, snapshot, FULL, body, None)
             self._insert_points(cursor, snapshot_id, taken_s, snapshot)
             self._apply_retention(cursor)
         self._head = None  # until the next head is built: should that fail, the next round is a keyframe
         if head is None:
-            self._head = Head(snapshot_id, snapshot_id, 0, 0, len(body), codec.own_copy(snapshot))
+            self._head = Head(snapshot_id, snapshot_id, 0, 0, len(body), keyframe.copy)  # type: ignore[union-attr]
         else:  # rebuilt from what was written, as a reader does (reusing and changing the previous head)
             rebuilt = codec.apply_delta(head.rebuilt, codec.read_delta(body))
             self._head = Head(snapshot_id, head.keyframe_id, head.depth + 1, head.chain_bytes + len(body),
