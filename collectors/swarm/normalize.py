@@ -146,10 +146,10 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
     then each slot's earlier ones, newest first: the order events are listed in when their times
     tie), and each current task's slot history."""
     # one pass, grouping by a cheap key; the sortable key (slot number as text) is made once per slot
-    slots: dict[tuple[str, int, str], list[wire.Task]] = {}
+    slots: dict[tuple[str, int | str], list[wire.Task]] = {}
     for task in tasks:
         if task.ServiceID in services:
-            key = (task.ServiceID, task.Slot, "") if task.Slot else (task.ServiceID, 0, task.NodeID)
+            key = (task.ServiceID, task.Slot or task.NodeID)  # a slot number, or a node ID (global)
             group = slots.get(key)
             if group is None:
                 slots[key] = [task]
@@ -158,7 +158,7 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
     current: list[wire.Task] = []
     failed_earlier: list[wire.Task] = []
     earlier: dict[str, SlotHistory] = {}
-    for key in sorted(slots, key=lambda k: (k[0], str(k[1]) if k[1] else f"node:{k[2]}")):
+    for key in sorted(slots, key=lambda k: (k[0], str(k[1]) if isinstance(k[1], int) else f"node:{k[1]}")):
         group = slots[key]
         # max keeps the first of equal versions, as a stable sort newest-first does
         newest = group[0] if len(group) == 1 else max(group, key=task_version)
