@@ -234,6 +234,9 @@ def read_capped(response: Any, budget: Budget | None = None, *, decode_content: 
     if declared is not None and declared.isdigit() and int(declared) > ceiling:
         response.close()
         raise too_large(what, ceiling, f"it declares {int(declared) / MIB:,.0f} MiB")
+    if declared is not None and declared.isdigit() and not response.headers.get("Content-Encoding"):
+        # a length within the ceiling, sent as is: one read of exactly that (no chunks to join)
+        return response.read(decode_content=decode_content)
     chunks: list[bytes] = []
     total = 0
     while True:

@@ -83,7 +83,9 @@ class SwarmCollector(Collector[SwarmRaw]):
         if feed.blocked is not None:
             return None, nodes, services, tasks, f"live updates off, polling each round: {feed.blocked}"
         feed.start(session.date_header)
-        return None, nodes, services, tasks, None
+        # the state just loaded, with its generation: the next round reuses this one's result if
+        # nothing changed meanwhile (its events are read from before the listing began)
+        return (*feed.state.values(), None)
 
     def _local_containers(self, session: EngineSession, timeout_s: float) -> list[wire.ContainerSummary]:
         """Containers of tasks on this manager, for their health checks: optional (a proxy in front

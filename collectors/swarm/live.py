@@ -24,6 +24,7 @@ tried again after `RETRY_S`. Read-only: GETs only.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import threading
 import time
@@ -52,6 +53,8 @@ SERVICE_LABEL = "com.docker.swarm.service.id"
 ACTIONS = ["create", "update", "remove", "start", "die", "destroy", "oom", "health_status"]
 STREAM_FILTERS = filters(type=["service", "node", "container"], event=ACTIONS)
 _event_decoder = msgspec.json.Decoder(wire.EventMessage)
+# generations are unique across states: a new feed's state never repeats an old one's number
+_generations = itertools.count(1)
 
 
 class Blocked(Exception):
@@ -60,7 +63,7 @@ class Blocked(Exception):
 
 class SwarmState:
     """Nodes, services (with their counts) and tasks, as listed and then kept by events. Each
-    change bumps `generation`, so a round that finds nothing changed can reuse its last result."""
+    change takes a new `generation`, so a round that finds nothing changed can reuse its last result."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -77,7 +80,7 @@ class SwarmState:
             self.nodes = {n.ID: n for n in nodes}
             self.services = {s.ID: s for s in services}
             self.tasks = by_service
-            self.generation += 1
+            self.generation = next(_generations)
 
     def values(self) -> tuple[int, list[wire.Node], list[wire.Service], list[wire.Task]]:
         with self.lock:
@@ -86,7 +89,7 @@ class SwarmState:
 
     def put_service(self, service_id: str, service: wire.Service | None, tasks: list[wire.Task]) -> None:
         with self.lock:
-            self.generation += 1
+            self.generation = next(_generations)
             if service is None:
                 self.services.pop(service_id, None)
                 self.tasks.pop(service_id, None)
@@ -96,7 +99,7 @@ class SwarmState:
 
     def put_node(self, node_id: str, node: wire.Node | None) -> None:
         with self.lock:
-            self.generation += 1
+            self.generation = next(_generations)
             if node is None:
                 self.nodes.pop(node_id, None)
             else:

@@ -25,6 +25,7 @@ NODE_STATES = {"ready": "ready", "down": "down", "disconnected": "not_ready", "u
 # states in which a task holds its reservation on a node (the scheduler counts these)
 HOLDS_RESOURCES = {"pending", "running"}
 STOPPED_ON_PURPOSE = {"shutdown", "complete", "remove"}
+FAILED = ("failed", "rejected")
 # one task on every eligible node: a lost node takes its own copy along, nothing moves elsewhere
 PER_NODE_KINDS = {"GlobalService", "GlobalJob"}
 NO_STATUS = wire.TaskStatus()
@@ -66,8 +67,9 @@ def local_task_health(containers: list[wire.ContainerSummary]) -> dict[str, str]
 def normalize(raw: SwarmRaw) -> ClusterData:
     """Pure: Engine API objects in, the common model out."""
     services = {s.ID: s for s in raw.services}
-    current, history, earlier = split_current_tasks(raw.tasks, services)
-    instances = [task_to_instance(t, services, raw.local_health, earlier.get(t.ID, SlotHistory()))
+    current, failures, earlier = split_current_tasks(raw.tasks, services)
+    no_history = SlotHistory()
+    instances = [task_to_instance(t, services, raw.local_health, earlier.get(t.ID, no_history))
                  for t in current]
     by_service: dict[str, list[Instance]] = defaultdict(list)
     for instance in instances:
@@ -76,12 +78,13 @@ def normalize(raw: SwarmRaw) -> ClusterData:
     checked = {s.ID for s in raw.services if has_healthcheck(s)}
     checked |= {i.workload_id for i in instances if i.id in raw.local_health and i.workload_id}
     tasks_of: dict[str, list[wire.Task]] = defaultdict(list)
-    for task in raw.tasks:
-        tasks_of[task.ServiceID].append(task)
+    if any(s.ServiceStatus is None for s in raw.services):  # engines before API 1.41: counted from tasks
+        for task in raw.tasks:
+            tasks_of[task.ServiceID].append(task)
     workloads = [service_to_workload(s, s.ServiceStatus or counted_status(s, tasks_of[s.ID]),
                                      by_service.get(s.ID, []), s.ID in checked) for s in raw.services]
     nodes = with_allocations([node_to_model(n) for n in raw.nodes], instances, services)
-    events = task_events(current + history, services)
+    events = task_events(failures, services)
     endpoints = [e for s, w in zip(raw.services, workloads)
                  if (e := endpoint_to_service(s, w, by_service.get(s.ID, []))) is not None]
     return ClusterData(version=engine_version(raw), nodes=nodes, workloads=workloads,
@@ -138,25 +141,38 @@ class SlotHistory:
 
 def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service]
                         ) -> tuple[list[wire.Task], list[wire.Task], dict[str, SlotHistory]]:
-    """The newest task per slot is current unless it was stopped on purpose; the rest is history."""
-    slots: dict[tuple[str, str], list[wire.Task]] = defaultdict(list)
+    """The newest task per slot is current unless it was stopped on purpose; the rest is history.
+    Returns the current tasks (in slot order), the failed and rejected tasks (current ones first,
+    then each slot's earlier ones, newest first: the order events are listed in when their times
+    tie), and each current task's slot history."""
+    # one pass, grouping by a cheap key; the sortable key (slot number as text) is made once per slot
+    slots: dict[tuple[str, int | str], list[wire.Task]] = {}
     for task in tasks:
         if task.ServiceID in services:
-            slots[slot_key(task)].append(task)
+            key = (task.ServiceID, task.Slot or task.NodeID)  # a slot number, or a node ID (global)
+            group = slots.get(key)
+            if group is None:
+                slots[key] = [task]
+            else:
+                group.append(task)
     current: list[wire.Task] = []
-    history: list[wire.Task] = []
+    failed_earlier: list[wire.Task] = []
     earlier: dict[str, SlotHistory] = {}
-    for key in sorted(slots):
-        ordered = sorted(slots[key], key=task_version, reverse=True)
-        newest, older = ordered[0], ordered[1:]
-        history.extend(older)
+    for key in sorted(slots, key=lambda k: (k[0], str(k[1]) if isinstance(k[1], int) else f"node:{k[1]}")):
+        group = slots[key]
+        # max keeps the first of equal versions, as a stable sort newest-first does
+        newest = group[0] if len(group) == 1 else max(group, key=task_version)
+        failed = [t for t in group if t is not newest and t.Status is not None and t.Status.State in FAILED]
+        if len(failed) > 1:
+            failed.sort(key=task_version, reverse=True)
+        failed_earlier.extend(failed)
         if newest.DesiredState in ("shutdown", "remove") and task_status(newest).State in STOPPED_ON_PURPOSE:
-            history.append(newest)
             continue
         current.append(newest)
-        failed = [t for t in older if task_status(t).State in ("failed", "rejected")]
-        earlier[newest.ID] = SlotHistory(len(failed), task_status(failed[0]).Err if failed else None)
-    return current, history, earlier
+        if failed:
+            earlier[newest.ID] = SlotHistory(len(failed), failed[0].Status.Err)  # type: ignore[union-attr]
+    failures = [t for t in current if t.Status is not None and t.Status.State in FAILED]
+    return current, failures + failed_earlier, earlier
 
 
 def task_name(task: wire.Task, services: dict[str, wire.Service]) -> str:
@@ -338,26 +354,35 @@ def with_allocations(nodes: list[Node], instances: list[Instance],
 
 
 def task_events(tasks: list[wire.Task], services: dict[str, wire.Service]) -> list[Event]:
-    """Failed and rejected tasks, newest first, as events."""
-    events = []
+    """Failed and rejected tasks, newest first, as events (the newest MAX_EVENTS)."""
+    timed = []
     for task in tasks:
         status = task_status(task)
-        if status.State not in ("failed", "rejected"):
+        if status.State not in FAILED:
             continue
         when = parse_time(status.Timestamp) or parse_time(task.UpdatedAt)
-        if when is None:
-            continue
+        if when is not None:
+            timed.append((when, task))
+    timed.sort(key=lambda pair: pair[0], reverse=True)
+    events = []
+    for when, task in timed[:MAX_EVENTS]:
+        status = task_status(task)
         events.append(Event(time=when, severity="error" if status.State == "failed" else "warning",
                             object=f"Task/{task_name(task, services)}", reason=f"Task{status.State.capitalize()}",
                             message=status.Err or status.Message or status.State))
-    events.sort(key=lambda e: e.time, reverse=True)
-    return events[:MAX_EVENTS]
+    return events
 
 
 def parse_time(value: str | None) -> datetime | None:
-    """Docker writes RFC 3339 with nanoseconds; Python takes microseconds."""
+    """Docker writes RFC 3339 in UTC with nanoseconds; Python (3.11+) reads that, truncating to
+    microseconds. Anything else is read the older way: digits past the microseconds cut, as UTC."""
     if not value or value.startswith("0001-01-01"):
         return None
+    if value[-1] == "Z":
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
     text = value.rstrip("Z")
     if "." in text:
         head, frac = text.split(".", 1)

@@ -84,3 +84,22 @@ def test_changes_in_the_emulator_reach_the_model_by_its_event_stream(api_version
             assert collector.listings == 1
         finally:
             collector.close()
+
+
+def test_a_quiet_round_after_the_listing_reuses_the_listing_rounds_result(monkeypatch):
+    from collectors.swarm import live
+    monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # no background relisting
+    scenario = sim_swarm.build(0, nodes=8, services=4, problems=False)
+    with sim_swarm.start(scenario) as cluster:
+        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host))
+        try:
+            raw = collector.fetch(10)
+            first = collector.normalize(raw)
+            assert raw.generation is not None  # the listing round is the live state's first generation
+            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
+            again = collector.fetch(10)
+            assert collector.listings == 1
+            if again.generation == raw.generation:  # no event touched the state meanwhile
+                assert collector.normalize(again) is first
+        finally:
+            collector.close()
