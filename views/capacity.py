@@ -11,7 +11,7 @@ import streamlit as st
 from collections import Counter
 
 from fleet import orchestrators
-from fleet.model import Snapshot
+from fleet.model import Node, Snapshot
 from views.context import PageContext
 from views.tables import fleet_tables
 
@@ -52,11 +52,21 @@ def busiest_nodes(nodes: pd.DataFrame, limit: int = MAX_NODES_CHARTED) -> pd.Dat
 ARCH_NAMES = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm"}
 
 
+def platform_of(node: Node) -> str:
+    """`linux/amd64`, or what is known of it (Nomad's node list names the OS but not the architecture)."""
+    arch = ARCH_NAMES.get(node.arch, node.arch) if node.arch else None
+    if node.os and arch:
+        return f"{node.os}/{arch}"
+    if node.os or arch:
+        return f"{node.os} (architecture not reported)" if node.os else f"{arch} (OS not reported)"
+    return "platform not reported"
+
+
 def platform_mix(snapshot: Snapshot) -> dict[str, list[str]]:
     """Per cluster, its node platforms most common first: `3 of 40 nodes windows/amd64`."""
     mix = {}
     for cluster in snapshot.clusters:
-        counts = Counter(f"{n.os or '?'}/{ARCH_NAMES.get(n.arch or '', n.arch or '?')}" for n in cluster.nodes)
+        counts = Counter(map(platform_of, cluster.nodes))
         total = len(cluster.nodes)
         mix[cluster.name] = [f"{count} of {total} nodes {platform}"
                              for platform, count in sorted(counts.items(), key=lambda item: (-item[1], item[0]))]
@@ -66,7 +76,7 @@ def platform_mix(snapshot: Snapshot) -> dict[str, list[str]]:
 def render_platforms(snapshot: Snapshot) -> None:
     st.subheader("Node platforms")
     for cluster, lines in platform_mix(snapshot).items():
-        st.markdown(f"**{cluster}**: " + " · ".join(lines).replace("?/?", "platform not reported"))
+        st.markdown(f"**{cluster}**: " + " · ".join(lines))
 
 
 def render(context: PageContext) -> None:

@@ -97,11 +97,15 @@ def test_services_csv_has_one_row_per_service_with_ports_and_backends():
 
 
 def test_capacity_shows_each_clusters_platform_mix():
-    from views.capacity import platform_mix
+    from fleet.model import Node
+    from views.capacity import platform_mix, platform_of
 
     assert platform_mix(decode_snapshot(SNAPSHOT.read_bytes())) == {
         "eu-nomad": ["1 of 2 nodes ubuntu/amd64", "1 of 2 nodes windows/amd64"],
         "edge-swarm": ["1 of 1 nodes linux/amd64"],  # Docker's x86_64 is amd64
     }
+    nomad_stub = Node(id="n", name="n", status="ready", schedulable=True, os="ubuntu")  # Nomad's list: no arch
+    assert platform_of(nomad_stub) == "ubuntu (architecture not reported)"
+    assert platform_of(Node(id="m", name="m", status="ready", schedulable=True)) == "platform not reported"
     text = "\n".join(m.value for m in render("capacity").markdown)
     assert "**eu-nomad**: 1 of 2 nodes ubuntu/amd64 · 1 of 2 nodes windows/amd64" in text
