@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.httpserver import serve_until_stdin_closes
 from sim.marathon import PROBLEMS, Timeline, build, serve
 from sim.mesos import Auth
 
@@ -33,12 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"MARATHON {cluster.marathon.url}\nMESOS {cluster.mesos.url}", flush=True)
     for standby in cluster.standbys:
         print(f"STANDBY {standby.url}", flush=True)
-    try:
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        cluster.stop()
+    serve_until_stdin_closes(cluster.stop)
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.httpserver import serve_until_stdin_closes
 from sim.nomad import build, start
 
 
@@ -26,11 +27,7 @@ def main(argv: list[str] | None = None) -> int:
                      jobs=args.jobs, allocs_per_job=args.allocs_per_job)
     cluster = start(scenario, tokens={args.token: "read-only"} if args.token else None)
     print(f"URL {cluster.url}", flush=True)
-    try:
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    cluster.stop()
+    serve_until_stdin_closes(cluster.stop)
     return 0
 
 

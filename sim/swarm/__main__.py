@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sim.httpserver import serve_until_stdin_closes
 from sim.swarm import build, start
 
 
@@ -30,11 +31,7 @@ def main(argv: list[str] | None = None) -> int:
                      problems=not args.no_problems)
     cluster = start(scenario, port=args.port)
     print(f"URL {cluster.url}", flush=True)
-    try:
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    cluster.stop()
+    serve_until_stdin_closes(cluster.stop)
     return 0
 
 

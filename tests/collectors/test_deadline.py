@@ -5,6 +5,7 @@ import socket
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
@@ -19,38 +20,63 @@ Behaviour = Callable[[socket.socket], None]
 
 
 @contextmanager
-def raw_server(behaviour: Behaviour) -> Iterator[str]:
-    """A loopback TCP server that hands each connection to `behaviour` on its own thread."""
-    listener = socket.create_server(("127.0.0.1", 0))
+def serving(behaviour: Behaviour, family: str = "tcp", tmp_path: Path | None = None) -> Iterator[str]:
+    """A loopback server (tcp, or a unix socket in tmp_path) handing each connection to `behaviour`."""
+    if family == "unix":
+        assert tmp_path is not None, "a unix socket needs a folder"
+        path = tmp_path / "engine.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(path))
+        listener.listen()
+        url = f"unix://{path}"
+    else:
+        listener = socket.create_server(("127.0.0.1", 0))
+        url = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
     stop = threading.Event()
+    connections: list[socket.socket] = []
 
-    def serve() -> None:
+    def accept() -> None:
         listener.settimeout(0.1)
         while not stop.is_set():
             try:
                 conn, _ = listener.accept()
             except OSError:
                 continue
-            threading.Thread(target=_handle, args=(behaviour, conn, stop), daemon=True).start()
+            connections.append(conn)
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
 
-    thread = threading.Thread(target=serve, daemon=True)
+    def handle(conn: socket.socket) -> None:
+        try:
+            behaviour(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+        yield url
     finally:
         stop.set()
         thread.join()
         listener.close()
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # frees a behaviour still sending or sleeping on it
+            except OSError:
+                pass
 
 
-def _handle(behaviour: Behaviour, conn: socket.socket, stop: threading.Event) -> None:
-    try:
+@contextmanager
+def raw_server(behaviour: Behaviour) -> Iterator[str]:
+    """An HTTP URL on loopback whose server reads each request, then hands the connection to `behaviour`."""
+    def after_the_request(conn: socket.socket) -> None:
         conn.recv(65536)
         behaviour(conn)
-    except OSError:
-        pass
-    finally:
-        conn.close()
+
+    with serving(after_the_request) as url:
+        yield url.replace("tcp://", "http://", 1)
 
 
 def trickle(text: bytes) -> Behaviour:

@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import socket
 import struct
-import threading
 import time
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import certifi
 import pytest
@@ -19,7 +16,7 @@ from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
 from fleet.config.types import TlsFiles
 from fleet.source import SourceError
-from tests.collectors.test_deadline import endless_chunks, hang, huge_length
+from tests.collectors.test_deadline import endless_chunks, hang, huge_length, serving
 
 Behaviour = Callable[[socket.socket], None]
 TIMEOUT_S = 1.0
@@ -74,54 +71,6 @@ def reset(conn: socket.socket) -> None:
 
 def unavailable(conn: socket.socket) -> None:
     conn.sendall(answer("503 Service Unavailable", b'{"message": "swarm is in maintenance: raft has no leader"}\n'))
-
-
-@contextmanager
-def serving(behaviour: Behaviour, family: str, tmp_path: Path) -> Iterator[str]:
-    """A loopback server (tcp, or a unix socket in tmp_path) handing each connection to `behaviour`."""
-    if family == "unix":
-        path = tmp_path / "engine.sock"
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        listener.bind(str(path))
-        listener.listen()
-        url = f"unix://{path}"
-    else:
-        listener = socket.create_server(("127.0.0.1", 0))
-        url = f"tcp://127.0.0.1:{listener.getsockname()[1]}"
-    stop = threading.Event()
-    connections: list[socket.socket] = []
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            connections.append(conn)
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
-
-    def handle(conn: socket.socket) -> None:
-        try:
-            behaviour(conn)
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    try:
-        yield url
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
-        for conn in connections:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)  # frees a behaviour still sending or sleeping on it
-            except OSError:
-                pass
 
 
 def collect_failure(url: str, **config: object) -> tuple[SourceError, float]:
