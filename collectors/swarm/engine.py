@@ -9,6 +9,7 @@ words; only a connection that fails (refused, reset, timed out, TLS) is `unreach
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import docker
@@ -27,7 +28,10 @@ T = TypeVar("T")
 # the socket read timeout only backs up the request's deadline, which cuts first and says so
 READ_TIMEOUT_SLACK_S = 5.0
 SWARM_API = (1, 24)  # Swarm mode came with Docker 1.12, API 1.24
-
+# a large swarm's tasks are read in parts, by service, two at a time: one part's answer arrives
+# while the other's is decoded, and no single answer holds every task's JSON at once
+TASKS_PER_PART = 2_000  # tasks meant to run (each with its history) in one part
+TASK_PARTS_AT_ONCE = 2  # decoding holds the interpreter: more at once only queue
 
 class NotFound(UpstreamError):
     """404: the object is gone (removed between an event and its re-read)."""
@@ -61,8 +65,21 @@ class EngineSession:
         nodes = self.read(timeout_s, "/nodes", list[wire.Node])
         # older engines (API < 1.41) ignore status=true: their counts come from the tasks (normalize)
         services = self.read(timeout_s, "/services", list[wire.Service], params={"status": "true"})
-        tasks = self.read(timeout_s, "/tasks", list[wire.Task])
-        return nodes, services, tasks
+        return nodes, services, self.tasks_of(timeout_s, task_parts(services, len(nodes)))
+
+    def tasks_of(self, timeout_s: float, parts: list[list[str]]) -> list[wire.Task]:
+        """The tasks of these parts' services: one plain `/tasks` when there is a part or none; else
+        a `/tasks` filtered to each part's services, TASK_PARTS_AT_ONCE at a time, each bounded like
+        any request. Either way the tasks of a service created after `/services` was read are
+        ignored by normalization (it has no service to put them under)."""
+        if len(parts) <= 1:
+            return self.read(timeout_s, "/tasks", list[wire.Task])
+
+        def part(services: list[str]) -> list[wire.Task]:
+            return self.read(timeout_s, "/tasks", list[wire.Task], params={"filters": filters(service=services)})
+
+        with ThreadPoolExecutor(TASK_PARTS_AT_ONCE, thread_name_prefix="swarm-tasks") as pool:
+            return [task for tasks in pool.map(part, parts) for task in tasks]
 
     def read(self, timeout_s: float, path: str, kind: type[T], *, params: dict[str, Any] | None = None,
              versioned: bool = True) -> T:
@@ -98,6 +115,32 @@ class EngineSession:
 
     def close(self) -> None:
         self.client.close()
+
+
+def task_parts(services: list[wire.Service], node_count: int) -> list[list[str]]:
+    """Service IDs (in ID order) in runs of about TASKS_PER_PART tasks meant to run: the engine's
+    desired count, else the replica count, a node count for a global service, one for a job."""
+    parts: list[list[str]] = [[]]
+    weight = 0
+    for service in sorted(services, key=lambda s: s.ID):
+        tasks = expected_tasks(service, node_count)
+        if parts[-1] and weight + tasks > TASKS_PER_PART:
+            parts.append([])
+            weight = 0
+        parts[-1].append(service.ID)
+        weight += tasks
+    return parts if parts[-1] else []
+
+
+def expected_tasks(service: wire.Service, node_count: int) -> int:
+    if service.ServiceStatus is not None and service.ServiceStatus.DesiredTasks is not None:
+        return max(1, service.ServiceStatus.DesiredTasks)
+    mode = service.Spec.Mode
+    if mode is not None and mode.Replicated is not None:
+        return max(1, mode.Replicated.Replicas or 1)
+    if mode is not None and mode.Global is not None:
+        return max(1, node_count)
+    return 1
 
 
 def filters(**values: list[str]) -> str:

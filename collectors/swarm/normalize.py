@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 
 from collectors.swarm import wire
 from collectors.toolkit import MAX_EVENTS
@@ -147,10 +148,12 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
     tie), and each current task's slot history."""
     # one pass, grouping by a cheap key; the sortable key (slot number as text) is made once per slot
     slots: dict[tuple[str, int | str], list[wire.Task]] = {}
+    in_slot = slots.get
     for task in tasks:
-        if task.ServiceID in services:
-            key = (task.ServiceID, task.Slot or task.NodeID)  # a slot number, or a node ID (global)
-            group = slots.get(key)
+        service = task.ServiceID
+        if service in services:
+            key = (service, task.Slot or task.NodeID)  # a slot number, or a node ID (global)
+            group = in_slot(key)
             if group is None:
                 slots[key] = [task]
             else:
@@ -158,14 +161,17 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
     current: list[wire.Task] = []
     failed_earlier: list[wire.Task] = []
     earlier: dict[str, SlotHistory] = {}
-    for key in sorted(slots, key=lambda k: (k[0], str(k[1]) if isinstance(k[1], int) else f"node:{k[1]}")):
+    for key in sorted(slots, key=slot_order):
         group = slots[key]
-        # max keeps the first of equal versions, as a stable sort newest-first does
-        newest = group[0] if len(group) == 1 else max(group, key=task_version)
-        failed = [t for t in group if t is not newest and t.Status is not None and t.Status.State in FAILED]
-        if len(failed) > 1:
-            failed.sort(key=task_version, reverse=True)
-        failed_earlier.extend(failed)
+        failed: list[wire.Task] = []
+        if len(group) == 1:
+            newest = group[0]
+        else:
+            newest = newest_task(group)
+            failed = [t for t in group if t is not newest and (status := t.Status) is not None and status.State in FAILED]
+            if len(failed) > 1:
+                failed.sort(key=task_version, reverse=True)
+            failed_earlier.extend(failed)
         if newest.DesiredState in ("shutdown", "remove") and task_status(newest).State in STOPPED_ON_PURPOSE:
             continue
         current.append(newest)
@@ -173,6 +179,23 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
             earlier[newest.ID] = SlotHistory(len(failed), failed[0].Status.Err)  # type: ignore[union-attr]
     failures = [t for t in current if t.Status is not None and t.Status.State in FAILED]
     return current, failures + failed_earlier, earlier
+
+
+def slot_order(key: tuple[str, int | str]) -> tuple[str, str]:
+    service, slot = key
+    return service, str(slot) if isinstance(slot, int) else f"node:{slot}"
+
+
+_VERSION = attrgetter("CreatedAt", "Version.Index")  # task_version, without a Python call per task
+
+
+def newest_task(group: list[wire.Task]) -> wire.Task:
+    """The newest of a slot's tasks; max keeps the first of equal versions, as a stable sort
+    newest-first does."""
+    try:
+        return max(group, key=_VERSION)
+    except AttributeError:  # a task without a Version
+        return max(group, key=task_version)
 
 
 def task_name(task: wire.Task, services: dict[str, wire.Service]) -> str:

@@ -1,8 +1,11 @@
 """The Swarm collector against the emulator: what it reports equals each scenario's stated truth."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from collectors.swarm import engine
 from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
 from sim.swarm import build, expected, start
@@ -41,3 +44,25 @@ def test_a_rejected_image_is_the_reason_of_the_waiting_task():
     data = collect(scenario)
     reasons = {i.reason for i in data.instances if i.workload_id and i.name.startswith(failing.name + ".")}
     assert reasons == {f"No such image: {failing.image}"}
+
+
+def test_a_large_swarm_read_in_parts_reports_what_one_listing_does(monkeypatch):
+    scenario = build(1, nodes=12, services=16, replicas=3, global_services=2, history=2, problems=True)
+    with start(scenario) as cluster:
+        def collected():
+            collector = SwarmCollector(ClusterConfig(name="swarm", orchestrator="swarm", url=cluster.docker_host))
+            try:
+                return collector.collect(timeout_s=30)
+            finally:
+                collector.close()
+        whole = collected()
+        monkeypatch.setattr(engine, "TASKS_PER_PART", 7)  # a few services' tasks per request
+        cluster.server.requests.clear()
+        in_parts = collected()
+        task_reads = [query for _, path, query in cluster.server.requests if path.endswith("/tasks")]
+    assert len(task_reads) > 4 and all("filters" in query for query in task_reads)
+    asked = [service for query in task_reads for service in json.loads(query["filters"][0])["service"]]
+    assert sorted(asked) == sorted(w.id for w in whole.workloads)  # each service asked for once
+    assert in_parts.instances == whole.instances
+    assert in_parts.workloads == whole.workloads
+    assert in_parts.events == whole.events
