@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from fleet.history_schema import DELTA  # noqa: E402
+from fleet.store import ChainPolicy  # noqa: E402
 
 TOKEN_ENV = "PODIUM_FLEET_K8S_TOKEN"
 MIB = 1024 * 1024
@@ -302,7 +303,7 @@ def report_history(rounds: list[tuple[int, int]], poll_interval_s: float, file_b
     deltas = [size for kind, size in rounds if kind == DELTA]
     keyframe = sum(keyframes) / max(1, len(keyframes))
     delta = sum(deltas) / len(deltas) if deltas else keyframe
-    every = 100  # fleet.store.ChainPolicy.keyframe_every: a chain is at most this many rounds
+    every = ChainPolicy().keyframe_every  # a chain is at most this many rounds
     per_round = keyframe / every + delta * (every - 1) / every
     per_day = per_round * 86_400 / poll_interval_s
     print(f"history:  {len(rounds)} rounds kept ({len(keyframes)} keyframes of {keyframe / MIB:.2f} MB, "
@@ -340,8 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="podium-fleet-") as temp:
         folder, started = Path(temp), time.perf_counter()
         fleet = Fleet(size, folder, args.poll_interval_s)
-        print(f"emulators: {size}; serving after {time.perf_counter() - started:.1f} s (no Swarm emulator "
-              "exists yet: the seed's Swarm is left out)", flush=True)
+        print(f"emulators: {size}; serving after {time.perf_counter() - started:.1f} s", flush=True)
         log = folder / "streamlit.log"
         dashboard = None
         try:

@@ -85,7 +85,11 @@ class Footprint(msgspec.Struct, frozen=True, kw_only=True):
 
 @dataclass(frozen=True)
 class ChainPolicy:
-    keyframe_every: int = 100  # rounds per chain at most: bounds the deltas a read applies
+    # rounds per chain at most (4 hours of 15 s rounds). The weight rule below bounds what a read
+    # applies (deltas worth one keyframe at most); this bounds the rows it fetches, and how long a
+    # retired moment's body waits for its chain. A quiet fleet's chain ends here: a 20 MB keyframe
+    # every 100 rounds was over 1 GB a day of keyframes alone at the seed's scale.
+    keyframe_every: int = 960
     max_weight: float = 1.0  # a chain ends once its deltas' bytes pass this share of its keyframe's
 
 

@@ -4,10 +4,12 @@ Thin: every number comes from fleet.analysis over the one Snapshot this page is 
 """
 from __future__ import annotations
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
-from fleet.analysis import ClusterAnalysis, LossImpact, SnapshotAnalysis, analyze, severity
+from fleet.analysis import AnalysisMemo, ClusterAnalysis, LossImpact, SnapshotAnalysis, analyze, severity
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
@@ -21,7 +23,7 @@ CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, s
 
 
 # analyzed once per published snapshot, on its own thread, shared by every session (never per browser session)
-analyses = InBackground(analyze)
+analyses = InBackground(partial(analyze, memo=AnalysisMemo()))  # a quiet cluster is not analyzed again
 PROGRESS_EVERY_S = 0.25
 FRESH_WAIT_S = 1.0  # how long this round's analysis is waited for before the previous round's is shown
 

@@ -5,9 +5,10 @@ import zlib
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from fleet.model import encode_snapshot
+from fleet.model import decode_snapshot, encode_snapshot
 from fleet.store import ChainPolicy, Retention
 from tests.fleet.churn import T0, rounds
 
@@ -129,3 +130,16 @@ def test_a_history_written_by_the_first_version_still_reads_and_grows(backend):
     assert [s.id for s in store.list_snapshots()] == old_ids[2:] + new_ids
     assert [exact(store.load(i)) for i in old_ids[2:] + new_ids] == [exact(s) for s in sequence[2:]]
     assert store.footprint().deltas == 3
+
+
+def test_a_quiet_fleet_keeps_one_keyframe_for_hours_and_reads_back_exactly(backend):
+    from bench.synthetic import synthetic_snapshot
+
+    store = backend.open(clock=lambda: LATER)  # the default chain policy
+    first = decode_snapshot(encode_snapshot(synthetic_snapshot(1000, 10)))  # a keyframe outweighing 150 quiet deltas
+    sequence = [msgspec.structs.replace(first, taken_at=T0 + timedelta(seconds=15 * i)) for i in range(150)]
+    ids = [store.save(snapshot) for snapshot in sequence]
+    footprint = store.footprint()
+    assert (footprint.keyframes, footprint.deltas) == (1, 149)  # 100-round chains wrote a second keyframe
+    reader = backend.open(clock=lambda: LATER)
+    assert exact(reader.load(ids[-1])) == exact(sequence[-1])

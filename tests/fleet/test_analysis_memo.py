@@ -1,0 +1,59 @@
+"""A cluster that did not change between rounds is not analyzed again; any change the analysis reads is."""
+from __future__ import annotations
+
+import msgspec
+
+from fleet.analysis import AnalysisMemo, analyze, analyze_cluster
+from fleet.model import Cluster, Snapshot, decode_snapshot, encode_snapshot
+from tests.fleet.snapshot_builder import T0, ClusterBuilder
+
+
+def cluster(name: str = "c1") -> Cluster:
+    return (ClusterBuilder(name=name).node("a", cpu=8.0).node("b", cpu=4.0).node("c", cpu=4.0)
+            .workload("big", on=["a", "a"], cpu=3.5).workload("small", on=["b", "c"], cpu=1.0).build())
+
+
+def next_round(previous: Cluster) -> Cluster:
+    """The same cluster as the next round delivers it: equal content, new objects, a new time."""
+    snapshot = decode_snapshot(encode_snapshot(Snapshot(taken_at=T0, clusters=[previous])))
+    return msgspec.structs.replace(snapshot.clusters[0], collected_at=T0.replace(minute=1))
+
+
+def test_a_quiet_cluster_is_analyzed_once_and_answers_the_same():
+    memo, first = AnalysisMemo(), cluster()
+    second = next_round(first)
+    assert memo.analyze_cluster(first) == analyze_cluster(first)
+    assert memo.analyze_cluster(second) == analyze_cluster(second)
+    assert memo.analyzed == 1
+
+
+def test_measured_usage_alone_does_not_start_an_analysis():
+    memo, first = AnalysisMemo(), cluster()
+    memo.analyze_cluster(first)
+    busier = next_round(first)
+    busier.nodes[0].cpu_used_cores, busier.nodes[0].mem_used_bytes = 6.5, 2**30
+    memo.analyze_cluster(busier)
+    assert memo.analyzed == 1
+
+
+def test_a_moved_instance_or_a_changed_node_is_analyzed_afresh():
+    memo, first = AnalysisMemo(), cluster()
+    assert memo.analyze_cluster(first).n_plus_1 is False  # "a" holds 7 cores that fit nowhere else
+    relieved = next_round(first)
+    relieved.instances[1].node_id = "id-b"  # one copy of "big" now runs on b
+    relieved.nodes[0].cpu_allocated_cores, relieved.nodes[1].cpu_allocated_cores = 3.5, 4.5
+    assert memo.analyze_cluster(relieved) == analyze_cluster(relieved)
+    assert memo.analyzed == 2
+    drained = next_round(relieved)
+    drained.nodes[2].schedulable = False
+    assert memo.analyze_cluster(drained) == analyze_cluster(drained) != analyze_cluster(relieved)
+    assert memo.analyzed == 3
+
+
+def test_each_cluster_is_remembered_apart_and_the_snapshot_answer_is_unchanged():
+    memo = AnalysisMemo()
+    snapshot = Snapshot(taken_at=T0, clusters=[cluster("east"), cluster("west")])
+    assert analyze(snapshot, memo=memo) == analyze(snapshot)
+    later = Snapshot(taken_at=T0.replace(minute=1), clusters=[next_round(c) for c in snapshot.clusters])
+    assert analyze(later, memo=memo) == analyze(later)
+    assert memo.analyzed == 2
