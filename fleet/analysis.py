@@ -452,20 +452,21 @@ def analyze(snapshot: Snapshot, progress: Callable[[float], None] | None = None,
         done += len(cluster.nodes)
         if progress:
             progress(done / total)
+    if memo is not None:
+        memo.keep_only({cluster.name for cluster in snapshot.clusters})
     return SnapshotAnalysis(taken_at=snapshot.taken_at.isoformat().replace("+00:00", "Z"), clusters=clusters)
 
 
 # Node fields the analysis never reads: measured usage changes every round on a quiet cluster
 _USAGE_FIELDS = frozenset({"cpu_used_cores", "mem_used_bytes"})
-_NODE_FIELDS_READ = [i for i, name in enumerate(Node.__struct_fields__) if name not in _USAGE_FIELDS]
+_node_fields_read = itemgetter(*(i for i, name in enumerate(Node.__struct_fields__) if name not in _USAGE_FIELDS))
 _fingerprint_encoder = msgspec.msgpack.Encoder()
 
 
 def fingerprint(cluster: Cluster) -> bytes:
     """A digest of everything analyze_cluster reads of a cluster (all but the nodes' measured usage,
     the cluster's events, services and timestamps): equal digests, equal analyses."""
-    read = itemgetter(*_NODE_FIELDS_READ)
-    nodes = [read(msgspec.structs.astuple(node)) for node in cluster.nodes]
+    nodes = [_node_fields_read(msgspec.structs.astuple(node)) for node in cluster.nodes]
     encoded = _fingerprint_encoder.encode((cluster.name, cluster.orchestrator, cluster.status, nodes,
                                           cluster.workloads, cluster.instances))
     return hashlib.blake2b(encoded, digest_size=20).digest()
@@ -492,6 +493,12 @@ class AnalysisMemo:
             self._last[cluster.name] = (key, result)
             self.analyzed += 1
         return result
+
+    def keep_only(self, names: set[str]) -> None:
+        """Forget clusters no longer in the fleet (removed or renamed): their analyses are large."""
+        with self._lock:
+            for gone in set(self._last) - names:
+                del self._last[gone]
 
 
 def to_builtins(analysis: SnapshotAnalysis) -> dict:

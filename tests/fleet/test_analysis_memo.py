@@ -57,3 +57,11 @@ def test_each_cluster_is_remembered_apart_and_the_snapshot_answer_is_unchanged()
     later = Snapshot(taken_at=T0.replace(minute=1), clusters=[next_round(c) for c in snapshot.clusters])
     assert analyze(later, memo=memo) == analyze(later)
     assert memo.analyzed == 2
+
+
+def test_a_cluster_gone_from_the_fleet_is_forgotten():
+    memo = AnalysisMemo()
+    analyze(Snapshot(taken_at=T0, clusters=[cluster("east"), cluster("west")]), memo=memo)
+    analyze(Snapshot(taken_at=T0, clusters=[cluster("east")]), memo=memo)
+    analyze(Snapshot(taken_at=T0, clusters=[cluster("east"), cluster("west")]), memo=memo)
+    assert memo.analyzed == 3  # west analyzed again after it came back; east only once
