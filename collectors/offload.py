@@ -6,7 +6,7 @@ the collector starts one worker process (`collectors.worker`: a fresh interprete
 forked from a process with running threads) and hands it raw pages as they arrive; the worker sends back its digest,
 msgpack-encoded (about a microsecond a row to read back). Whenever the worker already has
 `IN_FLIGHT` pages queued, the collector's own thread digests the page itself, so both cores
-stay busy, and pages come back in the order they were given. If the worker cannot start or
+stay busy; digests come back in the order the pages were given. If the worker cannot start or
 dies, the pages it held are digested inline and the collector carries on without it.
 No credentials or connections go to the worker: only page bytes (and plain arguments) in,
 digests out.
@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import pickle
 import queue
 import subprocess
 import sys
+import tempfile
 import threading
 from collections import deque
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Generic, TypeVar
 
@@ -33,6 +36,8 @@ from collectors.worker import READY, read_frame, write_frame
 
 log = logging.getLogger(__name__)
 IN_FLIGHT = 8  # pages queued at the worker (~1-2 MB each) before the collector's thread digests one itself
+SPILL_DIR = "/dev/shm"  # tmpfs: pages handed to the worker as files here, never written to a disk
+SPILL_MIN_BYTES = 256 * 1024  # smaller pages go through the pipe
 Digest = TypeVar("Digest")
 _encoder = msgspec.msgpack.Encoder()
 
@@ -43,12 +48,48 @@ def _digest_encoded(digest: Callable[..., Any], data: bytes, args: tuple) -> byt
         return _encoder.encode(digest(data, *args))
 
 
+def _digest_spilled(digest: Callable[..., Any], path: str, args: tuple) -> bytes:
+    """The worker's task for a page handed over as a file in shared memory (see `spill`)."""
+    with open(path, "rb") as page:
+        data = page.read()
+    remove(path)
+    return _digest_encoded(digest, data, args)
+
+
+def spill(data: bytes) -> str | None:
+    """A big page as a private file in shared memory, for the worker to read: a pipe moves
+    about 0.4 GB a second between two processes (a 150,000-task swarm's 250 MB took 0.7 s), a
+    tmpfs file is one copy each way. None when there is no such place (the pipe then)."""
+    try:
+        descriptor, path = tempfile.mkstemp(prefix=f"podium-page-{os.getpid()}-", dir=SPILL_DIR)  # mode 0600
+    except OSError:
+        return None
+    try:
+        with os.fdopen(descriptor, "wb") as page:
+            page.write(data)
+    except OSError:
+        remove(path)
+        return None
+    return path
+
+
+def remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 ROOT = Path(__file__).resolve().parents[1]  # the worker imports `collectors` from here, wherever it was started
 _LAUNCH = "import sys; sys.path.insert(0, {root!r}); from collectors.worker import main; main()"
 WAIT_ON_CLOSE_S = 5.0
 START_WAIT_S = 30.0
 # how long a page's digest is waited for when the caller states no budget
 ANSWER_WAIT_S = 60.0
+
+
+def _imported(*functions: Callable[..., Any]) -> None:
+    """Nothing: receiving the functions has imported their modules in the worker."""
 
 
 class WorkerGone(RuntimeError):
@@ -63,6 +104,7 @@ class _Process:
         self.started: Future[bool] = Future()
         self.pending: dict[int, Future] = {}
         self.outbox: queue.SimpleQueue[tuple[int, bytes] | None] = queue.SimpleQueue()
+        self.warmed: Future | None = None  # the modules of `Worker.preload` imported there
 
 
 class Worker:
@@ -80,9 +122,13 @@ class Worker:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self.broken = False
+        # functions whose modules a fresh worker imports before it counts as up: a first page
+        # would otherwise wait for those imports while this process could digest it
+        self.preload: tuple[Callable[..., Any], ...] = ()
 
     def start(self, *, wait: bool = False) -> None:
         """Start the worker (once); `wait` until it is up (tests: so it surely takes the work)."""
+        fresh = None
         with self._lock:
             if self._current is None and not self.broken:
                 try:
@@ -91,15 +137,19 @@ class Worker:
                 except (OSError, ValueError) as exc:
                     self.give_up(exc)
                 else:
-                    self._current = _Process(popen)
+                    self._current = fresh = _Process(popen)
                     threading.Thread(target=self._read, args=(self._current,), daemon=True,
                                      name=f"worker-read:{self.what}").start()
                     threading.Thread(target=self._write, args=(self._current,), daemon=True,
                                      name=f"worker-write:{self.what}").start()
             current = self._current
+        if fresh is not None and self.preload:
+            fresh.warmed = self.run(_imported, *self.preload)
         if wait and current is not None:
             try:
                 current.started.result(START_WAIT_S)
+                if current.warmed is not None:
+                    current.warmed.result(START_WAIT_S)
             except Exception as exc:  # the worker could not start (or not in time)
                 self.give_up(exc)
 
@@ -107,7 +157,7 @@ class Worker:
     def up(self) -> bool:
         current = self._current
         return (not self.broken and current is not None and current.started.done()
-                and current.started.exception() is None)
+                and current.started.exception() is None and (current.warmed is None or current.warmed.done()))
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Future | None:
         with self._lock:
@@ -224,9 +274,11 @@ class Offload(Worker, Generic[Digest]):
     """A worker that digests pages of a big list. `digest(data, *args)` must be a module-level
     pure function returning a `result_type`, the same in the worker and inline."""
 
-    def __init__(self, digest: Callable[..., Digest], result_type: type[Digest], min_items: int, what: str):
+    def __init__(self, digest: Callable[..., Digest], result_type: type[Digest], min_items: int, what: str,
+                 *, in_flight: int = IN_FLIGHT):
         super().__init__(what)
-        self.digest, self.min_items = digest, min_items
+        self.digest, self.min_items, self.in_flight = digest, min_items, in_flight
+        self.preload = (digest,)
         self._decoder = msgspec.msgpack.Decoder(result_type)
         self.pages_offloaded = 0  # for tests and the bench
 
@@ -234,11 +286,21 @@ class Offload(Worker, Generic[Digest]):
         return not self.broken and items >= self.min_items
 
     def has_room(self, queued: int) -> bool:
-        """The worker is up and has fewer than IN_FLIGHT pages waiting."""
-        return self.up and queued < IN_FLIGHT
+        """The worker is up and has fewer than `in_flight` pages waiting."""
+        return self.up and queued < self.in_flight
 
     def submit(self, data: bytes, *args: Any) -> Future[bytes] | None:
-        future = self.run(_digest_encoded, self.digest, data, args)
+        if not self.up:
+            return None
+        spilled = spill(data) if len(data) >= SPILL_MIN_BYTES else None
+        if spilled is None:
+            future = self.run(_digest_encoded, self.digest, data, args)
+        else:
+            future = self.run(_digest_spilled, self.digest, spilled, args)
+            if future is not None:  # removed once answered, or once the worker is gone
+                future.add_done_callback(lambda _: remove(spilled))
+            else:
+                remove(spilled)
         if future is not None:
             self.pages_offloaded += 1
         return future
@@ -262,31 +324,48 @@ class Offload(Worker, Generic[Digest]):
         return SharedPages(self, args, within_s)
 
 
+@dataclass
+class _AtWorker:
+    future: Future[bytes]
+    data: bytes  # digested here should the worker fail
+    args: tuple
+
+
 class SharedPages(Generic[Digest]):
-    """Pages given one by one: each goes to the worker when it has room, else is digested here
-    (after the pages the worker holds, so the order is kept). `add` and `finish` hand back the
-    digests that are ready, in page order."""
+    """Pages given one by one: each goes to the worker when it has room, else is digested here at
+    once while the worker works on its own; `add` and `finish` hand back the digests that are
+    ready, in page order. A page's own arguments (`add(data, *page_args)`) follow the list's."""
 
     def __init__(self, offload: Offload[Digest], args: tuple, within_s: float = ANSWER_WAIT_S):
         self.offload, self.args, self.within_s = offload, args, within_s
-        self.queued: deque[tuple[Future[bytes] | None, bytes]] = deque()
+        # in page order: a page at the worker (its future, and what to digest here should it fail),
+        # or a page digested here, waiting for the worker's pages before it
+        self.queued: deque[_AtWorker | Digest] = deque()
+        self.at_worker = 0
 
-    def add(self, data: bytes) -> list[Digest]:
-        ready = self._drain(everything=False)
-        future = self.offload.submit(data, *self.args) if self.offload.has_room(len(self.queued)) else None
+    def add(self, data: bytes, *page_args: Any) -> list[Digest]:
+        args = self.args + page_args
+        future = self.offload.submit(data, *args) if self.offload.has_room(self.at_worker) else None
         if future is not None:
-            self.queued.append((future, data))
-            return ready
-        ready += self._drain(everything=True)
-        ready.append(self.offload.digest(data, *self.args))
-        return ready
+            self.queued.append(_AtWorker(future, data, args))
+            self.at_worker += 1
+        else:
+            self.queued.append(self.offload.digest(data, *args))
+        return self._drain(everything=False)
 
     def finish(self) -> list[Digest]:
         return self._drain(everything=True)
 
     def _drain(self, *, everything: bool) -> list[Digest]:
         ready = []
-        while self.queued and (everything or self.queued[0][0] is None or self.queued[0][0].done()):
-            future, data = self.queued.popleft()
-            ready.append(self.offload.collect(future, data, *self.args, within_s=self.within_s))
+        while self.queued:
+            head = self.queued[0]
+            if not isinstance(head, _AtWorker):
+                ready.append(self.queued.popleft())
+                continue
+            if not (everything or head.future.done()):
+                break
+            self.queued.popleft()
+            self.at_worker -= 1
+            ready.append(self.offload.collect(head.future, head.data, *head.args, within_s=self.within_s))
         return ready

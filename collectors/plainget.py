@@ -39,6 +39,7 @@ class PlainTarget:
     ca_bundle: str | None = None
     cert: tuple[str, str | None] | None = None  # client certificate and key files
     max_bytes: int = DEFAULT_MAX_BYTES  # the cluster's ceiling for one answer
+    unix_socket: str | None = None  # dialled instead of host:port (a Docker engine's socket)
 
     def __repr__(self) -> str:  # never the headers: they carry the token
         return f"PlainTarget({self.scheme}://{self.host}:{self.port}{self.prefix})"
@@ -147,7 +148,7 @@ class PlainGet:
     def _connection(self, budget: Budget) -> _Connection:
         connection = getattr(self._local, "connection", None)
         if connection is None:
-            sock = socket.create_connection((self.target.host, self.target.port), timeout=self.timeout_s)
+            sock = self._dial()
             budget.attach_copy(sock)  # kept through the TLS wrap: a silent or trickled handshake is cut too
             if self._context is not None:
                 sock = self._context.wrap_socket(sock, server_hostname=self.target.host)
@@ -155,6 +156,18 @@ class PlainGet:
             with self._lock:
                 self._open.append(connection)
         return connection
+
+    def _dial(self) -> socket.socket:
+        if self.target.unix_socket is None:
+            return socket.create_connection((self.target.host, self.target.port), timeout=self.timeout_s)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(self.timeout_s)
+            sock.connect(self.target.unix_socket)
+        except OSError:
+            sock.close()
+            raise
+        return sock
 
     def _drop(self, connection: _Connection) -> None:
         self._local.connection = None

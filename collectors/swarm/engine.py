@@ -9,7 +9,6 @@ words; only a connection that fails (refused, reset, timed out, TLS) is `unreach
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import docker
@@ -28,10 +27,9 @@ T = TypeVar("T")
 # the socket read timeout only backs up the request's deadline, which cuts first and says so
 READ_TIMEOUT_SLACK_S = 5.0
 SWARM_API = (1, 24)  # Swarm mode came with Docker 1.12, API 1.24
-# a large swarm's tasks are read in parts, by service, two at a time: one part's answer arrives
-# while the other's is decoded, and no single answer holds every task's JSON at once
+# a large swarm's tasks are read in parts, by service (collectors/swarm/listing.py)
 TASKS_PER_PART = 2_000  # tasks meant to run (each with its history) in one part
-TASK_PARTS_AT_ONCE = 2  # decoding holds the interpreter: more at once only queue
+
 
 class NotFound(UpstreamError):
     """404: the object is gone (removed between an event and its re-read)."""
@@ -43,7 +41,7 @@ class EngineSession:
         self.max_bytes = int(config.max_answer_mib * MIB)
         files = config.tls
         tls: docker.tls.TLSConfig | bool = False
-        if files.cert_file or files.ca_file or (config.url or "").startswith("https://"):
+        if uses_tls(config):
             tls = docker.tls.TLSConfig(
                 client_cert=(files.cert_file, files.key_file) if files.cert_file else None,
                 ca_cert=files.ca_file or config.ca_file,
@@ -61,25 +59,12 @@ class EngineSession:
         self.api_version = self.client._version = negotiate(version, pinned, self.endpoint)
         return version
 
-    def list_all(self, timeout_s: float) -> tuple[list[wire.Node], list[wire.Service], list[wire.Task]]:
-        nodes = self.read(timeout_s, "/nodes", list[wire.Node])
-        # older engines (API < 1.41) ignore status=true: their counts come from the tasks (normalize)
-        services = self.read(timeout_s, "/services", list[wire.Service], params={"status": "true"})
-        return nodes, services, self.tasks_of(timeout_s, task_parts(services, len(nodes)))
-
-    def tasks_of(self, timeout_s: float, parts: list[list[str]]) -> list[wire.Task]:
-        """The tasks of these parts' services: one plain `/tasks` when there is a part or none; else
-        a `/tasks` filtered to each part's services, TASK_PARTS_AT_ONCE at a time, each bounded like
-        any request. Either way the tasks of a service created after `/services` was read are
-        ignored by normalization (it has no service to put them under)."""
-        if len(parts) <= 1:
-            return self.read(timeout_s, "/tasks", list[wire.Task])
-
-        def part(services: list[str]) -> list[wire.Task]:
-            return self.read(timeout_s, "/tasks", list[wire.Task], params={"filters": filters(service=services)})
-
-        with ThreadPoolExecutor(TASK_PARTS_AT_ONCE, thread_name_prefix="swarm-tasks") as pool:
-            return [task for tasks in pool.map(part, parts) for task in tasks]
+    def part(self, timeout_s: float, services: list[str]) -> bytes:
+        """The `/tasks` answer for these services, bounded like any request (not yet decoded)."""
+        what, code, body, headers = self.answer(timeout_s, "/tasks", params={"filters": filters(service=services)})
+        if code >= 400:
+            raise refusal(what, code, body, headers, endpoint=self.endpoint)
+        return body
 
     def read(self, timeout_s: float, path: str, kind: type[T], *, params: dict[str, Any] | None = None,
              versioned: bool = True) -> T:
@@ -115,6 +100,11 @@ class EngineSession:
 
     def close(self) -> None:
         self.client.close()
+
+
+def uses_tls(config: ClusterConfig) -> bool:
+    files = config.tls
+    return bool(files.cert_file or files.ca_file or (config.url or "").startswith("https://"))
 
 
 def task_parts(services: list[wire.Service], node_count: int) -> list[list[str]]:

@@ -17,6 +17,7 @@ import docker
 from collectors.base import Collector
 from collectors.swarm import wire
 from collectors.swarm.engine import EngineSession, api_tuple, refusal, translate  # noqa: F401  (api_tuple: tests)
+from collectors.swarm.listing import Listing, TaskWorker, list_all
 from collectors.swarm.live import LiveFeed
 from collectors.swarm.normalize import TASK_ID_LABEL, SwarmRaw, local_task_health, normalize
 from collectors.toolkit import convert, decode, short
@@ -36,6 +37,7 @@ class SwarmCollector(Collector[SwarmRaw]):
         self.live = live  # False: list everything every round (no event stream)
         self.feed: LiveFeed | None = None
         self.listings = 0  # full listings in the round's thread (tests: live rounds do not list)
+        self.worker = TaskWorker(config)  # a process reading tasks too, started by the first listing of a large swarm
         self._memo: tuple[tuple, ClusterData] | None = None
 
     def _connect(self, timeout_s: float) -> EngineSession:
@@ -50,17 +52,16 @@ class SwarmCollector(Collector[SwarmRaw]):
         try:
             session = self._connect(timeout_s)
             version = session.negotiate(timeout_s, self.pinned_api)
-            generation, nodes, services, tasks, problem = self._swarm(session, timeout_s)
+            generation, listing, problem = self._swarm(session, timeout_s)
             containers = self._local_containers(session, timeout_s)
         except SourceError:
             self._close_session()
             raise
-        return SwarmRaw(version=version, nodes=nodes, services=services, tasks=tasks,
+        return SwarmRaw(version=version, nodes=listing.nodes, services=listing.services, tasks=listing.tasks,
                         local_health=local_task_health(containers), api_version=session.api_version,
-                        live_problem=problem, generation=generation)
+                        live_problem=problem, generation=generation, split=listing.split)
 
-    def _swarm(self, session: EngineSession, timeout_s: float
-               ) -> tuple[int | None, list[wire.Node], list[wire.Service], list[wire.Task], str | None]:
+    def _swarm(self, session: EngineSession, timeout_s: float) -> tuple[int | None, Listing, str | None]:
         """Nodes, services and tasks: from the live state (and its generation) when the stream keeps
         it, else listed (generation None); and why live updates are off, if a proxy stops them."""
         feed = self.feed
@@ -68,24 +69,33 @@ class SwarmCollector(Collector[SwarmRaw]):
             feed.stop()
             feed = self.feed = None
         if feed is not None and feed.live():
-            return (*feed.state.values(), None)
+            return (*self._state(feed), None)
         if self.live and feed is None:
-            feed = self.feed = LiveFeed(EngineSession(self.config, timeout_s), timeout_s, self.name)
+            feed = self.feed = LiveFeed(EngineSession(self.config, timeout_s), timeout_s, self.name, self.worker)
             feed.session.api_version = feed.session.client._version = session.api_version
         if feed is not None:
             feed.begin_listing()
         started = time.monotonic()
-        nodes, services, tasks = session.list_all(timeout_s)
+        listing = list_all(session, timeout_s, self.worker)
         self.listings += 1
         if feed is None:
-            return None, nodes, services, tasks, None
-        feed.load(nodes, services, tasks, time.monotonic() - started)
+            return None, listing, None
+        feed.load(listing.nodes, listing.services, listing.tasks, time.monotonic() - started)
         if feed.blocked is not None:
-            return None, nodes, services, tasks, f"live updates off, polling each round: {feed.blocked}"
+            return None, listing, f"live updates off, polling each round: {feed.blocked}"
+        loaded = feed.state.generation
         feed.start(session.date_header)
         # the state just loaded, with its generation: the next round reuses this one's result if
         # nothing changed meanwhile (its events are read from before the listing began)
-        return (*feed.state.values(), None)
+        generation, state = self._state(feed)
+        if generation == loaded:  # no event changed it yet: the listing's split still holds
+            state.split = listing.split
+        return generation, state, None
+
+    @staticmethod
+    def _state(feed: LiveFeed) -> tuple[int, Listing]:
+        generation, nodes, services, tasks = feed.state.values()
+        return generation, Listing(nodes, services, tasks)
 
     def _local_containers(self, session: EngineSession, timeout_s: float) -> list[wire.ContainerSummary]:
         """Containers of tasks on this manager, for their health checks: optional (a proxy in front
@@ -120,6 +130,7 @@ class SwarmCollector(Collector[SwarmRaw]):
         if self.feed is not None:
             self.feed.stop()
             self.feed = None
+        self.worker.close()
 
 
 def read_answers(endpoint: str, version: Any, nodes: Any, services: Any, tasks: Any,

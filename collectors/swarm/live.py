@@ -36,6 +36,7 @@ import msgspec
 from collectors.deadline import MIB, bounded, too_large
 from collectors.swarm import wire
 from collectors.swarm.engine import EngineSession, NotFound, engine_message, filters
+from collectors.swarm.listing import TaskWorker, list_all
 from fleet.source import SourceError
 
 log = logging.getLogger(__name__)
@@ -119,8 +120,10 @@ def engine_clock_offset_s(date_header: str | None) -> float:
 class LiveFeed:
     """The stream reader and the re-reader, over their own engine session (not the round's)."""
 
-    def __init__(self, session: EngineSession, open_timeout_s: float, name: str = "swarm"):
+    def __init__(self, session: EngineSession, open_timeout_s: float, name: str = "swarm",
+                 worker: TaskWorker | None = None):
         self.session, self.open_timeout_s, self.name = session, open_timeout_s, name
+        self.worker = worker  # the collector's task-part worker, for background listings
         self.state = SwarmState()
         self.synced = False  # the state is complete and kept fresh by a connected stream
         self.connected = False
@@ -348,8 +351,8 @@ class LiveFeed:
     def _relist(self) -> None:
         self.begin_listing()
         started = time.monotonic()
-        nodes, services, tasks = self.session.list_all(self.open_timeout_s)
-        self.load(nodes, services, tasks, time.monotonic() - started)
+        listing = list_all(self.session, self.open_timeout_s, self.worker)
+        self.load(listing.nodes, listing.services, listing.tasks, time.monotonic() - started)
 
     def _refresh_service(self, service_id: str) -> None:
         timeout_s = self.open_timeout_s

@@ -5,6 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from operator import attrgetter
+from typing import Container, NamedTuple
 
 from collectors.swarm import wire
 from collectors.toolkit import MAX_EVENTS
@@ -46,6 +47,8 @@ class SwarmRaw:
     live_problem: str | None = None
     # of the live state read (collectors/swarm/live.py); None when everything was listed
     generation: int | None = None
+    # which of `tasks` are current, when the listing already worked it out part by part; else None
+    split: TaskSplit | None = None
 
 
 def local_task_health(containers: list[wire.ContainerSummary]) -> dict[str, str]:
@@ -68,7 +71,8 @@ def local_task_health(containers: list[wire.ContainerSummary]) -> dict[str, str]
 def normalize(raw: SwarmRaw) -> ClusterData:
     """Pure: Engine API objects in, the common model out."""
     services = {s.ID: s for s in raw.services}
-    current, failures, earlier = split_current_tasks(raw.tasks, services)
+    current, failed_earlier, earlier, _, _ = raw.split or split_current_tasks(raw.tasks, services)
+    failures = [t for t in current if t.Status is not None and t.Status.State in FAILED] + failed_earlier
     no_history = SlotHistory()
     instances = [task_to_instance(t, services, raw.local_health, earlier.get(t.ID, no_history))
                  for t in current]
@@ -140,12 +144,37 @@ class SlotHistory:
     last_error: str | None = None
 
 
-def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service]
-                        ) -> tuple[list[wire.Task], list[wire.Task], dict[str, SlotHistory]]:
+class TaskSplit(NamedTuple):
+    """A listing's tasks sorted out: the current ones (in slot order), the failed and rejected
+    earlier ones (slot by slot, newest first: the order events are listed in when their times tie),
+    each current task's slot history, and the newest tasks of slots ended on purpose (no task is
+    current there: the reason an older failed one is not)."""
+
+    current: list[wire.Task]
+    failed_earlier: list[wire.Task]
+    earlier: dict[str, SlotHistory]
+    ended: list[wire.Task] = []
+    meant_to_run: list[wire.Task] = []  # earlier tasks not failed but still meant to run (in an update)
+
+
+def joined(splits: list[TaskSplit]) -> TaskSplit:
+    """The split of a listing read in parts, each part whole services in service-ID order: what
+    `split_current_tasks` gives for all of their tasks at once."""
+    return TaskSplit([t for s in splits for t in s.current], [t for s in splits for t in s.failed_earlier],
+                     {task_id: history for s in splits for task_id, history in s.earlier.items()},
+                     [t for s in splits for t in s.ended], [t for s in splits for t in s.meant_to_run])
+
+
+def tasks_that_matter(split: TaskSplit) -> list[wire.Task]:
+    """What of a listing decides the model, in split order: splitting these again gives the same
+    split, and an older engine's counts (`counted_status`) come out the same. The rest, earlier
+    tasks shut down on purpose, is most of a swarm's task history and changes nothing."""
+    return [*split.current, *split.failed_earlier, *split.ended, *split.meant_to_run]
+
+
+def split_current_tasks(tasks: list[wire.Task], services: Container[str]) -> TaskSplit:
     """The newest task per slot is current unless it was stopped on purpose; the rest is history.
-    Returns the current tasks (in slot order), the failed and rejected tasks (current ones first,
-    then each slot's earlier ones, newest first: the order events are listed in when their times
-    tie), and each current task's slot history."""
+    Only tasks of `services` are looked at."""
     # one pass, grouping by a cheap key; the sortable key (slot number as text) is made once per slot
     slots: dict[tuple[str, int | str], list[wire.Task]] = {}
     in_slot = slots.get
@@ -161,6 +190,8 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
     current: list[wire.Task] = []
     failed_earlier: list[wire.Task] = []
     earlier: dict[str, SlotHistory] = {}
+    ended: list[wire.Task] = []
+    meant_to_run: list[wire.Task] = []
     for key in sorted(slots, key=slot_order):
         group = slots[key]
         failed: list[wire.Task] = []
@@ -168,17 +199,23 @@ def split_current_tasks(tasks: list[wire.Task], services: dict[str, wire.Service
             newest = group[0]
         else:
             newest = newest_task(group)
-            failed = [t for t in group if t is not newest and (status := t.Status) is not None and status.State in FAILED]
+            for task in group:
+                if task is not newest:
+                    status = task.Status
+                    if status is not None and status.State in FAILED:
+                        failed.append(task)
+                    elif task.DesiredState == "running":
+                        meant_to_run.append(task)
             if len(failed) > 1:
                 failed.sort(key=task_version, reverse=True)
             failed_earlier.extend(failed)
         if newest.DesiredState in ("shutdown", "remove") and task_status(newest).State in STOPPED_ON_PURPOSE:
+            ended.append(newest)
             continue
         current.append(newest)
         if failed:
             earlier[newest.ID] = SlotHistory(len(failed), failed[0].Status.Err)  # type: ignore[union-attr]
-    failures = [t for t in current if t.Status is not None and t.Status.State in FAILED]
-    return current, failures + failed_earlier, earlier
+    return TaskSplit(current, failed_earlier, earlier, ended, meant_to_run)
 
 
 def slot_order(key: tuple[str, int | str]) -> tuple[str, str]:
@@ -365,9 +402,10 @@ def with_allocations(nodes: list[Node], instances: list[Instance],
                      services: dict[str, wire.Service]) -> list[Node]:
     cpu: dict[str, float] = defaultdict(float)
     mem: dict[str, int] = defaultdict(int)
+    reserved = {service_id: reservations(s.Spec.TaskTemplate) for service_id, s in services.items()}
     for instance in instances:
-        if instance.node_id and instance.state in HOLDS_RESOURCES and instance.workload_id in services:
-            c, m = reservations(services[instance.workload_id].Spec.TaskTemplate)
+        if instance.node_id and instance.state in HOLDS_RESOURCES and instance.workload_id in reserved:
+            c, m = reserved[instance.workload_id]  # type: ignore[index]
             cpu[instance.node_id] += c
             mem[instance.node_id] += m
     for node in nodes:

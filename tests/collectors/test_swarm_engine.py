@@ -4,6 +4,7 @@ from __future__ import annotations
 import docker
 import pytest
 
+from collectors.swarm import engine
 from collectors.swarm.fetch import SwarmCollector
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData
@@ -129,3 +130,29 @@ def test_paused_or_drained_node_is_not_schedulable(services, swarm_engine):
     finally:
         set_availability("active")
     assert collect(swarm_engine).nodes[0].schedulable is True
+
+
+def test_the_worker_process_reads_parts_over_the_engine_socket(services, swarm_engine, monkeypatch):
+    """A part per service, the collector's worker process up first: it dials the engine's unix
+    socket itself, and the settled services read as one listing reads them (compared once the
+    engine is quiet: an earlier test drains and reactivates the node)."""
+    monkeypatch.setattr(engine, "TASKS_PER_PART", 1)
+    collector = SwarmCollector(ClusterConfig(name="swarm-test", orchestrator="swarm", url=swarm_engine.url), live=False)
+    assert collector.worker.target is not None and collector.worker.target.unix_socket
+    collector.worker.min_tasks = 0
+    collector.worker.start(wait=True)
+
+    def instances(data: ClusterData) -> list:
+        ids = {w.id for w in data.workloads if w.name in ("web", "agent", "fine")}
+        return sorted((i.id, i.name, i.state, i.node_id) for i in data.instances if i.workload_id in ids)
+
+    def alike() -> tuple[ClusterData, ClusterData] | None:
+        in_parts, whole = collector.collect(timeout_s=10), collect(swarm_engine)
+        settled = [i[2] for i in instances(whole)] == ["running"] * 4
+        return (in_parts, whole) if settled and instances(in_parts) == instances(whole) else None
+    try:
+        in_parts, whole = wait_for(alike, timeout_s=90, interval_s=0.5, what="the same running tasks both ways")
+    finally:
+        collector.close()
+    assert collector.worker.parts_read > 0
+    assert {w.name: w.desired for w in in_parts.workloads} == {w.name: w.desired for w in whole.workloads}
