@@ -9,7 +9,7 @@ import types
 
 import pytest
 
-from collectors.offload import Worker, WorkerGone
+from collectors.offload import SPILL_DIR, SPILL_MIN_BYTES, Offload, Worker, WorkerGone
 from fleet.source import MalformedPayload
 
 
@@ -114,3 +114,49 @@ def _gone(pid: int) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def where_digested(data: bytes) -> list[int]:
+    """A page's digest: the process that digested it, and the page's size."""
+    if data.startswith(b"slow"):
+        time.sleep(1)
+    return [os.getpid(), len(data)]
+
+
+def spilled_files() -> list[str]:
+    return [name for name in os.listdir(SPILL_DIR) if name.startswith(f"podium-page-{os.getpid()}-")]
+
+
+@pytest.fixture
+def offload():
+    started = Offload(where_digested, list[int], 0, "test pages", in_flight=1)
+    started.start(wait=True)
+    yield started
+    started.close()
+
+
+def test_a_big_page_goes_to_the_worker_through_shared_memory_and_leaves_no_file(offload):
+    page = b"x" * (SPILL_MIN_BYTES * 4)
+    future = offload.submit(page)
+    assert offload.collect(future, page) == [offload._current.popen.pid, len(page)]
+    assert spilled_files() == []
+
+
+def test_pages_come_back_in_order_and_this_process_digests_while_the_worker_is_busy(offload):
+    shared = offload.pages()
+    pages = [b"slow" + b"x" * SPILL_MIN_BYTES, b"fast", b"also fast"]
+    ready = [digest for page in pages for digest in shared.add(page)] + shared.finish()
+    worker_pid = offload._current.popen.pid
+    assert [size for _, size in ready] == [len(page) for page in pages]
+    assert [pid for pid, _ in ready] == [worker_pid, os.getpid(), os.getpid()]
+
+
+def test_a_worker_killed_with_pages_in_shared_memory_leaves_no_file_and_they_are_digested_here(offload):
+    shared = offload.pages()
+    os.kill(offload._current.popen.pid, signal.SIGSTOP)  # it holds the page, unread
+    shared.add(b"slow" + b"x" * SPILL_MIN_BYTES)
+    assert spilled_files()
+    offload._current.popen.kill()
+    [digest] = shared.finish()
+    assert digest == [os.getpid(), 4 + SPILL_MIN_BYTES]
+    assert spilled_files() == []
