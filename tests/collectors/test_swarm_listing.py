@@ -121,3 +121,27 @@ def test_the_worker_dials_the_engine_as_the_collector_does(url, tls, expected):
 @pytest.mark.parametrize("url", ["ssh://admin@manager", "tcp://user:secret@10.0.0.5:2375", "npipe:////./pipe/docker_engine"])
 def test_what_the_worker_cannot_dial_or_must_not_see_stays_in_the_collector(url):
     assert plain_target(ClusterConfig(name="s", orchestrator="swarm", url=url)) is None
+
+
+@pytest.mark.parametrize("api_version", ["1.24", "1.40"])
+def test_an_older_engine_read_in_parts_counts_its_services_as_one_listing_does(api_version, monkeypatch):
+    """Before API 1.41 there is no ServiceStatus: desired and running come from the tasks, so the
+    tasks kept from the parts must still count every task meant to run."""
+    def collected_at(url: str, worker: bool):
+        collector = SwarmCollector(ClusterConfig(name="swarm", orchestrator="swarm", url=url,
+                                                 options={"api_version": api_version}), live=False)
+        try:
+            if worker:
+                collector.worker.min_tasks = 0
+                collector.worker.start(wait=True)
+            return collector.collect(timeout_s=30), collector.worker.parts_read
+        finally:
+            collector.close()
+
+    with start(build(3, **SCENARIO)) as cluster:
+        whole, _ = collected_at(cluster.docker_host, worker=False)
+        monkeypatch.setattr(engine, "TASKS_PER_PART", 7)
+        in_parts, parts_read = collected_at(cluster.docker_host, worker=True)
+    assert parts_read > 0
+    assert api_version in (whole.version or "")
+    same_model(in_parts, whole)
