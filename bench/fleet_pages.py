@@ -77,7 +77,12 @@ class Traffic:
 def open_page(page, traffic: Traffic, url: str, name: str, timeout_s: float) -> PageView:
     traffic.reset()
     started = time.perf_counter()
-    page.goto(url.rstrip("/") + "/" + name)
+    try:
+        page.goto(url.rstrip("/") + "/" + name, timeout=timeout_s * 1000)
+    except Exception:  # playwright's TimeoutError: not even the page's HTML arrived; say so, go on
+        return PageView(page=name, settled=False, seconds=time.perf_counter() - started,
+                        http_bytes=traffic.http_bytes(), websocket_bytes=traffic.websocket_bytes, exceptions=0,
+                        text="")
     try:
         page.wait_for_function("() => window.__podium && window.__podium.settled", timeout=timeout_s * 1000,
                                polling=50)
