@@ -45,7 +45,7 @@ class EngineSession:
             tls = docker.tls.TLSConfig(
                 client_cert=(files.cert_file, files.key_file) if files.cert_file else None,
                 ca_cert=files.ca_file or config.ca_file,
-                verify=(files.ca_file or config.ca_file or True) if config.verify_tls else False,
+                verify=tls_verify(config),
             )
         # an explicit version: version="auto" would ask GET /version inside the constructor,
         # unbounded; `negotiate` reads /version itself, bounded, and sets the version to speak
@@ -105,6 +105,12 @@ class EngineSession:
 def uses_tls(config: ClusterConfig) -> bool:
     files = config.tls
     return bool(files.cert_file or files.ca_file or (config.url or "").startswith("https://"))
+
+
+def tls_verify(config: ClusterConfig) -> bool | str:
+    """How the engine's certificate is checked: against the configured CA file, the default
+    bundle (True), or not at all (verify_tls: false)."""
+    return (config.tls.ca_file or config.ca_file or True) if config.verify_tls else False
 
 
 def task_parts(services: list[wire.Service], node_count: int) -> list[list[str]]:

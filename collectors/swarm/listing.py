@@ -26,7 +26,8 @@ from collectors.deadline import MIB
 from collectors.offload import Worker, WorkerGone
 from collectors.plainget import PlainTarget
 from collectors.swarm import wire
-from collectors.swarm.engine import READ_TIMEOUT_SLACK_S, EngineSession, expected_tasks, task_parts, uses_tls
+from collectors.swarm.engine import (READ_TIMEOUT_SLACK_S, EngineSession, expected_tasks, task_parts, tls_verify,
+                                    uses_tls)
 from collectors.swarm.normalize import TaskSplit, joined
 from collectors.swarm.part_reads import read_part
 from collectors.swarm.parts import DigestedPart, digest_part, part_split
@@ -105,8 +106,7 @@ def plain_target(config: ClusterConfig) -> PlainTarget | None:
         return None
     if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
         return None
-    files = config.tls
-    verify = (files.ca_file or config.ca_file or True) if config.verify_tls else False
+    files, verify = config.tls, tls_verify(config)
     return PlainTarget(parts.scheme, parts.hostname, port, "", (), verify,
                        requests.utils.DEFAULT_CA_BUNDLE_PATH if verify is True else None,
                        (files.cert_file, files.key_file) if files.cert_file else None, max_bytes=max_bytes)

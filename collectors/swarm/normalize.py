@@ -153,8 +153,8 @@ class TaskSplit(NamedTuple):
     current: list[wire.Task]
     failed_earlier: list[wire.Task]
     earlier: dict[str, SlotHistory]
-    ended: list[wire.Task] = []
-    meant_to_run: list[wire.Task] = []  # earlier tasks not failed but still meant to run (in an update)
+    ended: list[wire.Task]
+    meant_to_run: list[wire.Task]  # earlier tasks not failed but still meant to run (in an update)
 
 
 def joined(splits: list[TaskSplit]) -> TaskSplit:
