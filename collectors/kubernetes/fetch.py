@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Callable
 
 from collectors.base import Collector
@@ -18,7 +19,7 @@ from collectors.deadline import MIB
 from collectors.kubernetes import wire as w
 from collectors.kubernetes import wire_services as ws
 from collectors.kubernetes.client import PAGE_SIZE, KubeConnection, NotFound, load_configuration
-from collectors.kubernetes.normalize import InstanceMemo, KubeState, normalize_state
+from collectors.kubernetes.normalize import InstanceMemo, KubeState, normalize_state, with_usage
 from collectors.kubernetes.optional import OptionalResource, Way
 from collectors.kubernetes.offload import OFFLOAD_MIN_ITEMS, PodOffload
 from collectors.kubernetes.pods import RequestMemo, keyed_digest
@@ -72,6 +73,7 @@ class KubernetesCollector(Collector[KubeState]):
         self.changes = 0  # watch events applied since start (for tests and the bench)
         self._instances: InstanceMemo = {}
         self._requests = RequestMemo()
+        self._last: tuple[tuple, ClusterData, list[w.NodeMetrics] | None] | None = None  # see normalize
 
     # -- fetch ----------------------------------------------------------------------------------
     def connection(self) -> KubeConnection:
@@ -111,7 +113,14 @@ class KubernetesCollector(Collector[KubeState]):
                     setattr(state, *pair)
             state.events = self._events(timeout_s, state.problems)
             state.node_metrics = self._node_metrics(connection, timeout_s, state.problems)
+            if self.watch:
+                state.generations = self._seen_generations()
             return state
+
+    def _seen_generations(self) -> tuple[int | None, ...]:
+        """Which state of every cache this round's objects came from (see `normalize`)."""
+        caches = [*self._caches.values(), self._warnings, *(part.cache for part in self._optional)]
+        return tuple(cache.seen if cache is not None else None for cache in caches)
 
     def _sync(self, timeout_s: float) -> None:
         """List every resource whose cache is not fresh; then keep it fresh with a watch."""
@@ -155,8 +164,20 @@ class KubernetesCollector(Collector[KubeState]):
 
     # -- normalize ------------------------------------------------------------------------------
     def normalize(self, raw: KubeState) -> ClusterData:
-        with paused_gc():  # ~10^6 live objects: let reference counting free what a round drops
-            return normalize_state(raw, self._instances, self._requests)
+        """A round whose objects are those of the last one (no watch event, no list since) reuses its
+        result, with the nodes' measured usage as read now: a quiet round of 150,000 pods then costs
+        milliseconds, not seconds."""
+        key = (raw.generations, raw.version, tuple(raw.problems))
+        last = self._last
+        if raw.generations is not None and last is not None and last[0] == key:
+            data, metrics = last[1], last[2]
+            if raw.node_metrics != metrics:
+                data = replace(data, nodes=with_usage(data.nodes, raw.node_metrics))
+        else:
+            with paused_gc():  # ~10^6 live objects: let reference counting free what a round drops
+                data = normalize_state(raw, self._instances, self._requests)
+        self._last = (key, data, raw.node_metrics) if raw.generations is not None else None
+        return data
 
     def secret_values(self) -> list[str]:
         """Configured secrets plus the credentials a kubeconfig or service account brought in."""

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from operator import attrgetter
 
+import msgspec
+
 from collectors.kubernetes import wire as w
 from collectors.kubernetes import wire_services as ws
 from collectors.kubernetes.autoscalers import autoscalers_by_workload
@@ -44,6 +46,9 @@ class KubeState(Controllers):
     endpoints: list[ws.Endpoints] | None = None
     autoscalers: list[ws.HorizontalPodAutoscaler] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # optional parts that failed (→ degraded)
+    # which state of each watched cache these objects are (collectors/kubernetes/watch.py): equal
+    # generations, equal objects; None when they were not read from caches
+    generations: tuple[int | None, ...] | None = None
 
 
 InstanceMemo = dict[str, tuple[PodRow, str, Instance]]
@@ -181,6 +186,21 @@ def normalize_node(node: w.Node, allocated: tuple[float, int] | None, usage: w.A
         os=(info.operating_system if info else None) or labels.get("kubernetes.io/os"),
         arch=(info.architecture if info else None) or labels.get("kubernetes.io/arch"),
     )
+
+
+def with_usage(nodes: list[Node], metrics: list[w.NodeMetrics] | None) -> list[Node]:
+    """Nodes already normalized, with their measured usage as these metrics say (what
+    `normalize_node` makes of them); a node whose usage is unchanged is the same object."""
+    usage = {m.metadata.name: m.usage for m in metrics or []}
+    result = []
+    for node in nodes:
+        measured = usage.get(node.name)
+        cpu = round(cpu_cores(measured.cpu), 6) if measured and measured.cpu is not None else None
+        mem = mem_bytes(measured.memory) if measured and measured.memory is not None else None
+        if cpu != node.cpu_used_cores or mem != node.mem_used_bytes:
+            node = msgspec.structs.replace(node, cpu_used_cores=cpu, mem_used_bytes=mem)
+        result.append(node)
+    return result
 
 
 # -- events ----------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ it is cut, and the next round lists and watches again. `stop` cuts it too, whate
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -35,6 +36,8 @@ OPEN_TIMEOUT_S = 30.0  # opening a watch, when the round did not say (start_watc
 _event_decoder = msgspec.json.Decoder(w.WatchEvent)
 _head_decoder = msgspec.json.Decoder(w.ObjectHead)
 _status_decoder = msgspec.json.Decoder(w.Status)
+# numbers every change of every cache, process-wide: a cache made afresh never repeats an old one's
+_generations = itertools.count(1)
 
 
 def object_key(meta: Any) -> str:
@@ -67,6 +70,8 @@ class ResourceCache(Generic[T]):
         self._thread: threading.Thread | None = None
         self._budget: Budget | None = None  # the open watch's: `stop` cuts it
         self.open_timeout_s = OPEN_TIMEOUT_S
+        self.generation = 0  # the number of the cache's latest change (a list or a watch event)
+        self.seen = 0  # the generation of what `values` last returned
 
     # -- listing (in the collector's thread) ----------------------------------------------------
     def relist(self, timeout_s: float) -> None:
@@ -75,11 +80,13 @@ class ResourceCache(Generic[T]):
                                                             params=self.params, sink=self.sink)
         with self._lock:
             self._items = dict(pairs)
+            self.generation = next(_generations)
             self.resource_version = resource_version
             self.synced, self.failure = True, None
 
     def values(self) -> list[Any]:
         with self._lock:
+            self.seen = self.generation
             return list(self._items.values())
 
     # -- watching (in a daemon thread) ----------------------------------------------------------
@@ -167,6 +174,7 @@ class ResourceCache(Generic[T]):
             else:
                 key, value = self._keyed(item)
                 self._items[key] = value
+            self.generation = next(_generations)
             self.resource_version = meta.resource_version
         if self._on_change:
             self._on_change()

@@ -77,10 +77,13 @@ class SwarmState:
         by_service: dict[str, list[wire.Task]] = {}
         for task in tasks:
             by_service.setdefault(task.ServiceID, []).append(task)
+        by_node, by_id = {n.ID: n for n in nodes}, {s.ID: s for s in services}
         with self.lock:
-            self.nodes = {n.ID: n for n in nodes}
-            self.services = {s.ID: s for s in services}
-            self.tasks = by_service
+            # a background listing of a quiet swarm finds what the state holds: it keeps its
+            # generation, so the round reuses its last result instead of normalizing it all again
+            if self.generation and by_node == self.nodes and by_id == self.services and by_service == self.tasks:
+                return
+            self.nodes, self.services, self.tasks = by_node, by_id, by_service
             self.generation = next(_generations)
 
     def values(self) -> tuple[int, list[wire.Node], list[wire.Service], list[wire.Task]]:

@@ -107,3 +107,43 @@ def test_new_warning_events_arrive_by_watch_and_normal_ones_are_filtered_out():
                 "lastTimestamp": "2026-11-20T09:00:00Z"})
         assert wait_for(lambda: [e.reason for e in source.collect(5).events] == ["BackOff"])
         assert list_requests(cluster, "/api/v1/events") == lists_before
+
+
+METRICS = BY_KEY[("metrics.k8s.io", "nodes")]
+
+
+def fresh_model(cluster):
+    """What a collector that lists everything now (no watch, no memory of earlier rounds) makes."""
+    with collector(cluster, watch=False) as one_shot:
+        return one_shot.collect(5)
+
+
+def test_a_quiet_round_reuses_the_last_model_which_equals_a_fresh_one():
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        first = source.collect(5)
+        wait_for(lambda: all(cache.watching() for cache in source._caches.values()))
+        second = source.collect(5)
+        assert second.instances is first.instances and second.workloads is first.workloads
+        assert second == fresh_model(cluster)
+
+
+def test_only_the_measured_usage_changes_when_only_the_metrics_do():
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        first = source.collect(5)
+        measured = copy.deepcopy(cluster.store.objects(METRICS)[0])
+        measured["usage"]["cpu"] = "1234m"
+        cluster.store.put(METRICS, measured)
+        second = source.collect(5)
+        assert second.instances is first.instances
+        assert next(n for n in second.nodes if n.name == measured["metadata"]["name"]).cpu_used_cores == 1.234
+        assert second == fresh_model(cluster)
+
+
+def test_a_change_after_quiet_rounds_reaches_the_model():
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        first = source.collect(5)
+        source.collect(5)
+        victim = first.instances[0]
+        cluster.store.delete(PODS, victim.id)
+        assert wait_for(lambda: victim.id not in {i.id for i in source.collect(5).instances})
+        assert source.collect(5) == fresh_model(cluster)

@@ -103,3 +103,28 @@ def test_a_quiet_round_after_the_listing_reuses_the_listing_rounds_result(monkey
                 assert collector.normalize(again) is first
         finally:
             collector.close()
+
+
+def test_a_background_listing_of_a_quiet_swarm_keeps_the_last_result(monkeypatch):
+    from collectors.swarm import live
+    monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # the test lists in the background itself
+    scenario = sim_swarm.build(0, nodes=8, services=4, problems=True)
+    first_service = scenario.services[0]
+    with sim_swarm.start(scenario) as cluster:
+        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host))
+        try:
+            first = collector.collect(timeout_s=10)
+            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
+            feed = collector.feed
+            generation = feed.state.generation
+            feed._relist()  # what the feed does every resync_s(): nothing changed since
+            assert feed.state.generation == generation
+            assert collector.collect(timeout_s=10) is first
+            monkeypatch.setattr(feed, "_apply", lambda *args: None)  # only the listing may see the change
+            cluster.update(scenario.with_service(first_service.name, replicas=first_service.replicas + 1))
+            feed._relist()
+            assert feed.state.generation != generation
+            scaled = next(w for w in collector.collect(timeout_s=10).workloads if w.name == first_service.name)
+            assert scaled.desired == first_service.replicas + 1
+        finally:
+            collector.close()
