@@ -27,7 +27,7 @@ import requests
 from collectors.base import Collector
 from collectors.marathon.events import HEARTBEAT_S, SUBSCRIBED, EventFeed
 from collectors.marathon.leader import LeaderFollowingClient
-from collectors.marathon.normalize import MarathonRaw, normalize
+from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, normalize
 from collectors.marathon.wire import Agent, AgentList, AppList, Deployment, Info, PodStatus, Queue
 from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
@@ -63,6 +63,7 @@ class MarathonCollector(Collector[MarathonRaw]):
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"mesos-{config.name}")
         self._rounds = 0
         self.feed = EventFeed(self.open_event_stream)
+        self._memo = NormalizeMemo()
 
     # --- fetch ----------------------------------------------------------------------------------
     def get(self, client: LeaderFollowingClient, path: str, kind: type[T], timeout_s: float,
@@ -144,7 +145,7 @@ class MarathonCollector(Collector[MarathonRaw]):
     # --- normalize ------------------------------------------------------------------------------
     def normalize(self, raw: MarathonRaw) -> ClusterData:
         with paused_gc():
-            return normalize(raw)
+            return normalize(raw, self._memo)
 
     def close(self) -> None:
         self.feed.stop()

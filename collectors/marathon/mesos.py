@@ -79,10 +79,30 @@ def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> No
     )
 
 
-def to_nodes(agents: list[Agent], role: str = "*",
-             fallback_allocated: dict[str, Resources] | None = None) -> list[Node]:
+# agent id -> (the agent, the role, the fallback allocation, the Node they made): last round's
+NodeMemo = dict[str, tuple[Agent, str, Resources | None, Node]]
+
+
+def to_nodes(agents: list[Agent], role: str = "*", fallback_allocated: dict[str, Resources] | None = None,
+             memo: NodeMemo | None = None) -> list[Node]:
+    """With a `memo` (updated here), an agent equal to last round's, field by field, keeps its Node."""
     fallback = fallback_allocated or {}
-    return [to_node(agent, role, fallback.get(agent.id)) for agent in agents]
+    last = memo or {}
+    fresh: NodeMemo = {}
+    nodes = []
+    for agent in agents:
+        allocated = fallback.get(agent.id)
+        seen = last.get(agent.id)
+        if seen is not None and seen[1] == role and seen[2] == allocated and seen[0] == agent:
+            node = seen[3]
+        else:
+            node = to_node(agent, role, allocated)
+        fresh[agent.id] = (agent, role, allocated, node)
+        nodes.append(node)
+    if memo is not None:
+        memo.clear()
+        memo.update(fresh)
+    return nodes
 
 
 def host_index(agents: list[Agent]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors.marathon.fetch import APP_EMBEDS
-from collectors.marathon.normalize import MarathonRaw, normalize
+from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, normalize
 from collectors.marathon.wire import AgentList, AppList, Deployment, Info, PodStatus, Queue
 from sim.marathon import PROBLEMS, build
 from sim.marathon.render import app_json, deployment_json, info_json, pod_status, queue_json
@@ -52,3 +52,36 @@ def test_normalizer_agrees_with_any_scenario(seed, agents, apps, pods, problems)
              if e.reason not in ("Deployment", "TASK_FAILED", "LaunchDelayed")}
     assert stuck == expected.stuck_reasons
     assert data.degraded_reason is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), agents=st.integers(4, 40), apps=st.integers(0, 30),
+       before=st.sets(st.sampled_from(PROBLEMS)), after=st.sets(st.sampled_from(PROBLEMS)),
+       more_agents=st.integers(0, 3), changed=st.sets(st.integers(0, 29)))
+def test_a_round_normalized_with_the_last_rounds_memo_equals_one_normalized_afresh(seed, agents, apps, before, after,
+                                                                                  more_agents, changed):
+    # the same cluster a round later: some apps and agents as they were, others changed by the
+    # problems, the agents added, and apps scaled with a task lost
+    memo = NormalizeMemo()
+    normalize(round_trip(build(seed, agents=agents, apps=apps, problems=before)), memo)
+    later = round_trip(build(seed, agents=agents + more_agents, apps=apps, problems=after))
+    later.apps.apps = [lost_a_task(app) if index in changed else app for index, app in enumerate(later.apps.apps)]
+    assert normalize(later, memo) == normalize(later)
+
+
+def lost_a_task(app):
+    tasks = app.tasks or []
+    if tasks:
+        tasks = [msgspec.structs.replace(tasks[0], state="TASK_LOST"), *tasks[1:]]
+    return msgspec.structs.replace(app, instances=app.instances + 1, tasks=tasks)
+
+
+def test_a_quiet_round_reuses_what_each_app_and_agent_became():
+    scenario = build(7, agents=30, apps=20, problems=set(PROBLEMS))
+    memo = NormalizeMemo()
+    first = normalize(round_trip(scenario), memo)
+    again = normalize(round_trip(scenario), memo)
+    assert again == first
+    apps = [(a, b) for a, b in zip(again.workloads, first.workloads) if a.kind == "App"]
+    assert apps and all(a is b for a, b in apps)
+    assert all(a is b for a, b in zip(again.nodes, first.nodes))
