@@ -349,12 +349,15 @@ def main(argv: list[str] | None = None) -> int:
             dashboard, url = start_dashboard(fleet, log)
             print(f"dashboard: first round in the history after {wait_for_first_round(fleet, dashboard, url, log, 1800):.1f} s",
                   flush=True)
+            print("pages while the first round is still being prepared (tables, problems, analysis):")
             report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
             cpu, samples = watch(dashboard.pid, args.watch_s)
             print(f"watching: {args.watch_s:g} s, CPU {cpu * 100:.1f}% of one core on average (target < 25%: "
                   f"{verdict(cpu < 0.25)}), RSS {samples[0] / 2**30:.2f} -> {samples[-1] / 2**30:.2f} GiB, "
                   f"peak {max(samples) / 2**30:.2f} GiB (target < 3 GiB, no growth: "
                   f"{verdict(max(samples) < 3 * 2**30)})", flush=True)
+            print("pages again, after watching (the fleet quiet, rounds going on):")
+            report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
             report_history(history_rounds(fleet.history), args.poll_interval_s,
                            sum(p.stat().st_size for p in fleet.history.glob("history.sqlite3*")))
             results = analysis_times(fleet, folder, args.analysis_timeout_s)

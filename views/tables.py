@@ -11,8 +11,9 @@ from typing import Callable, Generic, TypeVar
 
 import pandas as pd
 
-from fleet.model import Cluster, Snapshot
+from fleet.model import Cluster, Event, Instance, Node, Snapshot, Workload
 from fleet.problems import Problem, fleet_problems
+from fleet.sameness import same_items
 from views.format import autoscaler_text
 
 MAX_ROWS_SHOWN = 5_000
@@ -193,33 +194,55 @@ class InBackground(Generic[Result]):
             return self._finished
 
 
-def _cluster_tables(snapshot: Snapshot, cluster: Cluster) -> FleetTables:
-    alone = Snapshot(taken_at=snapshot.taken_at, clusters=[cluster])
-    return FleetTables(_nodes(alone), _workloads(alone), _instances(alone), _events(alone))
+@dataclass
+class _Made:
+    """One cluster's tables and what each was made of (held, so the objects' ids stay unique)."""
+
+    tables: FleetTables
+    nodes: list[Node]
+    workloads: list[Workload]
+    instances: list[Instance]
+    events: list[Event]
+    names: tuple[dict[str, str], dict[str, str]]  # workload and node names, as the instances table shows them
 
 
 class ClusterTables:
-    """Each cluster's tables, reused while a round hands over the very same lists (a collector whose
-    round saw no change, e.g. Nomad's blocking queries, returns its last model): a quiet cluster's
-    rows are not built again every round."""
+    """Each cluster's tables, each reused while a round hands over the same objects it was made of
+    (a collector whose round saw no change returns its last model, or lists of the same objects:
+    fleet/sameness.py): a quiet cluster's rows are not built again every round, and a round that
+    changed only the nodes' measured usage builds only the nodes' table again."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._kept: dict[tuple[str, str], tuple[tuple, FleetTables]] = {}
+        self._kept: dict[tuple[str, str], _Made] = {}
 
     def of(self, snapshot: Snapshot, cluster: Cluster) -> FleetTables:
         key = (cluster.name, cluster.orchestrator)
-        made_of = (cluster.nodes, cluster.workloads, cluster.instances, cluster.events)  # held: ids stay unique
         with self._lock:
             kept = self._kept.get(key)
-        if kept is not None and all(a is b for a, b in zip(kept[0], made_of)):
-            return kept[1]
-        tables = _cluster_tables(snapshot, cluster)
+        alone = Snapshot(taken_at=snapshot.taken_at, clusters=[cluster])
+        names = ({w.id: w.name for w in cluster.workloads}, {n.id: n.name for n in cluster.nodes})
+        if kept is None:
+            made = _Made(FleetTables(_nodes(alone), _workloads(alone), _instances(alone), _events(alone)),
+                         cluster.nodes, cluster.workloads, cluster.instances, cluster.events, names)
+        else:
+            old = kept.tables
+            made = _Made(FleetTables(
+                old.nodes if same_items(kept.nodes, cluster.nodes) else _nodes(alone),
+                old.workloads if same_items(kept.workloads, cluster.workloads) else _workloads(alone),
+                old.instances if same_items(kept.instances, cluster.instances) and kept.names == names
+                else _instances(alone),
+                old.events if same_items(kept.events, cluster.events) else _events(alone)),
+                cluster.nodes, cluster.workloads, cluster.instances, cluster.events, names)
+            new = made.tables
+            if (new.nodes is old.nodes and new.workloads is old.workloads and new.instances is old.instances
+                    and new.events is old.events):
+                made.tables = old  # nothing new: the very tables of the last round
         with self._lock:
-            self._kept[key] = (made_of, tables)
+            self._kept[key] = made
             for gone in set(self._kept) - {(c.name, c.orchestrator) for c in snapshot.clusters}:
                 del self._kept[gone]  # a cluster no longer configured
-        return tables
+        return made.tables
 
 
 cluster_tables = ClusterTables()

@@ -65,3 +65,41 @@ def test_a_cluster_gone_from_the_fleet_is_forgotten():
     analyze(Snapshot(taken_at=T0, clusters=[cluster("east")]), memo=memo)
     analyze(Snapshot(taken_at=T0, clusters=[cluster("east"), cluster("west")]), memo=memo)
     assert memo.analyzed == 3  # west analyzed again after it came back; east only once
+
+
+def same_objects_again(previous: Cluster, **changes) -> Cluster:
+    """The next round of a collector that kept its objects (a quiet cluster): the same workloads
+    and instances, new lists of them, a new time."""
+    kept = {"workloads": list(previous.workloads), "instances": list(previous.instances)}
+    return msgspec.structs.replace(previous, collected_at=T0.replace(minute=1), **{**kept, **changes})
+
+
+def test_a_round_of_the_same_objects_is_not_encoded_to_be_recognized(monkeypatch):
+    import fleet.analysis
+
+    memo, first = AnalysisMemo(), cluster()
+    memo.analyze_cluster(first)
+    digests = []
+    monkeypatch.setattr(fleet.analysis, "fingerprint", lambda c: digests.append(c) or b"never equal")
+    busier = [msgspec.structs.replace(first.nodes[0], cpu_used_cores=6.5), *first.nodes[1:]]
+    assert memo.analyze_cluster(same_objects_again(first)) == analyze_cluster(first)
+    assert memo.analyze_cluster(same_objects_again(first, nodes=busier)) == analyze_cluster(first)
+    assert digests == [] and memo.analyzed == 1
+
+
+def test_a_new_object_among_the_same_ones_is_analyzed_afresh():
+    memo, first = AnalysisMemo(), cluster()
+    memo.analyze_cluster(first)
+    moved = msgspec.structs.replace(first.instances[1], node_id="id-b")
+    only_moved = same_objects_again(first, instances=[first.instances[0], moved, *first.instances[2:]])
+    assert memo.analyze_cluster(only_moved) == analyze_cluster(only_moved) != analyze_cluster(first)
+    memo.analyze_cluster(first)
+    relieved = same_objects_again(first, instances=[first.instances[0], moved, *first.instances[2:]],
+                                  nodes=[msgspec.structs.replace(first.nodes[0], cpu_allocated_cores=3.5),
+                                         msgspec.structs.replace(first.nodes[1], cpu_allocated_cores=4.5),
+                                         first.nodes[2]])
+    assert memo.analyze_cluster(relieved) == analyze_cluster(relieved) != analyze_cluster(first)
+    drained = same_objects_again(relieved, nodes=[*relieved.nodes[:2],
+                                                  msgspec.structs.replace(relieved.nodes[2], schedulable=False)])
+    assert memo.analyze_cluster(drained) == analyze_cluster(drained) != analyze_cluster(relieved)
+    assert memo.analyzed == 5

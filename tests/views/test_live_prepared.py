@@ -136,3 +136,23 @@ def test_a_quiet_clusters_rows_are_reused_and_a_changed_one_is_rebuilt():
     whole = fleet_tables(snapshot)
     assert list(whole.nodes["cluster"].unique()) == [first.name, second.name]
     assert len(whole.instances) == len(first.instances) + len(second.instances)
+
+
+def test_only_the_tables_whose_objects_changed_are_built_again():
+    from views.tables import ClusterTables
+
+    snapshot = load("not-n-plus-1.json")
+    tables = ClusterTables()
+    first = snapshot.clusters[0]
+    built = tables.of(snapshot, first)
+    # a collector that kept its objects: new lists of them, one node's usage measured anew
+    busier = [msgspec.structs.replace(first.nodes[0], cpu_used_cores=1.5), *first.nodes[1:]]
+    again = tables.of(snapshot, msgspec.structs.replace(first, nodes=busier, workloads=list(first.workloads),
+                                                        instances=list(first.instances)))
+    assert again.instances is built.instances and again.workloads is built.workloads
+    assert again.nodes is not built.nodes and again.nodes["cpu_used"].iloc[0] == 1.5
+    renamed = [msgspec.structs.replace(first.workloads[0], name="renamed"), *first.workloads[1:]]
+    after = tables.of(snapshot, msgspec.structs.replace(first, nodes=busier, workloads=renamed))
+    assert after.nodes is again.nodes
+    assert "renamed" in set(after.workloads["name"]) and after.instances is not again.instances
+    assert set(after.instances["workload"]) >= {"renamed"}
