@@ -31,7 +31,15 @@ log = logging.getLogger(__name__)
 
 WINDOW_S = 900.0
 FAILED_STATES = {"TASK_FAILED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_GONE", "TASK_UNREACHABLE"}
-SUBSCRIBED = ("status_update_event", "unhealthy_instance_kill_event", "unhealthy_task_kill_event")
+# what Marathon publishes when something `/v2/apps` shows changes: a task's state or health, an
+# app's definition, a deployment or its steps (mesosphere.github.io/marathon/docs/event-bus.html)
+CHANGES = ("status_update_event", "unhealthy_instance_kill_event", "unhealthy_task_kill_event",
+           "health_status_changed_event", "instance_health_changed_event", "failed_health_check_event",
+           "add_health_check_event", "remove_health_check_event", "api_post_event", "app_terminated_event",
+           "group_change_success", "deployment_info", "deployment_success", "deployment_failed",
+           "deployment_step_success", "deployment_step_failure", "instance_changed_event",
+           "unknown_instance_terminated_event", "pod_created_event", "pod_updated_event", "pod_deleted_event")
+SUBSCRIBED = CHANGES
 HEARTBEAT_S = 300.0  # a stream without a complete event or keep-alive for this long is cut and reopened
 MAX_EVENT_BYTES = 8 * MIB  # the events subscribed to are a few KB each
 READ_BYTES = 65536
@@ -130,11 +138,18 @@ class EventFeed:
         self._thread: threading.Thread | None = None
         self.connected = False
         self.connections = 0  # streams opened so far (tests: a cut stream is reopened)
+        self.changes = 0  # events of CHANGES received so far
 
     def start(self, name: str) -> None:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"marathon-events-{name}", daemon=True)
             self._thread.start()
+
+    def mark(self) -> tuple[int, int] | None:
+        """Where the stream is now: (which connection, how many changes so far), or None while it is
+        not connected. Equal marks: nothing Marathon announces changed in between."""
+        with self._lock:
+            return (self.connections, self.changes) if self.connected else None
 
     def recent(self) -> list[tuple[str, Event]]:
         """(task id, event) for the events of the last window, oldest first."""
@@ -160,7 +175,8 @@ class EventFeed:
                 log.debug("Marathon event stream failed: %s", exc)
                 if self.connected:  # it was streaming: a cut for silence is no reason to wait longer
                     backoff_s = 1.0
-            self.connected = False
+            with self._lock:
+                self.connected = False
             self._stop.wait(backoff_s)
             backoff_s = min(backoff_s * 2, 60.0)
 
@@ -174,13 +190,16 @@ class EventFeed:
                 if response.status_code != 200:
                     log.info("Marathon event stream answered HTTP %s; retrying later", response.status_code)
                     return
-                self.connected = True
+                with self._lock:
+                    self.connected = True
                 for event_type, data in parse_sse(stream_lines(response.raw, budget)):
                     if self._stop.is_set():
                         return
                     found = to_event(event_type, data, datetime.now(timezone.utc))
-                    if found is not None:
-                        with self._lock:
+                    with self._lock:
+                        if event_type in CHANGES:
+                            self.changes += 1
+                        if found is not None:
                             self._events.append((self.clock(), *found))
                 if budget.expired:
                     log.info("Marathon event stream silent for %gs; reopening it", self.heartbeat_s)

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 APP_EMBEDS = ("apps.tasks", "apps.counts", "apps.deployments", "apps.readiness", "apps.lastTaskFailure")
 STALE_NODES_MAX_S = 600.0
+# the apps are read afresh at least this often, whatever the event stream says
+APPS_MAX_AGE_S = 300.0
 T = TypeVar("T")
 
 
@@ -64,6 +66,9 @@ class MarathonCollector(Collector[MarathonRaw]):
         self._rounds = 0
         self.feed = EventFeed(self.open_event_stream)
         self._memo = NormalizeMemo()
+        # (the stream's mark before the apps were read, when, the apps): see _apps
+        self._apps_read: tuple[tuple[int, int], float, AppList] | None = None
+        self.apps_reused = 0  # rounds that took the last apps (tests, the bench)
 
     # --- fetch ----------------------------------------------------------------------------------
     def get(self, client: LeaderFollowingClient, path: str, kind: type[T], timeout_s: float,
@@ -75,7 +80,7 @@ class MarathonCollector(Collector[MarathonRaw]):
         # the master is read beside Marathon: its transfer overlaps the decoding of Marathon's apps
         agents = self._pool.submit(self.read_agents, timeout_s)
         info = self.get(self.marathon, "/v2/info", Info, timeout_s)
-        apps = self.get(self.marathon, "/v2/apps", AppList, timeout_s, {"embed": list(APP_EMBEDS)})
+        apps = self._apps(timeout_s)
         raw = MarathonRaw(collected_at=datetime.now(timezone.utc), info=info, apps=apps)
         raw.pods = self.optional(raw, "pods", lambda: self.get(self.marathon, "/v2/pods/::status", list[PodStatus],
                                                                timeout_s), default=[], missing_ok=True)
@@ -94,6 +99,21 @@ class MarathonCollector(Collector[MarathonRaw]):
             self.feed.start(self.name)
         raw.streamed = self.feed.recent()
         return raw
+
+    def _apps(self, timeout_s: float) -> AppList:
+        """Every app with its tasks (the round's biggest read), or the last round's apps when the
+        event stream vouches that nothing changed since they were read: it stayed connected (one
+        connection throughout), announced no change (CHANGES), and they are not older than
+        APPS_MAX_AGE_S. Marathon announces every change of what Podium reads of an app; the agents
+        (the Mesos master announces nothing here) are read every round."""
+        mark, last = self.feed.mark(), self._apps_read
+        if last is not None and mark is not None and last[0] == mark and time.monotonic() - last[1] < APPS_MAX_AGE_S:
+            self.apps_reused += 1
+            return last[2]
+        started = time.monotonic()
+        apps = self.get(self.marathon, "/v2/apps", AppList, timeout_s, {"embed": list(APP_EMBEDS)})
+        self._apps_read = (mark, started, apps) if mark is not None else None
+        return apps
 
     def open_event_stream(self) -> requests.Response:
         """The event stream of the leader the polls found (credentials and TLS as for the polls)."""

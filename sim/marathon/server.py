@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlencode
 import msgspec
 
 from sim.httpserver import Request, Response, json_response
+from sim.marathon.events import changes
 from sim.marathon.model import MarathonState
 from sim.marathon.render import (app_json, deployment_json, group_tree, info_json, pod_definition, pod_status,
                                  queue_json, task_json)
@@ -42,6 +43,7 @@ class MarathonServer:
         self._events_changed = threading.Condition()
         self._closed = False
         self._bodies = EncodedBodies()
+        self._noticed: MarathonState | None = None  # the state the event bus last announced changes of
 
     @property
     def leader_address(self) -> str:
@@ -52,12 +54,23 @@ class MarathonServer:
             self._events.append((event_type, {**payload, "eventType": event_type}))
             self._events_changed.notify_all()
 
+    def notice_changes(self) -> None:
+        """Announce on the event bus what changed since the state last noticed (a scenario that
+        moved on), as Marathon announces its every change."""
+        state = self.state()
+        with self._events_changed:
+            last, self._noticed = self._noticed, state
+        if last is not None and last is not state:
+            for event_type, payload in changes(last, state):
+                self.publish(event_type, payload)
+
     def close(self) -> None:
         with self._events_changed:
             self._closed = True
             self._events_changed.notify_all()
 
     def __call__(self, request: Request) -> Response:
+        self.notice_changes()
         response = self._answer(request)
         response.headers.setdefault("X-Marathon-Leader", f"http://{self.leader_address}")
         return response
@@ -147,6 +160,7 @@ class MarathonServer:
         yield sse("event_stream_attached", attached)
         deadline = time.monotonic() + self.stream_limit_s
         while time.monotonic() < deadline:
+            self.notice_changes()
             with self._events_changed:
                 if self._closed:
                     return

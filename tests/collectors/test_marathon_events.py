@@ -5,9 +5,10 @@ import time
 from datetime import datetime, timezone
 
 from collectors.marathon.fetch import MarathonCollector
-from collectors.marathon.events import parse_sse, to_event
-from sim.marathon import build
-from tests.sim.marathon.harness import config, running
+from collectors.marathon import fetch
+from collectors.marathon.events import CHANGES, parse_sse, to_event
+from sim.marathon import Timeline, build
+from tests.sim.marathon.harness import collect, config, running
 from tests.upstream import upstream_path
 
 NOW = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -78,5 +79,60 @@ def test_a_failure_between_polls_reaches_the_next_round():
     (event,) = third.events
     assert (event.object, event.reason) == ("App/web/service-00003", "TASK_FAILED")
     assert event.message == "task web_service-00003.dead on agent-00001.mesos: Container exited with status 1"
-    assert sorted(query["event_type"]) == ["status_update_event", "unhealthy_instance_kill_event",
-                                           "unhealthy_task_kill_event"]
+    assert sorted(query["event_type"]) == sorted(CHANGES)
+
+
+def apps_reads(cluster) -> int:
+    return sum(1 for _, path, _ in cluster.marathon.requests if path == "/v2/apps")
+
+
+def same_model(one, other) -> None:
+    assert one.workloads == other.workloads and one.instances == other.instances and one.nodes == other.nodes
+
+
+def test_quiet_rounds_keep_the_apps_the_stream_vouches_for_and_a_change_has_them_read_again():
+    clock = [1000.0]
+    timeline = Timeline(3, period_s=100.0, clock=lambda: clock[0], agents=12, apps=14, pods=1)
+    with running(timeline) as cluster:
+        collector = MarathonCollector(config(cluster.marathon.url, cluster.mesos.url))
+        try:
+            collector.collect(timeout_s=10)
+            collector.collect(timeout_s=10)  # the second round opens the stream
+            assert apps_reads(cluster) == 2 and wait_for(lambda: collector.feed.connected)
+            collector.collect(timeout_s=10)  # the first round read while the stream is connected
+            reads = apps_reads(cluster)
+            quiet = collector.collect(timeout_s=10)
+            assert apps_reads(cluster) == reads and collector.apps_reused == 1
+            same_model(quiet, collect(cluster))
+            changes = collector.feed.changes
+            clock[0] += 100.0  # the scenario moves on (other problems): Marathon announces it
+            assert wait_for(lambda: collector.feed.changes > changes)
+            reads = apps_reads(cluster)
+            moved = collector.collect(timeout_s=10)
+            assert apps_reads(cluster) == reads + 1 and collector.apps_reused == 1
+            same_model(moved, collect(cluster))
+            assert moved.workloads != quiet.workloads
+        finally:
+            collector.close()
+
+
+def test_the_apps_are_read_every_round_when_the_stream_is_down_or_they_are_old(monkeypatch):
+    with running(build(0, problems=[])) as cluster:
+        collector = MarathonCollector(config(cluster.marathon.url, cluster.mesos.url))
+        try:
+            collector.collect(timeout_s=10)
+            collector.collect(timeout_s=10)
+            assert wait_for(lambda: collector.feed.connected)
+            collector.collect(timeout_s=10)
+            monkeypatch.setattr(fetch, "APPS_MAX_AGE_S", 0.0)
+            reads = apps_reads(cluster)
+            collector.collect(timeout_s=10)
+            assert apps_reads(cluster) == reads + 1
+            monkeypatch.setattr(fetch, "APPS_MAX_AGE_S", 300.0)
+            collector.collect(timeout_s=10)
+            assert apps_reads(cluster) == reads + 1  # read with the stream connected: vouched for
+            collector.feed.stop()  # the stream is gone: nothing vouches for the apps
+            collector.collect(timeout_s=10)
+            assert apps_reads(cluster) == reads + 2
+        finally:
+            collector.close()

@@ -76,3 +76,26 @@ def test_failure_ticker_publishes_the_crash_looping_apps_failures():
     event_type, payload = api._events[0]
     assert (event_type, payload["taskStatus"]) == ("status_update_event", "TASK_FAILED")
     assert payload["appId"] == next(iter(scenario.expected.task_failures))
+
+
+def test_a_scenario_that_moves_on_announces_what_changed():
+    import copy
+
+    from sim.marathon.events import changes
+    from sim.marathon.model import HealthResult
+
+    calm = build(4, problems=[]).marathon
+    assert list(changes(calm, build(4, problems=[]).marathon)) == []
+    later = copy.deepcopy(calm)
+    failed, unhealthy, scaled = later.apps[0].tasks[0], later.apps[1].tasks[0], later.apps[2]
+    failed.state = "TASK_FAILED"
+    unhealthy.health = [HealthResult(alive=False, consecutive_failures=3)]
+    scaled.instances += 1
+    gone = later.apps.pop()
+    announced = [(event_type, payload.get("taskId") or payload.get("appId") or payload.get("uri"))
+                 for event_type, payload in changes(calm, later)]
+    assert sorted(announced) == sorted([
+        ("status_update_event", failed.id), ("health_status_changed_event", unhealthy.id),
+        ("api_post_event", f"/v2/apps{scaled.id}"), ("app_terminated_event", gone.id)])
+    kinds = {event_type for event_type, _ in changes(calm, build(4).marathon)}
+    assert {"deployment_info", "api_post_event"} <= kinds
