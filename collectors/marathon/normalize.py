@@ -51,12 +51,23 @@ class AppResult:
 
 
 @dataclass
+class PodResult:
+    """What one pod became, and from what."""
+
+    pod: PodStatus
+    deploying: bool
+    workload: Workload
+    instances: list[Instance]
+
+
+@dataclass
 class NormalizeMemo:
     """Last round's results per app and per agent, kept by the collector: an app or agent equal to
     last round's (its decoded object, field by field) reuses its result instead of normalizing it
     again. Most of a quiet cluster's 20,000 apps and 50,000 agents are."""
 
     apps: dict[str, AppResult] = field(default_factory=dict)
+    pods: dict[str, PodResult] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)  # the agents' hostnames the apps' tasks were placed by
     nodes: NodeMemo = field(default_factory=dict)
 
@@ -70,11 +81,19 @@ def normalize(raw: MarathonRaw, memo: NormalizeMemo | None = None) -> ClusterDat
     problems = {item.run_spec_id: (item, queue_problem(item)) for item in raw.queue.queue}
     workloads, instances, events, services = apps_section(raw, hosts, problems, memo)
     deploying_pods = {pod for d in raw.deployments for pod in d.affectedPods}
+    last_pods = memo.pods if memo is not None else {}
+    fresh_pods: dict[str, PodResult] = {}
     for pod in raw.pods:
-        workload = pod_workload(pod, pod.id in deploying_pods)
-        workloads.append(workload)
-        instances.extend(pod_instance(pod, i) for i in pod.instances)
-        events.extend(queue_events(problems.get(pod.id), "Pod", workload, raw.collected_at))
+        deploying = pod.id in deploying_pods
+        kept = last_pods.get(pod.id)
+        if kept is None or kept.deploying != deploying or kept.pod != pod:
+            kept = PodResult(pod, deploying, pod_workload(pod, deploying), [pod_instance(pod, i) for i in pod.instances])
+        fresh_pods[pod.id] = kept
+        workloads.append(kept.workload)
+        instances.extend(kept.instances)
+        events.extend(queue_events(problems.get(pod.id), "Pod", kept.workload, raw.collected_at))
+    if memo is not None:
+        memo.pods = fresh_pods
     events.extend(deployment_event(d, raw.collected_at) for d in raw.deployments)
     events.extend(streamed_events(raw))
     events.extend(leader_events(raw))

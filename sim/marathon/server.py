@@ -32,13 +32,13 @@ class MarathonServer:
 
     def __init__(self, state: Callable[[], MarathonState], *, address: str = "127.0.0.1:8080",
                  leader: str | None = None, auth: Auth | None = None, verbatim: dict[str, Any] | None = None,
-                 stream_limit_s: float = 30.0):
+                 stream_limit_s: float = 3600.0):
         self.state = state
         self.address = address  # host:port this instance advertises
         self.leader = leader  # None: this instance leads; else host:port of the leader
         self.auth = auth
         self.verbatim = verbatim or {}
-        self.stream_limit_s = stream_limit_s
+        self.stream_limit_s = stream_limit_s  # Marathon keeps an event stream open for as long as its client
         self._events: list[tuple[str, dict[str, Any]]] = []
         self._events_changed = threading.Condition()
         self._closed = False

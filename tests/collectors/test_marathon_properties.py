@@ -63,8 +63,8 @@ def test_a_round_normalized_with_the_last_rounds_memo_equals_one_normalized_afre
     # the same cluster a round later: some apps and agents as they were, others changed by the
     # problems, the agents added, and apps scaled with a task lost
     memo = NormalizeMemo()
-    normalize(round_trip(build(seed, agents=agents, apps=apps, problems=before)), memo)
-    later = round_trip(build(seed, agents=agents + more_agents, apps=apps, problems=after))
+    normalize(round_trip(build(seed, agents=agents, apps=apps, pods=2, problems=before)), memo)
+    later = round_trip(build(seed, agents=agents + more_agents, apps=apps, pods=2, problems=after))
     later.apps.apps = [lost_a_task(app) if index in changed else app for index, app in enumerate(later.apps.apps)]
     assert normalize(later, memo) == normalize(later)
 
@@ -77,11 +77,11 @@ def lost_a_task(app):
 
 
 def test_a_quiet_round_reuses_what_each_app_and_agent_became():
-    scenario = build(7, agents=30, apps=20, problems=set(PROBLEMS))
+    scenario = build(7, agents=30, apps=20, pods=3, problems=set(PROBLEMS))
     memo = NormalizeMemo()
     first = normalize(round_trip(scenario), memo)
     again = normalize(round_trip(scenario), memo)
     assert again == first
-    apps = [(a, b) for a, b in zip(again.workloads, first.workloads) if a.kind == "App"]
-    assert apps and all(a is b for a, b in apps)
+    assert all(a is b for a, b in zip(again.workloads, first.workloads))
+    assert all(a is b for a, b in zip(again.instances, first.instances))
     assert all(a is b for a, b in zip(again.nodes, first.nodes))
