@@ -9,6 +9,8 @@ wire shapes in `collectors.marathon.wire`). `active`, `deactivated` (Mesos ≥ 1
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from typing import Any
 
 from collectors.marathon.wire import Agent, Resources
@@ -79,29 +81,38 @@ def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> No
     )
 
 
-# agent id -> (the agent, the role, the fallback allocation, the Node they made): last round's
-NodeMemo = dict[str, tuple[Agent, str, Resources | None, Node]]
+@dataclass
+class NodeMemo:
+    """Last round's agents and the nodes they made (see `to_nodes`)."""
+
+    agents: list[Agent] = field(default_factory=list)
+    role: str = "*"
+    fallback: dict[str, Resources] = field(default_factory=dict)
+    nodes: list[Node] = field(default_factory=list)
+    by_id: dict[str, tuple[Agent, Resources | None, Node]] = field(default_factory=dict)
 
 
 def to_nodes(agents: list[Agent], role: str = "*", fallback_allocated: dict[str, Resources] | None = None,
              memo: NodeMemo | None = None) -> list[Node]:
-    """With a `memo` (updated here), an agent equal to last round's, field by field, keeps its Node."""
+    """With a `memo` (updated here): agents all equal to last round's, field by field, keep last
+    round's nodes (the very list); otherwise each agent equal to its last self keeps its Node."""
     fallback = fallback_allocated or {}
-    last = memo or {}
-    fresh: NodeMemo = {}
+    if memo is not None and memo.role == role and memo.fallback == fallback and memo.agents == agents:
+        return memo.nodes
+    last = memo.by_id if memo is not None and memo.role == role else {}
+    by_id: dict[str, tuple[Agent, Resources | None, Node]] = {}
     nodes = []
     for agent in agents:
         allocated = fallback.get(agent.id)
         seen = last.get(agent.id)
-        if seen is not None and seen[1] == role and seen[2] == allocated and seen[0] == agent:
-            node = seen[3]
+        if seen is not None and seen[1] == allocated and seen[0] == agent:
+            node = seen[2]
         else:
             node = to_node(agent, role, allocated)
-        fresh[agent.id] = (agent, role, allocated, node)
+        by_id[agent.id] = (agent, allocated, node)
         nodes.append(node)
     if memo is not None:
-        memo.clear()
-        memo.update(fresh)
+        memo.agents, memo.role, memo.fallback, memo.nodes, memo.by_id = agents, role, fallback, nodes, by_id
     return nodes
 
 

@@ -69,7 +69,7 @@ class NormalizeMemo:
     apps: dict[str, AppResult] = field(default_factory=dict)
     pods: dict[str, PodResult] = field(default_factory=dict)
     hosts: dict[str, str] = field(default_factory=dict)  # the agents' hostnames the apps' tasks were placed by
-    nodes: NodeMemo = field(default_factory=dict)
+    nodes: NodeMemo = field(default_factory=NodeMemo)
 
 
 def normalize(raw: MarathonRaw, memo: NormalizeMemo | None = None) -> ClusterData:
