@@ -6,6 +6,8 @@ stream. The same checks run against a real dockerd in test_swarm_api_versions.py
 from __future__ import annotations
 
 import dataclasses
+from contextlib import contextmanager
+from typing import Iterator
 
 import pytest
 
@@ -105,29 +107,36 @@ def test_a_quiet_round_after_the_listing_reuses_the_listing_rounds_result(monkey
             collector.close()
 
 
+@contextmanager
+def live_on(cluster) -> Iterator[tuple[SwarmCollector, object]]:
+    """A collector that listed the emulated swarm once and follows its event stream; resyncs are the
+    test's own (RESYNC_MIN_S set high by the caller). Yields the collector and its first result."""
+    collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host))
+    try:
+        first = collector.collect(timeout_s=10)
+        wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
+        yield collector, first
+    finally:
+        collector.close()
+
+
 def test_a_background_listing_of_a_quiet_swarm_keeps_the_last_result(monkeypatch):
     from collectors.swarm import live
     monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # the test lists in the background itself
     scenario = sim_swarm.build(0, nodes=8, services=4, problems=True)
     first_service = scenario.services[0]
-    with sim_swarm.start(scenario) as cluster:
-        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host))
-        try:
-            first = collector.collect(timeout_s=10)
-            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
-            feed = collector.feed
-            generation = feed.state.generation
-            feed._relist()  # what the feed does every resync_s(): nothing changed since
-            assert feed.state.generation == generation
-            assert collector.collect(timeout_s=10) is first
-            monkeypatch.setattr(feed, "_apply", lambda *args: None)  # only the listing may see the change
-            cluster.update(scenario.with_service(first_service.name, replicas=first_service.replicas + 1))
-            feed._relist()
-            assert feed.state.generation != generation
-            scaled = next(w for w in collector.collect(timeout_s=10).workloads if w.name == first_service.name)
-            assert scaled.desired == first_service.replicas + 1
-        finally:
-            collector.close()
+    with sim_swarm.start(scenario) as cluster, live_on(cluster) as (collector, first):
+        feed = collector.feed
+        generation = feed.state.generation
+        feed._relist()  # what the feed does every resync_s(): nothing changed since
+        assert feed.state.generation == generation
+        assert collector.collect(timeout_s=10) is first
+        monkeypatch.setattr(feed, "_apply", lambda *args: None)  # only the listing may see the change
+        cluster.update(scenario.with_service(first_service.name, replicas=first_service.replicas + 1))
+        feed._relist()
+        assert feed.state.generation != generation
+        scaled = next(w for w in collector.collect(timeout_s=10).workloads if w.name == first_service.name)
+        assert scaled.desired == first_service.replicas + 1
 
 
 def tasks_requests(cluster) -> list[str]:
@@ -139,60 +148,48 @@ def test_a_resync_compares_what_is_meant_to_run_and_reads_again_only_what_change
     monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # the test resyncs itself
     scenario = sim_swarm.build(0, nodes=8, services=4, problems=True)
     first_service, other = scenario.services[0], scenario.services[1]
-    with sim_swarm.start(scenario) as cluster:
-        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host))
+    with sim_swarm.start(scenario) as cluster, live_on(cluster) as (collector, first):
+        feed = collector.feed
+        monkeypatch.setattr(feed, "_apply", lambda *args: None)  # as for tasks on other nodes: no events
+        generation = feed.state.generation
+        cluster.server.requests.clear()
+        feed._resync()
+        assert feed.checks == 1 and feed.state.generation == generation
+        assert tasks_requests(cluster) == ['{"desired-state": ["running"]}']  # no full listing
+        assert collector.collect(timeout_s=10) is first
+        cluster.update(scenario.with_service(first_service.name, replicas=first_service.replicas + 1)
+                       .with_node("wrk-0005", availability="drain"))
+        cluster.server.requests.clear()
+        feed._resync()
+        assert feed.state.generation != generation
+        reread = [f for f in tasks_requests(cluster) if "service" in f]
+        assert len(reread) == 1 and other.name not in reread[0]  # only the scaled service is read again
+        data = collector.collect(timeout_s=10)
+        assert next(w for w in data.workloads if w.name == first_service.name).desired == first_service.replicas + 1
+        assert not next(n for n in data.nodes if n.name == "wrk-0005").schedulable
+        same = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host),
+                              live=False)
         try:
-            first = collector.collect(timeout_s=10)
-            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
-            feed = collector.feed
-            monkeypatch.setattr(feed, "_apply", lambda *args: None)  # as for tasks on other nodes: no events
-            generation = feed.state.generation
-            cluster.server.requests.clear()
-            feed._resync()
-            assert feed.checks == 1 and feed.state.generation == generation
-            assert tasks_requests(cluster) == ['{"desired-state": ["running"]}']  # no full listing
-            assert collector.collect(timeout_s=10) is first
-            cluster.update(scenario.with_service(first_service.name, replicas=first_service.replicas + 1)
-                           .with_node("wrk-0005", availability="drain"))
-            cluster.server.requests.clear()
-            feed._resync()
-            assert feed.state.generation != generation
-            reread = [f for f in tasks_requests(cluster) if "service" in f]
-            assert len(reread) == 1 and other.name not in reread[0]  # only the scaled service is read again
-            data = collector.collect(timeout_s=10)
-            assert next(w for w in data.workloads if w.name == first_service.name).desired == first_service.replicas + 1
-            assert not next(n for n in data.nodes if n.name == "wrk-0005").schedulable
-            same = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host),
-                                  live=False)
-            try:
-                fresh = same.collect(timeout_s=10)
-            finally:
-                same.close()
-            assert (data.workloads, data.instances, data.nodes) == (fresh.workloads, fresh.instances, fresh.nodes)
+            fresh = same.collect(timeout_s=10)
         finally:
-            collector.close()
+            same.close()
+        assert (data.workloads, data.instances, data.nodes) == (fresh.workloads, fresh.instances, fresh.nodes)
 
 
 def test_everything_is_listed_again_every_relist_s_and_after_the_stream_dropped(monkeypatch):
     from collectors.swarm import live
     monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)
     scenario = sim_swarm.build(0, nodes=8, services=4, problems=False)
-    with sim_swarm.start(scenario) as cluster:
-        collector = SwarmCollector(ClusterConfig(name="sim-swarm", orchestrator="swarm", url=cluster.docker_host))
-        try:
-            collector.collect(timeout_s=10)
-            wait_for(lambda: collector.feed.live(), timeout_s=10, what="the event stream")
-            feed = collector.feed
-            monkeypatch.setattr(live, "RELIST_S", 0.0)
-            cluster.server.requests.clear()
-            feed._resync()
-            assert feed.checks == 0 and '{"desired-state": ["running"]}' not in tasks_requests(cluster)
-            monkeypatch.setattr(live, "RELIST_S", 600.0)
-            feed._relist_due = True  # what a dropped stream leaves (`_request_resync`, without waking the thread)
-            cluster.server.requests.clear()
-            feed._resync()
-            assert feed.checks == 0 and tasks_requests(cluster)
-            feed._resync()
-            assert feed.checks == 1
-        finally:
-            collector.close()
+    with sim_swarm.start(scenario) as cluster, live_on(cluster) as (collector, _):
+        feed = collector.feed
+        monkeypatch.setattr(live, "RELIST_S", 0.0)
+        cluster.server.requests.clear()
+        feed._resync()
+        assert feed.checks == 0 and '{"desired-state": ["running"]}' not in tasks_requests(cluster)
+        monkeypatch.setattr(live, "RELIST_S", 600.0)
+        feed._relist_due = True  # what a dropped stream leaves (`_request_resync`, without waking the thread)
+        cluster.server.requests.clear()
+        feed._resync()
+        assert feed.checks == 0 and tasks_requests(cluster)
+        feed._resync()
+        assert feed.checks == 1
