@@ -171,6 +171,7 @@ def normalize_node(node: w.Node, allocated: tuple[float, int] | None, usage: w.A
     capacity = status.capacity or NOTHING
     allocatable = status.allocatable or capacity
     info = status.node_info
+    cpu_used, mem_used = measured_usage(usage)
     return Node(
         id=node.metadata.name, name=node.metadata.name, status=node_status(node),  # type: ignore[arg-type]
         schedulable=not (node.spec and node.spec.unschedulable), roles=node_roles(labels), address=node_address(node),
@@ -179,13 +180,18 @@ def normalize_node(node: w.Node, allocated: tuple[float, int] | None, usage: w.A
         cpu_allocatable_cores=cpu_cores(allocatable.cpu), mem_allocatable_bytes=mem_bytes(allocatable.memory),
         cpu_allocated_cores=round(allocated[0], 6) if allocated else 0.0,
         mem_allocated_bytes=allocated[1] if allocated else 0,
-        cpu_used_cores=round(cpu_cores(usage.cpu), 6) if usage and usage.cpu is not None else None,
-        mem_used_bytes=mem_bytes(usage.memory) if usage and usage.memory is not None else None,
+        cpu_used_cores=cpu_used, mem_used_bytes=mem_used,
         labels=dict(labels),
         version=info.kubelet_version if info else None,
         os=(info.operating_system if info else None) or labels.get("kubernetes.io/os"),
         arch=(info.architecture if info else None) or labels.get("kubernetes.io/arch"),
     )
+
+
+def measured_usage(usage: w.Amounts | None) -> tuple[float | None, int | None]:
+    """(CPU cores, memory bytes) a node's metrics measured; None for what they do not say."""
+    cpu = round(cpu_cores(usage.cpu), 6) if usage and usage.cpu is not None else None
+    return cpu, mem_bytes(usage.memory) if usage and usage.memory is not None else None
 
 
 def with_usage(nodes: list[Node], metrics: list[w.NodeMetrics] | None) -> list[Node]:
@@ -194,9 +200,7 @@ def with_usage(nodes: list[Node], metrics: list[w.NodeMetrics] | None) -> list[N
     usage = {m.metadata.name: m.usage for m in metrics or []}
     result = []
     for node in nodes:
-        measured = usage.get(node.name)
-        cpu = round(cpu_cores(measured.cpu), 6) if measured and measured.cpu is not None else None
-        mem = mem_bytes(measured.memory) if measured and measured.memory is not None else None
+        cpu, mem = measured_usage(usage.get(node.name))
         if cpu != node.cpu_used_cores or mem != node.mem_used_bytes:
             node = msgspec.structs.replace(node, cpu_used_cores=cpu, mem_used_bytes=mem)
         result.append(node)

@@ -112,10 +112,15 @@ def plain_target(config: ClusterConfig) -> PlainTarget | None:
                        (files.cert_file, files.key_file) if files.cert_file else None, max_bytes=max_bytes)
 
 
-def list_all(session: EngineSession, timeout_s: float, worker: TaskWorker | None = None) -> Listing:
+def nodes_and_services(session: EngineSession, timeout_s: float) -> tuple[list[wire.Node], list[wire.Service]]:
     nodes = session.read(timeout_s, "/nodes", list[wire.Node])
     # older engines (API < 1.41) ignore status=true: their counts come from the tasks (normalize)
     services = session.read(timeout_s, "/services", list[wire.Service], params={"status": "true"})
+    return nodes, services
+
+
+def list_all(session: EngineSession, timeout_s: float, worker: TaskWorker | None = None) -> Listing:
+    nodes, services = nodes_and_services(session, timeout_s)
     parts = task_parts(services, len(nodes))
     if len(parts) <= 1:
         return Listing(nodes, services, session.read(timeout_s, "/tasks", list[wire.Task]))

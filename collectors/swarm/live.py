@@ -38,7 +38,7 @@ import msgspec
 from collectors.deadline import MIB, bounded, too_large
 from collectors.swarm import wire
 from collectors.swarm.engine import EngineSession, NotFound, engine_message, filters
-from collectors.swarm.listing import TaskWorker, list_all
+from collectors.swarm.listing import TaskWorker, list_all, nodes_and_services
 from fleet.source import SourceError
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ class SwarmState:
         listed_services = {s.ID: s for s in services}
         running: dict[str, set[tuple[str, int]]] = {}
         for task in meant_to_run:
-            running.setdefault(task.ServiceID, set()).add((task.ID, task.Version.Index if task.Version else 0))
+            running.setdefault(task.ServiceID, set()).add(task_and_version(task))
         with self.lock:
             changed_nodes = [(node_id, node) for node_id, node in listed_nodes.items() if self.nodes.get(node_id) != node]
             changed_nodes += [(node_id, None) for node_id in self.nodes if node_id not in listed_nodes]
@@ -112,11 +112,13 @@ class SwarmState:
                        if self.services.get(service_id) != service}
             changed |= set(self.services) - set(listed_services)
             for service_id, tasks in self.tasks.items():
-                held = {(t.ID, t.Version.Index if t.Version else 0) for t in tasks if t.DesiredState == "running"}
+                held = {task_and_version(t) for t in tasks if t.DesiredState == "running"}
                 if held != running.get(service_id, set()):
                     changed.add(service_id)
             changed |= set(running) - set(self.tasks)
-        return changed_nodes, changed & (set(listed_services) | set(self.services))
+            # tasks of a service neither listed nor held (created after /services was read) wait for it
+            changed &= set(listed_services) | set(self.services)
+        return changed_nodes, changed
 
     def put_service(self, service_id: str, service: wire.Service | None, tasks: list[wire.Task]) -> None:
         with self.lock:
@@ -135,6 +137,11 @@ class SwarmState:
                 self.nodes.pop(node_id, None)
             else:
                 self.nodes[node_id] = node
+
+
+def task_and_version(task: wire.Task) -> tuple[str, int]:
+    """A task and the version of its object: any change to the task moves the version."""
+    return task.ID, task.Version.Index if task.Version else 0
 
 
 def engine_clock_offset_s(date_header: str | None) -> float:
@@ -168,7 +175,7 @@ class LiveFeed:
         self._due: list[tuple[float, str, str]] = []  # (when, "service" | "node", id)
         self._touched: set[tuple[str, str]] = set()
         self._resync_at = float("inf")
-        self._relisted_at = 0.0  # when the last full listing began (monotonic)
+        self._relisted_at = 0.0  # when the last full listing was loaded (monotonic)
         self._relist_due = False  # the next resync lists everything (the stream dropped: events may be lost)
         self.checks = 0  # light resyncs so far (tests, the bench)
         self._wake = threading.Condition()
@@ -191,13 +198,18 @@ class LiveFeed:
         with self._wake:
             self._relisted_at = time.monotonic()
             self.last_listing_s = listing_s
-            self._resync_at = time.monotonic() + self.resync_s()
-            now = time.monotonic()
-            for kind, key in self._touched:
-                heapq.heappush(self._due, (now, kind, key))
-            self._touched = set()
             self.synced, self.failure = True, None
-            self._wake.notify()
+            self._listed()
+
+    def _listed(self) -> None:
+        """After a listing or a light resync (holding `_wake`): what events touched meanwhile is
+        read again, and the next resync is set."""
+        now = time.monotonic()
+        self._resync_at = now + self.resync_s()
+        for kind, key in self._touched:
+            heapq.heappush(self._due, (now, kind, key))
+        self._touched = set()
+        self._wake.notify()
 
     def start(self, engine_date: str | None) -> None:
         if self._threads_alive() or self._stop.is_set():
@@ -385,8 +397,8 @@ class LiveFeed:
 
     def _resync(self) -> None:
         """What the stream cannot tell (tasks on other nodes change without events): everything
-        listed again every RELIST_S, after the stream dropped, or when the light check cannot
-        say; in between only what is meant to run is compared (`_check`), ~a fifth of the bytes."""
+        listed again every RELIST_S and after the stream dropped; in between only what is meant to
+        run is compared (`_check`), ~a fifth of the bytes."""
         with self._wake:
             relist, self._relist_due = self._relist_due, False
         if relist or time.monotonic() - self._relisted_at >= RELIST_S:
@@ -405,8 +417,7 @@ class LiveFeed:
         changed node is taken as listed, a changed service is read again (with all its tasks)."""
         timeout_s = self.open_timeout_s
         self.begin_listing()
-        nodes = self.session.read(timeout_s, "/nodes", list[wire.Node])
-        services = self.session.read(timeout_s, "/services", list[wire.Service], params={"status": "true"})
+        nodes, services = nodes_and_services(self.session, timeout_s)
         running = self.session.read(timeout_s, "/tasks", list[wire.Task],
                                     params={"filters": filters(**{"desired-state": ["running"]})})
         changed_nodes, changed_services = self.state.differences(nodes, services, running)
@@ -415,13 +426,8 @@ class LiveFeed:
         for service_id in sorted(changed_services):
             self._refresh_service(service_id)
         self.checks += 1
-        with self._wake:  # what events touched meanwhile is read again, as after a listing
-            now = time.monotonic()
-            for kind, key in self._touched:
-                heapq.heappush(self._due, (now, kind, key))
-            self._touched = set()
-            self._resync_at = now + self.resync_s()
-            self._wake.notify()
+        with self._wake:
+            self._listed()
 
     def _refresh_service(self, service_id: str) -> None:
         timeout_s = self.open_timeout_s
