@@ -137,6 +137,7 @@ class _Context:
     on_node: dict[str, list[_Entry]]  # node id -> its movable instances, in snapshot order
     running_per_workload: dict[str, int]
     hurt: dict[str, tuple[int, int | None, str]]  # known workload id -> running instances, desired, label
+    hurt_from: dict[str, int]  # known workload id -> fewest of its instances whose loss hurts it
     unique_instance_ids: bool
     free_cpu: list[float]  # per bin
     free_mem: list[float]
@@ -195,10 +196,11 @@ def context(cluster: Cluster) -> _Context:
     available = [n for n in cluster.nodes if is_available(n)]
     free_cpu, free_mem = free_lists(available)
     workloads = {w.id: w for w in cluster.workloads}
+    hurt = {w: (count, workloads[w].desired, labels[w]) for w, count in per_workload.items() if w in workloads}
     return _Context(workloads=workloads, labels=labels,
                     names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
                     running_per_workload=per_workload,
-                    hurt={w: (count, workloads[w].desired, labels[w]) for w, count in per_workload.items() if w in workloads},
+                    hurt=hurt, hurt_from={w: fewest_lost_that_hurt(running, desired) for w, (running, desired, _) in hurt.items()},
                     unique_instance_ids=len({i.id for i in running}) == len(running), free_cpu=free_cpu,
                     free_mem=free_mem, bin_names=[n.name for n in available] + [None],
                     bins_of=bin_indexes([n.id for n in available]), first_fit=FirstFit(free_cpu, free_mem))
@@ -288,8 +290,20 @@ def by_last_copy(stranded: list[_Entry], names: list[str | None], order: Iterabl
     return [by_id[s[5]] for s in stranded]
 
 
+def fewest_lost_that_hurt(running: int, desired: int | None) -> int:
+    """Losing this many of `running` instances, or more, leaves none (a single point of failure) or
+    fewer than half of `desired`; workloads_hurt's two tests, solved for the count lost."""
+    if not desired:
+        return running
+    return max(1, min(running, math.floor(running - desired / 2) + 1))
+
+
 def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], list[str]]:
-    if len(stranded) > 16:  # a zone's 70,000 instances: count in C (Counter keeps first-seen order, as the loop)
+    many = len(stranded) > 16
+    if not many and min(map(ctx.hurt_from.get, map(WORKLOAD_OF, stranded), repeat(len(stranded) + 1)),
+                        default=1) > len(stranded):
+        return [], []  # one node's few instances: no workload has enough of them here to be hurt
+    if many:  # a zone's 70,000 instances: count in C (Counter keeps first-seen order, as the loop)
         lost: dict[str, int] = Counter(map(WORKLOAD_OF, stranded))
     else:
         lost = {}

@@ -56,9 +56,14 @@ class FreeTree:
         node = self.size + index
         cpu[node], mem[node] = free_cpu, free_mem
         node >>= 1
-        while node:
-            cpu[node] = max(cpu[2 * node], cpu[2 * node + 1])
-            mem[node] = max(mem[2 * node], mem[2 * node + 1])
+        while node:  # as max(left, right), up to where a segment's maxima stay as they were
+            left, right = cpu[2 * node], cpu[2 * node + 1]
+            segment_cpu = right if right > left else left
+            left, right = mem[2 * node], mem[2 * node + 1]
+            segment_mem = right if right > left else left
+            if cpu[node] == segment_cpu and mem[node] == segment_mem:
+                return
+            cpu[node], mem[node] = segment_cpu, segment_mem
             node >>= 1
 
     def exclude(self, indexes: Collection[int]) -> None:
