@@ -4,6 +4,7 @@ Feeds the Health page and the "worst problems" on Overview. Most severe first, t
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -34,11 +35,19 @@ class Problem:
 
 
 def cluster_problems(cluster: Cluster) -> list[Problem]:
-    found: list[Problem] = []
+    return standing_problems(cluster) + object_problems(cluster)
 
+
+def _adder(cluster: Cluster, found: list[Problem]) -> Callable[..., None]:
     def add(severity: str, kind: str, obj: str, summary: str, time: datetime | None = None) -> None:
         found.append(Problem(severity, cluster.name, cluster.orchestrator, kind, obj, summary, time))
+    return add
 
+
+def standing_problems(cluster: Cluster) -> list[Problem]:
+    """The cluster's own state and its nodes' (a node's measured usage changes every round, its status rarely)."""
+    found: list[Problem] = []
+    add = _adder(cluster, found)
     if cluster.status in CLUSTER_SEVERITY:
         stale = " (showing stale data)" if cluster.stale else ""
         add(CLUSTER_SEVERITY[cluster.status], "Cluster", cluster.name,
@@ -46,6 +55,13 @@ def cluster_problems(cluster: Cluster) -> list[Problem]:
     for node in cluster.nodes:
         if node.status in NODE_SEVERITY:
             add(NODE_SEVERITY[node.status], "Node", node.name, f"node is {node.status.replace('_', ' ')}")
+    return found
+
+
+def object_problems(cluster: Cluster) -> list[Problem]:
+    """What the workloads, services, instances and events show; made of those four lists alone."""
+    found: list[Problem] = []
+    add = _adder(cluster, found)
     workload_names = {w.id: w.name for w in cluster.workloads}
     for workload in cluster.workloads:
         if workload.status in WORKLOAD_SEVERITY:
@@ -89,9 +105,11 @@ def _newest_first_key(problem: Problem) -> tuple[int, float]:
     return problem.rank, -(problem.time.timestamp() if problem.time else float("inf"))
 
 
-def fleet_problems(snapshot: Snapshot, *, limit: int | None = None) -> list[Problem]:
+def fleet_problems(snapshot: Snapshot, *, limit: int | None = None,
+                   per_cluster: Callable[[Cluster], list[Problem]] = cluster_problems) -> list[Problem]:
     """Every problem in the fleet, most severe first and newest first within a severity.
-    Problems without a time (standing conditions) come before timed events of the same severity."""
-    found = [p for cluster in snapshot.clusters for p in cluster_problems(cluster)]
+    Problems without a time (standing conditions) come before timed events of the same severity.
+    `per_cluster` gives what cluster_problems gives (a caller may remember earlier rounds')."""
+    found = [p for cluster in snapshot.clusters for p in per_cluster(cluster)]
     found.sort(key=_newest_first_key)
     return found[:limit] if limit else found

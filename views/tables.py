@@ -12,11 +12,14 @@ from typing import Callable, Generic, TypeVar
 import pandas as pd
 
 from fleet.model import Cluster, Event, Instance, Node, Snapshot, Workload
-from fleet.problems import Problem, fleet_problems
+from fleet.problems import Problem, fleet_problems, object_problems, standing_problems
 from fleet.sameness import same_items
 from views.format import autoscaler_text
 
 MAX_ROWS_SHOWN = 5_000
+# what pandas makes of the model's UTC datetimes; a column of only None would otherwise be of objects, and
+# joining it to the other clusters' would turn all their times into objects (475,000 of them: ~0.5 s)
+TIME = "datetime64[us, UTC]"
 KEPT_SNAPSHOTS = 2  # the one a page shows and the one being prepared
 KEPT_JOBS = 3
 
@@ -67,14 +70,16 @@ def _instances(snapshot: Snapshot) -> pd.DataFrame:
                      i.workload_id or "", nodes.get(i.node_id or "", i.node_id or ""), i.node_id or "", i.state,
                      i.health, i.restarts, i.reason or "", i.started_at)
                     for i in cluster.instances)
-    return pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "workload", "workload_id", "node",
-                                       "node_id", "state", "health", "restarts", "reason", "started_at"])
+    frame = pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "workload", "workload_id", "node",
+                                        "node_id", "state", "health", "restarts", "reason", "started_at"])
+    return frame.astype({"started_at": TIME})
 
 
 def _events(snapshot: Snapshot) -> pd.DataFrame:
     rows = [(c.name, c.orchestrator, e.time, e.severity, e.object, e.reason, e.message)
             for c in snapshot.clusters for e in c.events]
     frame = pd.DataFrame(rows, columns=["cluster", "orchestrator", "time", "severity", "object", "reason", "message"])
+    frame = frame.astype({"time": TIME})
     return frame.sort_values("time", ascending=False, kind="stable") if len(frame) else frame
 
 
@@ -248,21 +253,73 @@ class ClusterTables:
 cluster_tables = ClusterTables()
 
 
+class Joined:
+    """The clusters' tables of one kind as one table, reused while every cluster hands over the very
+    table it did last time (the seed fleet's instances are 475,000 rows)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: dict[str, tuple[list[pd.DataFrame], pd.DataFrame]] = {}  # the parts held: their ids stay unique
+
+    def of(self, kind: str, parts: list[pd.DataFrame]) -> pd.DataFrame:
+        with self._lock:
+            last = self._last.get(kind)
+        if last is not None and same_items(last[0], parts):
+            return last[1]
+        frame = pd.concat(parts, ignore_index=True)
+        if kind == "events" and len(frame):
+            frame = frame.sort_values("time", ascending=False, kind="stable")
+        with self._lock:
+            self._last[kind] = (parts, frame)
+        return frame
+
+
+joined = Joined()
+
+
 @per_snapshot
 def fleet_tables(snapshot: Snapshot) -> FleetTables:
     if not snapshot.clusters:
         return FleetTables(_nodes(snapshot), _workloads(snapshot), _instances(snapshot), _events(snapshot))
     parts = [cluster_tables.of(snapshot, cluster) for cluster in snapshot.clusters]
-    events = pd.concat([p.events for p in parts], ignore_index=True)
-    return FleetTables(pd.concat([p.nodes for p in parts], ignore_index=True),
-                       pd.concat([p.workloads for p in parts], ignore_index=True),
-                       pd.concat([p.instances for p in parts], ignore_index=True),
-                       events.sort_values("time", ascending=False, kind="stable") if len(events) else events)
+    return FleetTables(*(joined.of(kind, [getattr(p, kind) for p in parts])
+                         for kind in ("nodes", "workloads", "instances", "events")))
+
+
+class ClusterProblems:
+    """Each cluster's problems, the part made of its workloads, services, instances and events reused
+    while a round hands over those very objects (fleet/sameness.py): a quiet round of the seed fleet
+    does not walk its 475,000 instances again."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kept: dict[tuple[str, str], tuple[tuple[list, ...], list[Problem]]] = {}
+
+    def of(self, cluster: Cluster) -> list[Problem]:
+        key = (cluster.name, cluster.orchestrator)
+        made_of = (cluster.workloads, cluster.services, cluster.instances, cluster.events)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None or not all(map(same_items, kept[0], made_of)):
+            kept = (made_of, object_problems(cluster))
+            with self._lock:
+                self._kept[key] = kept
+        return standing_problems(cluster) + kept[1]
+
+    def keep_only(self, clusters: list[Cluster]) -> None:
+        with self._lock:
+            for gone in set(self._kept) - {(c.name, c.orchestrator) for c in clusters}:
+                del self._kept[gone]  # a cluster no longer configured
+
+
+cluster_problems = ClusterProblems()
 
 
 @per_snapshot
 def snapshot_problems(snapshot: Snapshot) -> list[Problem]:
-    return fleet_problems(snapshot)
+    found = fleet_problems(snapshot, per_cluster=cluster_problems.of)
+    cluster_problems.keep_only(snapshot.clusters)
+    return found
 
 
 @per_snapshot

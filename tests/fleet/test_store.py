@@ -71,6 +71,23 @@ def test_empty_store_has_no_latest_snapshot(backend):
     assert store.latest() is None and store.list_snapshots() == []
 
 
+def test_the_newest_rounds_this_process_saved_load_without_a_rebuild(backend):
+    """The History page compares the two newest rounds by default: at the seed fleet's size rebuilding
+    each takes about a second, and this process still holds them."""
+    writer = backend.open(Retention(max_snapshots=3), clock=lambda: T0)
+    rounds = [moment(minutes, nodes_ready=minutes + 1) for minutes in range(4)]
+    ids = [writer.save(r) for r in rounds]
+    assert writer.load(ids[3]) is rounds[3] and writer.load(ids[2]) is rounds[2]
+    older = writer.load(ids[1])
+    assert older == rounds[1] and older is not rounds[1]  # rebuilt from what was written
+    reader = backend.open(Retention(max_snapshots=3), clock=lambda: T0)  # another process
+    assert reader.load(ids[3]) == rounds[3] and reader.load(ids[3]) is not rounds[3]
+    for minutes in (4, 5, 6):  # the writer's own rounds retired by another writer's retention
+        reader.save(moment(minutes))
+    with pytest.raises(KeyError):
+        writer.load(ids[3])
+
+
 def test_unknown_id_is_a_key_error(backend):
     with pytest.raises(KeyError):
         backend.open().load(12345)

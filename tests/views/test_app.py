@@ -107,3 +107,18 @@ def test_an_uploaded_snapshot_is_browsed_read_only_in_every_page(monkeypatch, tm
     next(b for b in app.button if b.label == "Back to live").click()
     app.run()
     assert "No clusters configured yet" in app.info[0].value
+
+
+def test_streamlit_does_not_collect_all_garbage_after_each_page_view(monkeypatch, tmp_path):
+    """Streamlit's default full collection after every page view stalls every page for seconds once a
+    large fleet is in memory; the setting comes from app.py's folder, whatever the working directory."""
+    from streamlit import config
+
+    monkeypatch.chdir(tmp_path)  # `streamlit run /opt/podium/app.py` from somewhere else
+    monkeypatch.setattr(config, "_main_script_path", str(ROOT / "app.py"))
+    try:
+        config.get_config_options(force_reparse=True)
+        assert config.get_option("runner.postScriptGC") is False
+    finally:
+        monkeypatch.undo()
+        config.get_config_options(force_reparse=True)

@@ -5,6 +5,7 @@ import threading
 from pathlib import Path
 
 import msgspec
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -156,3 +157,61 @@ def test_only_the_tables_whose_objects_changed_are_built_again():
     assert after.nodes is again.nodes
     assert "renamed" in set(after.workloads["name"]) and after.instances is not again.instances
     assert set(after.instances["workload"]) >= {"renamed"}
+
+
+def test_the_fleet_tables_are_joined_again_only_when_a_clusters_table_changed(monkeypatch):
+    from views import tables
+
+    monkeypatch.setattr(tables, "cluster_tables", tables.ClusterTables())
+    monkeypatch.setattr(tables, "joined", tables.Joined())
+    snapshot = load("not-n-plus-1.json")
+    first = tables.fleet_tables(snapshot)
+    quiet = Snapshot(taken_at=snapshot.taken_at, clusters=[msgspec.structs.replace(c) for c in snapshot.clusters])
+    again = tables.fleet_tables(quiet)
+    assert all(getattr(again, kind) is getattr(first, kind) for kind in ("nodes", "workloads", "instances", "events"))
+    one, other = snapshot.clusters
+    fewer = Snapshot(taken_at=snapshot.taken_at, clusters=[msgspec.structs.replace(one, instances=one.instances[:-1]),
+                                                           other])
+    after = tables.fleet_tables(fewer)
+    assert after.nodes is first.nodes and after.instances is not first.instances
+    expected = pd.concat([tables._instances(Snapshot(taken_at=fewer.taken_at, clusters=[c])) for c in fewer.clusters],
+                         ignore_index=True)
+    pd.testing.assert_frame_equal(after.instances, expected)
+
+
+def test_a_cluster_without_start_times_keeps_the_fleets_times_as_times():
+    """Joined to a cluster whose instances have no start time, the others' start times stay times
+    (sortable, shown as times), not 475,000 Python objects."""
+    from views.tables import Joined, _instances
+
+    snapshot = load("not-n-plus-1.json")
+    one, other = snapshot.clusters
+    timed = [msgspec.structs.replace(i, started_at=snapshot.taken_at) for i in one.instances]
+    untimed = [msgspec.structs.replace(i, started_at=None) for i in other.instances]
+    parts = [_instances(Snapshot(taken_at=snapshot.taken_at, clusters=[msgspec.structs.replace(c, instances=i)]))
+             for c, i in ((one, timed), (other, untimed))]
+    started = Joined().of("instances", parts)["started_at"]
+    assert str(started.dtype) == "datetime64[us, UTC]"
+    assert started.iloc[0] == pd.Timestamp(snapshot.taken_at) and started.iloc[-1] is pd.NaT
+
+
+def test_a_quiet_clusters_problems_are_reused_and_equal_a_fresh_listing(monkeypatch):
+    from fleet.problems import cluster_problems as fresh, fleet_problems
+    from views import tables
+
+    memo = tables.ClusterProblems()
+    snapshot = load("not-n-plus-1.json")
+    one = snapshot.clusters[0]
+    broken = [msgspec.structs.replace(i, state="failed", reason="OOMKilled") for i in one.instances[:2]]
+    one = msgspec.structs.replace(one, instances=broken + one.instances[2:])
+    assert memo.of(one) == fresh(one) and any(p.kind == "Instance" for p in memo.of(one))
+    calls, walk = [], tables.object_problems
+    monkeypatch.setattr(tables, "object_problems", lambda cluster: calls.append(cluster) or walk(cluster))
+    down = [msgspec.structs.replace(one.nodes[0], status="down"), *one.nodes[1:]]
+    quiet = msgspec.structs.replace(one, nodes=down, instances=list(one.instances))  # same objects, a node down
+    assert memo.of(quiet) == fresh(quiet) and calls == []
+    assert any(p.kind == "Node" and p.object == one.nodes[0].name for p in memo.of(quiet))
+    healed = msgspec.structs.replace(quiet, instances=one.instances[2:])
+    assert memo.of(healed) == fresh(healed) and calls == [healed]
+    ranked = Snapshot(taken_at=snapshot.taken_at, clusters=[healed, snapshot.clusters[1]])
+    assert fleet_problems(ranked, per_cluster=memo.of) == fleet_problems(ranked)
