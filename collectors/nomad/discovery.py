@@ -5,9 +5,12 @@ name and namespace gives their registrations. `/v1/scaling/policies` lists the p
 each horizontal one is read whole (`/v1/scaling/policy/:id`: Min, Max, the checks), and its job's
 `/v1/job/:id/scale` says what the group asks for and runs. Both lists take part in the
 collector's blocking-query probes, so an unchanged region costs two probes a round; a job's scale
-status is read again when its JobModifyIndex or the region's allocations moved. These reads are optional: a Nomad
-too old to have them (404) has none, and any other refusal leaves the region's core data standing
-and is said in the cluster's message.
+status is read again when its JobModifyIndex or the region's allocations moved. Registrations and
+policies are read while the region's other lists are; a large region's registrations (hundreds of
+services) are read by the worker process, as job specs are (collectors/nomad/specs.py), and the
+reads done here skip requests' per-call work (`DirectGet`). These reads are optional: a Nomad too
+old to have them (404) has none, and any other refusal leaves the region's core data standing and
+is said in the cluster's message.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from collectors.nomad.specs import decode_registrations, read_registrations, registration_path
 from collectors.nomad.wire import JobScale, ScalingPolicy, ServiceList, ServiceRegistration
 from fleet.source import MalformedPayload, Unauthorized, UpstreamError
 
@@ -38,10 +42,10 @@ class Discovery:
     problems: list[str] = field(default_factory=list)
 
 
-def read_discovery(collector: "NomadCollector", region: str | None, scoped: dict[str, str], timeout_s: float,
-                   versions: dict[tuple[str, str], int], allocs_moved: bool, last: Discovery | None) -> Discovery:
-    """The region's registrations, horizontal policies and their jobs' scale status. `versions`:
-    each job's JobModifyIndex; `allocs_moved`: the allocation list was read again this round."""
+def read_registered(collector: "NomadCollector", region: str | None, scoped: dict[str, str],
+                    timeout_s: float) -> Discovery:
+    """The region's registrations and horizontal policies: they need nothing else of the round, so
+    they are read while the other lists are."""
     found = Discovery()
     try:
         found.registrations = collector.table(region, "/v1/services", scoped, timeout_s,
@@ -53,6 +57,13 @@ def read_discovery(collector: "NomadCollector", region: str | None, scoped: dict
                                          lambda: _policies(collector, scoped, timeout_s))
     except (Unauthorized, UpstreamError, MalformedPayload) as exc:
         _skip(found, "scaling policies", exc)
+    return found
+
+
+def with_scales(collector: "NomadCollector", found: Discovery, scoped: dict[str, str], timeout_s: float,
+                versions: dict[tuple[str, str], int], allocs_moved: bool, last: Discovery | None) -> Discovery:
+    """`found` with its policies' jobs' scale status. `versions`: each job's JobModifyIndex;
+    `allocs_moved`: the allocation list was read again this round."""
     jobs = sorted({(p.Target.Namespace or "default", p.Target.Job) for p in found.policies if p.Target})
     kept = {} if allocs_moved or last is None else {
         job: scale for job, scale in last.scales.items() if last.scale_versions.get(job) == versions.get(job)}
@@ -75,18 +86,24 @@ def _registrations(collector: "NomadCollector", scoped: dict[str, str],
                    timeout_s: float) -> tuple[list[ServiceRegistration], int]:
     lists, headers = collector.read("/v1/services", scoped, list[ServiceList], timeout_s)
     names = [(entry.Namespace, s.ServiceName) for entry in lists for s in entry.Services or ()]
+    # a large region's hundreds of reads (28,000 registrations at the seed's size) go to the worker process
+    offloaded = collector.in_worker(read_registrations, decode_registrations, scoped, names, timeout_s) \
+        if len(names) >= collector.spec_offload_min else []
+    direct = collector.client.direct() if names and not offloaded else None
 
     def read(name: tuple[str, str]) -> list[ServiceRegistration]:
         params = {**scoped, "namespace": name[0]}
         try:
-            return collector.read(f"/v1/service/{quote(name[1], safe='')}", params, list[ServiceRegistration],
-                                  timeout_s)[0]
+            return collector.read(registration_path(name[1]), params, list[ServiceRegistration], timeout_s, direct)[0]
         except UpstreamError as exc:  # deregistered between the list and the read
             log.debug("service %s/%s not read: %s", *name, exc.message)
             return []
 
+    read_there = offloaded or [None] * len(names)  # None: read here
+    left = [name for name, regs in zip(names, read_there) if regs is None]
     with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-service") as pool:
-        found = [r for regs in pool.map(read, names) for r in regs]
+        here = dict(zip(left, pool.map(read, left)))
+    found = [r for name, regs in zip(names, read_there) for r in (here[name] if regs is None else regs)]
     return found, _index(headers)
 
 
@@ -94,12 +111,13 @@ def _policies(collector: "NomadCollector", scoped: dict[str, str],
               timeout_s: float) -> tuple[list[ScalingPolicy], int]:
     stubs, headers = collector.read("/v1/scaling/policies", scoped, list[ScalingPolicy], timeout_s)
     horizontal = [s for s in stubs if s.Type == "horizontal"]
+    direct = collector.client.direct() if horizontal else None
 
     def read(stub: ScalingPolicy) -> ScalingPolicy | None:
         namespace = stub.Target.Namespace if stub.Target and stub.Target.Namespace else "default"
         try:
             return collector.read(f"/v1/scaling/policy/{quote(stub.ID, safe='')}", {**scoped, "namespace": namespace},
-                                  ScalingPolicy, timeout_s)[0]
+                                  ScalingPolicy, timeout_s, direct)[0]
         except UpstreamError as exc:
             log.debug("scaling policy %s not read: %s", stub.ID, exc.message)
             return None
@@ -113,11 +131,12 @@ def _scales(collector: "NomadCollector", scoped: dict[str, str], jobs: list[tupl
             timeout_s: float) -> dict[tuple[str, str], JobScale]:
     if not jobs:
         return {}
+    direct = collector.client.direct()
 
     def read(job: tuple[str, str]) -> JobScale | None:
         try:
             return collector.read(f"/v1/job/{quote(job[1], safe='')}/scale", {**scoped, "namespace": job[0]},
-                                  JobScale, timeout_s)[0]
+                                  JobScale, timeout_s, direct)[0]
         except UpstreamError as exc:  # the job went away
             log.debug("scale of job %s/%s not read: %s", *job, exc.message)
             return None

@@ -20,13 +20,14 @@ from typing import Any, Callable, Iterable, Iterator
 from collectors.base import Collector
 from collectors.http import DirectGet, HttpJsonClient
 from collectors.nomad.allocs import AllocRow, digest
-from collectors.nomad.discovery import Discovery, read_discovery
+from collectors.nomad.discovery import Discovery, read_registered, with_scales
 from collectors.nomad.normalize import NomadRaw, RegionRaw, normalize
 from collectors.nomad.specs import READERS as SPEC_READERS  # here as in the worker
 from collectors.nomad.specs import decode_specs, read_specs, spec_path
 from collectors.nomad.wire import (AgentSelf, AllocStub, Deployment, Evaluation, HostStats, JobSpec, JobStub,
                                    LeanAlloc, NodeStub)
 from collectors.offload import Worker, WorkerGone
+from collectors.plainget import PlainTarget
 from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, MalformedPayload, SourceError, Unauthorized, Unreachable, UpstreamError
@@ -37,7 +38,7 @@ PROBE_WAIT = "5ms"  # a blocking query that returns at once when the table moved
 PROBE_WAIT_S = 0.005  # the server may hold a probe this long: its bound is timeout_s plus this
 STATS_NODE_LIMIT = 64  # usage (one /v1/client/stats call per node) only for regions up to this size
 STATS_TIMEOUT_S = 2.0
-SPEC_OFFLOAD_MIN = 200  # job specs to read in one round before the worker process reads them
+SPEC_OFFLOAD_MIN = 200  # job specs (or services) to read in one round before the worker process reads them
 READERS = 5  # the lists of one region, read at the same time
 MAX_REGIONS_AT_ONCE = 4  # a region that hangs does not hold the others up
 TROUBLED = 'ClientStatus != "running" and ClientStatus != "complete"'
@@ -125,7 +126,10 @@ class NomadCollector(Collector[NomadRaw]):
         lean_params = {**scoped, "resources": "true", "task_states": "false"}
         self._leaderless.pop(region, None)
         self._moved[region] = set()
-        with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-list") as pool:
+        with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-list") as pool, \
+                ThreadPoolExecutor(1, thread_name_prefix="nomad-discovery") as beside:
+            registered = beside.submit(read_registered, self, region, scoped, timeout_s)  # its own many reads
+
             def table(path: str, params: dict[str, str], load: Callable[[], tuple[Any, int]]) -> Future:
                 return pool.submit(self.table, region, path, params, timeout_s, load)
 
@@ -141,8 +145,8 @@ class NomadCollector(Collector[NomadRaw]):
             stats = self.stats(base, nodes.result(), timeout_s)
             lean, troubled = allocs.result()
             versions = {(j.namespace, j.ID): j.JobModifyIndex for j in jobs.result()}
-            discovery = self._discovery[region] = read_discovery(
-                self, region, scoped, timeout_s, versions, "/v1/allocations" in self._moved[region],
+            discovery = self._discovery[region] = with_scales(
+                self, registered.result(), scoped, timeout_s, versions, "/v1/allocations" in self._moved[region],
                 self._discovery.get(region))
             return RegionRaw(region, nodes.result(), jobs.result(), lean, deployments.result(), evaluations.result(),
                              specs=specs, troubled=troubled, stats=stats, leaderless=region in self._leaderless,
@@ -268,16 +272,23 @@ class NomadCollector(Collector[NomadRaw]):
 
     def specs_in_worker(self, base: dict[str, str], jobs: list[JobStub], timeout_s: float) -> list[JobSpec | None]:
         """The specs the worker process read, in order (None: read it here); [] without a worker."""
+        return self.in_worker(read_specs, decode_specs, base, [(j.namespace, j.ID) for j in jobs], timeout_s)
+
+    def in_worker(self, read: Callable[[PlainTarget, dict[str, str], list[Any], float], bytes],
+                  decode: Callable[[bytes], list[Any]], params: dict[str, str], items: list[Any],
+                  timeout_s: float) -> list[Any]:
+        """`read`'s batch of plain GETs run by the worker process, decoded: one answer per item, in
+        order (None: read that one here); [] without a worker."""
         target = self.client.plain_target()
         if target is None:
             return []
         self.worker.start()
-        future = self.worker.run(read_specs, target, base, [(j.namespace, j.ID) for j in jobs], timeout_s)
+        future = self.worker.run(read, target, params, items, timeout_s)
         if future is None:
             return []
         try:
             # the batch is a list of reads, each bounded by timeout_s: bounded in all like a paged list
-            return decode_specs(self.worker.answer(future, self.config.max_list_s))
+            return decode(self.worker.answer(future, self.config.max_list_s))
         except SourceError:  # the server timed out or answered too much there: here it would too
             raise
         except WorkerGone:  # stopped or ended: read them here; a fresh worker is started next time

@@ -85,3 +85,46 @@ def test_a_dead_worker_means_the_specs_are_read_here(cluster):
     data, collector = collect(cluster, 1, dead)
     assert collector.worker.broken and collector.specs_from_worker == 0
     assert model(data) == model(here)
+
+
+def services(data) -> bytes:
+    return msgspec.json.encode(sorted(data.services, key=lambda s: s.id))
+
+
+def worker_batches(collector: NomadCollector, batches: list[str]) -> None:
+    """Start the worker and note each batch of reads handed to it."""
+    collector.worker.start(wait=True)
+    hand_over = collector.in_worker
+
+    def noted(read, decode, *args):
+        answers = hand_over(read, decode, *args)
+        batches.append(f"{read.__name__}: {sum(a is not None for a in answers)} read")
+        return answers
+    collector.in_worker = noted
+
+
+def test_service_registrations_read_by_the_worker_give_the_same_services(cluster):
+    here, _ = collect(cluster, 10**9)
+    batches: list[str] = []
+    there, _ = collect(cluster, 1, lambda c: worker_batches(c, batches))
+    registered = [s for s in here.services if s.kind == "nomad" and s.backends_total]
+    assert registered and services(there) == services(here)
+    assert any(b.startswith("read_registrations") and not b.endswith(": 0 read") for b in batches)
+
+
+def test_a_service_the_worker_cannot_read_plainly_is_read_again_here(cluster):
+    here, _ = collect(cluster, 10**9)
+    refused: list[str] = []
+
+    def fault(request):
+        if request.path.startswith("/v1/service/") and not refused:
+            refused.append(request.path)
+            return json_response({"message": "try again"}, 500)
+        return None
+
+    cluster.servers[0].fault = fault
+    batches: list[str] = []
+    there, _ = collect(cluster, 1, lambda c: worker_batches(c, batches))
+    reads = [path for server in cluster.servers for _, path, _ in server.requests]
+    assert refused and reads.count(refused[0]) >= 2  # the worker's read, then the usual one
+    assert services(there) == services(here)
