@@ -13,6 +13,7 @@ import streamlit as st
 
 from fleet.model import Snapshot
 from views import resilience
+from views.services import service_table
 from views.tables import InBackground, fleet_tables, problems_table
 
 PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
@@ -22,6 +23,7 @@ def prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
     fleet_tables(snapshot)
     progress(0.5)
     problems_table(snapshot)
+    service_table(snapshot)
     resilience.analyses.job(snapshot)  # the analysis starts now, not when someone opens Resilience
 
 

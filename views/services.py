@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from fleet.model import Port, Snapshot
+from fleet.model import Cluster, Port, Snapshot
 from views.context import PageContext
-from views.tables import fleet_tables, per_snapshot
+from views.tables import PerCluster, fleet_tables, joined, per_snapshot
 from views.widgets import capped, filter_bar, pick_one, table
 
 COLUMNS = ["cluster", "orchestrator", "namespace", "name", "kind", "status", "backends", "addresses", "ports",
@@ -23,10 +23,9 @@ def port_text(port: Port) -> str:
     return text
 
 
-@per_snapshot
-def service_table(snapshot: Snapshot) -> pd.DataFrame:
+def services_frame(clusters: list[Cluster]) -> pd.DataFrame:
     rows = []
-    for cluster in snapshot.clusters:
+    for cluster in clusters:
         names = {w.id: w.name for w in cluster.workloads}
         rows.extend((cluster.name, cluster.orchestrator, s.id, s.name, s.namespace, s.kind, s.status,
                      f"{s.backends_ready} / {s.backends_total}", s.backends_ready, s.backends_total,
@@ -36,6 +35,19 @@ def service_table(snapshot: Snapshot) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["cluster", "orchestrator", "id", "name", "namespace", "kind", "status",
                                        "backends", "backends_ready", "backends_total", "addresses", "ports",
                                        "workloads", "workload_ids"])
+
+
+# a cluster's rows are built again only when its services or workloads (their names) are other objects
+cluster_services = PerCluster(lambda cluster: services_frame([cluster]), lambda c: (c.services, c.workloads))
+
+
+@per_snapshot
+def service_table(snapshot: Snapshot) -> pd.DataFrame:
+    if not snapshot.clusters:
+        return services_frame([])
+    frames = [cluster_services.of(cluster) for cluster in snapshot.clusters]
+    cluster_services.keep_only(snapshot.clusters)
+    return joined.of("services", frames)
 
 
 def render(context: PageContext) -> None:

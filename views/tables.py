@@ -286,25 +286,25 @@ def fleet_tables(snapshot: Snapshot) -> FleetTables:
                          for kind in ("nodes", "workloads", "instances", "events")))
 
 
-class ClusterProblems:
-    """Each cluster's problems, the part made of its workloads, services, instances and events reused
-    while a round hands over those very objects (fleet/sameness.py): a quiet round of the seed fleet
-    does not walk its 475,000 instances again."""
+class PerCluster(Generic[Result]):
+    """`compute(cluster)` per cluster, reused while a round hands over the very objects of the lists it
+    was made of (`made_of`; fleet/sameness.py): a quiet round of the seed fleet does not walk its
+    475,000 instances again."""
 
-    def __init__(self) -> None:
+    def __init__(self, compute: Callable[[Cluster], Result], made_of: Callable[[Cluster], tuple[list, ...]]) -> None:
+        self._compute, self._made_of = compute, made_of
         self._lock = threading.Lock()
-        self._kept: dict[tuple[str, str], tuple[tuple[list, ...], list[Problem]]] = {}
+        self._kept: dict[tuple[str, str], tuple[tuple[list, ...], Result]] = {}  # the lists held: ids stay unique
 
-    def of(self, cluster: Cluster) -> list[Problem]:
-        key = (cluster.name, cluster.orchestrator)
-        made_of = (cluster.workloads, cluster.services, cluster.instances, cluster.events)
+    def of(self, cluster: Cluster) -> Result:
+        key, made_of = (cluster.name, cluster.orchestrator), self._made_of(cluster)
         with self._lock:
             kept = self._kept.get(key)
         if kept is None or not all(map(same_items, kept[0], made_of)):
-            kept = (made_of, object_problems(cluster))
+            kept = (made_of, self._compute(cluster))
             with self._lock:
                 self._kept[key] = kept
-        return standing_problems(cluster) + kept[1]
+        return kept[1]
 
     def keep_only(self, clusters: list[Cluster]) -> None:
         with self._lock:
@@ -312,13 +312,18 @@ class ClusterProblems:
                 del self._kept[gone]  # a cluster no longer configured
 
 
-cluster_problems = ClusterProblems()
+# the problems drawn from a cluster's objects; its own state and its nodes' are listed every round
+object_problems_of = PerCluster(object_problems, lambda c: (c.workloads, c.services, c.instances, c.events))
+
+
+def cluster_problems(cluster: Cluster) -> list[Problem]:
+    return standing_problems(cluster) + object_problems_of.of(cluster)
 
 
 @per_snapshot
 def snapshot_problems(snapshot: Snapshot) -> list[Problem]:
-    found = fleet_problems(snapshot, per_cluster=cluster_problems.of)
-    cluster_problems.keep_only(snapshot.clusters)
+    found = fleet_problems(snapshot, per_cluster=cluster_problems)
+    object_problems_of.keep_only(snapshot.clusters)
     return found
 
 

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from fleet.analysis import analyze
-from fleet.model import Snapshot, decode_snapshot
+from fleet.model import Service, Snapshot, decode_snapshot
 from views import live, overview, resilience
 from views.tables import InBackground
 
@@ -199,19 +199,51 @@ def test_a_quiet_clusters_problems_are_reused_and_equal_a_fresh_listing(monkeypa
     from fleet.problems import cluster_problems as fresh, fleet_problems
     from views import tables
 
-    memo = tables.ClusterProblems()
+    calls = []
+
+    def walk(cluster):
+        calls.append(cluster)
+        return tables.object_problems(cluster)
+    monkeypatch.setattr(tables, "object_problems_of",
+                        tables.PerCluster(walk, lambda c: (c.workloads, c.services, c.instances, c.events)))
+    listed = tables.cluster_problems
     snapshot = load("not-n-plus-1.json")
     one = snapshot.clusters[0]
     broken = [msgspec.structs.replace(i, state="failed", reason="OOMKilled") for i in one.instances[:2]]
     one = msgspec.structs.replace(one, instances=broken + one.instances[2:])
-    assert memo.of(one) == fresh(one) and any(p.kind == "Instance" for p in memo.of(one))
-    calls, walk = [], tables.object_problems
-    monkeypatch.setattr(tables, "object_problems", lambda cluster: calls.append(cluster) or walk(cluster))
+    assert listed(one) == fresh(one) and any(p.kind == "Instance" for p in listed(one))
+    assert calls == [one]
     down = [msgspec.structs.replace(one.nodes[0], status="down"), *one.nodes[1:]]
     quiet = msgspec.structs.replace(one, nodes=down, instances=list(one.instances))  # same objects, a node down
-    assert memo.of(quiet) == fresh(quiet) and calls == []
-    assert any(p.kind == "Node" and p.object == one.nodes[0].name for p in memo.of(quiet))
+    assert listed(quiet) == fresh(quiet) and calls == [one]
+    assert any(p.kind == "Node" and p.object == one.nodes[0].name for p in listed(quiet))
     healed = msgspec.structs.replace(quiet, instances=one.instances[2:])
-    assert memo.of(healed) == fresh(healed) and calls == [healed]
+    assert listed(healed) == fresh(healed) and calls == [one, healed]
     ranked = Snapshot(taken_at=snapshot.taken_at, clusters=[healed, snapshot.clusters[1]])
-    assert fleet_problems(ranked, per_cluster=memo.of) == fleet_problems(ranked)
+    assert fleet_problems(ranked, per_cluster=listed) == fleet_problems(ranked)
+
+
+def services_of(cluster):
+    return [Service(id=f"{cluster.name}/s{k}", name=f"svc-{k}", kind="ClusterIP", workload_ids=[w.id],
+                    backends_total=2, backends_ready=2, status="ok") for k, w in enumerate(cluster.workloads[:3])]
+
+
+def test_the_services_table_is_built_again_only_for_a_cluster_whose_services_changed(monkeypatch):
+    from views import services, tables
+
+    monkeypatch.setattr(services, "cluster_services",
+                        tables.PerCluster(lambda c: services.services_frame([c]), lambda c: (c.services, c.workloads)))
+    monkeypatch.setattr(tables, "joined", tables.Joined())
+    monkeypatch.setattr(services, "joined", tables.joined)
+    snapshot = load("not-n-plus-1.json")
+    for_sure = [msgspec.structs.replace(c, services=services_of(c)) for c in snapshot.clusters]
+    first = services.service_table(Snapshot(taken_at=snapshot.taken_at, clusters=for_sure))
+    quiet = services.service_table(
+        Snapshot(taken_at=snapshot.taken_at, clusters=[msgspec.structs.replace(c) for c in for_sure]))
+    assert quiet is first and len(first) == sum(len(c.services) for c in for_sure)
+    one, other = for_sure
+    down = [msgspec.structs.replace(one.services[0], status="down"), *one.services[1:]]
+    changed = Snapshot(taken_at=snapshot.taken_at, clusters=[msgspec.structs.replace(one, services=down), other])
+    after = services.service_table(changed)
+    pd.testing.assert_frame_equal(after, services.services_frame(changed.clusters))
+    assert after.loc[0, "status"] == "down"
