@@ -146,7 +146,10 @@ def tasks_requests(cluster) -> list[str]:
 def test_a_resync_compares_what_is_meant_to_run_and_reads_again_only_what_changed(monkeypatch):
     from collectors.swarm import live
     monkeypatch.setattr(live, "RESYNC_MIN_S", 3600.0)  # the test resyncs itself
-    scenario = sim_swarm.build(0, nodes=8, services=4, problems=True)
+    # the emulator stamps every task from its "now" each time it renders: pinned, an unchanged task
+    # keeps its times across the update below, as on a real engine (left to the wall clock, a
+    # second passing between start and update re-stamped them all)
+    scenario = dataclasses.replace(sim_swarm.build(0, nodes=8, services=4, problems=True), now_s=1_764_000_000.0)
     first_service, other = scenario.services[0], scenario.services[1]
     with sim_swarm.start(scenario) as cluster, live_on(cluster) as (collector, first):
         feed = collector.feed
