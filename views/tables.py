@@ -245,12 +245,17 @@ class ClusterTables:
                 made.tables = old  # nothing new: the very tables of the last round
         with self._lock:
             self._kept[key] = made
-            for gone in set(self._kept) - {(c.name, c.orchestrator) for c in snapshot.clusters}:
-                del self._kept[gone]  # a cluster no longer configured
+            forget_gone(self._kept, snapshot.clusters)
         return made.tables
 
 
 cluster_tables = ClusterTables()
+
+
+def forget_gone(kept: dict[tuple[str, str], object], clusters: list[Cluster]) -> None:
+    """Drop what is kept for clusters (by name and orchestrator) no longer configured."""
+    for gone in set(kept) - {(c.name, c.orchestrator) for c in clusters}:
+        del kept[gone]
 
 
 class Joined:
@@ -308,8 +313,7 @@ class PerCluster(Generic[Result]):
 
     def keep_only(self, clusters: list[Cluster]) -> None:
         with self._lock:
-            for gone in set(self._kept) - {(c.name, c.orchestrator) for c in clusters}:
-                del self._kept[gone]  # a cluster no longer configured
+            forget_gone(self._kept, clusters)
 
 
 # the problems drawn from a cluster's objects; its own state and its nodes' are listed every round

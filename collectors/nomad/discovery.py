@@ -89,7 +89,9 @@ def _registrations(collector: "NomadCollector", scoped: dict[str, str],
     # a large region's hundreds of reads (28,000 registrations at the seed's size) go to the worker process
     offloaded = collector.in_worker(read_registrations, decode_registrations, scoped, names, timeout_s) \
         if len(names) >= collector.spec_offload_min else []
-    direct = collector.client.direct() if names and not offloaded else None
+    read_there = offloaded or [None] * len(names)  # None: read here
+    left = [name for name, regs in zip(names, read_there) if regs is None]
+    direct = collector.client.direct() if left else None  # as for job specs: only for reads done here
 
     def read(name: tuple[str, str]) -> list[ServiceRegistration]:
         params = {**scoped, "namespace": name[0]}
@@ -99,8 +101,6 @@ def _registrations(collector: "NomadCollector", scoped: dict[str, str],
             log.debug("service %s/%s not read: %s", *name, exc.message)
             return []
 
-    read_there = offloaded or [None] * len(names)  # None: read here
-    left = [name for name, regs in zip(names, read_there) if regs is None]
     with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-service") as pool:
         here = dict(zip(left, pool.map(read, left)))
     found = [r for name, regs in zip(names, read_there) for r in (here[name] if regs is None else regs)]
