@@ -49,9 +49,11 @@ class Rendered:
     now_ns: int = 0
 
 
-def render(scenario: Scenario) -> Rendered:
+def render(scenario: Scenario, now_ns: int | None = None) -> Rendered:
+    """The scenario's objects, their times going back from `now_ns` (else the scenario's clock)."""
     # a fraction of a second, as real times have
-    now = int((scenario.now_s if scenario.now_s is not None else time.time()) * NANO) // NANO * NANO + 417_532_911
+    now = now_ns if now_ns is not None else int(
+        (scenario.now_s if scenario.now_s is not None else time.time()) * NANO) // NANO * NANO + 417_532_911
     out = Rendered(now_ns=now)
     out.node_ids = {n.hostname: object_id(scenario.seed, "node", n.hostname) for n in scenario.nodes}
     out.nodes = sorted((node_object(scenario, i, n, out.node_ids[n.hostname], now) for i, n in
@@ -284,3 +286,22 @@ def endpoint(network: str, plan: TaskPlan) -> dict[str, Any]:
             "IPPrefixLen": 24 if overlay else 0, "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
             "MacAddress": "", "DriverOpts": None}
 
+
+
+def keep_unchanged(fresh: Rendered, then: Rendered, before: Rendered) -> Rendered:
+    """`fresh` (the new state at a later clock) with every object the change left alone as it was
+    `before`: `then` is the new state rendered at `before`'s clock, so an object equal there is
+    one the change did not touch, and a real engine would not have re-stamped its times."""
+    def kept(new: list[dict[str, Any]], at_then: list[dict[str, Any]], old: list[dict[str, Any]],
+             key: str) -> list[dict[str, Any]]:
+        was = {obj[key]: obj for obj in old}
+        same = {obj[key] for obj in at_then if was.get(obj[key]) == obj}
+        return [was[obj[key]] if obj[key] in same else obj for obj in new]
+
+    fresh.nodes = kept(fresh.nodes, then.nodes, before.nodes, "ID")
+    fresh.services = kept(fresh.services, then.services, before.services, "ID")
+    fresh.tasks = kept(fresh.tasks, then.tasks, before.tasks, "ID")
+    fresh.containers = kept(fresh.containers, then.containers, before.containers, "Id")
+    fresh.networks = {name: before.networks[name] if before.networks.get(name) == then.networks.get(name) else net
+                      for name, net in fresh.networks.items()}
+    return fresh

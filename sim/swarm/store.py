@@ -17,7 +17,7 @@ import msgspec
 
 from sim.swarm import engine
 from sim.swarm.ids import NANO
-from sim.swarm.objects import Rendered, render
+from sim.swarm.objects import Rendered, keep_unchanged, render
 from sim.swarm.scenario import Scenario
 
 _encode = msgspec.json.encode
@@ -52,8 +52,12 @@ class State:
     version: dict[str, Any] = field(default_factory=dict)
 
 
-def encode_state(scenario: Scenario) -> State:
+def encode_state(scenario: Scenario, previous: State | None = None) -> State:
+    """The scenario rendered and encoded; after a `previous` state on the wall clock, objects the
+    change did not touch keep their times (see `keep_unchanged`)."""
     rendered = render(scenario)
+    if previous is not None and scenario.now_s is None:
+        rendered = keep_unchanged(rendered, render(scenario, previous.rendered.now_ns), previous.rendered)
     state = State(scenario, rendered)
     state.nodes = [(n, _encode(n)) for n in rendered.nodes]
     names = {}
@@ -89,7 +93,7 @@ class Store:
 
     def update(self, scenario: Scenario) -> None:
         """Move to `scenario` (a node drained, a service scaled...), logging the engine's events."""
-        new = encode_state(scenario)
+        new = encode_state(scenario, self.state)
         with self._lock:
             old, self.state = self.state, new
             self._pages.clear()

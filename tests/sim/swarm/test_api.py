@@ -152,6 +152,25 @@ def test_fields_shared_with_upstream_examples_have_their_types(swarm, fixture, p
     assert conflicts == {}
 
 
+def test_a_change_on_the_wall_clock_leaves_the_times_of_what_it_did_not_touch():
+    scenario = build(0, nodes=8, services=4, problems=False)
+    assert scenario.now_s is None
+    with start(scenario) as cluster:
+        before = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
+        nodes_before = requests.get(cluster.url + "/nodes", timeout=10).json()
+        time.sleep(1.1)  # a later second: a re-stamped object would show it
+        first = scenario.services[0]
+        cluster.update(scenario.with_service(first.name, replicas=first.replicas + 1))
+        after = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
+        nodes_after = requests.get(cluster.url + "/nodes", timeout=10).json()
+    service_id = next(iter({t["ServiceID"] for t in after.values()} - {t["ServiceID"] for t in before.values()}), None)
+    assert service_id is None  # the same services
+    new = [task for task_id, task in after.items() if task_id not in before]
+    assert len(new) == 1 and new[0]["Slot"] == first.replicas + 1
+    assert all(after[task_id] == before[task_id] for task_id in before)  # the other slots too
+    assert nodes_after == nodes_before
+
+
 def test_a_service_change_is_an_event_but_a_task_failing_elsewhere_is_not():
     scenario = build(0, nodes=8, services=4, problems=False)
     with start(scenario) as cluster:
