@@ -49,6 +49,10 @@ class Rendered:
     now_ns: int = 0
 
 
+# the clock a state is also rendered at to tell which objects a change touched (see keep_unchanged)
+REFERENCE_NS = 1_700_000_000 * NANO + 417_532_911
+
+
 def render(scenario: Scenario, now_ns: int | None = None) -> Rendered:
     """The scenario's objects, their times going back from `now_ns` (else the scenario's clock)."""
     # a fraction of a second, as real times have
@@ -288,20 +292,23 @@ def endpoint(network: str, plan: TaskPlan) -> dict[str, Any]:
 
 
 
-def keep_unchanged(fresh: Rendered, then: Rendered, before: Rendered) -> Rendered:
-    """`fresh` (the new state at a later clock) with every object the change left alone as it was
-    `before`: `then` is the new state rendered at `before`'s clock, so an object equal there is
-    one the change did not touch, and a real engine would not have re-stamped its times."""
-    def kept(new: list[dict[str, Any]], at_then: list[dict[str, Any]], old: list[dict[str, Any]],
-             key: str) -> list[dict[str, Any]]:
-        was = {obj[key]: obj for obj in old}
-        same = {obj[key] for obj in at_then if was.get(obj[key]) == obj}
-        return [was[obj[key]] if obj[key] in same else obj for obj in new]
+def keep_unchanged(fresh: Rendered, now_ref: Rendered, before_ref: Rendered, before: Rendered) -> Rendered:
+    """`fresh` (the new state at the wall clock) with every object the change left alone as it was
+    `before`, times included, as a real engine leaves it. `now_ref` and `before_ref` are the new and
+    the previous state rendered at one fixed clock (REFERENCE_NS): an object equal there is one the
+    change did not touch, whenever its kept times were stamped."""
+    def kept(new: list[dict[str, Any]], at_ref: list[dict[str, Any]], was_ref: list[dict[str, Any]],
+             old: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+        was = {obj[key]: obj for obj in was_ref}
+        same = {obj[key] for obj in at_ref if was.get(obj[key]) == obj}
+        old_by_id = {obj[key]: obj for obj in old}
+        return [old_by_id.get(obj[key], obj) if obj[key] in same else obj for obj in new]
 
-    fresh.nodes = kept(fresh.nodes, then.nodes, before.nodes, "ID")
-    fresh.services = kept(fresh.services, then.services, before.services, "ID")
-    fresh.tasks = kept(fresh.tasks, then.tasks, before.tasks, "ID")
-    fresh.containers = kept(fresh.containers, then.containers, before.containers, "Id")
-    fresh.networks = {name: before.networks[name] if before.networks.get(name) == then.networks.get(name) else net
+    fresh.nodes = kept(fresh.nodes, now_ref.nodes, before_ref.nodes, before.nodes, "ID")
+    fresh.services = kept(fresh.services, now_ref.services, before_ref.services, before.services, "ID")
+    fresh.tasks = kept(fresh.tasks, now_ref.tasks, before_ref.tasks, before.tasks, "ID")
+    fresh.containers = kept(fresh.containers, now_ref.containers, before_ref.containers, before.containers, "Id")
+    fresh.networks = {name: before.networks[name] if name in before.networks and
+                      before_ref.networks.get(name) == now_ref.networks.get(name) else net
                       for name, net in fresh.networks.items()}
     return fresh

@@ -17,7 +17,7 @@ import msgspec
 
 from sim.swarm import engine
 from sim.swarm.ids import NANO
-from sim.swarm.objects import Rendered, keep_unchanged, render
+from sim.swarm.objects import REFERENCE_NS, Rendered, keep_unchanged, render
 from sim.swarm.scenario import Scenario
 
 _encode = msgspec.json.encode
@@ -50,15 +50,20 @@ class State:
     containers: list[tuple[dict[str, Any], bytes]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     version: dict[str, Any] = field(default_factory=dict)
+    # the scenario rendered at REFERENCE_NS, once a change on the wall clock needed it
+    reference: Rendered | None = None
 
 
 def encode_state(scenario: Scenario, previous: State | None = None) -> State:
     """The scenario rendered and encoded; after a `previous` state on the wall clock, objects the
     change did not touch keep their times (see `keep_unchanged`)."""
     rendered = render(scenario)
+    reference = None
     if previous is not None and scenario.now_s is None:
-        rendered = keep_unchanged(rendered, render(scenario, previous.rendered.now_ns), previous.rendered)
-    state = State(scenario, rendered)
+        reference = render(scenario, REFERENCE_NS)
+        before = previous.reference or render(previous.scenario, REFERENCE_NS)
+        rendered = keep_unchanged(rendered, reference, before, previous.rendered)
+    state = State(scenario, rendered, reference=reference)
     state.nodes = [(n, _encode(n)) for n in rendered.nodes]
     names = {}
     for service in rendered.services:

@@ -159,15 +159,21 @@ def test_a_change_on_the_wall_clock_leaves_the_times_of_what_it_did_not_touch():
         before = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
         nodes_before = requests.get(cluster.url + "/nodes", timeout=10).json()
         time.sleep(1.1)  # a later second: a re-stamped object would show it
-        first = scenario.services[0]
+        first, second = scenario.services[0], scenario.services[1]
         cluster.update(scenario.with_service(first.name, replicas=first.replicas + 1))
+        between = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
+        time.sleep(1.1)
+        cluster.update(cluster.scenario.with_service(second.name, replicas=second.replicas + 1))
         after = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
         nodes_after = requests.get(cluster.url + "/nodes", timeout=10).json()
     service_id = next(iter({t["ServiceID"] for t in after.values()} - {t["ServiceID"] for t in before.values()}), None)
     assert service_id is None  # the same services
-    new = [task for task_id, task in after.items() if task_id not in before]
+    new = [task for task_id, task in between.items() if task_id not in before]
     assert len(new) == 1 and new[0]["Slot"] == first.replicas + 1
-    assert all(after[task_id] == before[task_id] for task_id in before)  # the other slots too
+    assert all(between[task_id] == before[task_id] for task_id in before)  # the other slots too
+    # a second change leaves both what the first one made and what was there before it
+    assert len(after) == len(between) + 1
+    assert all(after[task_id] == task for task_id, task in between.items())
     assert nodes_after == nodes_before
 
 
