@@ -158,6 +158,7 @@ def test_a_change_on_the_wall_clock_leaves_the_times_of_what_it_did_not_touch():
     with start(scenario) as cluster:
         before = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
         nodes_before = requests.get(cluster.url + "/nodes", timeout=10).json()
+        services_before = requests.get(cluster.url + "/services", timeout=10).json()
         time.sleep(1.1)  # a later second: a re-stamped object would show it
         first, second = scenario.services[0], scenario.services[1]
         cluster.update(scenario.with_service(first.name, replicas=first.replicas + 1))
@@ -166,8 +167,8 @@ def test_a_change_on_the_wall_clock_leaves_the_times_of_what_it_did_not_touch():
         cluster.update(cluster.scenario.with_service(second.name, replicas=second.replicas + 1))
         after = {t["ID"]: t for t in requests.get(cluster.url + "/tasks", timeout=10).json()}
         nodes_after = requests.get(cluster.url + "/nodes", timeout=10).json()
-    service_id = next(iter({t["ServiceID"] for t in after.values()} - {t["ServiceID"] for t in before.values()}), None)
-    assert service_id is None  # the same services
+        services_after = {s["Spec"]["Name"]: s for s in requests.get(cluster.url + "/services", timeout=10).json()}
+    assert {t["ServiceID"] for t in after.values()} == {t["ServiceID"] for t in before.values()}
     new = [task for task_id, task in between.items() if task_id not in before]
     assert len(new) == 1 and new[0]["Slot"] == first.replicas + 1
     assert all(between[task_id] == before[task_id] for task_id in before)  # the other slots too
@@ -175,6 +176,8 @@ def test_a_change_on_the_wall_clock_leaves_the_times_of_what_it_did_not_touch():
     assert len(after) == len(between) + 1
     assert all(after[task_id] == task for task_id, task in between.items())
     assert nodes_after == nodes_before
+    untouched = [s for s in services_before if s["Spec"]["Name"] not in (first.name, second.name)]
+    assert untouched and all(services_after[s["Spec"]["Name"]] == s for s in untouched)
 
 
 def test_a_service_change_is_an_event_but_a_task_failing_elsewhere_is_not():
