@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from collectors.marathon.wire import App, Deployment, PodInstanceStatus, PodStatus, QueueItem, Rejection, Task
+from collectors.marathon.wire import (App, Deployment, PodInstanceStatus, PodStatus, QueueItem, Rejection, Task,
+                                      TaskFailure)
 from collectors.toolkit import MIB
 from fleet.model import Event, Instance, Workload
 
@@ -61,7 +62,8 @@ def task_instances(tasks: list[Task], app_id: str, hosts: dict[str, str]) -> lis
     out = []
     for task in tasks:
         results = task.healthCheckResults
-        if task.state == "TASK_RUNNING" and task.slaveId and (not results or all(r.alive for r in results)):
+        if task.state == "TASK_RUNNING" and task.slaveId and (
+                not results or (results[0].alive if len(results) == 1 else all(r.alive for r in results))):
             out.append(Instance(id=task.id, name=task.id, workload_id=task.appId or app_id, node_id=task.slaveId,
                                 state="running", health="healthy" if results else "unknown",
                                 started_at=task.startedAt))
@@ -186,12 +188,9 @@ def pod_workload(pod: PodStatus, deploying: bool) -> Workload:
                                            + (executor.mem if executor else 0.0)) * MIB))
 
 
-def failure_event(app: App, collected_at: datetime) -> Event | None:
-    failure = app.lastTaskFailure
-    if failure is None:
-        return None
+def failure_event(app_id: str, failure: TaskFailure, collected_at: datetime) -> Event:
     where = f" on {failure.host}" if failure.host else ""
-    return Event(time=failure.timestamp or collected_at, severity="warning", object=f"App{app.id}",
+    return Event(time=failure.timestamp or collected_at, severity="warning", object=f"App{app_id}",
                  reason=failure.state or "TaskFailure", message=f"task {failure.taskId}{where}: {failure.message}")
 
 

@@ -125,10 +125,10 @@ def apps_section(raw: MarathonRaw, hosts: dict[str, str],
         instances.extend(result.instances)
         if service is not None:
             services.append(service)
-        failure = failure_event(app, raw.collected_at)
-        if failure is not None:
-            events.append(failure)
-        events.extend(queue_events((item, problem) if item else None, "App", workload, raw.collected_at))
+        if app.lastTaskFailure is not None:  # most apps have neither this nor a launch problem
+            events.append(failure_event(app.id, app.lastTaskFailure, raw.collected_at))
+        if item is not None:
+            events.extend(queue_events((item, problem), "App", workload, raw.collected_at))
     if memo is not None:
         memo.apps, memo.hosts = fresh, hosts
     return workloads, instances, events, services

@@ -32,7 +32,7 @@ def app_service(app: App, instances: list[Instance]) -> Service | None:
         known = app.tasksRunning is not None
     else:
         total, known = len(instances), True
-        ready = sum(i.state == "running" and (i.health == "healthy" or not checked) for i in instances)
+        ready = len([i for i in instances if i.state == "running" and (i.health == "healthy" or not checked)])
     namespace, name = split_path(app.id)
     return Service(id=app.id, name=name, namespace=namespace, kind="marathon", addresses=vips, ports=ports,
                    workload_ids=[app.id], backends_total=total, backends_ready=ready,
@@ -61,13 +61,17 @@ def app_ports(app: App) -> tuple[list[Port], list[str]]:
 
 def protocol(text: str) -> str:
     """Marathon allows "udp,tcp" for one port; the first protocol named is kept."""
+    if text in PROTOCOLS:
+        return text
     first = next((p for p in text.lower().split(",") if p in PROTOCOLS), "tcp")
     return first
 
 
 def vip_addresses(labels: dict[str, str] | None) -> list[str]:
+    if not labels:
+        return []
     found = []
-    for key, value in sorted((labels or {}).items()):
+    for key, value in sorted(labels.items()):
         if not key.startswith("VIP_") or ":" not in value:
             continue
         host, _, port = value.rpartition(":")

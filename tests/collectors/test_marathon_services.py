@@ -10,8 +10,8 @@ import pytest
 
 from collectors.marathon.apps import task_instances
 from collectors.marathon.normalize import MarathonRaw, normalize
-from collectors.marathon.services import app_service, vip_addresses
-from collectors.marathon.wire import App, AppList, Info, Task
+from collectors.marathon.services import app_service, protocol, vip_addresses
+from collectors.marathon.wire import App, AppList, HealthCheckResult, Info, Task
 from sim.marathon import build
 from tests.sim.marathon.harness import collect, running
 from tests.upstream import upstream_json, upstream_path
@@ -61,6 +61,23 @@ def test_lost_tasks_with_failing_checks_are_backends_that_are_not_ready():
     assert service_of(msgspec.structs.replace(app, tasks=[])).status == "down"
     service = service_of(app)
     assert (service.backends_total, service.backends_ready, service.status) == (6, 3, "degraded")
+
+
+def test_a_running_task_is_healthy_and_a_ready_backend_only_when_every_check_passes():
+    checks = [(), (True,), (False,), (True, True), (True, False), (False, True)]
+    tasks = [Task(id=f"app.{n}", slaveId="S1", state="TASK_RUNNING",
+                  healthCheckResults=[HealthCheckResult(alive=alive) for alive in results])
+             for n, results in enumerate(checks)]
+    found = task_instances(tasks, "/app", {})
+    assert [i.health for i in found] == ["unknown", "healthy", "unhealthy", "healthy", "unhealthy", "unhealthy"]
+    assert {i.state for i in found} == {"running"}
+    app = App(id="/app", instances=6, healthChecks=[msgspec.Raw(b"{}")], ports=[10000], tasks=tasks)
+    assert (service_of(app).backends_total, service_of(app).backends_ready) == (6, 2)
+
+
+def test_a_port_of_several_protocols_keeps_the_first_one_marathon_knows():
+    assert [protocol(text) for text in ("tcp", "udp", "udp,tcp", "TCP", "sctp", "http", "")] == [
+        "tcp", "udp", "udp", "tcp", "sctp", "tcp", "tcp"]
 
 
 def test_vip_labels_on_port_mappings_and_port_definitions_are_addresses():
