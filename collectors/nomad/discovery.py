@@ -25,6 +25,7 @@ from collectors.nomad.wire import JobScale, ScalingPolicy, ServiceList, ServiceR
 from fleet.source import MalformedPayload, Unauthorized, UpstreamError
 
 if TYPE_CHECKING:
+    from collectors.http import DirectGet
     from collectors.nomad.fetch import NomadCollector
 
 log = logging.getLogger(__name__)
@@ -86,14 +87,8 @@ def _registrations(collector: "NomadCollector", scoped: dict[str, str],
                    timeout_s: float) -> tuple[list[ServiceRegistration], int]:
     lists, headers = collector.read("/v1/services", scoped, list[ServiceList], timeout_s)
     names = [(entry.Namespace, s.ServiceName) for entry in lists for s in entry.Services or ()]
-    # a large region's hundreds of reads (28,000 registrations at the seed's size) go to the worker process
-    offloaded = collector.in_worker(read_registrations, decode_registrations, scoped, names, timeout_s) \
-        if len(names) >= collector.spec_offload_min else []
-    read_there = offloaded or [None] * len(names)  # None: read here
-    left = [name for name, regs in zip(names, read_there) if regs is None]
-    direct = collector.client.direct() if left else None  # as for job specs: only for reads done here
 
-    def read(name: tuple[str, str]) -> list[ServiceRegistration]:
+    def read(name: tuple[str, str], direct: DirectGet | None) -> list[ServiceRegistration]:
         params = {**scoped, "namespace": name[0]}
         try:
             return collector.read(registration_path(name[1]), params, list[ServiceRegistration], timeout_s, direct)[0]
@@ -101,9 +96,10 @@ def _registrations(collector: "NomadCollector", scoped: dict[str, str],
             log.debug("service %s/%s not read: %s", *name, exc.message)
             return []
 
-    with ThreadPoolExecutor(READERS, thread_name_prefix="nomad-service") as pool:
-        here = dict(zip(left, pool.map(read, left)))
-    found = [r for name, regs in zip(names, read_there) for r in (here[name] if regs is None else regs)]
+    # a large region's hundreds of reads (28,000 registrations at the seed's size) go to the worker process
+    per_name, _ = collector.read_in_bulk(read_registrations, decode_registrations, scoped, names, read, READERS,
+                                         timeout_s)
+    found = [r for regs in per_name for r in regs]
     return found, _index(headers)
 
 

@@ -241,26 +241,20 @@ class NomadCollector(Collector[NomadRaw]):
 
     def specs(self, region: str | None, base: dict[str, str], jobs: list[JobStub],
               timeout_s: float) -> dict[tuple[str, str], JobSpec]:
-        """Job specs (task-group counts, tasks), read once per JobModifyIndex: a big batch in the
-        worker process, whatever it could not read (and a small batch) here."""
+        """Job specs (task-group counts, tasks), read once per JobModifyIndex (see `read_in_bulk`)."""
         stale = [j for j in jobs if self._specs.get((region, j.namespace, j.ID), (None,))[0] != j.JobModifyIndex]
-        found = self.specs_in_worker(base, stale, timeout_s) if len(stale) >= self.spec_offload_min else []
-        if found:
-            self.specs_from_worker += sum(spec is not None for spec in found)
-            self.keep_specs(region, zip(stale, found))
-            stale = [job for job, spec in zip(stale, found) if spec is None]
-        direct = self.client.direct() if stale else None
 
-        def read_spec(job: JobStub) -> JobSpec | None:
+        def read_spec(job: tuple[str, str], direct: DirectGet | None) -> JobSpec | None:
             try:
-                return self.read(spec_path(job.ID), {**base, "namespace": job.namespace}, JobSpec, timeout_s,
-                                 direct)[0]
+                return self.read(spec_path(job[1]), {**base, "namespace": job[0]}, JobSpec, timeout_s, direct)[0]
             except UpstreamError as exc:  # deleted between the list and the read
-                log.debug("job %s/%s not read: %s", job.namespace, job.ID, exc.message)
+                log.debug("job %s/%s not read: %s", *job, exc.message)
                 return None
 
-        with ThreadPoolExecutor(SPEC_READERS, thread_name_prefix="nomad-spec") as pool:
-            self.keep_specs(region, zip(stale, pool.map(read_spec, stale)))
+        found, from_worker = self.read_in_bulk(read_specs, decode_specs, base, [(j.namespace, j.ID) for j in stale],
+                                               read_spec, SPEC_READERS, timeout_s)
+        self.specs_from_worker += from_worker
+        self.keep_specs(region, zip(stale, found))
         return {(j.namespace, j.ID): self._specs[(region, j.namespace, j.ID)][1]
                 for j in jobs if (region, j.namespace, j.ID) in self._specs}
 
@@ -270,9 +264,24 @@ class NomadCollector(Collector[NomadRaw]):
                 self._specs[(region, job.namespace, job.ID)] = (job.JobModifyIndex, spec)
                 self._reads += 1
 
-    def specs_in_worker(self, base: dict[str, str], jobs: list[JobStub], timeout_s: float) -> list[JobSpec | None]:
-        """The specs the worker process read, in order (None: read it here); [] without a worker."""
-        return self.in_worker(read_specs, decode_specs, base, [(j.namespace, j.ID) for j in jobs], timeout_s)
+    def read_in_bulk(self, read_there: Callable[[PlainTarget, dict[str, str], list[Any], float], bytes],
+                     decode_there: Callable[[bytes], list[Any]], params: dict[str, str], items: list[Any],
+                     read_here: Callable[[Any, DirectGet | None], Any], readers: int,
+                     timeout_s: float) -> tuple[list[Any], int]:
+        """One answer per item, in order, and how many the worker process gave: a batch of
+        `spec_offload_min` or more is read there (`read_there`, see `in_worker`); whatever it could
+        not read, and a smaller batch, is read here by `read_here(item, direct)` over `readers`
+        threads, without requests' per-call work."""
+        there = self.in_worker(read_there, decode_there, params, items, timeout_s) \
+            if len(items) >= self.spec_offload_min else []
+        answers = there or [None] * len(items)
+        left = [index for index, answer in enumerate(answers) if answer is None]
+        if left:
+            direct = self.client.direct()
+            with ThreadPoolExecutor(readers, thread_name_prefix="nomad-bulk") as pool:
+                for index, answer in zip(left, pool.map(lambda index: read_here(items[index], direct), left)):
+                    answers[index] = answer
+        return answers, sum(answer is not None for answer in there)
 
     def in_worker(self, read: Callable[[PlainTarget, dict[str, str], list[Any], float], bytes],
                   decode: Callable[[bytes], list[Any]], params: dict[str, str], items: list[Any],
