@@ -320,13 +320,14 @@ class PerCluster(Generic[Result]):
 object_problems_of = PerCluster(object_problems, lambda c: (c.workloads, c.services, c.instances, c.events))
 
 
-def cluster_problems(cluster: Cluster) -> list[Problem]:
+def problems_reusing_objects(cluster: Cluster) -> list[Problem]:
+    """fleet.problems.cluster_problems, with the object problems of a quiet cluster reused."""
     return standing_problems(cluster) + object_problems_of.of(cluster)
 
 
 @per_snapshot
 def snapshot_problems(snapshot: Snapshot) -> list[Problem]:
-    found = fleet_problems(snapshot, per_cluster=cluster_problems)
+    found = fleet_problems(snapshot, per_cluster=problems_reusing_objects)
     object_problems_of.keep_only(snapshot.clusters)
     return found
 

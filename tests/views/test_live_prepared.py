@@ -206,7 +206,7 @@ def test_a_quiet_clusters_problems_are_reused_and_equal_a_fresh_listing(monkeypa
         return tables.object_problems(cluster)
     monkeypatch.setattr(tables, "object_problems_of",
                         tables.PerCluster(walk, lambda c: (c.workloads, c.services, c.instances, c.events)))
-    listed = tables.cluster_problems
+    listed = tables.problems_reusing_objects
     snapshot = load("not-n-plus-1.json")
     one = snapshot.clusters[0]
     broken = [msgspec.structs.replace(i, state="failed", reason="OOMKilled") for i in one.instances[:2]]
