@@ -128,7 +128,10 @@ class NomadApi:
             if callable(body):
                 body = body()
             listing = isinstance(body, list) and (not body or isinstance(body[0], Item))
-            payload = self.page(call, body) if listing else json.dumps(body).encode()
+            if isinstance(body, bytes):  # already rendered (see Store.body)
+                payload = body
+            else:
+                payload = self.page(call, body) if listing else json.dumps(body).encode()
             call.headers["X-Nomad-Index"] = str(index)
             return Response(200, payload, {"Content-Type": "application/json", **call.headers})
         return Response(200, json.dumps(result).encode(), {"Content-Type": "application/json"})

@@ -39,6 +39,7 @@ class Store:
         base = _max_index(self._scenario)
         self._indexes = {(r, t): base for r in self._scenario.regions for t in TABLES}
         self._cache: dict[tuple, list[Item]] = {}
+        self._bodies: dict[tuple, bytes] = {}  # single objects' JSON, (region, table, key) -> body
         self._events: dict[str, list[dict[str, Any]]] = {r: [] for r in self._scenario.regions}
         self.closed = False
 
@@ -65,6 +66,7 @@ class Store:
             for key in self._indexes:
                 self._indexes[key] = top
             self._cache.clear()
+            self._bodies.clear()
             for name, region in scenario.regions.items():
                 self._log(name, top, _changes(old.regions.get(name), region))
             self._cond.notify_all()
@@ -78,8 +80,9 @@ class Store:
             top = max(self._indexes.values()) + 1
             for table in tables:
                 self._indexes[(region, table)] = top
-            self._cache = {k: v for k, v in self._cache.items() if (k[0], k[1]) not in
-                           {(region, t) for t in tables}}
+            moved = {(region, t) for t in tables}
+            self._cache = {k: v for k, v in self._cache.items() if (k[0], k[1]) not in moved}
+            self._bodies = {k: v for k, v in self._bodies.items() if (k[0], k[1]) not in moved}
             self._log(region, top, [("Node", "NodeUpdate", n.id, "", {"Node": wire.node_stub(
                 n, resources=False, os=False)}) for n in target.nodes] if "nodes" in tables else [])
             self._cond.notify_all()
@@ -106,6 +109,16 @@ class Store:
                 cached = sorted(build(self._scenario.regions[region]), key=lambda item: item.key)
                 self._cache[key] = cached
         return cached
+
+    def body(self, region: str, table: str, key: tuple, render: Callable[[Region], Any]) -> bytes:
+        """One object's JSON, rendered once and kept until its table moves, as lists are: a Go
+        server encodes a job in microseconds; rendering one here takes a quarter of a millisecond."""
+        self.scenario  # noqa: B018
+        with self._cond:
+            found = self._bodies.get((region, table, key))
+            if found is None:
+                found = self._bodies[(region, table, key)] = _encode(render(self._scenario.regions[region]))
+        return found
 
     # --- the event stream -------------------------------------------------------------------------
     def _log(self, region: str, index: int, events: list[tuple[str, str, str, str, dict]]) -> None:

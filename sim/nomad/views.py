@@ -77,7 +77,7 @@ class Views:
             (r"/v1/node/([^/]+)", node, self.node),
             (r"/v1/node/([^/]+)/allocations", node, self.node_allocations),
             (r"/v1/jobs", ns, self.jobs),
-            (r"/v1/job/([^/]+)", ns, lambda c, j: ("jobs", wire.job_full(self.job_of(c, j)))),
+            (r"/v1/job/([^/]+)", ns, self.job),
             (r"/v1/job/([^/]+)/summary", ns, self.job_summary),
             (r"/v1/job/([^/]+)/versions", ns,
              lambda c, j: ("jobs", {"Versions": [wire.job_full(self.job_of(c, j))], "Diffs": None})),
@@ -116,8 +116,16 @@ class Views:
             self._lookups = {key: found}
         return found
 
+    def job(self, call: Call, job_id: str) -> tuple[str, Callable[[], bytes]]:
+        self.job_of(call, job_id)  # 404 before any wait
+        return ("jobs", lambda: self.store.body(call.region.name, "jobs", ("job", call.namespace, job_id),
+                                                lambda region: wire.job_full(self.job_in(region, call.namespace, job_id))))
+
     def job_of(self, call: Call, job_id: str) -> Job:
-        job = self.lookup(call.region).jobs.get((call.namespace, job_id))
+        return self.job_in(call.region, call.namespace, job_id)
+
+    def job_in(self, region: Region, namespace: str, job_id: str) -> Job:
+        job = self.lookup(region).jobs.get((namespace, job_id))
         if job is None:
             raise ApiError(404, "job not found")
         return job

@@ -179,3 +179,27 @@ def test_a_new_phase_of_the_timeline_is_published_on_the_event_stream():
 
 def test_escaped_ids_in_paths_are_unescaped(cluster):
     assert get(cluster, "/v1/job/%61pi").json()["ID"] == "api"  # %61 is "a"
+
+
+def test_a_job_and_a_service_read_again_after_their_table_moved_show_the_change():
+    """Single objects are rendered once and kept (a Go server encodes them in microseconds), but
+    only until their table's index moves: a client re-reading them then sees the new state."""
+    with start(build(3)) as cluster:
+        region = cluster.store.region("eu-west")
+        job = next(j for j in region.jobs if any(s.provider == "nomad" for g in j.groups for s in g.services))
+        group = next(g for g in job.groups if g.services)
+        service = group.services[0].name
+        before = get(cluster, f"/v1/job/{job.id}", namespace=job.namespace).json()
+        registered = get(cluster, f"/v1/service/{service}", namespace=job.namespace).json()
+        assert get(cluster, f"/v1/job/{job.id}", namespace=job.namespace).json() == before  # served again
+        assert registered
+
+        cluster.store.update("eu-west", ["jobs"], lambda _: setattr(group, "count", group.count + 5))
+        after = get(cluster, f"/v1/job/{job.id}", namespace=job.namespace).json()
+        counts = {g["Name"]: g["Count"] for g in after["TaskGroups"]}
+        assert counts[group.name] == group.count == {g["Name"]: g["Count"] for g in before["TaskGroups"]}[group.name] + 5
+
+        gone = {r["AllocID"] for r in registered}
+        cluster.store.update("eu-west", ["allocs"], lambda r: setattr(r, "allocs", [a for a in r.allocs
+                                                                                    if a.id not in gone]))
+        assert get(cluster, f"/v1/service/{service}", namespace=job.namespace).json() == []
