@@ -8,10 +8,10 @@ read return at once (the reading thread is freed, not abandoned), and the reques
 the request's ceiling before holding it in memory.
 
 Every HTTP library Podium uses (requests, the Kubernetes client, the docker SDK) sends through
-urllib3's `HTTPConnection`; `install()` wraps its `request` and (private, pinned urllib3 2.x) its
-`_new_conn` once, so each connection opened or used inside `bounded(...)` is known to that request's
-watchdog entry — from its TCP socket on, so a trickled TLS handshake is cut too. Plain sockets of our
-own (collectors/plainget.py) attach themselves with `Budget.attach_socket`.
+urllib3's `HTTPConnection`; `collectors.urllib3_deadline` hooks it, so each connection opened or
+used inside `bounded(...)` is known to that request's watchdog entry. Plain sockets of our own
+(collectors/plainget.py) attach themselves with `Budget.attach_socket`. This module does not import
+urllib3: a worker process that reads only with plain sockets starts without it (~0.1 s of CPU).
 
 Streams (watches, event streams, SSE) are bounded the same way, but `renew()` their budget each
 time a complete event arrives: a stream that goes silent, or drips bytes without ever completing an
@@ -28,9 +28,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Iterator
 
-import urllib3.connection
-import urllib3.exceptions
-
 from fleet.source import SourceError, Unreachable
 
 MIB = 1024 * 1024
@@ -40,6 +37,8 @@ DEFAULT_MAX_BYTES = 1024 * MIB
 READ_CHUNK = MIB
 # how often the watchdog looks again at an expired request whose socket is not known yet (connecting)
 RECHECK_S = 0.05
+# what a failed TLS handshake raises (collectors.urllib3_deadline adds urllib3's own)
+TLS_ERRORS: tuple[type[BaseException], ...] = (ssl.SSLError,)
 
 
 class AnswerTooLarge(SourceError):
@@ -59,7 +58,7 @@ class Budget:
         self.expired = False
         self._connections: list[Any] = []
         self._sockets: list[socket.socket] = []
-        self._copies: list[socket.socket] = []  # ours to close: see `_new_conn_within_budget`
+        self._copies: list[socket.socket] = []  # ours to close: see collectors.urllib3_deadline
         self._lock = threading.Lock()
 
     def remaining(self) -> float:
@@ -133,7 +132,7 @@ def _during_tls(exc: BaseException) -> bool:
     for _ in range(10):  # the chain is short; never loop on a cycle
         if seen is None:
             return False
-        if isinstance(seen, (ssl.SSLError, urllib3.exceptions.SSLError)):
+        if isinstance(seen, TLS_ERRORS):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
@@ -254,33 +253,3 @@ def read_capped(response: Any, budget: Budget | None = None, *, decode_content: 
 def too_large(what: str, ceiling: int, detail: str) -> AnswerTooLarge:
     return AnswerTooLarge(f"{what}: answer larger than {ceiling / MIB:,.0f} MiB refused ({detail}); "
                           "raise max_answer_mib if this cluster really needs more")
-
-
-_original_new_conn = urllib3.connection.HTTPConnection._new_conn
-_original_request = urllib3.connection.HTTPConnection.request
-
-
-def _new_conn_within_budget(self: Any) -> socket.socket:
-    # the TCP socket, before any TLS handshake: a handshake the server trickles is cut too
-    sock = _original_new_conn(self)
-    budget = _active.get()
-    if budget is not None:
-        budget.attach_copy(sock)
-    return sock
-
-
-def _request_within_budget(self: Any, *args: Any, **kwargs: Any) -> Any:
-    budget = _active.get()
-    if budget is not None:
-        budget.attach_connection(self)  # a kept-alive connection does not connect again
-    return _original_request(self, *args, **kwargs)
-
-
-def install() -> None:
-    """Make every urllib3 connection that is opened or starts a request inside `bounded(...)`
-    cuttable. Idempotent."""
-    urllib3.connection.HTTPConnection._new_conn = _new_conn_within_budget  # type: ignore[method-assign]
-    urllib3.connection.HTTPConnection.request = _request_within_budget  # type: ignore[method-assign]
-
-
-install()

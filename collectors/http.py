@@ -19,6 +19,7 @@ import urllib3
 from urllib3.connectionpool import HTTPConnectionPool
 
 from collectors.deadline import MIB, bounded, read_capped
+import collectors.urllib3_deadline  # noqa: F401  (urllib3's requests inside bounded() are cuttable)
 from collectors.plainget import PlainTarget
 from collectors.toolkit import retry_after_s, short
 from collectors.transport import transport_problem

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 
 import msgspec
@@ -85,6 +84,8 @@ def retry_after_s(value: str | None, *, now: datetime | None = None) -> float | 
     try:
         seconds = float(text)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # here: worker processes import this module, rarely this
+
         try:
             when = parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):

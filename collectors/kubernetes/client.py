@@ -19,6 +19,7 @@ import msgspec
 import urllib3
 
 from collectors.deadline import DEFAULT_MAX_BYTES, MIB, Budget, bounded, read_capped, too_large
+import collectors.urllib3_deadline  # noqa: F401  (urllib3's requests inside bounded() are cuttable)
 from collectors.kubernetes import wire as w
 from collectors.toolkit import decode, decode_problem, paused_gc, retry_after_s, scrub, short
 from collectors.transport import transport_problem

@@ -17,6 +17,7 @@ import requests
 import urllib3
 
 from collectors.deadline import MIB, bounded, read_capped
+import collectors.urllib3_deadline  # noqa: F401  (urllib3's requests inside bounded() are cuttable)
 from collectors.swarm import wire
 from collectors.toolkit import decode, retry_after_s, short
 from collectors.transport import transport_problem

@@ -13,6 +13,7 @@ import requests
 import urllib3
 
 from collectors.deadline import AnswerTooLarge, bounded, read_capped
+import collectors.urllib3_deadline  # noqa: F401  (urllib3's requests inside bounded() are cuttable)
 from fleet.source import Unreachable
 
 MIB = 1024 * 1024

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import sys
 import time
 import types
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +162,17 @@ def test_a_worker_killed_with_pages_in_shared_memory_leaves_no_file_and_they_are
     [digest] = shared.finish()
     assert digest == [os.getpid(), 4 + SPILL_MIN_BYTES]
     assert spilled_files() == []
+
+
+
+@pytest.mark.parametrize("task_module", ["collectors.nomad.specs", "collectors.swarm.part_reads",
+                                         "collectors.kubernetes.offload"])
+def test_a_worker_reading_with_plain_sockets_starts_without_the_http_libraries(task_module):
+    """A worker's start is part of a big cluster's first round: urllib3, requests, the docker SDK and
+    the email parser would double the CPU it spends importing before it reads anything."""
+    root = Path(__file__).resolve().parents[2]
+    code = (f"import sys; sys.path.insert(0, {str(root)!r}); import collectors.worker, {task_module}; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'urllib3', 'requests', 'docker', 'kubernetes', 'email'}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert loaded.stdout.strip() == "[]"
