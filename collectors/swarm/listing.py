@@ -13,6 +13,7 @@ that fails, dies or overruns, leaves its parts to this thread.
 """
 from __future__ import annotations
 
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,8 +37,9 @@ from fleet.source import MalformedPayload, SourceError
 
 # tasks meant to run, over all parts, from which the worker process is worth starting (~0.3 s)
 OFFLOAD_MIN_TASKS = 10_000
-# parts the worker holds at once: one it reads while it digests the other
-PARTS_AT_WORKER = 2
+# parts the worker holds at once: it reads the one it will likely get next (`then`) while it digests
+# this one, and gets that as soon as it answers, so one keeps it busy and leaves more to this thread
+PARTS_AT_WORKER = 1
 UNIX = "http+unix://"
 _part_decoder = msgspec.msgpack.Decoder(DigestedPart)
 
@@ -136,42 +138,58 @@ def list_all(session: EngineSession, timeout_s: float, worker: TaskWorker | None
 def tasks_in_parts(session: EngineSession, timeout_s: float, parts: list[list[str]],
                    worker: TaskWorker | None) -> list[DigestedPart]:
     """Each part's digest, in part order. The worker (once up) takes parts from the front, up to
-    PARTS_AT_WORKER at a time; this thread takes them from the back, so the two meet in the
-    middle, and reads its next part (in a thread) while it digests one. Each read is bounded like
-    any request; a worker's answer is waited for no longer than its reads can take. Tasks of a
-    service created after `/services` was read are left out (normalization has no service to put
-    them under)."""
+    PARTS_AT_WORKER at a time, and its next one as soon as it answers one (not when this thread
+    next looks: it would idle while this thread digests); this thread takes them from the back, so
+    the two meet in the middle, and reads its next part (in a thread) while it digests one. Each
+    read is bounded like any request; a worker's answer is waited for no longer than its reads can
+    take. Tasks of a service created after `/services` was read are left out (normalization has no
+    service to put them under)."""
     digests: list[DigestedPart | None] = [None] * len(parts)
     waiting = deque(range(len(parts)))
     at_worker: dict[int, Future] = {}
+    lock = threading.RLock()  # waiting and at_worker; re-entered when a part is answered as it is handed over
     worker_budget_s = PARTS_AT_WORKER * (timeout_s + READ_TIMEOUT_SLACK_S)
-    with ThreadPoolExecutor(1, thread_name_prefix="swarm-tasks") as reader:
-        ahead: tuple[int, Future[bytes]] | None = None
-        while waiting or at_worker or ahead is not None:
-            if ahead is None and waiting:
-                index = waiting.pop()
-                ahead = (index, reader.submit(session.part, timeout_s, parts[index]))
-            while worker is not None and waiting and worker.up and len(at_worker) < PARTS_AT_WORKER:
+
+    def feed_worker(_: object = None) -> None:
+        with lock:
+            while worker is not None and waiting and worker.up and \
+                    sum(not f.done() for f in at_worker.values()) < PARTS_AT_WORKER:
                 # the part it gets next, unless this thread may take it first (the last ones)
                 then = parts[waiting[1]] if len(waiting) > 3 else None
                 future = worker.read(session.api_version, timeout_s, parts[waiting[0]], then)
                 if future is None:
                     break
                 at_worker[waiting.popleft()] = future
-            for index, future in list(at_worker.items()):
-                if future.done() or ahead is None:  # nothing left for this thread: wait for the worker
+                future.add_done_callback(feed_worker)
+
+    def take_last() -> int | None:
+        with lock:
+            return waiting.pop() if waiting else None
+
+    with ThreadPoolExecutor(1, thread_name_prefix="swarm-tasks") as reader:
+        ahead: tuple[int, Future[bytes]] | None = None
+        while True:
+            if ahead is None and (index := take_last()) is not None:
+                ahead = (index, reader.submit(session.part, timeout_s, parts[index]))
+            feed_worker()
+            with lock:
+                answered = [(i, f) for i, f in at_worker.items() if f.done() or ahead is None]
+                for index, _ in answered:  # nothing left for this thread: wait for the worker
                     del at_worker[index]
-                    digest = worker.received(future, worker_budget_s)  # type: ignore[union-attr]
-                    if digest is None:
+                if not (waiting or at_worker or answered or ahead is not None):
+                    break
+            for index, future in answered:
+                digest = worker.received(future, worker_budget_s)  # type: ignore[union-attr]
+                if digest is None:
+                    with lock:
                         waiting.append(index)
-                    else:
-                        digests[index] = checked(digest, session)
+                else:
+                    digests[index] = checked(digest, session)
             if ahead is not None:
                 index, body = ahead
                 data = body.result()
                 ahead = None
-                if waiting:  # the next one is read while this one is digested
-                    following = waiting.pop()
+                if (following := take_last()) is not None:  # the next one is read while this one is digested
                     ahead = (following, reader.submit(session.part, timeout_s, parts[following]))
                 digests[index] = checked(digest_part(data, frozenset(parts[index])), session)
     return digests  # type: ignore[return-value]
