@@ -30,7 +30,8 @@ class Task(Wire):
     slaveId: str | None = None
     state: str | None = None
     startedAt: datetime | None = None
-    healthCheckResults: list[HealthCheckResult] = []
+    # absent on tasks without health checks (most): None then, not an empty list made for each of 200,000
+    healthCheckResults: list[HealthCheckResult] | None = None
 
 
 class PortMapping(Wire):
