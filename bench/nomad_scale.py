@@ -6,9 +6,10 @@
 The emulator runs in its own process (`python -m sim.nomad`) and is warmed before timing (its
 list items are rendered once and then served from bytes, and a list page once joined is served
 again from memory, as both clients' pages are after the warm-up), so what is timed is the client
-plus the server answering. Each client runs in a fresh child process, for its own peak RSS. Podium's
-collection (about a second, so machine noise matters) is timed in three such processes and the
-median is compared; the naive path (tens of seconds, 10,000 requests) is timed once.
+plus the server answering. Each client runs in a fresh child process, for its own peak RSS. They run
+in interleaved pairs (Podium, then the naive path: three pairs by default) and the ratio printed is
+the median of the pairs' ratios (bench/pairs.py): Podium's collection takes about a second and the
+machine's speed drifts, so each ratio compares two runs of the same minute.
 
 Podium's path: `NomadCollector.collect()` (paged lists decoded with msgspec and digested page by
 page, task states only for troubled allocations, one spec read per job, in bulk by a helper
@@ -35,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.memory import peak_rss_mb  # noqa: E402
+from bench.pairs import interleaved, median_run, pair_ratios, ratio_text  # noqa: E402
 
 
 # -- children ---------------------------------------------------------------------------------------
@@ -108,8 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allocs-per-job", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--podium-runs", type=int, default=3,
-                        help="fresh Podium processes timed; the median is compared (a run is ~1 s: noise matters)")
+    parser.add_argument("--pairs", "--podium-runs", dest="pairs", type=int, default=3,
+                        help="interleaved pairs of fresh processes (Podium, then the naive path); the ratio is "
+                             "the median of the pairs' (a Podium run is ~1 s: noise matters)")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -119,18 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     emulator, url = serve(args)
     try:
         warm(url)
-        runs = sorted((run_child("podium", url) for _ in range(args.podium_runs)), key=lambda r: r["seconds"])
-        podium = {**runs[len(runs) // 2], "all_seconds": [r["seconds"] for r in runs],
-                  "rss_mb": max(r["rss_mb"] for r in runs)}
-        naive = None if args.skip_naive else run_child("naive", url)
+        runs, naive_runs = interleaved(lambda: run_child("podium", url),
+                                       None if args.skip_naive else lambda: run_child("naive", url), args.pairs)
     finally:
         emulator.kill()
         emulator.wait()
-    report(podium, naive)
+    podium = {**median_run(runs), "rss_mb": max(r["rss_mb"] for r in runs)}
+    report(podium, median_run(naive_runs) if naive_runs else None, pair_ratios(runs, naive_runs))
     return 0
 
 
-def report(podium: dict[str, Any], naive: dict[str, Any] | None) -> None:
+def report(podium: dict[str, Any], naive: dict[str, Any] | None, ratios: list[float]) -> None:
     print(f"cluster: {podium['nodes']:,} nodes, {podium['allocations']:,} current allocations, "
           f"{podium['workloads']:,} jobs")
     each = ", ".join(f"{s:.2f}" for s in podium["all_seconds"])
@@ -141,10 +143,10 @@ def report(podium: dict[str, Any], naive: dict[str, Any] | None) -> None:
           f"(its peak RSS {podium['worker_rss_mb']:.0f} MiB, counted above)")
     if naive is None:
         return
+    each = ", ".join(f"{s:.2f}" for s in naive["all_seconds"])
     print(f"naive   python-nomad (list, then each node; {naive['allocations']:,} allocations): "
-          f"{naive['seconds']:7.2f} s   peak RSS {naive['rss_mb']:7.0f} MiB")
-    print(f"ratio   podium is {naive['seconds'] / podium['seconds']:.1f}x faster; "
-          f"RSS {podium['rss_mb'] / naive['rss_mb']:.2f}x the naive path's")
+          f"{naive['seconds']:7.2f} s   peak RSS {naive['rss_mb']:7.0f} MiB   (median of {each} s)")
+    print(f"ratio   podium is {ratio_text(ratios)}; RSS {podium['rss_mb'] / naive['rss_mb']:.2f}x the naive path's")
 
 
 if __name__ == "__main__":

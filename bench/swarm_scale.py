@@ -10,11 +10,12 @@ client plus the server answering. Each client runs in a fresh child process, for
 Podium's path: `SwarmCollector.collect()` (`/version`, `/nodes`, `/services?status=true`, the
 tasks in parts of a few services each, read and digested by the collector and its worker process,
 and the manager's `/containers/json`, all decoded straight into typed msgspec structs, then
-normalized), timed in three fresh processes (the median is compared), and its next round when
-nothing changed. The baseline, measured in the same run on the same emulator: the docker
-SDK's high-level objects, `DockerClient.nodes.list()`, `services.list()` and each service's
-`.tasks()` (one `/tasks?filters={"service": ...}` request per service). Printed: seconds, peak RSS
-and the ratios; compare ratios, not absolute numbers.
+normalized), and its next round when nothing changed. The baseline, measured in the same run on
+the same emulator: the docker SDK's high-level objects, `DockerClient.nodes.list()`,
+`services.list()` and each service's `.tasks()` (one `/tasks?filters={"service": ...}` request per
+service). The two run in interleaved pairs of fresh processes (Podium, then the baseline: three
+pairs by default), and the ratio printed is the median of the pairs' ratios (bench/pairs.py).
+Printed: seconds, peak RSS and the ratios; compare ratios, not absolute numbers.
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ if str(ROOT) not in sys.path:
 import msgspec  # noqa: E402
 
 from bench.memory import peak_rss_mb  # noqa: E402
+from bench.pairs import interleaved, median_run, pair_ratios, ratio_text  # noqa: E402
 
 
 # -- children ---------------------------------------------------------------------------------------
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--history", type=int, default=4, help="earlier tasks kept per slot (5 task objects a slot)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-naive", action="store_true")
-    parser.add_argument("--podium-runs", type=int, default=3)
+    parser.add_argument("--pairs", "--podium-runs", dest="pairs", type=int, default=3,
+                        help="interleaved pairs of fresh processes (Podium, then the SDK path)")
     parser.add_argument("--child", choices=sorted(CHILDREN), help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -137,19 +140,20 @@ def main(argv: list[str] | None = None) -> int:
         warm(url)
         import requests
         listed = len(requests.get(url.replace("tcp://", "http://") + "/v1.47/tasks", timeout=600).json())
-        runs = sorted((run_child("podium", url) for _ in range(args.podium_runs)), key=lambda r: r["seconds"])
-        podium = {**runs[len(runs) // 2], "all_seconds": [r["seconds"] for r in runs],
-                  "steady_seconds": statistics.median(r["steady_seconds"] for r in runs),
-                  "rss_mb": max(r["rss_mb"] for r in runs)}
-        naive = None if args.skip_naive else run_child("naive", url)
+        runs, naive_runs = interleaved(lambda: run_child("podium", url),
+                                       None if args.skip_naive else lambda: run_child("naive", url), args.pairs)
     finally:
         emulator.kill()
         emulator.wait()
-    report(podium, naive, listed, start_seconds)
+    podium = {**median_run(runs), "steady_seconds": statistics.median(r["steady_seconds"] for r in runs),
+              "rss_mb": max(r["rss_mb"] for r in runs)}
+    report(podium, median_run(naive_runs) if naive_runs else None, pair_ratios(runs, naive_runs), listed,
+           start_seconds)
     return 0
 
 
-def report(podium: dict[str, Any], naive: dict[str, Any] | None, listed: int, start_seconds: float) -> None:
+def report(podium: dict[str, Any], naive: dict[str, Any] | None, ratios: list[float], listed: int,
+           start_seconds: float) -> None:
     print(f"cluster: {podium['nodes']:,} nodes, {podium['workloads']:,} services, {listed:,} task objects on /tasks "
           f"({podium['tasks']:,} current); emulator ready in {start_seconds:.1f} s")
     each = ", ".join(f"{s:.2f}" for s in podium["all_seconds"])
@@ -158,10 +162,10 @@ def report(podium: dict[str, Any], naive: dict[str, Any] | None, listed: int, st
           f"next round, nothing changed: {podium['steady_seconds']:.2f} s)")
     if naive is None:
         return
+    each = ", ".join(f"{s:.2f}" for s in naive["all_seconds"])
     print(f"naive   docker SDK nodes.list(), services.list(), each service's tasks() ({naive['tasks']:,} tasks): "
-          f"{naive['seconds']:7.2f} s   peak RSS {naive['rss_mb']:7.0f} MiB")
-    print(f"ratio   podium is {naive['seconds'] / podium['seconds']:.1f}x faster; "
-          f"RSS {podium['rss_mb'] / naive['rss_mb']:.2f}x the naive path's")
+          f"{naive['seconds']:7.2f} s   peak RSS {naive['rss_mb']:7.0f} MiB   (median of {each} s)")
+    print(f"ratio   podium is {ratio_text(ratios)}; RSS {podium['rss_mb'] / naive['rss_mb']:.2f}x the naive path's")
 
 
 if __name__ == "__main__":
