@@ -144,9 +144,12 @@ def routes(views: Any) -> list[tuple[str, str | None, Callable[..., Any]]]:
     known = Registrations(views.store)
 
     def one_service(call: Any, name: str) -> Any:
-        return ("allocs", lambda: views.store.body(
-            call.region.name, "allocs", ("service", name, call.namespace),
-            lambda region: [r for r in known.by_name(region).get(name, []) if call.namespace in ("*", r["Namespace"])]))
+        def body() -> Any:
+            if name not in known.by_name(call.region):
+                return []  # not kept: asking for made-up names does not grow the store
+            return views.store.body(call.region.name, "allocs", ("service", name, call.namespace), lambda region: [
+                r for r in known.by_name(region).get(name, []) if call.namespace in ("*", r["Namespace"])])
+        return ("allocs", body)
 
     def service_list(call: Any) -> Any:
         return ("allocs", lambda: service_lists(known.by_name(call.region), call.namespace))
