@@ -88,8 +88,9 @@ def serve(kind: str, size: FleetSize) -> None:
         cluster = serve_marathon(build(1, agents=size.mesos_agents, apps=size.marathon_apps, pods=5,
                                        instances_per_app=size.tasks_per_app))
         print(f"URL {cluster.marathon.url} {cluster.mesos.url}", flush=True)
-    sys.stdin.read()
-    cluster.stop()
+    from sim.httpserver import serve_until_stdin_closes
+
+    serve_until_stdin_closes(cluster.stop)
 
 
 def emulator_commands(size: FleetSize) -> dict[str, list[str]]:

@@ -33,6 +33,7 @@ MIB = 1024 * 1024
 def serve_emulators(sizes: dict[str, int], urls: Any, stop: Any) -> None:
     import requests
 
+    from sim.httpserver import settle_heap
     from sim.marathon import build, serve
 
     scenario = build(1, pods=5, **sizes)
@@ -41,6 +42,7 @@ def serve_emulators(sizes: dict[str, int], urls: Any, stop: Any) -> None:
                          ("/v2/queue", None), ("/v2/deployments", None)):
         requests.get(cluster.marathon.url + path, params=params, timeout=600)  # warm the encoded-body caches
     requests.get(cluster.mesos.url + "/master/state-summary", timeout=600)
+    settle_heap()  # the scenario and the warmed bodies out of the GC's full passes, as `python -m sim.*` does
     urls.send((cluster.marathon.url, cluster.mesos.url, len(scenario.mesos.agents),
                sum(len(a.tasks) for a in scenario.marathon.apps)))
     stop.wait()
