@@ -148,11 +148,12 @@ def tasks_in_parts(session: EngineSession, timeout_s: float, parts: list[list[st
     waiting = deque(range(len(parts)))
     at_worker: dict[int, Future] = {}
     lock = threading.RLock()  # waiting and at_worker; re-entered when a part is answered as it is handed over
+    ended = False  # the listing is over (or failed): an answer arriving now hands out nothing more
     worker_budget_s = PARTS_AT_WORKER * (timeout_s + READ_TIMEOUT_SLACK_S)
 
     def feed_worker(_: object = None) -> None:
         with lock:
-            while worker is not None and waiting and worker.up and \
+            while worker is not None and not ended and waiting and worker.up and \
                     sum(not f.done() for f in at_worker.values()) < PARTS_AT_WORKER:
                 # the part it gets next, unless this thread may take it first (the last ones)
                 then = parts[waiting[1]] if len(waiting) > 3 else None
@@ -166,32 +167,36 @@ def tasks_in_parts(session: EngineSession, timeout_s: float, parts: list[list[st
         with lock:
             return waiting.pop() if waiting else None
 
-    with ThreadPoolExecutor(1, thread_name_prefix="swarm-tasks") as reader:
-        ahead: tuple[int, Future[bytes]] | None = None
-        while True:
-            if ahead is None and (index := take_last()) is not None:
-                ahead = (index, reader.submit(session.part, timeout_s, parts[index]))
-            feed_worker()
-            with lock:
-                answered = [(i, f) for i, f in at_worker.items() if f.done() or ahead is None]
-                for index, _ in answered:  # nothing left for this thread: wait for the worker
-                    del at_worker[index]
-                if not (waiting or at_worker or answered or ahead is not None):
-                    break
-            for index, future in answered:
-                digest = worker.received(future, worker_budget_s)  # type: ignore[union-attr]
-                if digest is None:
-                    with lock:
-                        waiting.append(index)
-                else:
-                    digests[index] = checked(digest, session)
-            if ahead is not None:
-                index, body = ahead
-                data = body.result()
-                ahead = None
-                if (following := take_last()) is not None:  # the next one is read while this one is digested
-                    ahead = (following, reader.submit(session.part, timeout_s, parts[following]))
-                digests[index] = checked(digest_part(data, frozenset(parts[index])), session)
+    try:
+        with ThreadPoolExecutor(1, thread_name_prefix="swarm-tasks") as reader:
+            ahead: tuple[int, Future[bytes]] | None = None
+            while True:
+                if ahead is None and (index := take_last()) is not None:
+                    ahead = (index, reader.submit(session.part, timeout_s, parts[index]))
+                feed_worker()
+                with lock:
+                    answered = [(i, f) for i, f in at_worker.items() if f.done() or ahead is None]
+                    for index, _ in answered:  # nothing left for this thread: wait for the worker
+                        del at_worker[index]
+                    if not (waiting or at_worker or answered or ahead is not None):
+                        break
+                for index, future in answered:
+                    digest = worker.received(future, worker_budget_s)  # type: ignore[union-attr]
+                    if digest is None:
+                        with lock:
+                            waiting.append(index)
+                    else:
+                        digests[index] = checked(digest, session)
+                if ahead is not None:
+                    index, body = ahead
+                    data = body.result()
+                    ahead = None
+                    if (following := take_last()) is not None:  # the next one is read while this one is digested
+                        ahead = (following, reader.submit(session.part, timeout_s, parts[following]))
+                    digests[index] = checked(digest_part(data, frozenset(parts[index])), session)
+    finally:
+        with lock:
+            ended = True
     return digests  # type: ignore[return-value]
 
 
