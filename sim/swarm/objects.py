@@ -291,7 +291,6 @@ def endpoint(network: str, plan: TaskPlan) -> dict[str, Any]:
             "MacAddress": "", "DriverOpts": None}
 
 
-
 def keep_unchanged(fresh: Rendered, now_ref: Rendered, before_ref: Rendered, before: Rendered) -> Rendered:
     """`fresh` (the new state at the wall clock) with every object the change left alone as it was
     `before`, times included, as a real engine leaves it. `now_ref` and `before_ref` are the new and
