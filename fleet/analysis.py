@@ -135,9 +135,11 @@ class _Context:
     names: dict[str, str]  # node id -> name
     running: list[Instance]
     on_node: dict[str, list[_Entry]]  # node id -> its movable instances, in snapshot order
+    nodes_of: dict[str | None, list[str]]  # workload id -> the node of each of its movable instances
     running_per_workload: dict[str, int]
     hurt: dict[str, tuple[int, int | None, str]]  # known workload id -> running instances, desired, label
     hurt_from: dict[str, int]  # known workload id -> fewest of its instances whose loss hurts it
+    may_hurt: set[str]  # node ids holding at least hurt_from instances of some workload
     unique_instance_ids: bool
     free_cpu: list[float]  # per bin
     free_mem: list[float]
@@ -186,24 +188,41 @@ def context(cluster: Cluster) -> _Context:
     known = {w.id: (labels[w.id], w.cpu_request_cores, w.mem_request_bytes) for w in cluster.workloads}
     unknown = (None, *NO_REQUEST)
     on_node: dict[str, list[_Entry]] = defaultdict(list)
-    per_workload: dict[str, int] = defaultdict(int)
+    nodes_of: dict[str | None, list[str]] = defaultdict(list)  # workload id as given -> node per instance
     for instance in running:
         workload_id = instance.workload_id or ""
         label, cpu, mem = known.get(workload_id, unknown)
         on_node[instance.node_id].append((instance.name, label if instance.workload_id is not None else None,  # type: ignore[index]
                                           cpu, mem, workload_id, instance.id))
-        per_workload[workload_id] += 1
+        nodes_of[instance.workload_id].append(instance.node_id)  # type: ignore[arg-type]
+    per_workload: dict[str, int] = {}  # None and "" count as one, as request_of looks them up
+    for workload_id, node_ids in nodes_of.items():
+        per_workload[workload_id or ""] = per_workload.get(workload_id or "", 0) + len(node_ids)
     available = [n for n in cluster.nodes if is_available(n)]
     free_cpu, free_mem = free_lists(available)
     workloads = {w.id: w for w in cluster.workloads}
     hurt = {w: (count, workloads[w].desired, labels[w]) for w, count in per_workload.items() if w in workloads}
+    hurt_from = {w: fewest_lost_that_hurt(running, desired) for w, (running, desired, _) in hurt.items()}
     return _Context(workloads=workloads, labels=labels,
                     names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
-                    running_per_workload=per_workload,
-                    hurt=hurt, hurt_from={w: fewest_lost_that_hurt(running, desired) for w, (running, desired, _) in hurt.items()},
+                    nodes_of=nodes_of, running_per_workload=per_workload, hurt=hurt, hurt_from=hurt_from,
+                    may_hurt=nodes_that_may_hurt(nodes_of, hurt_from),
                     unique_instance_ids=len({i.id for i in running}) == len(running), free_cpu=free_cpu,
                     free_mem=free_mem, bin_names=[n.name for n in available] + [None],
                     bins_of=bin_indexes([n.id for n in available]), first_fit=FirstFit(free_cpu, free_mem))
+
+
+def nodes_that_may_hurt(nodes_of: dict[str | None, list[str]], hurt_from: dict[str, int]) -> set[str]:
+    """Nodes whose loss could leave a workload with none, or fewer than half of desired: those with
+    hurt_from[w] or more instances of some workload w. Losing any other node hurts no workload."""
+    may_hurt: set[str] = set()
+    for workload_id, fewest in hurt_from.items():
+        node_ids = nodes_of.get(workload_id, []) + (nodes_of.get(None, []) if workload_id == "" else [])
+        if fewest == 1:
+            may_hurt.update(node_ids)
+        elif len(set(node_ids)) < len(node_ids):  # some node holds two or more of them
+            may_hurt.update(node_id for node_id, count in Counter(node_ids).items() if count >= fewest)
+    return may_hurt
 
 
 def free_lists(nodes: list[Node]) -> tuple[list[float], list[float]]:
@@ -251,14 +270,16 @@ def loss_impact(cluster: Cluster, lost: str, lost_ids: set[str], shared: _Contex
                   list(chain.from_iterable(map(ctx.bins_of.get, lost_ids, none))))
 
 
-def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], excluded: list[int]) -> LossImpact:
-    """loss_impact once the stranded instances and the lost bins are known (50,000 times per cluster)."""
+def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], excluded: list[int],
+           may_hurt: bool = True) -> LossImpact:
+    """loss_impact once the stranded instances and the lost bins are known (50,000 times per cluster).
+    `may_hurt` False: the caller knows no workload loses enough of its instances here to be hurt."""
     names = placements(ctx, stranded, excluded)
     rows = [StrandedInstance(instance=name, workload=label, cpu_request_cores=cpu, mem_request_bytes=mem,
                              placed_on=placed_on)
             for (name, label, cpu, mem, _, _), placed_on in zip(stranded, names)]
     unplaced = names.count(None)
-    spof, below_half = workloads_hurt(ctx, stranded)
+    spof, below_half = workloads_hurt(ctx, stranded) if may_hurt else ([], [])
     return LossImpact(
         lost=lost, nodes=nodes, stranded=rows, stranded_cpu_cores=round(sum(map(CPU_OF, stranded)), 6),
         stranded_mem_bytes=sum(map(MEM_OF, stranded)),
@@ -275,13 +296,22 @@ def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> li
         bin_names = ctx.bin_names  # NOT_FOUND (-1) is its trailing None
         names = [bin_names[index] for index in ctx.first_fit.place(requests, excluded)]
         return names if ctx.unique_instance_ids else by_last_copy(stranded, names, range(len(stranded)))
-    order = sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
+    order = decreasing_order(requests)
     indexes = ctx.first_fit.place([requests[k] for k in order], excluded)
     bin_names = ctx.bin_names
     names: list[str | None] = [None] * len(stranded)
     for k, index in zip(order, indexes):
         names[k] = bin_names[index]
     return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
+
+
+def decreasing_order(requests: list[tuple[float, int]]) -> list[int]:
+    """Indexes of `requests`, largest first, ties in their order (a stable sort)."""
+    if len(requests) < 256:
+        return sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
+    # a zone's 70,000 requests come in a few sizes: sorting by each size's rank compares ints, not tuples
+    rank = {request: k for k, request in enumerate(sorted(set(requests), reverse=True))}
+    return sorted(range(len(requests)), key=list(map(rank.__getitem__, requests)).__getitem__)
 
 
 def by_last_copy(stranded: list[_Entry], names: list[str | None], order: Iterable[int]) -> list[str | None]:
@@ -328,8 +358,9 @@ def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], li
 
 def node_loss(cluster: Cluster, shared: _Context | None = None) -> list[LossImpact]:
     ctx = shared or context(cluster)
-    on_node, names, bins_of = ctx.on_node, ctx.names, ctx.bins_of
-    return [impact(ctx, node.name, [names.get(node.id, node.id)], on_node.get(node.id, []), bins_of.get(node.id, []))
+    on_node, names, bins_of, may_hurt = ctx.on_node, ctx.names, ctx.bins_of, ctx.may_hurt
+    return [impact(ctx, node.name, [names.get(node.id, node.id)], on_node.get(node.id, []), bins_of.get(node.id, []),
+                   node.id in may_hurt)
             for node in cluster.nodes]
 
 
@@ -364,12 +395,9 @@ def zone_loss(cluster: Cluster, shared: _Context | None = None) -> ZoneLoss:
 def spof_workloads(cluster: Cluster, shared: _Context | None = None) -> list[SpofWorkload]:
     """Workloads whose running instances all sit on one node."""
     ctx = shared or context(cluster)
-    nodes_of: dict[str, set[str]] = defaultdict(set)
-    for instance in ctx.running:
-        if instance.workload_id in ctx.workloads:
-            nodes_of[instance.workload_id].add(instance.node_id or "")
-    result = [SpofWorkload(workload=ctx.labels[w], node=ctx.names.get(node, node), instances=ctx.running_per_workload[w])
-              for w, nodes in nodes_of.items() if len(nodes) == 1 for node in nodes]
+    result = [SpofWorkload(workload=ctx.labels[w], node=ctx.names.get(node_ids[0], node_ids[0]),
+                           instances=ctx.running_per_workload[w])
+              for w, node_ids in ctx.nodes_of.items() if w in ctx.workloads and node_ids.count(node_ids[0]) == len(node_ids)]
     return sorted(result, key=lambda s: (s.node, s.workload))
 
 

@@ -130,7 +130,7 @@ class FirstFit:
             key = tuple(requests)
             anywhere = self.anywhere.get(key)
             if anywhere is None:
-                anywhere = self.anywhere[key] = self._place(requests, set(), {}, live=False)
+                anywhere = self.anywhere[key] = self._place_anywhere(requests)
             if not excluded or not set(excluded).intersection(anywhere):
                 return anywhere
             return self._place(requests, set(excluded), {}, live=False)
@@ -164,6 +164,32 @@ class FirstFit:
                 if live:
                     self.live.set(index, free_cpu - used_cpu, free_mem - used_mem)
                 start = index + 1
+        return placed
+
+    def _place_anywhere(self, requests: Sequence[tuple[float, float]]) -> list[int]:
+        """_place with no bin excluded, for few requests. A request's first bin in the unchanged tree is
+        still its answer while that bin has room left: the bins before it had too little room for it
+        and only lose room as requests land. Once that bin is full for a size, the search goes on
+        from the last bin that size landed on."""
+        placed: list[int] = []
+        used: dict[int, tuple[float, float]] = {}
+        last_for: dict[tuple[float, float], int] = {}
+        free_cpu, free_mem, nothing = self.cpu, self.mem, set()
+        for request in requests:
+            cpu, mem = request
+            index = last_for.get(request)
+            if index is None:
+                index = self._base_first(cpu, mem, 0)
+            if index != NOT_FOUND:
+                used_cpu, used_mem = used.get(index, (0.0, 0.0))
+                if not (free_cpu[index] - used_cpu + EPSILON >= cpu and free_mem[index] - used_mem + EPSILON >= mem):
+                    index = self._overlay_first(cpu, mem, index + 1, nothing, used)
+                    if index != NOT_FOUND:
+                        used_cpu, used_mem = used.get(index, (0.0, 0.0))
+                if index != NOT_FOUND:
+                    used[index] = (used_cpu + cpu, used_mem + mem)
+            last_for[request] = index
+            placed.append(index)
         return placed
 
     def _overlay_first(self, cpu: float, mem: float, start: int, excluded: set[int],
