@@ -33,6 +33,8 @@ from fleet.sameness import same_items
 NO_ZONE = "(no zone)"
 NO_REQUEST = (0.0, 0)
 HOTTEST_NODES = 3
+# from this many stranded instances (a zone's), requests are grouped per workload, then per size
+MANY_STRANDED = 256
 
 
 class StrandedInstance(msgspec.Struct, kw_only=True, gc=False):  # 200,000 per cluster, no cycles: untracked
@@ -137,6 +139,7 @@ class _Context:
     on_node: dict[str, list[_Entry]]  # node id -> its movable instances, in snapshot order
     nodes_of: dict[str | None, list[str]]  # workload id -> the node of each of its movable instances
     running_per_workload: dict[str, int]
+    requests: dict[str, tuple[float, int]]  # workload id -> its instances' request (absent: NO_REQUEST)
     hurt: dict[str, tuple[int, int | None, str]]  # known workload id -> running instances, desired, label
     hurt_from: dict[str, int]  # known workload id -> fewest of its instances whose loss hurts it
     may_hurt: set[str]  # node ids holding at least hurt_from instances of some workload
@@ -205,7 +208,8 @@ def context(cluster: Cluster) -> _Context:
     hurt_from = {w: fewest_lost_that_hurt(running, desired) for w, (running, desired, _) in hurt.items()}
     return _Context(workloads=workloads, labels=labels,
                     names={n.id: n.name for n in cluster.nodes}, running=running, on_node=on_node,
-                    nodes_of=nodes_of, running_per_workload=per_workload, hurt=hurt, hurt_from=hurt_from,
+                    nodes_of=nodes_of, running_per_workload=per_workload, requests=requests_by_workload(cluster),
+                    hurt=hurt, hurt_from=hurt_from,
                     may_hurt=nodes_that_may_hurt(nodes_of, hurt_from),
                     unique_instance_ids=len({i.id for i in running}) == len(running), free_cpu=free_cpu,
                     free_mem=free_mem, bin_names=[n.name for n in available] + [None],
@@ -274,12 +278,17 @@ def impact(ctx: _Context, lost: str, nodes: list[str], stranded: list[_Entry], e
            may_hurt: bool = True) -> LossImpact:
     """loss_impact once the stranded instances and the lost bins are known (50,000 times per cluster).
     `may_hurt` False: the caller knows no workload loses enough of its instances here to be hurt."""
-    names = placements(ctx, stranded, excluded)
+    if len(stranded) >= MANY_STRANDED:
+        by_workload = indexes_by_workload(stranded)
+        names = placements_in_runs(ctx, stranded, excluded, by_workload)
+        spof, below_half = hurt_by(ctx, {workload_id: len(indexes) for workload_id, indexes in by_workload.items()})
+    else:
+        names = placements(ctx, stranded, excluded)
+        spof, below_half = workloads_hurt(ctx, stranded) if may_hurt else ([], [])
     rows = [StrandedInstance(instance=name, workload=label, cpu_request_cores=cpu, mem_request_bytes=mem,
                              placed_on=placed_on)
             for (name, label, cpu, mem, _, _), placed_on in zip(stranded, names)]
     unplaced = names.count(None)
-    spof, below_half = workloads_hurt(ctx, stranded) if may_hurt else ([], [])
     return LossImpact(
         lost=lost, nodes=nodes, stranded=rows, stranded_cpu_cores=round(sum(map(CPU_OF, stranded)), 6),
         stranded_mem_bytes=sum(map(MEM_OF, stranded)),
@@ -296,7 +305,7 @@ def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> li
         bin_names = ctx.bin_names  # NOT_FOUND (-1) is its trailing None
         names = [bin_names[index] for index in ctx.first_fit.place(requests, excluded)]
         return names if ctx.unique_instance_ids else by_last_copy(stranded, names, range(len(stranded)))
-    order = decreasing_order(requests)
+    order = sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
     indexes = ctx.first_fit.place([requests[k] for k in order], excluded)
     bin_names = ctx.bin_names
     names: list[str | None] = [None] * len(stranded)
@@ -305,13 +314,33 @@ def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> li
     return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
 
 
-def decreasing_order(requests: list[tuple[float, int]]) -> list[int]:
-    """Indexes of `requests`, largest first, ties in their order (a stable sort)."""
-    if len(requests) < 256:
-        return sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
-    # a zone's 70,000 requests come in a few sizes: sorting by each size's rank compares ints, not tuples
-    rank = {request: k for k, request in enumerate(sorted(set(requests), reverse=True))}
-    return sorted(range(len(requests)), key=list(map(rank.__getitem__, requests)).__getitem__)
+def indexes_by_workload(stranded: list[_Entry]) -> dict[str, list[int]]:
+    """Each workload's stranded instances (their indexes), workloads in first-seen order."""
+    by_workload: dict[str, list[int]] = defaultdict(list)
+    for index, workload_id in enumerate(map(WORKLOAD_OF, stranded)):
+        by_workload[workload_id].append(index)
+    return by_workload
+
+
+def placements_in_runs(ctx: _Context, stranded: list[_Entry], excluded: list[int],
+                       by_workload: dict[str, list[int]]) -> list[str | None]:
+    """`placements` for a zone's tens of thousands of instances in a few request sizes: the sizes
+    from the workloads, each size's instances in stranded order (the stable sort), placed as runs."""
+    by_request: dict[tuple[float, int], list[list[int]]] = defaultdict(list)
+    for workload_id, indexes in by_workload.items():
+        by_request[ctx.requests.get(workload_id, NO_REQUEST)].append(indexes)
+    runs: list[tuple[tuple[float, int], int]] = []
+    order: list[int] = []
+    for request in sorted(by_request, reverse=True):
+        lists = by_request[request]
+        indexes = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))
+        runs.append((request, len(indexes)))
+        order.extend(indexes)
+    bin_names = ctx.bin_names
+    names: list[str | None] = [None] * len(stranded)
+    for k, index in zip(order, ctx.first_fit.place_runs(runs, excluded)):
+        names[k] = bin_names[index]
+    return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
 
 
 def by_last_copy(stranded: list[_Entry], names: list[str | None], order: Iterable[int]) -> list[str | None]:
@@ -333,12 +362,18 @@ def workloads_hurt(ctx: _Context, stranded: list[_Entry]) -> tuple[list[str], li
     if not many and min(map(ctx.hurt_from.get, map(WORKLOAD_OF, stranded), repeat(len(stranded) + 1)),
                         default=1) > len(stranded):
         return [], []  # one node's few instances: no workload has enough of them here to be hurt
-    if many:  # a zone's 70,000 instances: count in C (Counter keeps first-seen order, as the loop)
+    if many:  # count in C (Counter keeps first-seen order, as the loop)
         lost: dict[str, int] = Counter(map(WORKLOAD_OF, stranded))
     else:
         lost = {}
         for entry in stranded:
             lost[entry[4]] = lost.get(entry[4], 0) + 1
+    return hurt_by(ctx, lost)
+
+
+def hurt_by(ctx: _Context, lost: dict[str, int]) -> tuple[list[str], list[str]]:
+    """The labels of the workloads left with none (spof) and with fewer than half of desired,
+    given how many instances of each workload id are lost."""
     spof, below_half = [], []
     hurt = ctx.hurt
     for workload_id, count in lost.items():

@@ -64,6 +64,14 @@ def test_small_random_clusters_get_the_oracles_analysis(threshold, cluster):
         assert_same_analysis(cluster)
 
 
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cluster=clusters())
+def test_small_random_clusters_placed_as_zones_are_get_the_oracles_analysis(cluster):
+    """Every scenario, even one node's, takes the path a zone's tens of thousands of instances take."""
+    with mock.patch.object(analysis, "MANY_STRANDED", 0):
+        assert_same_analysis(cluster)
+
+
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cluster=clusters(max_nodes=40, max_instances=200))
 def test_crowded_random_clusters_get_the_oracles_analysis(cluster):
