@@ -7,6 +7,7 @@ very first round is waited for.
 """
 from __future__ import annotations
 
+import threading
 from typing import Callable
 
 import streamlit as st
@@ -19,7 +20,18 @@ from views.tables import InBackground, fleet_tables, problems_table
 PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
 
 
+# One round prepared at a time: a round that arrives while the last is still being prepared (a
+# large fleet's first minute) waits, then reuses what that one built for the clusters that did not
+# change, instead of building the same tables beside it.
+_one_round_at_a_time = threading.Lock()
+
+
 def prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
+    with _one_round_at_a_time:
+        _prepare(snapshot, progress)
+
+
+def _prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
     fleet_tables(snapshot)
     progress(0.5)
     problems_table(snapshot)

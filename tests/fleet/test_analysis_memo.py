@@ -1,6 +1,9 @@
 """A cluster that did not change between rounds is not analyzed again; any change the analysis reads is."""
 from __future__ import annotations
 
+import threading
+import time
+
 import msgspec
 
 from fleet.analysis import AnalysisMemo, analyze, analyze_cluster
@@ -103,3 +106,34 @@ def test_a_new_object_among_the_same_ones_is_analyzed_afresh():
                                                   msgspec.structs.replace(relieved.nodes[2], schedulable=False)])
     assert memo.analyze_cluster(drained) == analyze_cluster(drained) != analyze_cluster(relieved)
     assert memo.analyzed == 5
+
+
+def test_a_round_arriving_while_the_last_is_analyzed_waits_for_it_and_takes_its_answer(monkeypatch):
+    """A large fleet's first analysis can outlast the poll interval: the next round's thread must
+    not analyze the same unchanged cluster again beside it (twice the CPU while pages load)."""
+    import fleet.analysis
+
+    real, started, release, calls = fleet.analysis.analyze_cluster, threading.Event(), threading.Event(), []
+
+    def slow_analysis(cluster: Cluster):
+        calls.append(cluster.name)
+        started.set()
+        assert release.wait(10)
+        return real(cluster)
+
+    monkeypatch.setattr(fleet.analysis, "analyze_cluster", slow_analysis)
+    memo, first = AnalysisMemo(), cluster()
+    second = next_round(first)
+    answers: dict[str, object] = {}
+    first_thread = threading.Thread(target=lambda: answers.update(first=memo.analyze_cluster(first)))
+    first_thread.start()
+    assert started.wait(10)
+    second_thread = threading.Thread(target=lambda: answers.update(second=memo.analyze_cluster(second)))
+    second_thread.start()
+    time.sleep(0.3)  # room for the second round to start its own analysis, were it allowed to
+    release.set()
+    first_thread.join(10)
+    second_thread.join(10)
+    assert calls == ["c1"]
+    assert memo.analyzed == 1
+    assert answers["second"] is answers["first"]

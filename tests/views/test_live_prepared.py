@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import msgspec
@@ -247,3 +248,34 @@ def test_the_services_table_is_built_again_only_for_a_cluster_whose_services_cha
     after = services.service_table(changed)
     pd.testing.assert_frame_equal(after, services.services_frame(changed.clusters))
     assert after.loc[0, "status"] == "down"
+
+
+def test_a_round_arriving_while_the_last_is_prepared_reuses_its_tables(monkeypatch):
+    """The next round of an unchanged fleet, arriving while the last round's tables are still being
+    built, waits for them and reuses them instead of building the same rows beside them."""
+    from views import tables
+
+    real, started, release, built = tables._instances, threading.Event(), threading.Event(), []
+
+    def slow_instances(snapshot: Snapshot):
+        built.append(snapshot.clusters[0].name)
+        started.set()
+        assert release.wait(10)
+        return real(snapshot)
+
+    monkeypatch.setattr(tables, "_instances", slow_instances)
+    monkeypatch.setattr(tables, "cluster_tables", tables.ClusterTables())
+    monkeypatch.setattr(resilience, "analyses", InBackground(lambda snapshot, progress: None))
+    first = load("n-plus-1.json")
+    second = Snapshot(taken_at=first.taken_at, clusters=list(first.clusters))  # a quiet round: the same objects
+    first_thread = threading.Thread(target=live.prepare, args=(first, lambda share: None))
+    first_thread.start()
+    assert started.wait(10)
+    second_thread = threading.Thread(target=live.prepare, args=(second, lambda share: None))
+    second_thread.start()
+    time.sleep(0.3)  # room for the second round to build its own rows, were it allowed to
+    release.set()
+    first_thread.join(10)
+    second_thread.join(10)
+    assert built == [c.name for c in first.clusters]  # each cluster's instance rows built once
+    assert tables.fleet_tables(second).instances is tables.fleet_tables(first).instances
