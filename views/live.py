@@ -15,7 +15,7 @@ import streamlit as st
 from fleet.model import Snapshot
 from views import resilience
 from views.services import service_table
-from views.tables import InBackground, fleet_tables, problems_table
+from views.tables import InBackground, fleet_tables, problems_table, tables_being_prepared
 
 PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
 
@@ -27,7 +27,7 @@ _one_round_at_a_time = threading.Lock()
 
 
 def prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
-    with _one_round_at_a_time:
+    with _one_round_at_a_time, tables_being_prepared.running():  # the analysis pauses meanwhile
         _prepare(snapshot, progress)
 
 

@@ -4,6 +4,7 @@ Thin: every number comes from fleet.analysis over the one Snapshot this page is 
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 import pandas as pd
@@ -13,7 +14,7 @@ from fleet.analysis import AnalysisMemo, ClusterAnalysis, LossImpact, SnapshotAn
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
-from views.tables import InBackground, per_object
+from views.tables import InBackground, per_object, tables_being_prepared
 from views.widgets import capped, table
 
 MAX_LOSS_ROWS = 200
@@ -22,8 +23,18 @@ CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, s
           "volumes or licences — see docs/analysis.md.")
 
 
+def analyze_giving_way(memo: AnalysisMemo, snapshot: Snapshot, progress: Callable[[float], None]) -> SnapshotAnalysis:
+    """The analysis, pausing at each progress report while a round's tables are prepared: pages wait
+    for those tables, not for the analysis."""
+    def heard(share: float) -> None:
+        progress(share)
+        tables_being_prepared.give_way()
+
+    return analyze(snapshot, heard, memo=memo)
+
+
 # analyzed once per published snapshot, on its own thread, shared by every session (never per browser session)
-analyses = InBackground(partial(analyze, memo=AnalysisMemo()))  # a quiet cluster is not analyzed again
+analyses = InBackground(partial(analyze_giving_way, AnalysisMemo()))  # a quiet cluster is not analyzed again
 PROGRESS_EVERY_S = 0.25
 FRESH_WAIT_S = 1.0  # how long this round's analysis is waited for before the previous round's is shown
 

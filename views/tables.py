@@ -6,6 +6,8 @@ the snapshot's identity: the poller publishes a new Snapshot object every round.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Generic, TypeVar
 
@@ -22,6 +24,7 @@ MAX_ROWS_SHOWN = 5_000
 TIME = "datetime64[us, UTC]"
 KEPT_SNAPSHOTS = 2  # the one a page shows and the one being prepared
 KEPT_JOBS = 3
+GIVE_WAY_MAX_S = 30.0  # the longest background work pauses for work pages wait for
 
 
 @dataclass
@@ -113,6 +116,35 @@ def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], 
     """Remember `compute` for the latest KEPT_SNAPSHOTS snapshot objects: pages refresh often, snapshots
     change per round, and a page may still be showing the previous round while the next one is prepared."""
     return per_object(compute, KEPT_SNAPSHOTS)
+
+
+class Foreground:
+    """Work that pages wait for (a round's tables), and a place where background work that no page
+    waits for (the analysis) pauses while any of it runs: under one interpreter lock the two would
+    share the CPU, and the page would wait twice as long."""
+
+    def __init__(self) -> None:
+        self._running = 0
+        self._changed = threading.Condition()
+
+    @contextmanager
+    def running(self) -> Iterator[None]:
+        with self._changed:
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._running -= 1
+                self._changed.notify_all()
+
+    def give_way(self, at_most_s: float = GIVE_WAY_MAX_S) -> None:
+        """Return once no foreground work runs (or after `at_most_s`, so nothing waits forever)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._running == 0, at_most_s)
+
+
+tables_being_prepared = Foreground()
 
 
 class Job(Generic[Result]):

@@ -118,8 +118,12 @@ def test_medium_fleets_get_the_oracles_analysis(nodes, seed):
     assert_same_analysis(medium_fleet(nodes, seed))
 
 
-def test_whole_snapshot_gets_the_oracles_analysis_and_reports_progress():
+def test_whole_snapshot_gets_the_oracles_analysis_and_reports_progress(monkeypatch):
     snapshot = Snapshot(taken_at=T0, clusters=[medium_fleet(60, 4), medium_fleet(30, 5)])
     heard: list[float] = []
     assert analysis.analyze(snapshot, progress=heard.append) == analysis_oracle.analyze(snapshot)
     assert heard == [60 / 90, 1.0]
+    monkeypatch.setattr(analysis, "PROGRESS_NODES", 25)  # a large cluster reports within itself too
+    heard.clear()
+    assert analysis.analyze(snapshot, progress=heard.append) == analysis_oracle.analyze(snapshot)
+    assert heard == [25 / 90, 50 / 90, 60 / 90, 85 / 90, 1.0]

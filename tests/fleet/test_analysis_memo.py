@@ -115,11 +115,11 @@ def test_a_round_arriving_while_the_last_is_analyzed_waits_for_it_and_takes_its_
 
     real, started, release, calls = fleet.analysis.analyze_cluster, threading.Event(), threading.Event(), []
 
-    def slow_analysis(cluster: Cluster):
+    def slow_analysis(cluster: Cluster, nodes_done=None):
         calls.append(cluster.name)
         started.set()
         assert release.wait(10)
-        return real(cluster)
+        return real(cluster, nodes_done)
 
     monkeypatch.setattr(fleet.analysis, "analyze_cluster", slow_analysis)
     memo, first = AnalysisMemo(), cluster()

@@ -279,3 +279,20 @@ def test_a_round_arriving_while_the_last_is_prepared_reuses_its_tables(monkeypat
     second_thread.join(10)
     assert built == [c.name for c in first.clusters]  # each cluster's instance rows built once
     assert tables.fleet_tables(second).instances is tables.fleet_tables(first).instances
+
+
+def test_the_analysis_pauses_while_a_rounds_tables_are_prepared():
+    """Pages wait for a round's tables, not for its analysis: under one interpreter lock the two would
+    share the CPU, so the analysis waits at its next progress report until the tables are built."""
+    from functools import partial
+
+    from fleet.analysis import AnalysisMemo
+    from views.tables import tables_being_prepared
+
+    shared = InBackground(partial(resilience.analyze_giving_way, AnalysisMemo()))
+    snapshot = load("n-plus-1.json")
+    with tables_being_prepared.running():
+        job = shared.job(snapshot)
+        assert not job.wait(0.3)  # a small fleet's analysis takes milliseconds, were it not waiting
+    assert job.wait(10)
+    assert job.result() == analyze(snapshot)
