@@ -219,7 +219,8 @@ if __name__ == "__main__":  # Streamlit runs this file for each page view
     pages()
 else:  # `streamlit run app.py` imports it to find the server: one per process
     from api.server import Server
+    from views.live import prepare_ahead
     from views.resilience import analyses
 
-    server = Server(runtime, jobs=analyses)
+    server = Server(runtime, jobs=analyses, round_hooks=(prepare_ahead,))
     app = st.App(__file__, lifespan=server.lifespan, routes=server.routes())

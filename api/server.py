@@ -55,8 +55,11 @@ class SharedAnalysis:
 
 
 class Server:
-    def __init__(self, runtime: Callable[[], FleetRuntime], jobs: Any = None):
+    def __init__(self, runtime: Callable[[], FleetRuntime], jobs: Any = None,
+                 round_hooks: tuple[Callable[[Snapshot], None], ...] = ()):
+        """`round_hooks`: more per-round work of the process serving (the dashboard's, say)."""
         self._make_runtime = runtime
+        self._round_hooks = round_hooks
         self.runtime: FleetRuntime | None = None
         self.analysis = SharedAnalysis(jobs)
         self.publisher = Publisher(self.latest, self.analysis.result)
@@ -73,6 +76,8 @@ class Server:
         """Start (or join) the process's fleet runtime and subscribe to its rounds."""
         runtime = self._make_runtime()
         runtime.on_round(self._round)
+        for hook in self._round_hooks:
+            runtime.on_round(hook)
         runtime.on_cluster(self.metrics.observe)
         self.runtime = runtime
         return runtime

@@ -1,13 +1,15 @@
 """Which live snapshot the pages show: the newest one whose tables are built.
 
 Every round publishes a new Snapshot. Its tables, problems and analysis are built once, off the
-pages' threads, shared by every session (the first session to see the round starts the work); until
-they are ready, pages keep showing the previous round instead of blocking on the new one. Only the
-very first round is waited for.
+pages' threads, shared by every session. The work starts as the round arrives when pages were
+viewed lately, and for the very first round; otherwise the first session to see the round starts it.
+Until they are ready, pages keep showing the previous round instead of blocking on the new one. Only
+the very first round is waited for.
 """
 from __future__ import annotations
 
 import threading
+import time
 from typing import Callable
 
 import streamlit as st
@@ -40,11 +42,23 @@ def _prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
 
 
 preparing: InBackground[None] = InBackground(prepare)
+VIEWED_LATELY_S = 600.0  # rounds are prepared as they arrive while pages were viewed this recently
+_last_view: list[float] = []  # monotonic time of the last page view, once there was one
+
+
+def prepare_ahead(snapshot: Snapshot) -> None:
+    """At the end of a round (on the poller's thread): start preparing it now, rather than when a
+    page first asks, if nothing is prepared yet (the first visitor would wait for all of it) or pages
+    were viewed lately. Nobody looking, nothing is prepared: a dashboard left alone stays cheap."""
+    viewed_lately = bool(_last_view) and time.monotonic() - _last_view[-1] < VIEWED_LATELY_S
+    if preparing.finished is None or viewed_lately:
+        preparing.job(snapshot)
 
 
 def shown_snapshot(newest: Snapshot) -> Snapshot:
     """`newest` once it is prepared (waiting briefly), else the newest prepared one; waits only when
     nothing has been prepared yet."""
+    _last_view[:] = [time.monotonic()]
     job = preparing.job(newest)
     if job.wait(PREPARE_WAIT_S):
         return newest

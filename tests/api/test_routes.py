@@ -12,6 +12,7 @@ from fleet.analysis import analyze, to_builtins
 from fleet.model import Instance, Workload, decode_snapshot
 from fleet.source import Unreachable
 from api.routes import accepts_gzip
+from api.server import Server
 from tests.api.serving import ApiServer
 from tests.fleet.fakes import Gate, ScriptedSource, small_cluster
 from tests.upstream import spec_path
@@ -208,3 +209,21 @@ def test_readyz_says_when_no_cluster_is_configured(tmp_path):
                                              ("gzip;q=0", False), ("identity", False), ("", False)])
 def test_gzip_is_chosen_by_accept_encoding(header, gzipped):
     assert accepts_gzip(header) is gzipped
+
+
+def test_the_serving_process_can_add_its_own_per_round_work():
+    """The dashboard adds its own (preparing a round's tables as it arrives) beside the API's."""
+    class Runtime:
+        def __init__(self) -> None:
+            self.round_hooks: list = []
+
+        def on_round(self, hook) -> None:
+            self.round_hooks.append(hook)
+
+        def on_cluster(self, hook) -> None:
+            pass
+
+    runtime, heard = Runtime(), []
+    server = Server(lambda: runtime, round_hooks=(heard.append,))
+    server.start()
+    assert heard.append in runtime.round_hooks and server._round in runtime.round_hooks

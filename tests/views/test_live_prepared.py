@@ -296,3 +296,21 @@ def test_the_analysis_pauses_while_a_rounds_tables_are_prepared():
         assert not job.wait(0.3)  # a small fleet's analysis takes milliseconds, were it not waiting
     assert job.wait(10)
     assert job.result() == analyze(snapshot)
+
+
+def test_a_round_is_prepared_as_it_arrives_when_it_is_the_first_or_pages_were_viewed_lately(monkeypatch):
+    started: list[Snapshot] = []
+    monkeypatch.setattr(live, "preparing", InBackground(lambda snapshot, progress: started.append(snapshot)))
+    monkeypatch.setattr(live, "_last_view", [])
+    first, second, third, fourth = (load("n-plus-1.json") for _ in range(4))
+    live.prepare_ahead(first)  # nothing prepared yet: the first visitor would wait for all of it
+    live.preparing.job(first).wait(10)
+    live.prepare_ahead(second)  # nobody has looked at a page: nothing is built for nobody
+    assert started == [first]
+    assert live.shown_snapshot(first) is first  # a page view
+    live.prepare_ahead(third)
+    live.preparing.job(third).wait(10)
+    assert started == [first, third]
+    monkeypatch.setattr(live, "VIEWED_LATELY_S", 0.0)  # that view is long ago now
+    live.prepare_ahead(fourth)
+    assert started == [first, third]
