@@ -124,24 +124,27 @@ class Foreground:
     share the CPU, and the page would wait twice as long."""
 
     def __init__(self) -> None:
-        self._running = 0
+        self._started = 0
+        self._finished = 0
         self._changed = threading.Condition()
 
     @contextmanager
     def running(self) -> Iterator[None]:
         with self._changed:
-            self._running += 1
+            self._started += 1
         try:
             yield
         finally:
             with self._changed:
-                self._running -= 1
+                self._finished += 1
                 self._changed.notify_all()
 
     def give_way(self, at_most_s: float = GIVE_WAY_MAX_S) -> None:
-        """Return once no foreground work runs (or after `at_most_s`, so nothing waits forever)."""
+        """Return once the foreground work running now has finished, or after `at_most_s`. Work that
+        starts later is not waited for: rounds prepared back to back never starve the background."""
         with self._changed:
-            self._changed.wait_for(lambda: self._running == 0, at_most_s)
+            started = self._started
+            self._changed.wait_for(lambda: self._finished >= started, at_most_s)
 
 
 tables_being_prepared = Foreground()

@@ -314,3 +314,33 @@ def test_a_round_is_prepared_as_it_arrives_when_it_is_the_first_or_pages_were_vi
     monkeypatch.setattr(live, "VIEWED_LATELY_S", 0.0)  # that view is long ago now
     live.prepare_ahead(fourth)
     assert started == [first, third]
+
+
+def test_the_analysis_waits_only_for_the_tables_being_prepared_when_it_reaches_a_report():
+    """Tables prepared back to back (a churning fleet) must not hold the analysis back for good: each
+    pause lasts until the work running at that moment is done, not until none runs."""
+    from views.tables import Foreground
+
+    foreground, released = Foreground(), threading.Event()
+    first_started, first_done, second_started = threading.Event(), threading.Event(), threading.Event()
+
+    def prepare_twice() -> None:
+        with foreground.running():
+            first_started.set()
+            assert released.wait(10)
+        first_done.set()
+        with foreground.running():  # the next round, right after
+            second_started.set()
+            assert released.wait(10)
+            time.sleep(1.0)
+
+    worker = threading.Thread(target=prepare_twice)
+    worker.start()
+    assert first_started.wait(10)
+    waited = threading.Thread(target=foreground.give_way)
+    waited.start()
+    released.set()  # the first round's tables are done; the second round's start at once
+    assert first_done.wait(10) and second_started.wait(10)
+    waited.join(0.5)
+    assert not waited.is_alive()  # it did not wait for the second round's tables
+    worker.join(10)
