@@ -120,8 +120,8 @@ def per_snapshot(compute: Callable[[Snapshot], Result]) -> Callable[[Snapshot], 
 
 class Foreground:
     """Work that pages wait for (a round's tables), and a place where background work that no page
-    waits for (the analysis) pauses while any of it runs: under one interpreter lock the two would
-    share the CPU, and the page would wait twice as long."""
+    waits for (the analysis) pauses until the work running at that moment is done: under one
+    interpreter lock the two would share the CPU, and the page would wait twice as long."""
 
     def __init__(self) -> None:
         self._started = 0
