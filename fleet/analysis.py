@@ -307,12 +307,7 @@ def placements(ctx: _Context, stranded: list[_Entry], excluded: list[int]) -> li
         names = [bin_names[index] for index in ctx.first_fit.place(requests, excluded)]
         return names if ctx.unique_instance_ids else by_last_copy(stranded, names, range(len(stranded)))
     order = sorted(range(len(requests)), key=requests.__getitem__, reverse=True)
-    indexes = ctx.first_fit.place([requests[k] for k in order], excluded)
-    bin_names = ctx.bin_names
-    names: list[str | None] = [None] * len(stranded)
-    for k, index in zip(order, indexes):
-        names[k] = bin_names[index]
-    return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
+    return names_in_stranded_order(ctx, stranded, order, ctx.first_fit.place([requests[k] for k in order], excluded))
 
 
 def indexes_by_workload(stranded: list[_Entry]) -> dict[str, list[int]]:
@@ -337,9 +332,15 @@ def placements_in_runs(ctx: _Context, stranded: list[_Entry], excluded: list[int
         indexes = lists[0] if len(lists) == 1 else sorted(chain.from_iterable(lists))
         runs.append((request, len(indexes)))
         order.extend(indexes)
-    bin_names = ctx.bin_names
+    return names_in_stranded_order(ctx, stranded, order, ctx.first_fit.place_runs(runs, excluded))
+
+
+def names_in_stranded_order(ctx: _Context, stranded: list[_Entry], order: list[int],
+                            indexes: list[int]) -> list[str | None]:
+    """The bins' node names placed in `order` (stranded positions), put back in stranded order."""
+    bin_names = ctx.bin_names  # NOT_FOUND (-1) is its trailing None
     names: list[str | None] = [None] * len(stranded)
-    for k, index in zip(order, ctx.first_fit.place_runs(runs, excluded)):
+    for k, index in zip(order, indexes):
         names[k] = bin_names[index]
     return names if ctx.unique_instance_ids else by_last_copy(stranded, names, order)
 
@@ -480,7 +481,7 @@ def rounded(values: list[float]) -> list[float]:
 
 
 def balance(cluster: Cluster) -> Balance:
-    available = [n for n in cluster.nodes if n.status == "ready" and n.schedulable]  # is_available, inlined
+    available = [n for n in cluster.nodes if is_available(n)]
     # allocated over allocatable; 0 where nothing is allocatable
     cpu = rounded([n.cpu_allocated_cores / n.cpu_allocatable_cores if n.cpu_allocatable_cores > 0 else 0.0
                    for n in available])
