@@ -19,16 +19,16 @@ from collectors import build_collector
 from fleet.auth import mentions_auth
 from fleet.config import parse_cluster_entries
 from fleet.model import Snapshot, utc_now
-from fleet.poller import NOT_COLLECTED_YET
 from fleet.analysis import SnapshotAnalysis
 from fleet.runtime import DemoFleet, FleetRuntime, config_path_from_env, shared_runtime
 from views import (alerts, auth, capacity, health, history, instances, nodes, overview, resilience, services,
                    settings, snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
-from views.live import shown_snapshot
+from views.live import first_round_progress, shown_snapshot
 
 Render = Callable[[PageContext], None]
+FIRST_ROUND_RERUN_S = 2.0  # how often a live page looks again while the first round is collected
 
 
 def start_demo() -> DemoFleet:
@@ -104,13 +104,6 @@ def replica_banner(fleet: FleetRuntime) -> None:
         st.caption(f"Leader replica **{status.replica}**: collects and stores the rounds every replica shows.")
 
 
-def first_round_progress(snapshot: Snapshot, fleet: FleetRuntime) -> None:
-    waiting = [c.name for c in snapshot.clusters if c.collected_at is None and c.error == NOT_COLLECTED_YET]
-    if waiting and fleet.poller is not None:
-        total = len(snapshot.clusters)
-        st.progress((total - len(waiting)) / total, text=f"Collecting… waiting for {', '.join(waiting)}")
-
-
 def live_header(snapshot: Snapshot, fleet: FleetRuntime) -> None:
     interval = fleet.settings.poll_interval_s
     left, right = st.columns([5, 1])
@@ -118,7 +111,7 @@ def live_header(snapshot: Snapshot, fleet: FleetRuntime) -> None:
                  f"polling every {interval:g}s")
     if right.button("Refresh now", icon=":material/refresh:", key="refresh-now"):
         fleet.poller.refresh_now()  # type: ignore[union-attr]
-    first_round_progress(snapshot, fleet)
+    first_round_progress(snapshot, fleet.poller.progress if fleet.poller else None)
 
 
 def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], None]:
@@ -139,8 +132,12 @@ def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], N
             return
         source = "demo" if fleet.demo is not None and not fleet.configured else "live"
 
-        @st.fragment(run_every=min(fleet.settings.poll_interval_s, 10.0))
+        first_round = fleet.poller.rounds == 0
+
+        @st.fragment(run_every=FIRST_ROUND_RERUN_S if first_round else min(fleet.settings.poll_interval_s, 10.0))
         def live() -> None:
+            if first_round and fleet.poller is not None and fleet.poller.rounds > 0:
+                st.rerun()  # the first round is in: the whole page again, at the usual pace
             snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
             live_header(snapshot, fleet)
             render(PageContext(snapshot, source))

@@ -180,6 +180,15 @@ class Cluster(msgspec.Struct, kw_only=True):
     summary: Summary = msgspec.field(default_factory=Summary)
 
 
+# what a cluster says (status unreachable, nothing collected) until its first collection ends
+NOT_COLLECTED_YET = "not collected yet: the first collection round is running"
+
+
+def not_collected_yet(cluster: Cluster) -> bool:
+    """The placeholder a cluster is until its first collection ends: no data, and no verdict either."""
+    return cluster.collected_at is None and cluster.error == NOT_COLLECTED_YET
+
+
 class Snapshot(msgspec.Struct, kw_only=True):
     schema: Literal["podium.snapshot/v1"] = SCHEMA_ID
     taken_at: datetime

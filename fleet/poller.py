@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable
 
 from fleet.config import Settings
-from fleet.model import Cluster, Snapshot, summarize, utc_now
+from fleet.model import NOT_COLLECTED_YET, Cluster, Snapshot, summarize, utc_now
 from fleet.source import ClusterData, Source, SourceError, scrub
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 600.0
 # a collector gets `timeout_s` per request; the whole collection of one cluster gets this many
 DEADLINE_REQUESTS = 3
-NOT_COLLECTED_YET = "not collected yet: the first collection round is running"
 
 
 @dataclass
@@ -40,10 +39,18 @@ class _ClusterState:
 
 @dataclass
 class RoundProgress:
-    """What a long collection round has done so far, for progress bars and CLI lines."""
+    """What a long collection round has done so far, for progress bars: the clusters whose
+    collection has ended (in the order they ended, whatever the outcome) and when the round began."""
 
     total: int
+    started_at: float = 0.0  # the poller's (monotonic) clock
     done: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def ended(self, name: str) -> None:
+        with self._lock:
+            if name not in self.done:
+                self.done.append(name)
 
 
 class Poller:
@@ -86,23 +93,32 @@ class Poller:
     def poll_once(self, *, force: bool = False) -> Snapshot:
         """Collect every cluster that is due (all when `force`), wait at most the deadline, publish."""
         now = self._clock()
-        self.progress = RoundProgress(total=len(self._states))
+        progress = self.progress = RoundProgress(total=len(self._states), started_at=now)
         for state in self._states:
             due = force or now >= state.next_attempt_at
             if due and state.in_flight is None and self._collects(state.source.name):
                 state.started_at = now
                 state.in_flight = self._executor.submit(self._collect, state.source)
+            if state.in_flight is None:
+                progress.ended(state.source.name)
+            else:  # this round's collection, or one past last round's deadline still running
+                state.in_flight.add_done_callback(lambda _, name=state.source.name: progress.ended(name))
         deadline = now + self.deadline_s
-        for state in self._states:
-            collected = state.in_flight is not None
-            if collected:
+        # settled as each ends (config order among those ending together), then the rest at the deadline
+        running = [state for state in self._states if state.in_flight is not None]
+        while running:
+            ended, _ = wait([state.in_flight for state in running], timeout=max(0.0, deadline - self._clock()),
+                            return_when=FIRST_COMPLETED)
+            settling = [state for state in running if state.in_flight in ended] if ended else running
+            for state in settling:
                 self._settle(state, deadline)
-            self.progress.done.append(state.source.name)
-            # only clusters tried this round: one backing off has no new collection time to report
-            if self._on_cluster and collected and state.current is not None:
-                self._on_cluster(state.current, self._clock() - state.started_at)
-        snapshot = Snapshot(taken_at=self._wall_clock(),
-                            clusters=[s.current or self._pending(s.source) for s in self._states])
+                progress.ended(state.source.name)  # a collection past its deadline ends the round's wait too
+                if self._on_cluster and state.current is not None:
+                    self._on_cluster(state.current, self._clock() - state.started_at)
+            running = [state for state in running if state not in settling]
+            if running and self._rounds == 0:
+                self._publish(self._snapshot_now())  # pages show each cluster of the first round as it comes in
+        snapshot = self._snapshot_now()
         with self._lock:
             self._snapshot = snapshot
             self._rounds += 1
@@ -112,6 +128,13 @@ class Poller:
             except Exception:
                 log.exception("the per-round hook failed")
         return snapshot
+
+    def _snapshot_now(self) -> Snapshot:
+        return Snapshot(taken_at=self._wall_clock(), clusters=[s.current or self._pending(s.source) for s in self._states])
+
+    def _publish(self, snapshot: Snapshot) -> None:
+        with self._lock:
+            self._snapshot = snapshot
 
     def _collect(self, source: Source) -> ClusterData:
         return source.collect(self.settings.timeout_s)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from fleet.model import Cluster, Snapshot
+from fleet.model import Cluster, Snapshot, not_collected_yet
 
 # severity rank: lower is worse; thresholds and wording live here, not in the pages
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -48,7 +48,7 @@ def standing_problems(cluster: Cluster) -> list[Problem]:
     """The cluster's own state and its nodes' (a node's measured usage changes every round, its status rarely)."""
     found: list[Problem] = []
     add = _adder(cluster, found)
-    if cluster.status in CLUSTER_SEVERITY:
+    if cluster.status in CLUSTER_SEVERITY and not not_collected_yet(cluster):
         stale = " (showing stale data)" if cluster.stale else ""
         add(CLUSTER_SEVERITY[cluster.status], "Cluster", cluster.name,
             f"{cluster.status}: {cluster.error or 'no detail'}{stale}", cluster.collected_at)

@@ -145,10 +145,12 @@ class FleetRuntime:
         self._cluster_hooks.append(hook)
 
     def _round_finished(self, snapshot: Snapshot) -> None:
-        """One process: keep the round in the history, then tell the subscribers."""
+        """One process: tell the subscribers, then keep the round in the history. The subscribers only
+        hand the round to their own threads, so the pages start on it without waiting for the store
+        (the seed fleet's first round is a 19.5 MB keyframe: 2.4 s)."""
+        self._tell_subscribers(snapshot)
         if self.recorder is not None:
             self.recorder(snapshot)  # never raises: a failing store is shown, not thrown
-        self._tell_subscribers(snapshot)
 
     def _tell_subscribers(self, snapshot: Snapshot) -> None:
         self.last_round_at = snapshot.taken_at

@@ -12,6 +12,7 @@ STATUS_BADGES: dict[str, tuple[str, str]] = {
     "unreachable": ("red", ":material/cloud_off:"),
     "unauthorized": ("red", ":material/lock:"),
     "error": ("red", ":material/error:"),
+    "collecting": ("blue", ":material/hourglass_top:"),  # not collected yet: the first round is running
 }
 CLUSTER_STATUS_COLOURS = {status: colour for status, (colour, _) in STATUS_BADGES.items()}
 WORKLOAD_STATUS_COLOURS = {"healthy": "green", "progressing": "blue", "degraded": "orange", "failed": "red",

@@ -14,7 +14,8 @@ from typing import Callable
 
 import streamlit as st
 
-from fleet.model import Snapshot
+from fleet.model import Snapshot, not_collected_yet
+from fleet.poller import RoundProgress
 from views import resilience
 from views.services import service_table
 from views.tables import InBackground, fleet_tables, problems_table, tables_being_prepared
@@ -51,20 +52,49 @@ def prepare_ahead(snapshot: Snapshot) -> None:
     page first asks, if nothing is prepared yet (the first visitor would wait for all of it) or pages
     were viewed lately. Nobody looking, nothing is prepared: a dashboard left alone stays cheap."""
     viewed_lately = bool(_last_view) and time.monotonic() - _last_view[-1] < VIEWED_LATELY_S
-    if preparing.finished is None or viewed_lately:
+    if nothing_prepared() or viewed_lately:
         preparing.job(snapshot)
+
+
+def collected_any(snapshot: Snapshot) -> bool:
+    """False for the placeholder the poller publishes until its first round ends."""
+    return not all(map(not_collected_yet, snapshot.clusters))
+
+
+def nothing_prepared() -> bool:
+    """No round prepared yet, or only the placeholder of a first round still being collected."""
+    ready = preparing.finished
+    return ready is None or not collected_any(ready.snapshot)
 
 
 def shown_snapshot(newest: Snapshot) -> Snapshot:
     """`newest` once it is prepared (waiting briefly), else the newest prepared one; waits only when
-    nothing has been prepared yet."""
+    nothing has been prepared yet (the first round's placeholder counts as nothing once the round is in:
+    it would say every cluster is still being collected)."""
     _last_view[:] = [time.monotonic()]
     job = preparing.job(newest)
     if job.wait(PREPARE_WAIT_S):
         return newest
     ready = preparing.finished
-    if ready is not None:
+    if ready is not None and (collected_any(ready.snapshot) or not collected_any(newest)):
         return ready.snapshot
-    with st.spinner("Building the fleet's tables…"):
+    with st.spinner("The first round is in: building the fleet's tables…"):
         job.wait()
     return newest
+
+
+def first_round_progress(snapshot: Snapshot, progress: RoundProgress | None) -> None:
+    """While the first round is collected the pages show its placeholder: say how far it has got."""
+    pending = [cluster.name for cluster in snapshot.clusters if not_collected_yet(cluster)]
+    if not pending or progress is None:
+        return
+    ended = set(progress.done)
+    waiting = [name for name in pending if name not in ended]
+    total = len(snapshot.clusters)
+    collected = total - len(waiting)
+    if waiting:
+        text = (f"Collecting… {collected} of {total} clusters in after {time.monotonic() - progress.started_at:.0f} s; "
+                f"waiting for {', '.join(waiting)}")
+    else:
+        text = "Every cluster is collected: storing the round and building the fleet's tables…"
+    st.progress(collected / total, text=text)

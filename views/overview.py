@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot
+from fleet.model import INSTANCE_STATES, WORKLOAD_STATUSES, Cluster, Snapshot, not_collected_yet
 from fleet.orchestrators import label_of
-from fleet.poller import NOT_COLLECTED_YET
 from fleet.problems import Problem
 from views.context import PageContext
 from views import resilience
@@ -96,12 +95,13 @@ def render_cluster_card(cluster: Cluster, n_plus_1_verdict: bool | None = None, 
         head.caption(f"{label_of(cluster.orchestrator)} · "
                      f"`{cluster.endpoint}` · version {cluster.version or 'unknown'}")
         stale = " :orange-badge[stale data]" if cluster.stale else ""
-        status.markdown(f"{badge(cluster.status)}{stale}{n_plus_1_badge(n_plus_1_verdict, computing)}",
+        shown_status = badge("collecting") if not_collected_yet(cluster) else badge(cluster.status)
+        status.markdown(f"{shown_status}{stale}{n_plus_1_badge(n_plus_1_verdict, computing)}",
                         help="N+1: the cluster can lose any one node and re-place its work (see Resilience)")
         status.caption(f"collected {ago(cluster.collected_at)}")
         if not cluster.verify_tls:
             st.warning(INSECURE_TLS, icon=":material/gpp_maybe:")
-        if cluster.collected_at is None and cluster.error == NOT_COLLECTED_YET:
+        if not_collected_yet(cluster):
             st.info("Collecting… the first round is under way.", icon=":material/hourglass_top:")
             return
         if cluster.error:

@@ -52,3 +52,38 @@ def test_the_shared_runtime_is_one_per_config_path(tmp_path):
 
     first = shared_runtime(tmp_path / "clusters.yaml", create)
     assert shared_runtime(tmp_path / "." / "clusters.yaml", create) is first and len(made) == 1
+
+
+def test_the_round_reaches_the_pages_without_waiting_for_the_history_store(tmp_path, monkeypatch):
+    """Keeping a large fleet's first round (a 20 MB keyframe) takes seconds: the pages' tables start
+    on the round meanwhile."""
+    import threading
+
+    import fleet.runtime
+
+    writing = threading.Event()
+    stored = threading.Event()
+
+    class SlowRecorder:
+        last_error = None
+
+        def __init__(self, store) -> None:
+            pass
+
+        def __call__(self, snapshot) -> None:
+            writing.set()
+            stored.wait(10)
+
+    monkeypatch.setattr(fleet.runtime, "HistoryRecorder", SlowRecorder)
+    config = tmp_path / "clusters.yaml"
+    config.write_text(CONFIG.replace("demo: false\n", f"demo: false\n  history_dir: {tmp_path / 'history'}\n"))
+    heard = []
+    runtime = FleetRuntime(config, lambda c: ScriptedSource(c.name, [small_cluster()]))
+    runtime.on_round(heard.append)
+    runtime.start()
+    try:
+        wait_for(lambda: writing.is_set(), timeout_s=10, what="the round being stored")
+        assert heard and heard[0] is runtime.snapshot()  # heard while the store is still writing
+    finally:
+        stored.set()
+        runtime.stop()

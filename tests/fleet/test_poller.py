@@ -174,3 +174,68 @@ def test_every_round_is_handed_to_the_round_hook_and_a_failing_hook_is_survived(
     second = poller.poll_once(force=True)
     assert seen == [first, second]
     assert second.clusters[0].status == "ok"
+
+
+def test_a_rounds_progress_counts_each_cluster_as_its_collection_ends_whatever_the_config_order():
+    """The first round of a large fleet takes a while: the progress bar moves as each cluster comes in,
+    not only when the clusters before it in the config have."""
+    first, last = Gate(), Gate()
+    poller = make_poller(ScriptedSource("first", [first]), ScriptedSource("fast", [small_cluster()]),
+                         ScriptedSource("last", [last]), timeout=5)
+    poller.start()
+    try:
+        from tests.engines import wait_for
+        wait_for(lambda: poller.progress.done == ["fast"], timeout_s=10, what="the fast cluster counted")
+        last.release.set()
+        wait_for(lambda: poller.progress.done == ["fast", "last"], timeout_s=10, what="the last cluster counted")
+        assert poller.rounds == 0 and poller.progress.total == 3
+        first.release.set()
+        wait_for(lambda: poller.rounds == 1, timeout_s=10, what="the round")
+        assert poller.progress.done == ["fast", "last", "first"]
+    finally:
+        first.release.set()
+        last.release.set()
+        poller.stop()
+
+
+def test_the_first_round_shows_each_cluster_as_it_comes_in_while_later_rounds_publish_whole():
+    """One slow cluster must not blank the page for its deadline: in the first round the others are
+    shown as soon as they are collected. The rounds the hooks hear (history, alerts) stay whole."""
+    slow = Gate()
+    heard = []
+    poller = Poller([ScriptedSource("slow", [slow, small_cluster(nodes=1)]),
+                     ScriptedSource("fast", [small_cluster(nodes=2), small_cluster(nodes=5)])],
+                    Settings(poll_interval_s=3600, timeout_s=5), on_round=heard.append)
+    poller.start()
+    try:
+        from tests.engines import wait_for
+        wait_for(lambda: by_name(poller.snapshot(), "fast").status == "ok", timeout_s=10, what="the fast cluster shown")
+        shown = poller.snapshot()
+        assert by_name(shown, "fast").summary.nodes_total == 2
+        assert by_name(shown, "slow").error.startswith("not collected yet")
+        assert poller.rounds == 0 and heard == []
+        slow.release.set()
+        wait_for(lambda: poller.rounds == 1, timeout_s=10, what="the first round")
+        assert heard == [poller.snapshot()] and all(c.status == "ok" for c in heard[0].clusters)
+    finally:
+        slow.release.set()
+        poller.stop()
+
+
+def test_after_the_first_round_a_slow_cluster_holds_the_others_last_round_until_the_round_ends():
+    slow = Gate()
+    poller = make_poller(ScriptedSource("slow", [small_cluster(nodes=1), slow]),
+                         ScriptedSource("fast", [small_cluster(nodes=2), small_cluster(nodes=5)]), timeout=5)
+    first = poller.poll_once()
+    import threading
+    second: list = []
+    round_two = threading.Thread(target=lambda: second.append(poller.poll_once(force=True)))
+    round_two.start()
+    try:
+        from tests.engines import wait_for
+        wait_for(lambda: "fast" in poller.progress.done, timeout_s=10, what="the fast cluster collected")
+        assert poller.snapshot() is first  # a round is shown (and stored) whole
+    finally:
+        slow.release.set()
+        round_two.join(10)
+    assert by_name(second[0], "fast").summary.nodes_total == 5 and poller.snapshot() is second[0]

@@ -344,3 +344,75 @@ def test_the_analysis_waits_only_for_the_tables_being_prepared_when_it_reaches_a
     waited.join(0.5)
     assert not waited.is_alive()  # it did not wait for the second round's tables
     worker.join(10)
+
+
+def placeholder_of(snapshot: Snapshot) -> Snapshot:
+    """What the poller publishes for `snapshot`'s clusters until its first round ends."""
+    from fleet.model import Cluster
+    from fleet.poller import NOT_COLLECTED_YET
+
+    return Snapshot(taken_at=snapshot.taken_at, clusters=[
+        Cluster(name=c.name, orchestrator=c.orchestrator, endpoint=c.endpoint, status="unreachable",
+                error=NOT_COLLECTED_YET) for c in snapshot.clusters])
+
+
+def test_once_the_first_round_is_in_pages_wait_for_it_instead_of_showing_the_collecting_placeholder(monkeypatch):
+    """The placeholder says every cluster is still being collected: shown while the first round's tables
+    are built, it would be wrong, and stay so until the page's next refresh."""
+    gate = Gate(live.prepare)
+    monkeypatch.setattr(live, "preparing", InBackground(gate))
+    monkeypatch.setattr(live, "PREPARE_WAIT_S", 0.05)
+    first_round = load("n-plus-1.json")
+    placeholder = placeholder_of(first_round)
+    assert live.shown_snapshot(placeholder) is placeholder  # while collecting: its progress is shown
+    gate.held.add(id(first_round))
+    shown: list[Snapshot] = []
+    page = threading.Thread(target=lambda: shown.append(live.shown_snapshot(first_round)))
+    page.start()
+    page.join(0.5)
+    assert shown == []  # waiting (with a spinner), not showing the placeholder
+    gate.release.set()
+    page.join(10)
+    assert shown == [first_round]
+
+
+def test_the_first_round_is_prepared_as_it_arrives_even_when_its_placeholder_was_prepared(monkeypatch):
+    started: list[Snapshot] = []
+    monkeypatch.setattr(live, "preparing", InBackground(lambda snapshot, progress: started.append(snapshot)))
+    monkeypatch.setattr(live, "_last_view", [])
+    first_round = load("n-plus-1.json")
+    placeholder = placeholder_of(first_round)
+    live.preparing.job(placeholder).wait(10)  # a session opened while the first round ran, long ago
+    live.prepare_ahead(first_round)
+    from tests.engines import wait_for
+    wait_for(lambda: started == [placeholder, first_round], timeout_s=10, what="the first round prepared ahead")
+
+
+def progress_script() -> None:
+    import time
+
+    from fleet.poller import RoundProgress
+    from tests.views.test_live_prepared import SHOWN
+    from views import live
+
+    progress = RoundProgress(total=len(SHOWN[0].clusters), started_at=time.monotonic() - 12, done=SHOWN[1:])
+    live.first_round_progress(SHOWN[0], progress)
+
+
+def test_the_first_rounds_progress_names_the_clusters_still_collected_and_moves_as_each_comes_in():
+    placeholder = placeholder_of(load("not-n-plus-1.json"))
+    names = [c.name for c in placeholder.clusters]
+    SHOWN[:] = [placeholder]
+    try:
+        bar = run(progress_script).get("progress")[0]
+        assert bar.value == 0 and f"0 of 2 clusters in after 12 s; waiting for {names[0]}, {names[1]}" in bar.proto.text
+        SHOWN[:] = [placeholder, names[1]]
+        bar = run(progress_script).get("progress")[0]
+        assert bar.value == 50 and f"1 of 2 clusters in after 12 s; waiting for {names[0]}" in bar.proto.text
+        SHOWN[:] = [placeholder, names[1], names[0]]
+        bar = run(progress_script).get("progress")[0]
+        assert bar.value == 100 and "Every cluster is collected" in bar.proto.text
+        SHOWN[:] = [load("not-n-plus-1.json")]  # a collected round: no bar
+        assert not run(progress_script).get("progress")
+    finally:
+        SHOWN.clear()

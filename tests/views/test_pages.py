@@ -163,3 +163,26 @@ def test_overview_cards_carry_the_n_plus_1_verdict():
     app = render("overview")
     badges = [m.value for m in app.markdown if "N+1" in m.value]
     assert len(badges) == 2 and all("ok" in b or "unreachable" in b for b in badges)
+
+
+def test_a_cluster_still_being_collected_is_shown_as_collecting_not_as_a_critical_outage(tmp_path):
+    """In the first round of a large fleet the clusters come in one by one: one not in yet is neither
+    unreachable nor a problem."""
+    import msgspec
+
+    from fleet.model import NOT_COLLECTED_YET, Cluster, encode_snapshot
+
+    snapshot = decode_snapshot(SNAPSHOT.read_bytes())
+    collected, failed = snapshot.clusters
+    waiting = Cluster(name="big-marathon", orchestrator="marathon", endpoint="http://marathon:8080",
+                      status="unreachable", error=NOT_COLLECTED_YET)
+    partial = msgspec.structs.replace(snapshot, clusters=[collected, failed, waiting])
+    assert [p.object for p in fleet_problems(partial) if p.kind == "Cluster"] == [failed.name]
+    path = tmp_path / "partial.json"
+    path.write_bytes(encode_snapshot(partial))
+    app = AppTest.from_function(page_script, args=("overview", str(path)), default_timeout=30).run()
+    assert not app.exception, app.exception
+    text = "\n".join(m.value for m in app.markdown)
+    assert "collecting]" in text and "big-marathon" in text
+    assert "not collected yet" not in text  # no "critical … unreachable" line among the worst problems
+    assert [i.value for i in app.info if "Collecting" in i.value] == ["Collecting… the first round is under way."]
