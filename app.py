@@ -25,7 +25,7 @@ from views import (alerts, auth, capacity, health, history, instances, nodes, ov
                    settings, snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
-from views.live import first_round_progress, shown_snapshot
+from views.live import first_round_progress, shown_snapshot, tables_first
 
 Render = Callable[[PageContext], None]
 FIRST_ROUND_RERUN_S = 2.0  # how often a live page looks again while the first round is collected
@@ -55,7 +55,8 @@ def shared_analysis(snapshot: Snapshot) -> SnapshotAnalysis:
 def fleet_runtime(path: str) -> FleetRuntime:
     """One runtime (poller, demo fleet, alerts) per process, shared by the server, the API and every session."""
     return shared_runtime(Path(path), lambda p: FleetRuntime(p, build_collector, start_demo=start_demo,
-                                                             analysis=shared_analysis).start())
+                                                             analysis=shared_analysis,
+                                                             before_storing=tables_first).start())
 
 
 def runtime() -> FleetRuntime:

@@ -75,9 +75,9 @@ class Server:
     def start(self) -> FleetRuntime:
         """Start (or join) the process's fleet runtime and subscribe to its rounds."""
         runtime = self._make_runtime()
-        runtime.on_round(self._round)
-        for hook in self._round_hooks:
+        for hook in self._round_hooks:  # first: the dashboard's tables, which pages wait for, start first
             runtime.on_round(hook)
+        runtime.on_round(self._round)
         runtime.on_cluster(self.metrics.observe)
         self.runtime = runtime
         return runtime

@@ -74,6 +74,9 @@ class FleetRuntime:
     coordinator: Coordinator | None = None
     # the analysis of a snapshot shared with the pages, when the entry point has one (alerts use it)
     analysis: SharedAnalysis | None = None
+    # waits while the entry point does the round's work that pages wait for (the dashboard's tables):
+    # the history's write of the round comes after it rather than sharing the interpreter lock with it
+    before_storing: OnRound | None = None
     alerts: AlertEngine | None = None
     # when the latest round this process serves was collected (kept across reloads)
     last_round_at: datetime | None = None
@@ -147,9 +150,15 @@ class FleetRuntime:
     def _round_finished(self, snapshot: Snapshot) -> None:
         """One process: tell the subscribers, then keep the round in the history. The subscribers only
         hand the round to their own threads, so the pages start on it without waiting for the store
-        (the seed fleet's first round is a 19.5 MB keyframe: 2.4 s)."""
+        (the seed fleet's first round is a 19.5 MB keyframe: 2.4 s), and the store waits for what
+        pages wait for (`before_storing`). The next round starts after both."""
         self._tell_subscribers(snapshot)
         if self.recorder is not None:
+            if self.before_storing is not None:
+                try:
+                    self.before_storing(snapshot)
+                except Exception:
+                    log.exception("waiting for the round's foreground work failed")
             self.recorder(snapshot)  # never raises: a failing store is shown, not thrown
 
     def _tell_subscribers(self, snapshot: Snapshot) -> None:

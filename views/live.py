@@ -18,7 +18,7 @@ from fleet.model import Snapshot, not_collected_yet
 from fleet.poller import RoundProgress
 from views import resilience
 from views.services import service_table
-from views.tables import InBackground, fleet_tables, problems_table, tables_being_prepared
+from views.tables import GIVE_WAY_MAX_S, InBackground, fleet_tables, problems_table, tables_being_prepared
 
 PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
 
@@ -54,6 +54,15 @@ def prepare_ahead(snapshot: Snapshot) -> None:
     viewed_lately = bool(_last_view) and time.monotonic() - _last_view[-1] < VIEWED_LATELY_S
     if nothing_prepared() or viewed_lately:
         preparing.job(snapshot)
+
+
+def tables_first(snapshot: Snapshot) -> None:
+    """The round's tables, when they are being prepared, before the history's write of the round
+    (`FleetRuntime.before_storing`): pages wait for the tables, nobody waits for the write. The seed
+    fleet's first round is a 19.5 MB keyframe, and the next round's collection comes right after it."""
+    job = preparing.started_for(snapshot)
+    if job is not None:
+        job.wait(GIVE_WAY_MAX_S)
 
 
 def collected_any(snapshot: Snapshot) -> bool:

@@ -223,6 +223,11 @@ class InBackground(Generic[Result]):
             del self._jobs[:-KEPT_JOBS]
             return self._jobs[-1]
 
+    def started_for(self, snapshot: Snapshot) -> Job[Result] | None:
+        """The job for this snapshot object if one was started (none is started here)."""
+        with self._lock:
+            return next((job for job in self._jobs if job.snapshot is snapshot), None)
+
     def _heard_done(self, job: Job[Result]) -> None:
         with self._lock:
             if not job.failed and (self._finished is None or job.number > self._finished.number):

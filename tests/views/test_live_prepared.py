@@ -416,3 +416,20 @@ def test_the_first_rounds_progress_names_the_clusters_still_collected_and_moves_
         assert not run(progress_script).get("progress")
     finally:
         SHOWN.clear()
+
+
+def test_the_history_write_waits_for_a_rounds_tables_only_when_they_are_being_prepared(monkeypatch):
+    gate = Gate(live.prepare)
+    monkeypatch.setattr(live, "preparing", InBackground(gate))
+    being_prepared, nobody_looked = load("n-plus-1.json"), load("not-n-plus-1.json")
+    gate.held.add(id(being_prepared))
+    live.preparing.job(being_prepared)
+    waited = threading.Thread(target=live.tables_first, args=(being_prepared,))
+    waited.start()
+    waited.join(0.3)
+    assert waited.is_alive()  # the write waits for the tables
+    gate.release.set()
+    waited.join(10)
+    assert not waited.is_alive()
+    live.tables_first(nobody_looked)  # no tables being prepared: nothing to wait for, nothing started
+    assert live.preparing.started_for(nobody_looked) is None
