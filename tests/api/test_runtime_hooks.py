@@ -1,6 +1,8 @@
 """The runtime's per-round subscriptions that the API, /metrics and alerts hang on."""
 from __future__ import annotations
 
+import threading
+
 from fleet.config import Settings
 from fleet.poller import Poller
 from fleet.runtime import FleetRuntime, shared_runtime
@@ -54,31 +56,36 @@ def test_the_shared_runtime_is_one_per_config_path(tmp_path):
     assert shared_runtime(tmp_path / "." / "clusters.yaml", create) is first and len(made) == 1
 
 
-def test_the_round_reaches_the_pages_without_waiting_for_the_history_store(tmp_path, monkeypatch):
-    """Keeping a large fleet's first round (a 20 MB keyframe) takes seconds: the pages' tables start
-    on the round meanwhile."""
-    import threading
-
+def runtime_storing_with(store, tmp_path, monkeypatch, **options) -> FleetRuntime:
+    """A runtime with a history whose writes are `store(snapshot)`."""
     import fleet.runtime
 
-    writing = threading.Event()
-    stored = threading.Event()
-
-    class SlowRecorder:
+    class Recorder:
         last_error = None
 
-        def __init__(self, store) -> None:
+        def __init__(self, _store) -> None:
             pass
 
         def __call__(self, snapshot) -> None:
-            writing.set()
-            stored.wait(10)
+            store(snapshot)
 
-    monkeypatch.setattr(fleet.runtime, "HistoryRecorder", SlowRecorder)
+    monkeypatch.setattr(fleet.runtime, "HistoryRecorder", Recorder)
     config = tmp_path / "clusters.yaml"
     config.write_text(CONFIG.replace("demo: false\n", f"demo: false\n  history_dir: {tmp_path / 'history'}\n"))
+    return FleetRuntime(config, lambda c: ScriptedSource(c.name, [small_cluster()]), **options)
+
+
+def test_the_round_reaches_the_pages_without_waiting_for_the_history_store(tmp_path, monkeypatch):
+    """Keeping a large fleet's first round (a 20 MB keyframe) takes seconds: the pages' tables start
+    on the round meanwhile."""
+    writing, stored = threading.Event(), threading.Event()
+
+    def slow_store(snapshot) -> None:
+        writing.set()
+        stored.wait(10)
+
+    runtime = runtime_storing_with(slow_store, tmp_path, monkeypatch)
     heard = []
-    runtime = FleetRuntime(config, lambda c: ScriptedSource(c.name, [small_cluster()]))
     runtime.on_round(heard.append)
     runtime.start()
     try:
@@ -92,31 +99,16 @@ def test_the_round_reaches_the_pages_without_waiting_for_the_history_store(tmp_p
 def test_the_round_is_stored_after_the_work_pages_wait_for(tmp_path, monkeypatch):
     """The dashboard's tables first, then the history's write of the round: sharing one interpreter
     lock, the two would each take about twice as long (the seed fleet's first keyframe is 19.5 MB)."""
-    import threading
-
-    import fleet.runtime
-
     order: list[str] = []
     tables_done = threading.Event()
-
-    class Recorder:
-        last_error = None
-
-        def __init__(self, store) -> None:
-            pass
-
-        def __call__(self, snapshot) -> None:
-            order.append("stored")
 
     def before_storing(snapshot) -> None:
         order.append("waits")
         assert tables_done.wait(10)
         order.append("tables done")
 
-    monkeypatch.setattr(fleet.runtime, "HistoryRecorder", Recorder)
-    config = tmp_path / "clusters.yaml"
-    config.write_text(CONFIG.replace("demo: false\n", f"demo: false\n  history_dir: {tmp_path / 'history'}\n"))
-    runtime = FleetRuntime(config, lambda c: ScriptedSource(c.name, [small_cluster()]), before_storing=before_storing)
+    runtime = runtime_storing_with(lambda snapshot: order.append("stored"), tmp_path, monkeypatch,
+                                   before_storing=before_storing)
     heard = []
     runtime.on_round(heard.append)
     runtime.start()
