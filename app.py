@@ -25,7 +25,7 @@ from views import (alerts, auth, capacity, health, history, instances, nodes, ov
                    settings, snapshots, workloads)
 from views.context import PageContext
 from views.format import ago
-from views.live import first_round_progress, shown_snapshot, tables_first
+from views.live import first_round_progress, shown_snapshot, tables_first, whole_round_shown
 
 Render = Callable[[PageContext], None]
 FIRST_ROUND_RERUN_S = 2.0  # how often a live page looks again while the first round is collected
@@ -112,7 +112,8 @@ def live_header(snapshot: Snapshot, fleet: FleetRuntime) -> None:
                  f"polling every {interval:g}s")
     if right.button("Refresh now", icon=":material/refresh:", key="refresh-now"):
         fleet.poller.refresh_now()  # type: ignore[union-attr]
-    first_round_progress(snapshot, fleet.poller.progress if fleet.poller else None)
+    first_round = fleet.poller is not None and fleet.poller.rounds == 0
+    first_round_progress(snapshot, fleet.poller.progress if first_round else None)  # type: ignore[union-attr]
 
 
 def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], None]:
@@ -133,12 +134,12 @@ def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], N
             return
         source = "demo" if fleet.demo is not None and not fleet.configured else "live"
 
-        first_round = fleet.poller.rounds == 0
+        collecting = not whole_round_shown()
 
-        @st.fragment(run_every=FIRST_ROUND_RERUN_S if first_round else min(fleet.settings.poll_interval_s, 10.0))
+        @st.fragment(run_every=FIRST_ROUND_RERUN_S if collecting else min(fleet.settings.poll_interval_s, 10.0))
         def live() -> None:
-            if first_round and fleet.poller is not None and fleet.poller.rounds > 0:
-                st.rerun()  # the first round is in: the whole page again, at the usual pace
+            if collecting and whole_round_shown():
+                st.rerun()  # the first round is in and prepared: the whole page again, at the usual pace
             snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
             live_header(snapshot, fleet)
             render(PageContext(snapshot, source))

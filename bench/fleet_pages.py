@@ -112,3 +112,38 @@ def visit_pages(url: str, *, timeout_s: float = 120.0, pages: list[str] = PAGES,
             return cold, [open_page(page, traffic, url, name, timeout_s) for name in pages]
         finally:
             browser.close()
+
+
+@dataclass
+class FirstRound:
+    first_cluster_s: float | None  # seconds until the Overview first showed a collected cluster's card
+    every_cluster_s: float | None  # ... until it showed the whole first round (None: not within the timeout)
+
+
+def watch_first_round(url: str, clusters: int, *, timeout_s: float = 1800.0,
+                      executable: str = CHROMIUM) -> FirstRound:
+    """The Overview opened as the dashboard starts and left open, as its first user would (it looks
+    again by itself): when the first collected cluster's card shows numbers, and when every cluster's
+    does with the first round's progress bar gone. Seconds from opening the page."""
+    from playwright.sync_api import sync_playwright
+
+    def cards_with_numbers(page) -> int:  # the fleet's totals carry a "Nodes ready" too
+        return max(0, page.locator("[data-testid='stMetricLabel']", has_text="Nodes ready").count() - 1)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1600, "height": 1000})
+            started = time.perf_counter()
+            page.goto(url.rstrip("/") + "/overview", timeout=timeout_s * 1000)
+            first = None
+            while time.perf_counter() - started < timeout_s:
+                shown = cards_with_numbers(page)
+                if shown and first is None:
+                    first = time.perf_counter() - started
+                if shown >= clusters and page.get_by_text("Collecting…").count() == 0:
+                    return FirstRound(first, time.perf_counter() - started)
+                page.wait_for_timeout(200)
+            return FirstRound(first, None)
+        finally:
+            browser.close()

@@ -92,18 +92,25 @@ def shown_snapshot(newest: Snapshot) -> Snapshot:
     return newest
 
 
+def whole_round_shown() -> bool:
+    """A whole round is prepared, so pages show no cluster as still being collected."""
+    ready = preparing.finished
+    return ready is not None and not any(map(not_collected_yet, ready.snapshot.clusters))
+
+
 def first_round_progress(snapshot: Snapshot, progress: RoundProgress | None) -> None:
-    """While the first round is collected the pages show its placeholder: say how far it has got."""
+    """While the first round is collected the pages show what is in so far: say how far it has got.
+    `progress` is the first round's, None once that round is over (its tables are then being built)."""
     pending = [cluster.name for cluster in snapshot.clusters if not_collected_yet(cluster)]
-    if not pending or progress is None:
+    if not pending:
         return
-    ended = set(progress.done)
+    ended = set(progress.done) if progress is not None else set(pending)
     waiting = [name for name in pending if name not in ended]
     total = len(snapshot.clusters)
     collected = total - len(waiting)
-    if waiting:
+    if waiting and progress is not None:
         text = (f"Collecting… {collected} of {total} clusters in after {time.monotonic() - progress.started_at:.0f} s; "
                 f"waiting for {', '.join(waiting)}")
     else:
-        text = "Every cluster is collected: storing the round and building the fleet's tables…"
+        text = "Every cluster is collected: building the fleet's tables…"
     st.progress(collected / total, text=text)

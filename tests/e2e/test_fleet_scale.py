@@ -25,7 +25,9 @@ def dashboard_url(tmp_path):
     dashboard = None
     try:
         dashboard, url = start_dashboard(fleet, tmp_path / "streamlit.log")
-        wait_for_first_round(fleet, dashboard, url, tmp_path / "streamlit.log", timeout_s=240)
+        seen, _ = wait_for_first_round(fleet, dashboard, url, tmp_path / "streamlit.log", timeout_s=240)
+        # the page left open as the dashboard started showed the first round by itself, no reload
+        assert seen.first_cluster_s is not None and seen.every_cluster_s is not None
         yield url
     finally:
         if dashboard is not None and dashboard.poll() is None:

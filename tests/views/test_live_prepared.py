@@ -395,8 +395,9 @@ def progress_script() -> None:
     from tests.views.test_live_prepared import SHOWN
     from views import live
 
+    over = SHOWN[1:] == ["(the first round is over)"]
     progress = RoundProgress(total=len(SHOWN[0].clusters), started_at=time.monotonic() - 12, done=SHOWN[1:])
-    live.first_round_progress(SHOWN[0], progress)
+    live.first_round_progress(SHOWN[0], None if over else progress)
 
 
 def test_the_first_rounds_progress_names_the_clusters_still_collected_and_moves_as_each_comes_in():
@@ -412,6 +413,11 @@ def test_the_first_rounds_progress_names_the_clusters_still_collected_and_moves_
         SHOWN[:] = [placeholder, names[1], names[0]]
         bar = run(progress_script).get("progress")[0]
         assert bar.value == 100 and "Every cluster is collected" in bar.proto.text
+        partial = msgspec.structs.replace(placeholder, clusters=[load("not-n-plus-1.json").clusters[0],
+                                                                 placeholder.clusters[1]])
+        SHOWN[:] = [partial, "(the first round is over)"]  # shown while the whole round's tables are built
+        bar = run(progress_script).get("progress")[0]
+        assert bar.value == 100 and "Every cluster is collected: building the fleet's tables" in bar.proto.text
         SHOWN[:] = [load("not-n-plus-1.json")]  # a collected round: no bar
         assert not run(progress_script).get("progress")
     finally:
@@ -433,3 +439,16 @@ def test_the_history_write_waits_for_a_rounds_tables_only_when_they_are_being_pr
     assert not waited.is_alive()
     live.tables_first(nobody_looked)  # no tables being prepared: nothing to wait for, nothing started
     assert live.preparing.started_for(nobody_looked) is None
+
+
+def test_pages_look_again_quickly_until_a_whole_round_is_prepared(monkeypatch):
+    monkeypatch.setattr(live, "preparing", InBackground(lambda snapshot, progress: None))
+    first_round = load("not-n-plus-1.json")
+    placeholder = placeholder_of(first_round)
+    partial = msgspec.structs.replace(first_round, clusters=[first_round.clusters[0], placeholder.clusters[1]])
+    assert not live.whole_round_shown()  # nothing prepared yet
+    for shown in (placeholder, partial):
+        live.preparing.job(shown).wait(10)
+        assert not live.whole_round_shown()
+    live.preparing.job(first_round).wait(10)
+    assert live.whole_round_shown()
