@@ -13,7 +13,7 @@ import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Collection
 
 from fleet.config import Settings
 from fleet.model import NOT_COLLECTED_YET, Cluster, Snapshot, summarize, utc_now
@@ -58,7 +58,10 @@ class Poller:
                  clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], datetime] = utc_now,
                  on_cluster: Callable[[Cluster, float], None] | None = None,
                  on_round: Callable[[Snapshot], None] | None = None,
-                 collects: Callable[[str], bool] | None = None):
+                 collects: Callable[[str], bool] | None = None,
+                 carried: dict[str, _ClusterState] | None = None):
+        """`carried`: what an earlier poller handed over (`stop(keep=…)`) for clusters whose collector
+        is among `sources` again: their last state is shown at once and their collector goes on."""
         self.settings = settings
         self._clock = clock
         self._wall_clock = wall_clock
@@ -66,10 +69,13 @@ class Poller:
         self._on_round = on_round
         # replicas sharing a history poll only the clusters they own (fleet/ha); alone: every cluster
         self._collects = collects or (lambda _name: True)
-        self._states = [_ClusterState(source) for source in sources]
+        carried = carried or {}
+        self._states = [carried[source.name] if source.name in carried and carried[source.name].source is source
+                        else _ClusterState(source) for source in sources]
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=max(2, len(sources)), thread_name_prefix="collect")
-        self._snapshot = Snapshot(taken_at=wall_clock(), clusters=[self._pending(s.source) for s in self._states])
+        self._snapshot = Snapshot(taken_at=wall_clock(),
+                                  clusters=[s.current or self._pending(s.source) for s in self._states])
         self._rounds = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -243,15 +249,23 @@ class Poller:
             wait = max(0.0, self.settings.poll_interval_s - (self._clock() - started))
             self._wake.wait(wait)
 
-    def stop(self) -> None:
+    def stop(self, keep: Collection[str] = ()) -> dict[str, _ClusterState]:
+        """Stop polling and close the collectors, except those of the clusters named in `keep`: their
+        state (collector, last data, back-off) is handed back for the next poller (`carried`). A
+        collection still running past its deadline is never handed over."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=self.deadline_s + 5)
             self._thread = None
         self._executor.shutdown(wait=False, cancel_futures=True)
+        carried = {}
         for state in self._states:
+            if state.source.name in keep and state.in_flight is None:
+                carried[state.source.name] = state
+                continue
             try:
                 state.source.close()
             except Exception:
                 log.debug("closing %s failed", state.source.name, exc_info=True)
+        return carried

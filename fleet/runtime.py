@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from fleet.alerts.engine import AlertEngine, SharedAnalysis
 from fleet.alerts.settings import AlertsConfig
@@ -43,6 +43,14 @@ def config_stamp(path: Path) -> tuple[int, int] | None:
 
 def config_path_from_env() -> Path:
     return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def polled_as(config: ClusterConfig) -> tuple:
+    """What a cluster's collector is built from: its entry, its credentials, and the files it reads
+    (by modification time and size), compared on a reload."""
+    files = (config.ca_file, config.token_file, config.tls.ca_file, config.tls.cert_file, config.tls.key_file,
+             *(value for key, value in sorted(config.options.items()) if key.endswith("_file") and isinstance(value, str)))
+    return config, config.token, dict(config.secrets), tuple(config_stamp(Path(f)) if f else None for f in files)
 
 
 @dataclass
@@ -80,6 +88,7 @@ class FleetRuntime:
     alerts: AlertEngine | None = None
     # when the latest round this process serves was collected (kept across reloads)
     last_round_at: datetime | None = None
+    _polled: dict[str, tuple] = field(default_factory=dict, repr=False)  # polled_as per cluster polled
     _round_hooks: list[OnRound] = field(default_factory=list, repr=False)
     _cluster_hooks: list[OnCluster] = field(default_factory=list, repr=False)
     _config_stamp: tuple[int, int] | None = field(default=None, repr=False)
@@ -118,17 +127,22 @@ class FleetRuntime:
                 except ConfigError as exc:
                     log.error("invalid config %s:\n%s", self.config_path, exc)
                     self.config_error = exc
+            demo_unwanted = not self.demo_wanted and self.demo is not None
             if self.demo_wanted and self.demo is None:
                 self.demo = self.start_demo()  # type: ignore[misc]
-            elif not self.demo_wanted and self.demo is not None:
-                self.demo.stop()
+            demo_clusters = self.demo.clusters if self.demo is not None and not demo_unwanted else []
+            clusters = (self.config.clusters if self.config else []) + demo_clusters
+            carried = self._stop_polling(keep=clusters)  # a reload: unchanged clusters go on as they were
+            if demo_unwanted:
+                self.demo.stop()  # type: ignore[union-attr]
                 self.demo = None
-            clusters = (self.config.clusters if self.config else []) + (self.demo.clusters if self.demo else [])
             self._configure_alerts()
             if clusters:
                 self._open_history()
                 self.coordinator = self._coordinate([c.name for c in clusters])
-                self.poller = Poller([self.build(c) for c in clusters], self.settings, **self._hooks()).start()
+                sources = [carried[c.name].source if c.name in carried else self.build(c) for c in clusters]
+                self._polled = {c.name: polled_as(c) for c in clusters}
+                self.poller = Poller(sources, self.settings, carried=carried, **self._hooks()).start()
             self._config_stamp = config_stamp(self.config_path)
             if self.coordinator is not None and self._watcher is None:
                 self._watcher = threading.Thread(target=self._follow_config, name="config-watch", daemon=True)
@@ -261,15 +275,20 @@ class FleetRuntime:
             return self
 
     def reload(self) -> "FleetRuntime":
-        """Re-read the config (after a save) and restart polling with it."""
-        with self._lock:
-            self._stop_polling()
-            return self.start()
+        """Re-read the config (after a save) and restart polling with it. A cluster whose entry,
+        credentials and files did not change keeps its collector (watches, event streams, what it
+        remembers) and its last data: saving one cluster does not collect the whole fleet afresh, nor
+        blank it meanwhile."""
+        return self.start()
 
-    def _stop_polling(self) -> None:
-        if self.poller:
-            self.poller.stop()
-            self.poller = None
+    def _stop_polling(self, keep: Sequence[ClusterConfig] = ()) -> dict[str, Any]:
+        """Stop the poller; the states of the clusters in `keep` polled as before are handed back."""
+        if not self.poller:
+            return {}
+        unchanged = [c.name for c in keep if self._polled.get(c.name) == polled_as(c)]
+        carried = self.poller.stop(keep=unchanged)
+        self.poller = None
+        return carried
 
     def _follow_config(self) -> None:
         """Replicas share the config file: a save made through any replica reaches all of them."""
