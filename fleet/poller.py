@@ -229,7 +229,16 @@ class Poller:
     # -- background loop -------------------------------------------------------------------------
 
     def start(self) -> "Poller":
+        """Poll in the background. A source that can watch between rounds (an event stream) is told
+        so first (`polled_continuously`, optional): a one-shot `poll_once` never opens one."""
         if self._thread is None:
+            for state in self._states:
+                hint = getattr(state.source, "polled_continuously", None)
+                try:
+                    if hint is not None:
+                        hint()
+                except Exception:  # the rounds still work without watching between them
+                    log.exception("%s could not start watching between rounds", state.source.name)
             self._thread = threading.Thread(target=self._run, name="fleet-poller", daemon=True)
             self._thread.start()
         return self

@@ -44,6 +44,10 @@ class Source(Protocol):
     def close(self) -> None:
         ...
 
+    # Optional: `polled_continuously(self) -> None`, called once when a poller starts polling the
+    # source in the background (never for a one-shot collection), so it may open its watches or
+    # event streams before its first round.
+
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
     """`text` with every secret replaced by ***: servers and proxies may echo credentials back in

@@ -3,7 +3,8 @@
 A poll sees only each app's *last* task failure; a task that failed and was replaced between two
 polls leaves no trace. With the event stream open, every failure Marathon reports becomes an event
 at its own time. The stream is opened from the second round on (a one-shot `snapshot` never opens
-it), reconnects with back-off, follows the leader found by the polls, and keeps the last
+it; a poller polling in the background opens it before the first round, so that the second round
+can already take the first round's apps when nothing changed), reconnects with back-off, follows the leader found by the polls, and keeps the last
 `MAX_EVENTS` events of the last `WINDOW_S` seconds. Read-only: one long GET.
 
 The stream is bounded like every request (`collectors.deadline`), by its heartbeat: each complete
@@ -137,6 +138,7 @@ class EventFeed:
         self._response: requests.Response | None = None
         self._thread: threading.Thread | None = None
         self.connected = False
+        self._connected = threading.Event()  # set while connected: `wait_connected`
         self.connections = 0  # streams opened so far (tests: a cut stream is reopened)
         self.changes = 0  # events of CHANGES received so far
 
@@ -144,6 +146,13 @@ class EventFeed:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=f"marathon-events-{name}", daemon=True)
             self._thread.start()
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
 
     def mark(self) -> tuple[int, int] | None:
         """Where the stream is now: (which connection, how many changes so far), or None while it is
@@ -177,6 +186,7 @@ class EventFeed:
                     backoff_s = 1.0
             with self._lock:
                 self.connected = False
+                self._connected.clear()
             self._stop.wait(backoff_s)
             backoff_s = min(backoff_s * 2, 60.0)
 
@@ -192,6 +202,7 @@ class EventFeed:
                     return
                 with self._lock:
                     self.connected = True
+                    self._connected.set()
                 for event_type, data in parse_sse(stream_lines(response.raw, budget)):
                     if self._stop.is_set():
                         return

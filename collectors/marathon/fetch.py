@@ -39,6 +39,9 @@ APP_EMBEDS = ("apps.tasks", "apps.counts", "apps.deployments", "apps.readiness",
 STALE_NODES_MAX_S = 600.0
 # the apps are read afresh at least this often, whatever the event stream says
 APPS_MAX_AGE_S = 300.0
+# how long the first round waits for an event stream opened with it (`polled_continuously`) before
+# reading the apps: read while it is connected, the next round can take them when nothing changed
+FIRST_STREAM_WAIT_S = 1.0
 T = TypeVar("T")
 
 
@@ -106,6 +109,8 @@ class MarathonCollector(Collector[MarathonRaw]):
         connection throughout), announced no change (CHANGES), and they are not older than
         APPS_MAX_AGE_S. Marathon announces every change of what Podium reads of an app; the agents
         (the Mesos master announces nothing here) are read every round."""
+        if self._rounds == 0 and self.feed.started:
+            self.feed.wait_connected(FIRST_STREAM_WAIT_S)
         mark, last = self.feed.mark(), self._apps_read
         if last is not None and mark is not None and last[0] == mark and time.monotonic() - last[1] < APPS_MAX_AGE_S:
             self.apps_reused += 1
@@ -114,6 +119,13 @@ class MarathonCollector(Collector[MarathonRaw]):
         apps = self.get(self.marathon, "/v2/apps", AppList, timeout_s, {"embed": list(APP_EMBEDS)})
         self._apps_read = (mark, started, apps) if mark is not None else None
         return apps
+
+    def polled_continuously(self) -> None:
+        """The poller polls again and again (the dashboard): the event stream opens now, before the
+        first round reads the apps, rather than from the second round on (what a one-shot snapshot
+        does not reach). The second round can then take the first round's apps when nothing changed:
+        before, the apps (143 MB for 20,000 apps) were read in full in each of the first three rounds."""
+        self.feed.start(self.name)
 
     def open_event_stream(self) -> requests.Response:
         """The event stream of the leader the polls found (credentials and TLS as for the polls)."""

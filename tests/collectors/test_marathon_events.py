@@ -136,3 +136,23 @@ def test_the_apps_are_read_every_round_when_the_stream_is_down_or_they_are_old(m
             assert apps_reads(cluster) == reads + 2
         finally:
             collector.close()
+
+
+def test_polled_in_the_background_the_stream_opens_before_the_first_read_and_the_second_round_takes_its_apps():
+    """The dashboard's poller: the second round already takes the first round's apps when Marathon
+    announced no change, instead of reading them all again in each of the first three rounds."""
+    from fleet.config import Settings
+    from fleet.poller import Poller
+
+    with running(build(0, problems=[])) as cluster:
+        collector = MarathonCollector(config(cluster.marathon.url, cluster.mesos.url))
+        poller = Poller([collector], Settings(poll_interval_s=3600, timeout_s=10)).start()
+        try:
+            assert wait_for(lambda: poller.rounds == 1)
+            assert apps_reads(cluster) == 1 and collector.feed.connected
+            poller.refresh_now()
+            assert wait_for(lambda: poller.rounds == 2)
+            assert apps_reads(cluster) == 1 and collector.apps_reused == 1
+            assert poller.snapshot().clusters[0].status == "ok"
+        finally:
+            poller.stop()
