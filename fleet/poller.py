@@ -79,6 +79,7 @@ class Poller:
         self._rounds = 0
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._stopping: Future = Future()  # done once stop() is called: a round's wait ends at once
         self._thread: threading.Thread | None = None
         self.progress = RoundProgress(total=len(sources))
 
@@ -113,8 +114,10 @@ class Poller:
         # settled as each ends (config order among those ending together), then the rest at the deadline
         running = [state for state in self._states if state.in_flight is not None]
         while running:
-            ended, _ = wait([state.in_flight for state in running], timeout=max(0.0, deadline - self._clock()),
-                            return_when=FIRST_COMPLETED)
+            ended, _ = wait([state.in_flight for state in running] + [self._stopping],
+                            timeout=max(0.0, deadline - self._clock()), return_when=FIRST_COMPLETED)
+            if self._stopping.done():
+                return self._abandon(running, deadline)
             settling = [state for state in running if state.in_flight in ended] if ended else running
             for state in settling:
                 self._settle(state, deadline)
@@ -134,6 +137,15 @@ class Poller:
             except Exception:
                 log.exception("the per-round hook failed")
         return snapshot
+
+    def _abandon(self, running: list[_ClusterState], deadline: float) -> Snapshot:
+        """Stopped mid-round (a config save, a shutdown): keep what has ended, so those clusters can be
+        handed over, and neither wait for the rest (a hanging cluster would hold the save up to its
+        deadline) nor publish the round."""
+        for state in running:
+            if state.in_flight is not None and state.in_flight.done():
+                self._settle(state, deadline)
+        return self.snapshot()
 
     def _snapshot_now(self) -> Snapshot:
         return Snapshot(taken_at=self._wall_clock(), clusters=[s.current or self._pending(s.source) for s in self._states])
@@ -264,6 +276,9 @@ class Poller:
         collection still running past its deadline is never handed over."""
         self._stop.set()
         self._wake.set()
+        with self._lock:
+            if not self._stopping.done():
+                self._stopping.set_result(None)
         if self._thread is not None:
             self._thread.join(timeout=self.deadline_s + 5)
             self._thread = None

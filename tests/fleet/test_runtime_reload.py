@@ -56,3 +56,36 @@ def test_a_reload_keeps_the_collectors_and_data_of_unchanged_clusters_and_rebuil
         moved_b.release.set()
         runtime.stop()
     assert all(source.closed for source in built)
+
+
+def test_a_save_does_not_wait_for_a_hanging_cluster_and_keeps_what_the_round_collected(tmp_path, monkeypatch):
+    """A cluster that accepts and never answers holds a round up to its deadline (3 × timeout_s):
+    a save meanwhile must not wait for it."""
+    import threading
+
+    monkeypatch.setenv("PODIUM_TEST_A_TOKEN", "token")
+    config, ca_file = tmp_path / "clusters.yaml", tmp_path / "a-ca.crt"
+    ca_file.write_text("a CA\n")
+    config.write_text(config_text("tcp://b:2376", ca_file).replace("poll_interval_s: 3600", "poll_interval_s: 3600\n"
+                                                                    "  timeout_s: 60"))
+    hanging = Gate()
+    built: list[ScriptedSource] = []
+
+    def build(cluster_config):
+        source = ScriptedSource(cluster_config.name, [hanging if cluster_config.name == "b" else small_cluster(nodes=3)])
+        built.append(source)
+        return source
+
+    runtime = FleetRuntime(config, build).start()
+    try:
+        wait_for(lambda: "a" in runtime.poller.progress.done, timeout_s=10, what="a collected, b hanging")
+        saving = threading.Thread(target=runtime.reload)
+        saving.start()
+        saving.join(10)
+        assert not saving.is_alive() and not hanging.release.is_set()  # done while b still hangs
+        [a, b, new_b] = built
+        assert not a.closed and b.closed  # a's round result was kept; b's collection was abandoned
+        assert by_name(runtime.snapshot(), "a").summary.nodes_total == 3
+    finally:
+        hanging.release.set()
+        runtime.stop()
