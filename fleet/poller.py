@@ -78,7 +78,6 @@ class Poller:
                                   clusters=[s.current or self._pending(s.source) for s in self._states])
         self._rounds = 0
         self._wake = threading.Event()
-        self._stop = threading.Event()
         self._stopping: Future = Future()  # done once stop() is called: a round's wait ends at once
         self._thread: threading.Thread | None = None
         self.progress = RoundProgress(total=len(sources))
@@ -259,7 +258,7 @@ class Poller:
         self._wake.set()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stopping.done():
             started = self._clock()
             forced = self._wake.is_set()
             self._wake.clear()
@@ -274,11 +273,10 @@ class Poller:
         """Stop polling and close the collectors, except those of the clusters named in `keep`: their
         state (collector, last data, back-off) is handed back for the next poller (`carried`). A
         collection still running past its deadline is never handed over."""
-        self._stop.set()
-        self._wake.set()
         with self._lock:
             if not self._stopping.done():
                 self._stopping.set_result(None)
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=self.deadline_s + 5)
             self._thread = None

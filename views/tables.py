@@ -215,9 +215,9 @@ class InBackground(Generic[Result]):
         """The job for this snapshot object, started now unless one of the last few is for it (a
         session still showing the previous round must not restart its job)."""
         with self._lock:
-            for job in self._jobs:
-                if job.snapshot is snapshot:
-                    return job
+            found = self._job_for(snapshot)
+            if found is not None:
+                return found
             self._started += 1
             self._jobs.append(Job(snapshot, self.compute, self._heard_done, self._started))
             del self._jobs[:-KEPT_JOBS]
@@ -226,7 +226,11 @@ class InBackground(Generic[Result]):
     def started_for(self, snapshot: Snapshot) -> Job[Result] | None:
         """The job for this snapshot object if one was started (none is started here)."""
         with self._lock:
-            return next((job for job in self._jobs if job.snapshot is snapshot), None)
+            return self._job_for(snapshot)
+
+    def _job_for(self, snapshot: Snapshot) -> Job[Result] | None:
+        """Among the last few jobs, the one for this snapshot object (the caller holds the lock)."""
+        return next((job for job in self._jobs if job.snapshot is snapshot), None)
 
     def _heard_done(self, job: Job[Result]) -> None:
         with self._lock:
