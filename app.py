@@ -29,6 +29,7 @@ from views.live import first_round_progress, shown_snapshot, tables_first, whole
 
 Render = Callable[[PageContext], None]
 FIRST_ROUND_RERUN_S = 2.0  # how often a live page looks again while the first round is collected
+GIL_SWITCH_INTERVAL_S = 0.0001  # see where it is set, below
 
 
 def start_demo() -> DemoFleet:
@@ -217,9 +218,16 @@ def page_list() -> dict[str, list]:
 if __name__ == "__main__":  # Streamlit runs this file for each page view
     pages()
 else:  # `streamlit run app.py` imports it to find the server: one per process
+    import sys
+
     from api.server import Server
     from views.live import prepare_ahead
     from views.resilience import analyses
 
+    # This process also collects, stores and analyzes. While one of its threads runs Python for seconds
+    # (a 50,000-node analysis), every other thread waits up to the switch interval each time it takes
+    # the GIL back after I/O, and a page view does that thousands of times: beside one busy thread a
+    # first page view took 46-58 s at the default 5 ms, 2-4 s at 0.1 ms (docs/dashboard.md).
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     server = Server(runtime, jobs=analyses, round_hooks=(prepare_ahead,))
     app = st.App(__file__, lifespan=server.lifespan, routes=server.routes())

@@ -168,7 +168,7 @@ def start_dashboard(fleet: Fleet, log: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],  # the rest as .streamlit/config.toml says
         cwd=ROOT, env={**fleet.env, "PODIUM_CONFIG": str(fleet.config)}, stdout=open(log, "wb"),
         stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
