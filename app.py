@@ -26,6 +26,7 @@ from views import (alerts, auth, capacity, health, history, instances, nodes, ov
 from views.context import PageContext
 from views.format import ago
 from views.live import first_round_progress, shown_snapshot, tables_first, whole_round_shown
+from views.tables import page_runs
 
 Render = Callable[[PageContext], None]
 FIRST_ROUND_RERUN_S = 2.0  # how often a live page looks again while the first round is collected
@@ -139,11 +140,12 @@ def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], N
 
         @st.fragment(run_every=FIRST_ROUND_RERUN_S if collecting else min(fleet.settings.poll_interval_s, 10.0))
         def live() -> None:
-            if collecting and whole_round_shown():
-                st.rerun()  # the first round is in and prepared: the whole page again, at the usual pace
-            snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
-            live_header(snapshot, fleet)
-            render(PageContext(snapshot, source))
+            with page_runs.running():  # a fragment's own run is one too
+                if collecting and whole_round_shown():
+                    st.rerun()  # the first round is in and prepared: the whole page again, at the usual pace
+                snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
+                live_header(snapshot, fleet)
+                render(PageContext(snapshot, source))
 
         live()
 
@@ -184,7 +186,8 @@ def pages() -> None:
     global VISITOR
     st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
     VISITOR = visitor()
-    st.navigation(page_list()).run()
+    with page_runs.running():  # the background analysis pauses for it (views/resilience.py)
+        st.navigation(page_list()).run()
 
 
 def page_list() -> dict[str, list]:
@@ -225,9 +228,9 @@ else:  # `streamlit run app.py` imports it to find the server: one per process
     from views.resilience import analyses
 
     # This process also collects, stores and analyzes. While one of its threads runs Python for seconds
-    # (a 50,000-node analysis), every other thread waits up to the switch interval each time it takes
-    # the GIL back after I/O, and a page view does that thousands of times: beside one busy thread a
-    # first page view took 46-58 s at the default 5 ms, 2-4 s at 0.1 ms (docs/dashboard.md).
+    # (a 50,000-node analysis), any other thread coming back from I/O waits up to the switch interval
+    # for the GIL, and a page view does that thousands of times: beside one busy thread, a fresh
+    # dashboard's first page view took up to 15 s at Python's 5 ms, under 3 s at 0.1 ms (docs/dashboard.md).
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
     server = Server(runtime, jobs=analyses, round_hooks=(prepare_ahead,))
     app = st.App(__file__, lifespan=server.lifespan, routes=server.routes())
