@@ -26,7 +26,6 @@ from views import (alerts, auth, capacity, health, history, instances, nodes, ov
 from views.context import PageContext
 from views.format import ago
 from views.live import first_round_progress, shown_snapshot, tables_first, whole_round_shown
-from views.tables import page_runs
 
 Render = Callable[[PageContext], None]
 FIRST_ROUND_RERUN_S = 2.0  # how often a live page looks again while the first round is collected
@@ -140,12 +139,11 @@ def snapshot_page(render: Render, *, needs_fleet: bool = True) -> Callable[[], N
 
         @st.fragment(run_every=FIRST_ROUND_RERUN_S if collecting else min(fleet.settings.poll_interval_s, 10.0))
         def live() -> None:
-            with page_runs.running():  # a fragment's own run is one too
-                if collecting and whole_round_shown():
-                    st.rerun()  # the first round is in and prepared: the whole page again, at the usual pace
-                snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
-                live_header(snapshot, fleet)
-                render(PageContext(snapshot, source))
+            if collecting and whole_round_shown():
+                st.rerun()  # the first round is in and prepared: the whole page again, at the usual pace
+            snapshot = shown_snapshot(fleet.snapshot())  # the newest round whose tables are built
+            live_header(snapshot, fleet)
+            render(PageContext(snapshot, source))
 
         live()
 
@@ -186,8 +184,7 @@ def pages() -> None:
     global VISITOR
     st.set_page_config(page_title="Podium", page_icon=":material/dashboard:", layout="wide")
     VISITOR = visitor()
-    with page_runs.running():  # the background analysis pauses for it (views/resilience.py)
-        st.navigation(page_list()).run()
+    st.navigation(page_list()).run()
 
 
 def page_list() -> dict[str, list]:

@@ -7,7 +7,8 @@ baseline: the file watcher on, a 5 ms GIL switch interval) against the dashboard
 
 The dashboard's process collects, stores and analyzes besides serving pages. Here one of its
 threads analyzes a Marathon-like snapshot (bench/analysis_scale.py's `--mixed` shape) over and over,
-as the dashboard's analysis thread does when a 50,000-node cluster changes (pausing for pages as it does), while headless Chromium opens the Overview twice, each
+as the dashboard's analysis thread does when a 50,000-node cluster changes
+(`views.resilience.analyze_giving_way`), while headless Chromium opens the Overview twice, each
 time in a new browser (an empty cache: the static bundle included) until the script run the load
 started is over: the process's first page view (its pages' modules are imported then) and a second
 one. The dashboard watches one small emulated Nomad cluster in its own process. Baseline and

@@ -1,7 +1,6 @@
 """Health: one feed of what is wrong now, most severe and newest first."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from views.context import PageContext

@@ -8,7 +8,7 @@ from fleet.orchestrators import label_of
 from fleet.problems import Problem
 from views.context import PageContext
 from views import resilience
-from views.tables import page_runs, snapshot_problems
+from views.tables import snapshot_problems
 from views.format import (INSTANCE_STATE_COLOURS, WORKLOAD_STATUS_COLOURS, ago, badge, cores, human_bytes, ratio,
                           severity_badge)
 
@@ -24,9 +24,7 @@ def n_plus_1_verdicts(snapshot: Snapshot) -> dict[str, bool | None] | None:
     """Each cluster's N+1 verdict from the shared analysis of this snapshot (the Resilience page's);
     None while it is still computing: the page never waits for it."""
     job = resilience.analyses.job(snapshot)
-    with page_runs.stepped_aside():  # waiting for the analysis, this page must not hold it up
-        finished = job.wait(VERDICT_WAIT_S)
-    if not finished or job.failed:
+    if not job.wait(VERDICT_WAIT_S) or job.failed:
         return None
     return {analysis.cluster: analysis.n_plus_1 for analysis in job.result().clusters}
 

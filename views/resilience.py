@@ -4,7 +4,6 @@ Thin: every number comes from fleet.analysis over the one Snapshot this page is 
 """
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import partial
 
@@ -15,7 +14,7 @@ from fleet.analysis import AnalysisMemo, ClusterAnalysis, LossImpact, SnapshotAn
 from fleet.model import Snapshot
 from views.context import PageContext
 from views.format import cores, human_bytes
-from views.tables import InBackground, page_runs, per_object, tables_being_prepared
+from views.tables import InBackground, per_object, tables_being_prepared
 from views.widgets import capped, table
 
 MAX_LOSS_ROWS = 200
@@ -25,20 +24,11 @@ CAVEAT = ("Re-placement is predicted with first-fit decreasing over the ready, s
 
 
 def analyze_giving_way(memo: AnalysisMemo, snapshot: Snapshot, progress: Callable[[float], None]) -> SnapshotAnalysis:
-    """The analysis, pausing at each progress report while a round's tables are prepared (pages wait
-    for those tables, not for the analysis) and while pages render: under one interpreter lock the
-    two would share the CPU and the visitor would wait up to twice as long. Pages hold one analysis
-    up by PAGES_FIRST_MAX_S in all, so a dashboard that many people watch still gets its analyses."""
-    held_up_s = 0.0
-
+    """The analysis, pausing at each progress report while a round's tables are prepared: pages wait
+    for those tables, not for the analysis."""
     def heard(share: float) -> None:
-        nonlocal held_up_s
         progress(share)
         tables_being_prepared.give_way()
-        if held_up_s < PAGES_FIRST_MAX_S:
-            started = time.monotonic()
-            page_runs.give_way(PAGES_FIRST_MAX_S - held_up_s)
-            held_up_s += time.monotonic() - started
 
     return analyze(snapshot, heard, memo=memo)
 
@@ -47,7 +37,6 @@ def analyze_giving_way(memo: AnalysisMemo, snapshot: Snapshot, progress: Callabl
 analyses = InBackground(partial(analyze_giving_way, AnalysisMemo()))  # a quiet cluster is not analyzed again
 PROGRESS_EVERY_S = 0.25
 FRESH_WAIT_S = 1.0  # how long this round's analysis is waited for before the previous round's is shown
-PAGES_FIRST_MAX_S = 5.0  # how long pages may hold up one analysis in all (analyze_giving_way)
 
 
 def verdict(analysis: ClusterAnalysis) -> str:
@@ -180,15 +169,14 @@ def analysis_of(snapshot: Snapshot) -> SnapshotAnalysis:
     a progress bar (each update lets Streamlit stop this run if the visitor leaves the page)."""
     job = analyses.job(snapshot)
     previous = analyses.finished
-    with page_runs.stepped_aside():  # this page waits for the analysis: the analysis must not wait for it
-        if not job.wait(FRESH_WAIT_S) and previous is not None and previous is not job:
-            return previous.result()
-        if not job.wait(PROGRESS_EVERY_S):
-            nodes = sum(len(c.nodes) for c in snapshot.clusters)
-            bar = st.progress(0.0, text=f"Analyzing the loss of each of {nodes:,} nodes…")
-            while not job.wait(PROGRESS_EVERY_S):
-                bar.progress(job.progress, text=f"Analyzing the loss of each of {nodes:,} nodes…")
-            bar.empty()
+    if not job.wait(FRESH_WAIT_S) and previous is not None and previous is not job:
+        return previous.result()
+    if not job.wait(PROGRESS_EVERY_S):
+        nodes = sum(len(c.nodes) for c in snapshot.clusters)
+        bar = st.progress(0.0, text=f"Analyzing the loss of each of {nodes:,} nodes…")
+        while not job.wait(PROGRESS_EVERY_S):
+            bar.progress(job.progress, text=f"Analyzing the loss of each of {nodes:,} nodes…")
+        bar.empty()
     return job.result()
 
 

@@ -139,19 +139,6 @@ class Foreground:
                 self._finished += 1
                 self._changed.notify_all()
 
-    @contextmanager
-    def stepped_aside(self) -> Iterator[None]:
-        """Inside `running`, a stretch that waits for the background work: meanwhile it holds that work
-        up no longer (else each would wait for the other)."""
-        with self._changed:
-            self._finished += 1
-            self._changed.notify_all()
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._started += 1
-
     def give_way(self, at_most_s: float = GIVE_WAY_MAX_S) -> None:
         """Return once the foreground work running now has finished, or after `at_most_s`. Work that
         starts later is not waited for: rounds prepared back to back never starve the background."""
@@ -161,8 +148,6 @@ class Foreground:
 
 
 tables_being_prepared = Foreground()
-# page script runs (app.py): the analysis pauses for them too, up to a budget (views/resilience.py)
-page_runs = Foreground()
 
 
 class Job(Generic[Result]):

@@ -298,42 +298,6 @@ def test_the_analysis_pauses_while_a_rounds_tables_are_prepared():
     assert job.result() == analyze(snapshot)
 
 
-def test_the_analysis_pauses_while_a_page_renders_but_not_while_that_page_waits_for_it(monkeypatch):
-    """A visitor's page shares the interpreter lock with the analysis: the analysis waits at its next
-    progress report until the page is done. A page that itself waits for the analysis (Resilience, the
-    Overview's N+1 badges) steps aside meanwhile, or each would wait for the other."""
-    from functools import partial
-
-    from fleet.analysis import AnalysisMemo
-    from views.tables import page_runs
-
-    monkeypatch.setattr(resilience, "PAGES_FIRST_MAX_S", 60.0)  # only stepping aside lets it go on
-    shared = InBackground(partial(resilience.analyze_giving_way, AnalysisMemo()))
-    snapshot = load("n-plus-1.json")
-    with page_runs.running():
-        job = shared.job(snapshot)
-        assert not job.wait(0.3)  # a small fleet's analysis takes milliseconds, were it not waiting
-        with page_runs.stepped_aside():
-            assert job.wait(10)
-    assert job.result() == analyze(snapshot)
-
-
-def test_pages_hold_one_analysis_up_only_so_long_in_all(monkeypatch):
-    """A dashboard watched by many people renders pages nearly all the time: its analyses still end."""
-    from functools import partial
-
-    from fleet.analysis import AnalysisMemo
-    from views.tables import page_runs
-
-    monkeypatch.setattr(resilience, "PAGES_FIRST_MAX_S", 0.2)
-    shared = InBackground(partial(resilience.analyze_giving_way, AnalysisMemo()))
-    snapshot = load("n-plus-1.json")
-    with page_runs.running():  # a page that never ends
-        job = shared.job(snapshot)
-        assert job.wait(10)
-    assert job.result() == analyze(snapshot)
-
-
 def test_a_round_is_prepared_as_it_arrives_when_it_is_the_first_or_pages_were_viewed_lately(monkeypatch):
     started: list[Snapshot] = []
     monkeypatch.setattr(live, "preparing", InBackground(lambda snapshot, progress: started.append(snapshot)))
