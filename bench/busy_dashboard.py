@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,7 +33,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.fleet_pages import visit_pages  # noqa: E402
-from bench.fleet_scale import free_port  # noqa: E402
+from bench.fleet_scale import start_dashboard, stop_dashboard, wait_until  # noqa: E402
 
 DEFAULT_SWITCH_S = 0.005  # Python's default (sys.getswitchinterval() in a fresh interpreter)
 
@@ -79,44 +78,22 @@ def page_views(folder: Path, config: Path, nodes: int | None, baseline: bool) ->
     """(seconds of the process's first page view, of a second one, the switch interval in force) for
     one dashboard started afresh; `nodes` None: no busy thread."""
     ready = folder / f"ready-{time.monotonic_ns()}"
-    env = {**os.environ, "PODIUM_CONFIG": str(config), "PYTHONPATH": f"{folder}{os.pathsep}{ROOT}",
-           "PODIUM_BENCH_READY": str(ready)}
+    env = {**os.environ, "PYTHONPATH": f"{folder}{os.pathsep}{ROOT}", "PODIUM_BENCH_READY": str(ready)}
     if nodes:
         env["PODIUM_BENCH_BUSY"] = str(nodes)
     if baseline:
         env["PODIUM_BENCH_SWITCH_S"] = str(DEFAULT_SWITCH_S)
-    port = free_port()
-    log = open(folder / "dashboard.log", "ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         *(["--server.fileWatcherType", "auto"] if baseline else [])],  # else as .streamlit/config.toml says
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/"
+    log = folder / "dashboard.log"
+    process, url = start_dashboard(env, config, log, ["--server.fileWatcherType", "auto"] if baseline else [])
     try:
-        deadline = time.monotonic() + 300
-        while not ((not nodes or ready.exists()) and healthy(url)):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"the dashboard did not come up: {(folder / 'dashboard.log').read_text()[-2000:]}")
-            time.sleep(0.5)
+        if nodes:  # the busy thread is at work
+            wait_until(ready.exists, process, 300, log)
         first, _ = visit_pages(url, pages=["overview"], timeout_s=300)
         second, _ = visit_pages(url, pages=["overview"], timeout_s=300)
         interval = float(ready.read_text()) if nodes else float("nan")
         return first.seconds, second.seconds, interval
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def healthy(url: str) -> bool:
-    try:
-        return urllib.request.urlopen(url + "_stcore/health", timeout=2).status == 200
-    except OSError:
-        return False
+        stop_dashboard(process)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -164,16 +165,26 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_dashboard(fleet: Fleet, log: Path) -> tuple[subprocess.Popen, str]:
+def start_dashboard(env: dict[str, str], config: Path, log: Path,
+                    extra_args: Sequence[str] = ()) -> tuple[subprocess.Popen, str]:
+    """`streamlit run app.py` over `config`, once it answers; its own process group (stop_dashboard)."""
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],  # the rest as .streamlit/config.toml says
-        cwd=ROOT, env={**fleet.env, "PODIUM_CONFIG": str(fleet.config)}, stdout=open(log, "wb"),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+         *extra_args],  # the rest as .streamlit/config.toml says
+        cwd=ROOT, env={**env, "PODIUM_CONFIG": str(config)}, stdout=open(log, "wb"),
         stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     wait_until(lambda: urllib.request.urlopen(url + "_stcore/health", timeout=2).status == 200, process, 120, log)
     return process, url
+
+
+def stop_dashboard(process: subprocess.Popen) -> None:
+    """The dashboard and the helper processes it started."""
+    if process.poll() is None:
+        os.killpg(process.pid, 15)
+        process.wait(timeout=30)
 
 
 def wait_until(ready, process: subprocess.Popen, timeout_s: float, log: Path) -> None:
@@ -355,7 +366,7 @@ def main(argv: list[str] | None = None) -> int:
         log = folder / "streamlit.log"
         dashboard = None
         try:
-            dashboard, url = start_dashboard(fleet, log)
+            dashboard, url = start_dashboard(fleet.env, fleet.config, log)
             report_first_round(*wait_for_first_round(fleet, dashboard, url, log, 1800))
             print("pages while the first round is still being prepared (tables, problems, analysis):")
             report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
@@ -376,9 +387,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"analysis: whole fleet {total:.2f} s over {len(results)} of {fleet.clusters} clusters (target < 5 s: "
                   f"{verdict(total < 5 and len(results) == fleet.clusters)}; a 50,000-node cluster < 2 s)", flush=True)
         finally:
-            if dashboard is not None and dashboard.poll() is None:
-                os.killpg(dashboard.pid, 15)
-                dashboard.wait(timeout=30)
+            if dashboard is not None:
+                stop_dashboard(dashboard)
             fleet.stop()
     return 0
 

@@ -7,13 +7,10 @@ exception, or ships more than the byte limit; seconds stay in the bench.
 """
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 
 from bench.fleet_pages import PAGES
-from bench.fleet_scale import PAGE_BYTES, Fleet, scaled, start_dashboard, wait_for_first_round
+from bench.fleet_scale import PAGE_BYTES, Fleet, scaled, start_dashboard, stop_dashboard, wait_for_first_round
 from tests.engines import CHROMIUM, require_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.scale]
@@ -24,15 +21,14 @@ def dashboard_url(tmp_path):
     fleet = Fleet(scaled(300), tmp_path, poll_interval_s=15)
     dashboard = None
     try:
-        dashboard, url = start_dashboard(fleet, tmp_path / "streamlit.log")
+        dashboard, url = start_dashboard(fleet.env, fleet.config, tmp_path / "streamlit.log")
         seen, _ = wait_for_first_round(fleet, dashboard, url, tmp_path / "streamlit.log", timeout_s=240)
         # the page left open as the dashboard started showed the first round by itself, no reload
         assert seen.first_cluster_s is not None and seen.every_cluster_s is not None
         yield url
     finally:
-        if dashboard is not None and dashboard.poll() is None:
-            os.killpg(dashboard.pid, signal.SIGTERM)
-            dashboard.wait(timeout=30)
+        if dashboard is not None:
+            stop_dashboard(dashboard)
         fleet.stop()
 
 
