@@ -12,7 +12,7 @@ task objects with history), each emulator in its own process. The dashboard is
 in the history, every page is opened in headless Chromium (bench/fleet_pages.py). Then: the
 analysis of each cluster (fleet.analysis on a snapshot the CLI collects), the history bytes per
 round and per day, and the dashboard's CPU and RSS (its process and its helpers) over a watch
-period. Each figure is printed beside its target; nothing is asserted. The emulators do not churn,
+period (its first and last five minutes side by side, so a slow leak shows). Each figure is printed beside its target; nothing is asserted. The emulators do not churn,
 so history deltas here are those of a quiet fleet; bench/history_scale.py measures 1% churn.
 """
 from __future__ import annotations
@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.fleet_pages import FirstRound, watch_first_round  # noqa: E402
+from bench.watching import RSS_GROWTH_ALLOWED, Sample, WatchSummary, summarize  # noqa: E402
 from fleet.history_schema import DELTA  # noqa: E402
 from fleet.store import ChainPolicy  # noqa: E402
 
@@ -262,14 +263,28 @@ def rss_bytes(pids: list[int]) -> int:
     return total
 
 
-def watch(pid: int, seconds: float) -> tuple[float, list[int]]:
-    """Average CPU share of one core over `seconds`, and RSS samples (every 5 s)."""
-    cpu_before, started, samples = cpu_seconds(tree(pid)), time.monotonic(), []
-    while time.monotonic() - started < seconds:
-        samples.append(rss_bytes(tree(pid)))
-        time.sleep(min(5.0, max(0.0, seconds - (time.monotonic() - started))))
-    samples.append(rss_bytes(tree(pid)))
-    return (cpu_seconds(tree(pid)) - cpu_before) / (time.monotonic() - started), samples
+def watch(pid: int, seconds: float) -> list[Sample]:
+    """CPU seconds and RSS of the dashboard's process tree every 5 s for `seconds`."""
+    started, samples = time.monotonic(), []
+    while True:
+        pids = tree(pid)
+        elapsed = time.monotonic() - started
+        samples.append(Sample(at_s=elapsed, cpu_s=cpu_seconds(pids), rss_bytes=rss_bytes(pids)))
+        if elapsed >= seconds:
+            return samples
+        time.sleep(min(5.0, seconds - elapsed))
+
+
+def report_watch(summary: WatchSummary) -> None:
+    gib = 2**30
+    print(f"watching: {summary.seconds:.0f} s, CPU {summary.cpu_share * 100:.1f}% of one core on average (target < 25%: "
+          f"{verdict(summary.cpu_share < 0.25)}), RSS peak {summary.peak_rss_bytes / gib:.2f} GiB (target < 3 GiB: "
+          f"{verdict(summary.peak_rss_bytes < 3 * gib)})", flush=True)
+    for name, part in (("first", summary.first), ("last", summary.last)):
+        print(f"          {name:5s} {part.end_s - part.start_s:4.0f} s: CPU {part.cpu_share * 100:.1f}% of one core, "
+              f"median RSS {part.median_rss_bytes / gib:.2f} GiB", flush=True)
+    print(f"          RSS growth from the first to the last window {summary.rss_growth * 100:+.1f}% (no growth: at most "
+          f"+{RSS_GROWTH_ALLOWED * 100:g}%: {verdict(not summary.grows)})", flush=True)
 
 
 # -- analysis ---------------------------------------------------------------------------------------
@@ -370,11 +385,7 @@ def main(argv: list[str] | None = None) -> int:
             report_first_round(*wait_for_first_round(fleet, dashboard, url, log, 1800))
             print("pages while the first round is still being prepared (tables, problems, analysis):")
             report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
-            cpu, samples = watch(dashboard.pid, args.watch_s)
-            print(f"watching: {args.watch_s:g} s, CPU {cpu * 100:.1f}% of one core on average (target < 25%: "
-                  f"{verdict(cpu < 0.25)}), RSS {samples[0] / 2**30:.2f} -> {samples[-1] / 2**30:.2f} GiB, "
-                  f"peak {max(samples) / 2**30:.2f} GiB (target < 3 GiB, no growth: "
-                  f"{verdict(max(samples) < 3 * 2**30)})", flush=True)
+            report_watch(summarize(watch(dashboard.pid, args.watch_s), window_s=min(300.0, args.watch_s / 3)))
             print("pages again, after watching (the fleet quiet, rounds going on):")
             report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
             report_history(history_rounds(fleet.history), args.poll_interval_s,

@@ -1,0 +1,49 @@
+"""A long watch's summary: a slow leak or a climbing CPU cost shows beside the averages."""
+from __future__ import annotations
+
+import pytest
+
+from bench.watching import Sample, summarize
+
+GIB = 2**30
+
+
+def samples(rss_at, cpu_share_at, seconds=1800, every=5):
+    cpu, taken = 0.0, []
+    for at in range(0, seconds + 1, every):
+        taken.append(Sample(at_s=float(at), cpu_s=cpu, rss_bytes=int(rss_at(at))))
+        cpu += cpu_share_at(at) * every
+    return taken
+
+
+def test_a_dashboard_whose_memory_climbs_through_the_watch_grows_though_its_peak_stays_under_target():
+    summary = summarize(samples(lambda at: 2 * GIB + at * 100_000, lambda at: 0.06), window_s=300)
+    assert summary.peak_rss_bytes < 3 * GIB
+    assert summary.rss_growth == pytest.approx(0.07, abs=0.01)
+    assert summary.grows
+
+
+def test_a_flat_dashboard_with_round_to_round_wobble_does_not_grow():
+    summary = summarize(samples(lambda at: 2 * GIB + (30 * 2**20 if at % 15 == 0 else 0), lambda at: 0.06),
+                        window_s=300)
+    assert not summary.grows
+    assert summary.cpu_share == pytest.approx(0.06)
+
+
+def test_the_first_and_last_windows_show_a_cpu_cost_that_climbs():
+    summary = summarize(samples(lambda at: GIB, lambda at: 0.02 + at / 1800 * 0.2), window_s=300)
+    assert summary.first.cpu_share == pytest.approx(0.037, abs=0.005)
+    assert summary.last.cpu_share == pytest.approx(0.203, abs=0.005)
+    assert summary.first.cpu_share < summary.cpu_share < summary.last.cpu_share
+    assert (summary.first.start_s, summary.last.end_s) == (0, 1800)
+
+
+def test_a_watch_shorter_than_two_windows_compares_its_own_halves_no_worse_than_the_whole():
+    summary = summarize(samples(lambda at: GIB, lambda at: 0.1, seconds=20), window_s=300)
+    assert summary.seconds == 20
+    assert summary.first.cpu_share == pytest.approx(0.1) and summary.last.cpu_share == pytest.approx(0.1)
+
+
+def test_a_watch_needs_two_samples():
+    with pytest.raises(ValueError, match="two samples"):
+        summarize([Sample(at_s=0, cpu_s=0, rss_bytes=GIB)], window_s=300)
