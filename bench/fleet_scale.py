@@ -35,6 +35,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.fleet_pages import FirstRound, watch_first_round  # noqa: E402
+from bench.history_fill import prefill  # noqa: E402
 from bench.watching import RSS_GROWTH_ALLOWED, Sample, WatchSummary, summarize  # noqa: E402
 from fleet.history_schema import DELTA  # noqa: E402
 from fleet.store import ChainPolicy  # noqa: E402
@@ -140,6 +141,8 @@ class Fleet:
             self.stop()
             raise
         self.clusters = len(entries)
+        self.names = [(f"seed-{kind}", kind) for kind in emulator_commands(size)]
+        self.prefilled_to = 0  # the last history id written before the dashboard started
         self.history = folder / "history"
         self.config = folder / "clusters.yaml"
         self.config.write_text(f"settings:\n  poll_interval_s: {poll_interval_s}\n  timeout_s: 600\n"
@@ -202,13 +205,15 @@ def wait_until(ready, process: subprocess.Popen, timeout_s: float, log: Path) ->
     raise SystemExit(f"gave up after {timeout_s:.0f} s: {log.read_text()[-2000:]}")
 
 
-def history_rounds(history: Path) -> list[tuple[int, int]]:
-    """(kind, body bytes) of every kept round, oldest first; read-only, beside the dashboard's writer."""
+def history_rounds(history: Path, after_id: int = 0) -> list[tuple[int, int]]:
+    """(kind, body bytes) of every kept round after `after_id` (the prefilled ones), oldest first;
+    read-only, beside the dashboard's writer."""
     path = history / "history.sqlite3"
     if not path.exists():
         return []
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30) as db:
-        return [(kind, size) for kind, size in db.execute("SELECT kind, LENGTH(body) FROM podium_snapshots ORDER BY id")]
+        return [(kind, size) for kind, size in db.execute(
+            "SELECT kind, LENGTH(body) FROM podium_snapshots WHERE id > ? ORDER BY id", (after_id,))]
 
 
 def wait_for_first_round(fleet: Fleet, dashboard: subprocess.Popen, url: str, log: Path,
@@ -217,7 +222,7 @@ def wait_for_first_round(fleet: Fleet, dashboard: subprocess.Popen, url: str, lo
     the clusters as they come in (what it showed when); then wait for the round in the history (when)."""
     started = time.perf_counter()
     seen = watch_first_round(url, fleet.clusters, timeout_s=timeout_s)
-    wait_until(lambda: len(history_rounds(fleet.history)) > 0, dashboard, timeout_s, log)
+    wait_until(lambda: len(history_rounds(fleet.history, fleet.prefilled_to)) > 0, dashboard, timeout_s, log)
     return seen, time.perf_counter() - started
 
 
@@ -356,6 +361,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, help="the seed fleet with every count times this (e.g. 0.25)")
     parser.add_argument("--watch-s", type=float, default=60.0, help="watch period for CPU and RSS (issue: 1800)")
     parser.add_argument("--poll-interval-s", type=float, default=15.0)
+    parser.add_argument("--history-days", type=float, default=0.0,
+                        help="days of rounds in the history before the dashboard starts (issue: 7; a small "
+                             "fleet's rounds under these clusters' names, bench/history_fill.py)")
     parser.add_argument("--page-timeout-s", type=float, default=120.0)
     parser.add_argument("--analysis-timeout-s", type=float, default=900.0)
     parser.add_argument("--serve", choices=["kubernetes", "marathon"], help=argparse.SUPPRESS)
@@ -381,6 +389,10 @@ def main(argv: list[str] | None = None) -> int:
         log = folder / "streamlit.log"
         dashboard = None
         try:
+            if args.history_days:
+                fleet.prefilled_to = prefill(fleet.history, fleet.names, args.history_days, args.poll_interval_s,
+                                             lambda done, total: print(f"history: {done:,} of {total:,} rounds of "
+                                                                       f"{args.history_days:g} days written", flush=True))
             dashboard, url = start_dashboard(fleet.env, fleet.config, log)
             report_first_round(*wait_for_first_round(fleet, dashboard, url, log, 1800))
             print("pages while the first round is still being prepared (tables, problems, analysis):")
@@ -388,7 +400,7 @@ def main(argv: list[str] | None = None) -> int:
             report_watch(summarize(watch(dashboard.pid, args.watch_s), window_s=min(300.0, args.watch_s / 3)))
             print("pages again, after watching (the fleet quiet, rounds going on):")
             report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
-            report_history(history_rounds(fleet.history), args.poll_interval_s,
+            report_history(history_rounds(fleet.history, fleet.prefilled_to), args.poll_interval_s,
                            sum(p.stat().st_size for p in fleet.history.glob("history.sqlite3*")))
             results = analysis_times(fleet, folder, args.analysis_timeout_s)
             for result in results:

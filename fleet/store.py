@@ -8,7 +8,7 @@ parent round and the keyframe that starts its chain; a keyframe is written every
 this process has no parent to build on. Reading a moment rebuilds it from its keyframe exactly.
 
 A second table holds small per-cluster numbers for trends, so charts never decode snapshots. Each
-save is one transaction (insert, then retention by age and count): a process killed mid-write
+save is one transaction (insert, then retention by age, count and bytes): a process killed mid-write
 leaves every earlier snapshot readable and no half round. Retention retires a moment (it is no
 longer listed, its trend points are gone) and deletes a chain's bodies once none of its moments is
 live, so a delta never loses its keyframe. A connection is opened per operation, so the poller's
@@ -52,10 +52,21 @@ class StoreError(Exception):
     """The history store cannot be opened or used; the message says why, without credentials."""
 
 
+MIB = 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Retention:
+    """What is kept: moments younger than max_age_days, at most max_snapshots of them, and at most
+    max_bytes of stored bodies (None: no bound), the oldest chains going first."""
+
     max_age_days: float = 7.0
-    max_snapshots: int = 5000
+    max_snapshots: int = 50_000  # a week of 15 s rounds is 40,320
+    max_bytes: int | None = 4096 * MIB  # a week of the seed fleet at 1% churn a round is ~3.5 GB
+    # the bytes kept are summed (a pass over every round's row: ~80-130 ms over a week of rounds in SQLite)
+    # at a process's first round and then every this many; between two sums the history may outgrow
+    # max_bytes by that many rounds' bodies
+    bytes_checked_every: int = 100
 
 
 class StoredSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -139,6 +150,7 @@ class SnapshotStore:
         self._clock = clock
         self._saved_lock = threading.Lock()
         self._saved: OrderedDict[int, Snapshot] = OrderedDict()  # the newest rounds this process saved, by id
+        self._rounds_since_size_check = retention.bytes_checked_every
         self._create_schema()
 
     @property
@@ -272,19 +284,64 @@ class SnapshotStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"), rows)
 
     def _apply_retention(self, cursor: Any) -> None:
+        """Retire what is too old or too many, then, now and then, the oldest chains while the kept
+        bodies weigh more than allowed. Each query reads an index, not every row, but the byte count."""
+        self._retire(cursor, self._expired(cursor))
+        self._rounds_since_size_check += 1
+        if self._rounds_since_size_check >= self.retention.bytes_checked_every:
+            self._rounds_since_size_check = 0
+            self._retire(cursor, self._over_size(cursor))
+
+    def _expired(self, cursor: Any) -> list[tuple[int, int]]:
+        """(id, chain) of the live moments older than max_age_days, and of the oldest beyond max_snapshots."""
         oldest_s = epoch_s(self._clock() - timedelta(days=self.retention.max_age_days))
-        cursor.execute(self.dialect.sql(
-            "SELECT id FROM podium_snapshots WHERE retired = 0 AND (taken_at_s < ? OR id NOT IN "
-            "(SELECT id FROM podium_snapshots WHERE retired = 0 ORDER BY taken_at_s DESC, id DESC LIMIT ?))"),
-            (oldest_s, self.retention.max_snapshots))
-        doomed = [(row[0],) for row in cursor.fetchall()]
-        if not doomed:
+        cursor.execute(self.dialect.sql("SELECT id, COALESCE(keyframe_id, id) FROM podium_snapshots "
+                                        "WHERE retired = 0 AND taken_at_s < ?"), (oldest_s,))
+        expired = [tuple(row) for row in cursor.fetchall()]
+        cursor.execute("SELECT COUNT(*) FROM podium_snapshots WHERE retired = 0")
+        too_many = int(cursor.fetchone()[0]) - len(expired) - self.retention.max_snapshots
+        if too_many > 0:
+            cursor.execute(self.dialect.sql(
+                "SELECT id, COALESCE(keyframe_id, id) FROM podium_snapshots WHERE retired = 0 AND taken_at_s >= ? "
+                "ORDER BY taken_at_s, id LIMIT ?"), (oldest_s, too_many))
+            expired += [tuple(row) for row in cursor.fetchall()]
+        return expired
+
+    def _over_size(self, cursor: Any) -> list[tuple[int, int]]:
+        """(id, chain) of the live moments of the oldest chains whose bodies take the history over
+        max_bytes. A chain's bodies only go all together, so whole chains go; the newest always stays."""
+        if self.retention.max_bytes is None:
+            return []
+        cursor.execute("SELECT COALESCE(keyframe_id, id), SUM(LENGTH(body)) FROM podium_snapshots "
+                       "GROUP BY COALESCE(keyframe_id, id) ORDER BY MAX(taken_at_s), COALESCE(keyframe_id, id)")
+        chains = cursor.fetchall()
+        total, doomed = sum(int(size) for _, size in chains), []
+        for chain, size in chains[:-1]:
+            if total <= self.retention.max_bytes:
+                break
+            doomed += [(moment_id, chain) for moment_id, retired in self._chain_rows(cursor, chain) if not retired]
+            total -= int(size)
+        return doomed
+
+    def _retire(self, cursor: Any, moments: list[tuple[int, int]]) -> None:
+        """The moments are no longer listed and their trend points are gone; a chain's bodies go
+        together, once none of its moments is live, so no delta outlives its keyframe."""
+        if not moments:
             return
-        cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), doomed)
-        cursor.executemany(self.dialect.sql("UPDATE podium_snapshots SET retired = 1 WHERE id = ?"), doomed)
-        # a chain's bodies go together, once none of its moments is live: no delta outlives its keyframe
-        cursor.execute("DELETE FROM podium_snapshots WHERE COALESCE(keyframe_id, id) NOT IN "
-                       "(SELECT COALESCE(keyframe_id, id) FROM podium_snapshots WHERE retired = 0)")
+        ids = [(moment_id,) for moment_id, _ in moments]
+        cursor.executemany(self.dialect.sql("DELETE FROM podium_cluster_points WHERE snapshot_id = ?"), ids)
+        cursor.executemany(self.dialect.sql("UPDATE podium_snapshots SET retired = 1 WHERE id = ?"), ids)
+        for chain in sorted({chain for _, chain in moments}):
+            if all(retired for _, retired in self._chain_rows(cursor, chain)):
+                cursor.execute(self.dialect.sql("DELETE FROM podium_snapshots WHERE keyframe_id = ? OR id = ?"),
+                               (chain, chain))
+
+    def _chain_rows(self, cursor: Any, chain: int) -> list[tuple[int, int]]:
+        """(id, retired) of a chain's rounds. (With `retired = 0` in the query, SQLite would walk every
+        live round's entry in the listing index instead of the chain's few rows.)"""
+        cursor.execute(self.dialect.sql("SELECT id, retired FROM podium_snapshots WHERE keyframe_id = ? OR id = ?"),
+                       (chain, chain))
+        return [(int(moment_id), int(retired)) for moment_id, retired in cursor.fetchall()]
 
     # -- reading -------------------------------------------------------------------------------------
 
@@ -453,7 +510,8 @@ def open_postgres(url: str, retention: Retention = Retention(), **kwargs: Any) -
 
 
 def retention_of(settings: Settings) -> Retention:
-    return Retention(max_age_days=settings.history_max_age_days, max_snapshots=settings.history_max_snapshots)
+    return Retention(max_age_days=settings.history_max_age_days, max_snapshots=settings.history_max_snapshots,
+                     max_bytes=round(settings.history_max_mib * MIB))
 
 
 def open_store(config: FleetConfig, environ: Mapping[str, str] | None = None) -> SnapshotStore:

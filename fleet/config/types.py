@@ -93,7 +93,8 @@ class Settings:
     history_dir: str = ".podium/history"
     history_db_url_env: str | None = None
     history_max_age_days: float = 7.0
-    history_max_snapshots: int = 5000
+    history_max_snapshots: int = 50_000  # a week of 15 s rounds is 40,320
+    history_max_mib: float = 4096.0  # bodies kept; the oldest chains of rounds go first
     auth: AuthPolicy | None = None
 
 

@@ -59,6 +59,7 @@ SETTINGS_SPEC: dict[str, SettingSpec] = {
     "history_db_url_env": SettingSpec(_env_var_name, "the name of an environment variable"),
     "history_max_age_days": SettingSpec(_positive_number, "a positive number of days", float),
     "history_max_snapshots": SettingSpec(_positive_int, "a positive whole number"),
+    "history_max_mib": SettingSpec(_positive_number, "a positive number of MiB", float),
     # who may look and who may change (fleet/auth.py); absent: the dashboard is open to anyone who reaches it
     "auth": SettingSpec(lambda v: not auth_problems(v), "a mapping (see docs/security.md)", auth_policy,
                         problems=auth_problems),

@@ -41,6 +41,13 @@ class Backend:
         opener = open_sqlite if self.name == "sqlite" else open_postgres
         return opener(self.where, retention, clock=clock, **kwargs)
 
+    def reset(self) -> None:
+        """An empty history again."""
+        store = self.open()
+        with store._transaction() as cursor:
+            cursor.execute("DELETE FROM podium_cluster_points")
+            cursor.execute("DELETE FROM podium_snapshots")
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def backend(request, tmp_path) -> Backend:

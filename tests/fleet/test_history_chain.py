@@ -88,6 +88,48 @@ def test_retention_by_age_drops_whole_chains_once_none_of_their_moments_is_young
     assert (footprint.keyframes, footprint.deltas) == (2, 8)  # chains 10-14 (10-12 retired) and 15-19
 
 
+def alike(count: int) -> list:
+    """Rounds of one fleet that does not change, 15 s apart: every chain of them weighs the same."""
+    first = next(iter(rounds(17, 1)))
+    return [msgspec.structs.replace(first, taken_at=T0 + timedelta(seconds=15 * i)) for i in range(count)]
+
+
+def test_retention_by_bytes_drops_the_oldest_whole_chains_until_the_history_fits(backend):
+    sizing = backend.open(Retention(max_bytes=None), clock=lambda: LATER, chain=every(4))
+    for snapshot in alike(4):
+        sizing.save(snapshot)
+    chain_bytes = sizing.footprint().body_bytes  # one whole chain: a keyframe and three deltas
+    backend.reset()
+    store = backend.open(Retention(max_bytes=round(chain_bytes * 2.5), bytes_checked_every=1), clock=lambda: LATER,
+                         chain=every(4))
+    sequence = alike(20)
+    for snapshot in sequence:
+        store.save(snapshot)
+    kept = store.list_snapshots()
+    assert [exact(store.load(s.id)) for s in kept] == [exact(s) for s in sequence[12:]]  # two whole chains
+    assert store.footprint().body_bytes <= chain_bytes * 2.5
+    assert len(store.trends(sequence[-1].clusters[0].name)) == 8
+
+
+def test_between_two_sums_of_the_bytes_kept_the_history_may_outgrow_its_limit_by_that_many_rounds(backend):
+    store = backend.open(Retention(max_bytes=1, bytes_checked_every=5), clock=lambda: LATER, chain=every(2))
+    sequence = alike(11)  # chains of two rounds: 0-1, 2-3, ...
+    for snapshot in sequence[:10]:
+        store.save(snapshot)
+    # summed at the first round, then at the sixth (round 5), which left only its own chain (4-5)
+    assert [exact(store.load(s.id)) for s in store.list_snapshots()] == [exact(s) for s in sequence[4:10]]
+    store.save(sequence[10])  # summed again: only the newest chain (round 10 alone) is left
+    assert [exact(store.load(s.id)) for s in store.list_snapshots()] == [exact(sequence[10])]
+
+
+def test_the_newest_chain_stays_however_small_the_byte_limit(backend):
+    store = backend.open(Retention(max_bytes=1, bytes_checked_every=1), clock=lambda: LATER, chain=every(3))
+    sequence = list(rounds(18, 7))
+    for snapshot in sequence:
+        store.save(snapshot)
+    assert [exact(store.load(s.id)) for s in store.list_snapshots()] == [exact(s) for s in sequence[6:]]
+
+
 def write_v1_history(backend, sequence) -> list[int]:
     """A database as the first version wrote it: its tables, one full compressed snapshot per row."""
     connection = connect_raw(backend)

@@ -12,7 +12,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from fleet.config import FleetConfig, Settings
+from fleet.config import FleetConfig, Settings, load_config
 from fleet.store import HistoryRecorder, Retention, StoreError, open_postgres, open_sqlite, open_store
 from tests.fleet.postgres_server import PASSWORD
 from tests.fleet.snapshot_builder import T0, ClusterBuilder, snapshot
@@ -133,6 +133,18 @@ def test_open_store_defaults_to_sqlite_beside_the_config(tmp_path):
     store.save(moment(0))
     assert (tmp_path / ".podium" / "history" / "history.sqlite3").exists()
     assert store.describe().startswith("sqlite: ")
+
+
+def test_the_settings_bound_the_history_by_age_count_and_mebibytes(tmp_path):
+    config_file = tmp_path / "clusters.yaml"
+    config_file.write_text("settings:\n  history_max_age_days: 2\n  history_max_snapshots: 900\n"
+                           "  history_max_mib: 1.5\nclusters: []\n")
+    store = open_store(load_config(config_file), environ={})
+    assert (store.retention.max_age_days, store.retention.max_snapshots, store.retention.max_bytes) == \
+        (2.0, 900, 1_572_864)
+    defaults = open_store(FleetConfig(path=tmp_path / "clusters.yaml", settings=Settings(), clusters=[]), environ={})
+    assert defaults.retention.max_snapshots >= 7 * 24 * 3600 // 15  # a week of rounds at the default interval
+    assert defaults.retention.max_bytes == 4096 * 2**20
 
 
 def test_open_store_uses_postgres_from_the_named_variable_and_never_shows_the_password(postgres_url, tmp_path):
