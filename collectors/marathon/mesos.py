@@ -83,36 +83,38 @@ def to_node(agent: Agent, role: str, fallback_allocated: Resources | None) -> No
 
 @dataclass
 class NodeMemo:
-    """Last round's agents and the nodes they made (see `to_nodes`)."""
+    """Last round's agents and the nodes they made, position by position (see `to_nodes`)."""
 
     agents: list[Agent] = field(default_factory=list)
     role: str = "*"
     fallback: dict[str, Resources] = field(default_factory=dict)
     nodes: list[Node] = field(default_factory=list)
-    by_id: dict[str, tuple[Agent, Resources | None, Node]] = field(default_factory=dict)
 
 
 def to_nodes(agents: list[Agent], role: str = "*", fallback_allocated: dict[str, Resources] | None = None,
              memo: NodeMemo | None = None) -> list[Node]:
     """With a `memo` (updated here): agents all equal to last round's, field by field, keep last
-    round's nodes (the very list); otherwise each agent equal to its last self keeps its Node."""
+    round's nodes (the very list); otherwise each agent equal to its last self keeps its Node.
+    The memo keeps this round's agents either way: the collector holds them too (for a master that
+    fails next round), and 50,000 agents kept twice are tens of MB."""
     fallback = fallback_allocated or {}
     if memo is not None and memo.role == role and memo.fallback == fallback and memo.agents == agents:
+        memo.agents = agents
         return memo.nodes
-    last = memo.by_id if memo is not None and memo.role == role else {}
-    by_id: dict[str, tuple[Agent, Resources | None, Node]] = {}
+    last = {agent.id: (agent, node) for agent, node in zip(memo.agents, memo.nodes)} \
+        if memo is not None and memo.role == role else {}
+    last_fallback = memo.fallback if memo is not None else {}
     nodes = []
     for agent in agents:
         allocated = fallback.get(agent.id)
         seen = last.get(agent.id)
-        if seen is not None and seen[1] == allocated and seen[0] == agent:
-            node = seen[2]
+        if seen is not None and last_fallback.get(agent.id) == allocated and seen[0] == agent:
+            node = seen[1]
         else:
             node = to_node(agent, role, allocated)
-        by_id[agent.id] = (agent, allocated, node)
         nodes.append(node)
     if memo is not None:
-        memo.agents, memo.role, memo.fallback, memo.nodes, memo.by_id = agents, role, fallback, nodes, by_id
+        memo.agents, memo.role, memo.fallback, memo.nodes = agents, role, fallback, nodes
     return nodes
 
 

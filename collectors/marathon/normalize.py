@@ -119,6 +119,8 @@ def apps_section(raw: MarathonRaw, hosts: dict[str, str],
         if result is None or result.problem != problem or result.app != app:
             mine = task_instances(app.tasks, app.id, hosts) if app.tasks else []
             result = AppResult(app, problem, app_workload(app, problem), mine, app_service(app, mine))
+        elif result.app is not app:  # read again, equal: keep this read's app, so the last read's can go
+            result.app = app
         fresh[app.id] = result
         workload, service = result.workload, result.service
         workloads.append(workload)

@@ -85,3 +85,18 @@ def test_a_quiet_round_reuses_what_each_app_and_agent_became():
     assert all(a is b for a, b in zip(again.workloads, first.workloads))
     assert all(a is b for a, b in zip(again.instances, first.instances))
     assert all(a is b for a, b in zip(again.nodes, first.nodes))
+
+
+def test_apps_and_agents_read_again_and_found_equal_are_remembered_as_this_reads_so_the_last_reads_can_be_freed():
+    # the collector reads all apps again every few minutes (hundreds of MB at 200,000 tasks) and the
+    # agents every round, and holds the newest read; the memo must not keep an earlier read's alive
+    scenario = build(8, agents=10, apps=12, pods=1, problems=set())
+    memo = NormalizeMemo()
+    first_read = round_trip(scenario)
+    first = normalize(first_read, memo)
+    second_read = round_trip(scenario)
+    again = normalize(second_read, memo)
+    assert all(a is b for a, b in zip(again.instances, first.instances))  # what they became is reused ...
+    assert [result.app for result in memo.apps.values()] == second_read.apps.apps
+    assert all(result.app is app for result, app in zip(memo.apps.values(), second_read.apps.apps))  # ... the apps are this read's
+    assert again.nodes is first.nodes and memo.nodes.agents is second_read.agents
