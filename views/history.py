@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import altair as alt
@@ -62,15 +62,24 @@ def allocation_frame(points: list[TrendPoint]) -> pd.DataFrame:
 
 
 # 24-hour UTC, as every other time in the app; the browser's locale and time zone never apply
-TIME_AXIS = alt.X("time:T", title=None, scale=alt.Scale(type="utc"),
-                  axis=alt.Axis(labelExpr="utcFormat(datum.value, '%H:%M') == '00:00' ? "
-                                          "utcFormat(datum.value, '%b %d') : utcFormat(datum.value, '%H:%M')"))
+HOURS_AXIS = alt.Axis(labelExpr="utcFormat(datum.value, '%H:%M') == '00:00' ? "
+                                "utcFormat(datum.value, '%b %d') : utcFormat(datum.value, '%H:%M')")
+# over days a half-width chart has room for few labels and drops overlapping ones, midnight's
+# dates among them ("12:00 12:00 12:00" for a week): one tick a day, labelled with its date
+DAYS_AXIS = alt.Axis(tickCount="day", labelExpr="utcFormat(datum.value, '%b %d')")
+DAYS_FROM = timedelta(days=2)
 TIME_TOOLTIP = alt.Tooltip("time:T", title="time (UTC)", format="%Y-%m-%d %H:%M:%S", formatType="utc")
 
 
-def line_chart(frame: pd.DataFrame, value: str, series: str, title: str) -> alt.Chart:
+def time_axis(points: list[TrendPoint]) -> alt.X:
+    """The charts' time axis: hours and minutes, or dates when the points span days."""
+    days = len(points) > 1 and points[-1].taken_at - points[0].taken_at >= DAYS_FROM
+    return alt.X("time:T", title=None, scale=alt.Scale(type="utc"), axis=DAYS_AXIS if days else HOURS_AXIS)
+
+
+def line_chart(frame: pd.DataFrame, value: str, series: str, title: str, x: alt.X) -> alt.Chart:
     return alt.Chart(frame, title=title).mark_line(point=len(frame) < 60).encode(
-        x=TIME_AXIS, y=alt.Y(f"{value}:Q"), color=alt.Color(f"{series}:N"),
+        x=x, y=alt.Y(f"{value}:Q"), color=alt.Color(f"{series}:N"),
         tooltip=[TIME_TOOLTIP, f"{series}:N", f"{value}:Q"])
 
 
@@ -80,16 +89,17 @@ def render_trends(store: SnapshotStore) -> None:
         return
     cluster = st.selectbox("Cluster", clusters, key="history-cluster")
     points = thinned(store.trends(cluster, most=MAX_POINTS))
+    x = time_axis(points)
     left, right = st.columns(2)
-    left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes"), key="history-nodes")
+    left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes", x), key="history-nodes")
     right.altair_chart(alt.Chart(instances_frame(points), title="Instances by state").mark_area().encode(
-        x=TIME_AXIS, y=alt.Y("instances:Q", stack=True),
+        x=x, y=alt.Y("instances:Q", stack=True),
         color=alt.Color("state:N", scale=alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))),
         tooltip=[TIME_TOOLTIP, "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)
     for column, (resource, title) in zip(st.columns(2), (("CPU (cores)", "CPU allocated (cores)"),
                                                          ("memory (GiB)", "Memory allocated (GiB)"))):
-        column.altair_chart(line_chart(allocation[allocation["resource"] == resource], "amount", "measure", title),
+        column.altair_chart(line_chart(allocation[allocation["resource"] == resource], "amount", "measure", title, x),
                             key=f"history-{resource.split()[0]}")
 
 

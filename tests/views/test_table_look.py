@@ -107,6 +107,19 @@ def test_history_charts_label_time_in_24_hour_utc(tmp_path):
         assert time_tip["formatType"] == "utc" and time_tip["format"] == "%Y-%m-%d %H:%M:%S"
 
 
+def test_history_charts_over_a_week_label_one_tick_a_day_with_its_date(tmp_path):
+    store = open_sqlite(tmp_path / "h.sqlite3", clock=lambda: T0 + timedelta(days=8))
+    for hours in range(0, 7 * 24, 6):
+        store.save(snapshot(ClusterBuilder(name="prod").nodes_named("n1").build(),
+                            taken_at=T0 + timedelta(hours=hours)))
+    app = run(history_script, str(tmp_path / "h.sqlite3"))
+    charts = [json.loads(element.proto.spec) for element in app.get("vega_lite_chart")]
+    assert len(charts) == 4
+    for chart in charts:
+        axis = chart["encoding"]["x"]["axis"]
+        assert axis["tickCount"] == "day" and axis["labelExpr"] == "utcFormat(datum.value, '%b %d')"
+
+
 def problem(cluster: str, severity: str, index: int = 0) -> Problem:
     return Problem(severity, cluster, "kubernetes", "Instance", f"{cluster}-{index}", "failed")
 
