@@ -91,15 +91,19 @@ def test_health_table_still_shouts_critical():
     assert labels["critical"] == "CRITICAL" and labels["warning"] == "warning"
 
 
-def test_history_charts_label_time_in_24_hour_utc(tmp_path):
-    store = open_sqlite(tmp_path / "h.sqlite3", clock=lambda: T0 + timedelta(days=1))
-    for minutes in (0, 264):  # 12:00 and 16:24 UTC
-        store.save(snapshot(ClusterBuilder(name="prod").nodes_named("n1").build(),
-                            taken_at=T0 + timedelta(minutes=minutes)))
+def history_charts(tmp_path, offsets: list[timedelta]) -> list[dict]:
+    """The History page's four charts over one cluster's rounds taken at T0 + each offset."""
+    store = open_sqlite(tmp_path / "h.sqlite3", clock=lambda: T0 + offsets[-1])
+    for offset in offsets:
+        store.save(snapshot(ClusterBuilder(name="prod").nodes_named("n1").build(), taken_at=T0 + offset))
     app = run(history_script, str(tmp_path / "h.sqlite3"))
     charts = [json.loads(element.proto.spec) for element in app.get("vega_lite_chart")]
     assert len(charts) == 4
-    for chart in charts:
+    return charts
+
+
+def test_history_charts_label_time_in_24_hour_utc(tmp_path):
+    for chart in history_charts(tmp_path, [timedelta(minutes=0), timedelta(minutes=264)]):  # 12:00 and 16:24 UTC
         x = chart["encoding"]["x"]
         assert x["scale"]["type"] == "utc"
         assert "utcFormat(datum.value, '%H:%M')" in x["axis"]["labelExpr"] and "%I" not in x["axis"]["labelExpr"]
@@ -108,14 +112,7 @@ def test_history_charts_label_time_in_24_hour_utc(tmp_path):
 
 
 def test_history_charts_over_a_week_label_one_tick_a_day_with_its_date(tmp_path):
-    store = open_sqlite(tmp_path / "h.sqlite3", clock=lambda: T0 + timedelta(days=8))
-    for hours in range(0, 7 * 24, 6):
-        store.save(snapshot(ClusterBuilder(name="prod").nodes_named("n1").build(),
-                            taken_at=T0 + timedelta(hours=hours)))
-    app = run(history_script, str(tmp_path / "h.sqlite3"))
-    charts = [json.loads(element.proto.spec) for element in app.get("vega_lite_chart")]
-    assert len(charts) == 4
-    for chart in charts:
+    for chart in history_charts(tmp_path, [timedelta(hours=hours) for hours in range(0, 7 * 24, 6)]):
         axis = chart["encoding"]["x"]["axis"]
         assert axis["tickCount"] == "day" and axis["labelExpr"] == "utcFormat(datum.value, '%b %d')"
 
