@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.fleet_scale                     # the seed fleet (several GiB, minutes)
     .venv/bin/python -m bench.fleet_scale --small             # 300 nodes per cluster, same densities
     .venv/bin/python -m bench.fleet_scale --small --watch-s 1800
+    .venv/bin/python -m bench.fleet_scale --history-days 7 --watch-s 1800  # the week and half hour
     .venv/bin/python -m bench.fleet_scale --share 0.25        # every count of the seed fleet times 0.25
 
 The seed fleet: Kubernetes 5,000 nodes / ~150,000 pods, Nomad 10,000 nodes / ~100,000 allocations,

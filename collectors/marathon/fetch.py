@@ -27,7 +27,7 @@ import requests
 from collectors.base import Collector
 from collectors.marathon.events import HEARTBEAT_S, SUBSCRIBED, EventFeed
 from collectors.marathon.leader import LeaderFollowingClient
-from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, normalize
+from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, normalize, remembered_apps
 from collectors.marathon.wire import Agent, AgentList, AppList, Deployment, Info, PodStatus, Queue
 from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
@@ -177,7 +177,11 @@ class MarathonCollector(Collector[MarathonRaw]):
     # --- normalize ------------------------------------------------------------------------------
     def normalize(self, raw: MarathonRaw) -> ClusterData:
         with paused_gc():
-            return normalize(raw, self._memo)
+            data = normalize(raw, self._memo)
+        if self._apps_read is not None and self._apps_read[2] is raw.apps:  # a read kept for quiet rounds
+            mark, started, apps = self._apps_read
+            self._apps_read = (mark, started, remembered_apps(apps, self._memo))
+        return data
 
     def close(self) -> None:
         self.feed.stop()
