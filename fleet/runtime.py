@@ -18,6 +18,7 @@ from fleet.alerts.engine import AlertEngine, SharedAnalysis
 from fleet.alerts.settings import AlertsConfig
 from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, FleetConfig, Secret, Settings,
                           load_config, parse_cluster_entries)
+from fleet.freed_memory import release_freed_memory
 from fleet.ha.coordinator import Coordinator, Status, replica_id
 from fleet.history_schema import POSTGRES
 from fleet.model import Cluster, Snapshot
@@ -174,6 +175,7 @@ class FleetRuntime:
                 except Exception:
                     log.exception("waiting for the round's foreground work failed")
             self.recorder(snapshot)  # never raises: a failing store is shown, not thrown
+        release_freed_memory()  # the round's decoded payloads are gone by now
 
     def _tell_subscribers(self, snapshot: Snapshot) -> None:
         self.last_round_at = snapshot.taken_at
@@ -235,6 +237,7 @@ class FleetRuntime:
         stored = self.coordinator.round_finished(local) if self.coordinator else None
         if stored is not None:
             self._tell_subscribers(stored)
+        release_freed_memory()
 
     def status(self) -> Status:
         """This process's part among replicas (GET /api/v1/status)."""
