@@ -111,8 +111,12 @@ def emulator_commands(size: FleetSize) -> dict[str, list[str]]:
                       "--history", "4"]}
 
 
+def cluster_name(kind: str) -> str:
+    return f"seed-{kind}"
+
+
 def cluster_entry(kind: str, urls: list[str]) -> str:
-    entry = f"  - name: seed-{kind}\n    orchestrator: {kind}\n    url: {urls[0]}\n"
+    entry = f"  - name: {cluster_name(kind)}\n    orchestrator: {kind}\n    url: {urls[0]}\n"
     if kind == "kubernetes":
         entry += f"    token_env: {TOKEN_ENV}\n"
     if kind == "nomad":
@@ -142,7 +146,7 @@ class Fleet:
             self.stop()
             raise
         self.clusters = len(entries)
-        self.names = [(f"seed-{kind}", kind) for kind in emulator_commands(size)]
+        self.names = [(cluster_name(kind), kind) for kind in emulator_commands(size)]
         self.prefilled_to = 0  # the last history id written before the dashboard started
         self.history = folder / "history"
         self.config = folder / "clusters.yaml"
