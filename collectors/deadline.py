@@ -37,6 +37,8 @@ DEFAULT_MAX_BYTES = 1024 * MIB
 READ_CHUNK = MIB
 # how often the watchdog looks again at an expired request whose socket is not known yet (connecting)
 RECHECK_S = 0.05
+# finished requests the watchdog may hold beyond twice the live ones before it drops them (see forget)
+COMPACT_AFTER = 256
 # what a failed TLS handshake raises (collectors.urllib3_deadline adds urllib3's own)
 TLS_ERRORS: tuple[type[BaseException], ...] = (ssl.SSLError,)
 
@@ -170,8 +172,19 @@ class _Watchdog:
                 self._wake.notify()
 
     def forget(self, budget: Budget) -> None:
+        """A request finished in time. Its entry stays in the heap until its deadline comes due, unless
+        finished entries outnumber live ones: then they all go at once. Under a long timeout (a
+        round's reads are bounded by the poll timeout) they would otherwise pile up for minutes."""
         with self._wake:
             self._live.discard(id(budget))
+            if len(self._heap) > 2 * len(self._live) + COMPACT_AFTER:
+                self._heap = [entry for entry in self._heap if entry[1] in self._live]
+                heapq.heapify(self._heap)
+
+    def entries(self) -> int:
+        """Budgets the watchdog still holds, live or finished (for tests)."""
+        with self._wake:
+            return len(self._heap)
 
     def _run(self) -> None:
         while True:

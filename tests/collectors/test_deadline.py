@@ -183,3 +183,18 @@ def test_a_tls_handshake_the_server_trickles_is_cut_at_the_deadline():
     assert isinstance(timed.error, Unreachable)
     assert str(timed.error).endswith(": TLS handshake got no answer within 1s: is this a TLS port?")
     assert seconds < 2.5
+
+
+def test_requests_finished_long_before_their_deadline_are_not_held_until_it():
+    # a round's reads are bounded by the poll timeout (minutes); thousands finish well before it
+    from collectors.deadline import COMPACT_AFTER, WATCHDOG
+
+    with raw_server(trickle(HEADERS + b"x" * 40)) as url:
+        slow = threading.Thread(target=lambda: timed(lambda: get_with_urllib3(url, 1.0)))
+        slow.start()  # live throughout: dropping the finished ones must not drop it
+        for _ in range(3 * COMPACT_AFTER):
+            with bounded(600, "a quick read"):
+                pass
+        assert WATCHDOG.entries() <= 2 * COMPACT_AFTER
+        slow.join(10)
+    assert isinstance(timed.error, Unreachable) and "did not finish within 1s" in str(timed.error)
