@@ -295,6 +295,8 @@ def report_watch(summary: WatchSummary) -> None:
               f"median RSS {part.median_rss_bytes / gib:.2f} GiB", flush=True)
     print(f"          RSS growth from the first to the last window {summary.rss_growth * 100:+.1f}% (no growth: at most "
           f"+{RSS_GROWTH_ALLOWED * 100:g}%: {verdict(not summary.grows)})", flush=True)
+    medians = ", ".join(f"{part.median_rss_bytes / gib:.2f}" for part in summary.windows)
+    print(f"          median RSS window by window: {medians} GiB", flush=True)
 
 
 # -- analysis ---------------------------------------------------------------------------------------

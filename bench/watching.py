@@ -2,7 +2,9 @@
 
 The samples come from bench/fleet_scale.py (every 5 s: seconds since the start, CPU seconds and RSS
 of the dashboard's process tree). A single average hides a slow leak or a CPU cost that climbs with
-the hours, so the first and the last window of the watch are set side by side. Pure functions.
+the hours, so the first and the last window of the watch are set side by side, and every window's
+median RSS is listed: a step early on (a collector's first periodic re-read) reads differently from a
+climb that goes on to the end. Pure functions.
 """
 from __future__ import annotations
 
@@ -36,6 +38,7 @@ class WatchSummary:
     peak_rss_bytes: int
     first: Window
     last: Window
+    windows: list[Window]  # the whole watch, window after window (the last one may be shorter)
 
     @property
     def rss_growth(self) -> float:
@@ -65,4 +68,21 @@ def summarize(samples: list[Sample], window_s: float) -> WatchSummary:
     return WatchSummary(seconds=end - samples[0].at_s, cpu_share=window(samples).cpu_share,
                         peak_rss_bytes=max(s.rss_bytes for s in samples),
                         first=window(first if len(first) >= 2 else samples),
-                        last=window(last if len(last) >= 2 else samples))
+                        last=window(last if len(last) >= 2 else samples),
+                        windows=consecutive_windows(samples, window_s))
+
+
+def consecutive_windows(samples: list[Sample], window_s: float) -> list[Window]:
+    """The watch cut into windows of `window_s` from its first sample; a tail with fewer than two
+    samples joins the window before it."""
+    groups: list[list[Sample]] = []
+    start = samples[0].at_s
+    for sample in samples:
+        index = int((sample.at_s - start) // window_s)
+        while len(groups) <= index:
+            groups.append([])
+        groups[index].append(sample)
+    groups = [group for group in groups if group]
+    if len(groups) > 1 and len(groups[-1]) < 2:
+        groups[-2].extend(groups.pop())
+    return [window(group) if len(group) >= 2 else window(samples) for group in groups]

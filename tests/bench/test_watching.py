@@ -47,3 +47,13 @@ def test_a_watch_shorter_than_two_windows_compares_its_own_halves_no_worse_than_
 def test_a_watch_needs_two_samples():
     with pytest.raises(ValueError, match="two samples"):
         summarize([Sample(at_s=0, cpu_s=0, rss_bytes=GIB)], window_s=300)
+
+
+def test_every_window_is_listed_so_a_step_early_on_reads_apart_from_a_climb():
+    step = summarize(samples(lambda at: GIB if at < 400 else 1.1 * GIB, lambda at: 0.05), window_s=300)
+    assert [round(w.median_rss_bytes / GIB, 2) for w in step.windows] == [1.0, 1.1, 1.1, 1.1, 1.1, 1.1]
+    assert [(w.start_s, w.end_s) for w in step.windows][:2] == [(0, 295), (300, 595)]
+    assert step.windows[-1].end_s == 1800  # the lone last sample joins the window before it
+    climb = summarize(samples(lambda at: GIB + at * 100_000, lambda at: 0.05), window_s=300)
+    medians = [w.median_rss_bytes for w in climb.windows]
+    assert medians == sorted(medians) and len(set(medians)) == 6
