@@ -27,8 +27,8 @@ import requests
 from collectors.base import Collector
 from collectors.marathon.events import HEARTBEAT_S, SUBSCRIBED, EventFeed
 from collectors.marathon.leader import LeaderFollowingClient
-from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, normalize, remembered_apps
-from collectors.marathon.wire import Agent, AgentList, AppList, Deployment, Info, PodStatus, Queue
+from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, apps_read_again, normalize
+from collectors.marathon.wire import Agent, AgentList, AppList, AppSlices, Deployment, Info, PodStatus, Queue
 from collectors.toolkit import decode, paused_gc
 from fleet.config import ClusterConfig
 from fleet.source import ClusterData, SourceError, UpstreamError
@@ -77,7 +77,11 @@ class MarathonCollector(Collector[MarathonRaw]):
     def get(self, client: LeaderFollowingClient, path: str, kind: type[T], timeout_s: float,
             params: dict[str, Any] | None = None) -> T:
         body = client.get_bytes(path, timeout_s=timeout_s, params=params)
-        return decode(body, kind, f"GET {path} on {client.leader_url or client.base_url}")
+        return decode(body, kind, self.request_name(client, path))
+
+    @staticmethod
+    def request_name(client: LeaderFollowingClient, path: str) -> str:
+        return f"GET {path} on {client.leader_url or client.base_url}"
 
     def fetch(self, timeout_s: float) -> MarathonRaw:
         # the master is read beside Marathon: its transfer overlaps the decoding of Marathon's apps
@@ -116,7 +120,13 @@ class MarathonCollector(Collector[MarathonRaw]):
             self.apps_reused += 1
             return last[2]
         started = time.monotonic()
-        apps = self.get(self.marathon, "/v2/apps", AppList, timeout_s, {"embed": list(APP_EMBEDS)})
+        params = {"embed": list(APP_EMBEDS)}
+        if self._memo.apps:  # a later read: app by app, keeping the apps already held where equal
+            slices = self.get(self.marathon, "/v2/apps", AppSlices, timeout_s, params)
+            with paused_gc():
+                apps = apps_read_again(slices, self._memo, self.request_name(self.marathon, "/v2/apps"))
+        else:
+            apps = self.get(self.marathon, "/v2/apps", AppList, timeout_s, params)
         self._apps_read = (mark, started, apps) if mark is not None else None
         return apps
 
@@ -177,11 +187,7 @@ class MarathonCollector(Collector[MarathonRaw]):
     # --- normalize ------------------------------------------------------------------------------
     def normalize(self, raw: MarathonRaw) -> ClusterData:
         with paused_gc():
-            data = normalize(raw, self._memo)
-        if self._apps_read is not None and self._apps_read[2] is raw.apps:  # a read kept for quiet rounds
-            mark, started, apps = self._apps_read
-            self._apps_read = (mark, started, remembered_apps(apps, self._memo))
-        return data
+            return normalize(raw, self._memo)
 
     def close(self) -> None:
         self.feed.stop()

@@ -103,6 +103,11 @@ class AppList(Wire):
     apps: list[App]  # required: an answer without it is not Marathon's app list
 
 
+class AppSlices(Wire):
+    """The app list with each app left undecoded (a slice of the body): see `apps_read_again`."""
+    apps: list[msgspec.Raw]
+
+
 class EndpointStatus(Wire):
     name: str = ""
     healthy: bool | None = None

@@ -9,12 +9,14 @@ from collections import Counter
 from datetime import datetime, timezone
 
 import msgspec
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collectors.marathon.fetch import APP_EMBEDS
-from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, normalize, remembered_apps
-from collectors.marathon.wire import AgentList, AppList, Deployment, Info, PodStatus, Queue
+from collectors.marathon.normalize import MarathonRaw, NormalizeMemo, apps_read_again, normalize
+from collectors.marathon.wire import AgentList, AppList, AppSlices, Deployment, Info, PodStatus, Queue
+from collectors.toolkit import MalformedPayload, decode
 from sim.marathon import PROBLEMS, build
 from sim.marathon.render import app_json, deployment_json, info_json, pod_status, queue_json
 from sim.mesos.master import state_summary
@@ -90,17 +92,33 @@ def test_a_quiet_round_reuses_what_each_app_and_agent_became():
 def test_apps_and_agents_read_again_and_found_equal_leave_one_read_alive():
     # the collector reads every app again every few minutes (hundreds of MB at 200,000 tasks) and the
     # agents every round, and keeps a read for quiet rounds: the read it keeps must be the one the
-    # memo and the model's strings already hold, so that the other read is freed whole
+    # memo and the model's strings already hold, so that the other read is freed (app by app)
     scenario = build(8, agents=10, apps=12, pods=1, problems=set())
     memo = NormalizeMemo()
     first_read = round_trip(scenario)
     first = normalize(first_read, memo)
     second_read = round_trip(scenario)
     second_read.apps.apps[3] = lost_a_task(second_read.apps.apps[3])
-    again = normalize(second_read, memo)
-    assert all(a is b for a, b in zip(again.instances, first.instances) if a == b)  # what they became is reused
-    kept = remembered_apps(second_read.apps, memo).apps
+    body = msgspec.json.encode(second_read.apps)
+    kept = apps_read_again(msgspec.json.decode(body, type=AppSlices), memo, "GET /v2/apps on x").apps
     assert kept == second_read.apps.apps
     assert [app is old for app, old in zip(kept, first_read.apps.apps)] == [index != 3 for index in range(12)]
-    assert remembered_apps(first_read.apps, NormalizeMemo()) is first_read.apps  # nothing remembered: as read
+    second_read.apps = AppList(apps=kept)
+    again = normalize(second_read, memo)
+    assert all(a is b for a, b in zip(again.instances, first.instances) if a == b)  # what they became is reused
+    assert again == normalize(second_read, NormalizeMemo())  # as if normalized afresh
     assert again.nodes is first.nodes and memo.nodes.agents is second_read.agents
+
+
+def test_an_app_read_again_that_is_malformed_is_named_as_a_whole_read_would_name_it():
+    scenario = build(9, agents=4, apps=3, pods=0, problems=set())
+    memo = NormalizeMemo()
+    normalize(round_trip(scenario), memo)
+    body = msgspec.json.encode({"apps": [app_json(a, set(APP_EMBEDS)) for a in scenario.marathon.apps]})
+    broken = body.replace(b'"instances":', b'"instances":"many","was":', 1)
+    with pytest.raises(MalformedPayload) as caught:
+        apps_read_again(msgspec.json.decode(broken, type=AppSlices), memo, "GET /v2/apps on http://marathon:8080")
+    with pytest.raises(MalformedPayload) as whole:
+        decode(broken, AppList, "GET /v2/apps on http://marathon:8080")
+    assert str(caught.value) == str(whole.value)
+    assert "`$.apps[0].instances`" in str(caught.value)
