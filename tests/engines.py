@@ -21,6 +21,12 @@ import pytest
 BUSYBOX = "/bin/busybox"
 IMAGE = "podium/busybox:1"
 BUSYBOX_APPLETS = ["sh", "sleep", "true", "false", "echo", "cat", "ls", "wget", "test"]
+# the bridge a swarm-mode dockerd makes in its network namespace; it outlives the engine
+GATEWAY_BRIDGE = "docker_gwbridge"
+
+
+def host_has_gateway_bridge() -> bool:
+    return Path("/sys/class/net", GATEWAY_BRIDGE).exists()
 
 
 def require_tool(path_or_name: str, why: str) -> str:
@@ -69,6 +75,11 @@ def stop_process_group(process: subprocess.Popen | None, *, grace_s: float) -> N
 class Dockerd:
     """One dockerd with its own data root and socket, as DEVELOPERS.md describes."""
 
+    # engines started in the host's network namespace and not removed yet, and whether the host had
+    # the gateway bridge before the first of them: the last one removed takes away a bridge they made
+    in_host_namespace: set["Dockerd"] = set()
+    bridge_was_there = True
+
     def __init__(self, name: str, *, swarm_port: int | None = None, extra_args: list[str] | None = None):
         self.extra_args = extra_args or []  # e.g. a tcp listener with --tlsverify
         self.root = Path(tempfile.mkdtemp(prefix=f"pd-{name}-", dir="/tmp"))
@@ -82,6 +93,9 @@ class Dockerd:
         dockerd = require_tool("dockerd", "the Swarm tests run a real Docker engine")
         if os.geteuid() != 0:
             pytest.skip("dockerd needs root")
+        if not Dockerd.in_host_namespace:
+            Dockerd.bridge_was_there = host_has_gateway_bridge()
+        Dockerd.in_host_namespace.add(self)
         log = open(self.root / "dockerd.log", "wb")
         self.process = subprocess.Popen(
             [dockerd, "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
@@ -130,6 +144,10 @@ class Dockerd:
     def remove(self) -> None:
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+        if self in Dockerd.in_host_namespace:
+            Dockerd.in_host_namespace.discard(self)
+            if not Dockerd.in_host_namespace and not Dockerd.bridge_was_there:
+                subprocess.run(["ip", "link", "delete", GATEWAY_BRIDGE], check=False, capture_output=True)
 
 
 CHROMIUM = "/usr/bin/chromium"
