@@ -75,14 +75,10 @@ def summarize(samples: list[Sample], window_s: float) -> WatchSummary:
 def consecutive_windows(samples: list[Sample], window_s: float) -> list[Window]:
     """The watch cut into windows of `window_s` from its first sample; a tail with fewer than two
     samples joins the window before it."""
-    groups: list[list[Sample]] = []
-    start = samples[0].at_s
+    by_window: dict[int, list[Sample]] = {}  # samples come in time order, so windows do too
     for sample in samples:
-        index = int((sample.at_s - start) // window_s)
-        while len(groups) <= index:
-            groups.append([])
-        groups[index].append(sample)
-    groups = [group for group in groups if group]
+        by_window.setdefault(int((sample.at_s - samples[0].at_s) // window_s), []).append(sample)
+    groups = list(by_window.values())
     if len(groups) > 1 and len(groups[-1]) < 2:
         groups[-2].extend(groups.pop())
     return [window(group) if len(group) >= 2 else window(samples) for group in groups]
