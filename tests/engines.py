@@ -187,3 +187,4 @@ class StreamlitServer:
 
     def stop(self) -> None:
         stop_process_group(self.process, grace_s=15)
+        self.log.unlink(missing_ok=True)

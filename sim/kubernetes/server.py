@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -34,6 +35,7 @@ class KubeCluster:
     server: KubeServer
     scenario: Scenario | None = None
     certificates: Certificates | None = None
+    certificate_folder: Path | None = None  # made for this cluster alone: removed when it stops
 
     @property
     def store(self) -> Store:
@@ -64,6 +66,8 @@ class KubeCluster:
 
     def stop(self) -> None:
         self.server.stop()
+        if self.certificate_folder is not None:
+            shutil.rmtree(self.certificate_folder, ignore_errors=True)
 
     def __enter__(self) -> "KubeCluster":
         return self
@@ -95,7 +99,8 @@ def start(scenario: Scenario | None = None, *, token: str | None = None,
     server.store = store
     server.start()
     api.server_address = f"{host}:{server.port}"
-    return KubeCluster(api, server, scenario, certificates)
+    return KubeCluster(api, server, scenario, certificates,
+                       Path(certificates.ca_file).parent if certificates else None)
 
 
 def load_payload(store: Store, payload: dict[str, Any]) -> int:

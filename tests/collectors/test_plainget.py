@@ -94,8 +94,8 @@ def test_the_target_never_shows_its_headers():
 
 
 @pytest.fixture(scope="module")
-def authority() -> Authority:
-    return Authority("plainget")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    return Authority("plainget", tmp_path_factory.mktemp("pki-plainget"))
 
 
 def test_tls_with_the_cluster_ca_and_a_client_certificate(authority):

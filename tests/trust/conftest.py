@@ -16,13 +16,13 @@ def kind_params() -> list:
 
 
 @pytest.fixture(scope="session")
-def authority() -> Authority:
-    return Authority("podium-trust")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    return Authority("podium-trust", tmp_path_factory.mktemp("pki-podium-trust"))
 
 
 @pytest.fixture(scope="session")
-def impostor() -> Authority:
-    return Authority("impostor")
+def impostor(tmp_path_factory: pytest.TempPathFactory) -> Authority:
+    return Authority("impostor", tmp_path_factory.mktemp("pki-impostor"))
 
 
 @pytest.fixture

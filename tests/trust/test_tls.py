@@ -147,9 +147,9 @@ def test_nomad_server_wanting_a_client_certificate_refuses_a_collector_without_o
 
 
 @pytest.fixture(scope="module")
-def tls_engine():
+def tls_engine(tmp_path_factory: pytest.TempPathFactory):
     """A second real dockerd listening on tcp with --tlsverify: only clients its CA signed get in."""
-    authority = Authority("dockerd")
+    authority = Authority("dockerd", tmp_path_factory.mktemp("pki-dockerd"))
     server = authority.issue("dockerd")
     port = free_port()
     engine = Dockerd("tls", extra_args=["-H", f"tcp://127.0.0.1:{port}", "--tlsverify",
