@@ -176,3 +176,33 @@ def test_a_worker_reading_with_plain_sockets_starts_without_the_http_libraries(t
             "{'urllib3', 'requests', 'docker', 'kubernetes', 'email'}))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert loaded.stdout.strip() == "[]"
+
+
+def spread_and_pin(megabytes: int) -> int:
+    """Fill the C heap with 1 KiB strings, free them all but one made last (at the heap's top,
+    so glibc cannot shrink the heap from there), and answer the worker's RSS in KiB."""
+    filler = [os.urandom(1024).hex()[:1500] for _ in range(megabytes * 1024)]
+    pin = os.urandom(1024).hex()[:1500]
+    del filler
+    spread_and_pin.pinned = pin  # type: ignore[attr-defined]
+    return resident_kib(os.getpid())
+
+
+def resident_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError(f"no VmRSS for {pid}")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists() or sys.platform != "linux",
+                    reason="reads the worker's RSS from /proc; the trim is glibc's")
+def test_a_worker_idle_after_a_big_task_hands_its_memory_back(worker):
+    pid = worker.run(os.getpid).result(10)
+    before = resident_kib(pid)
+    during = worker.run(spread_and_pin, 200).result(60)
+    assert during > before + 150 * 1024, (before, during)  # the task really grew the heap
+    deadline = time.monotonic() + 20
+    while resident_kib(pid) > before + 50 * 1024 and time.monotonic() < deadline:
+        time.sleep(0.25)
+    assert resident_kib(pid) <= before + 50 * 1024, (before, during, resident_kib(pid))
