@@ -2,7 +2,8 @@
 
 Every round publishes a new Snapshot. Its tables, problems and analysis are built once, off the
 pages' threads, shared by every session. The work starts as the round arrives when pages were
-viewed lately, and for the very first round; otherwise the first session to see the round starts it.
+viewed lately, for the very first round, and every few minutes when nobody looks; otherwise the first
+session to see the round starts it.
 Until they are ready, pages keep showing the previous round instead of blocking on the new one. Only
 the very first round is waited for.
 """
@@ -18,7 +19,7 @@ from fleet.model import Snapshot, not_collected_yet
 from fleet.poller import RoundProgress
 from views import resilience
 from views.services import service_table
-from views.tables import GIVE_WAY_MAX_S, InBackground, fleet_tables, problems_table, tables_being_prepared
+from views.tables import GIVE_WAY_MAX_S, KEPT_JOBS, InBackground, fleet_tables, problems_table, tables_being_prepared
 
 PREPARE_WAIT_S = 0.1  # a small round is ready by then: show it rather than the previous one
 
@@ -44,15 +45,32 @@ def _prepare(snapshot: Snapshot, progress: Callable[[float], None]) -> None:
 
 preparing: InBackground[None] = InBackground(prepare)
 VIEWED_LATELY_S = 600.0  # rounds are prepared as they arrive while pages were viewed this recently
+# Left alone, the dashboard still prepares a round this often. What it holds for the next visitor is
+# the last prepared round's tables and the objects they were made of: when a collector hands over a
+# cluster's objects anew (a relist after a dropped watch), that previous generation would otherwise
+# stay in memory beside the current one for as long as nobody looks (+200 MB for 150,000 pods).
+REFRESH_WHEN_LEFT_ALONE_S = 300.0
+# rounds prepared in a row then: enough for the older rounds to leave every per-round cache
+REFRESH_ROUNDS = KEPT_JOBS
 _last_view: list[float] = []  # monotonic time of the last page view, once there was one
+_refresh_rounds_left = [0]
 
 
 def prepare_ahead(snapshot: Snapshot) -> None:
     """At the end of a round (on the poller's thread): start preparing it now, rather than when a
-    page first asks, if nothing is prepared yet (the first visitor would wait for all of it) or pages
-    were viewed lately. Nobody looking, nothing is prepared: a dashboard left alone stays cheap."""
-    viewed_lately = bool(_last_view) and time.monotonic() - _last_view[-1] < VIEWED_LATELY_S
-    if nothing_prepared() or viewed_lately:
+    page first asks, if nothing is prepared yet (the first visitor would wait for all of it), pages
+    were viewed lately, or the last preparation is REFRESH_WHEN_LEFT_ALONE_S old. Nobody looking, a
+    round is prepared only that often (REFRESH_ROUNDS in a row): a dashboard left alone stays cheap,
+    and bounded in memory."""
+    now = time.monotonic()
+    if nothing_prepared() or (_last_view and now - _last_view[-1] < VIEWED_LATELY_S):
+        preparing.job(snapshot)
+        return
+    started = preparing.last_started_at
+    if started is not None and now - started >= REFRESH_WHEN_LEFT_ALONE_S:
+        _refresh_rounds_left[0] = REFRESH_ROUNDS
+    if _refresh_rounds_left[0] > 0:
+        _refresh_rounds_left[0] -= 1
         preparing.job(snapshot)
 
 

@@ -6,6 +6,7 @@ the snapshot's identity: the poller publishes a new Snapshot object every round.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -210,6 +211,7 @@ class InBackground(Generic[Result]):
         self._jobs: list[Job[Result]] = []  # the newest few, newest last
         self._started = 0
         self._finished: Job[Result] | None = None
+        self.last_started_at: float | None = None  # time.monotonic() when the newest job started
 
     def job(self, snapshot: Snapshot) -> Job[Result]:
         """The job for this snapshot object, started now unless one of the last few is for it (a
@@ -219,6 +221,7 @@ class InBackground(Generic[Result]):
             if found is not None:
                 return found
             self._started += 1
+            self.last_started_at = time.monotonic()
             self._jobs.append(Job(snapshot, self.compute, self._heard_done, self._started))
             del self._jobs[:-KEPT_JOBS]
             return self._jobs[-1]

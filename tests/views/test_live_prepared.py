@@ -316,6 +316,31 @@ def test_a_round_is_prepared_as_it_arrives_when_it_is_the_first_or_pages_were_vi
     assert started == [first, third]
 
 
+def test_left_alone_a_round_is_still_prepared_every_few_minutes(monkeypatch):
+    """What is prepared for the next visitor holds the objects it was made of: left alone for hours, a
+    cluster relisted meanwhile would keep its previous generation in memory. A round is prepared anyway
+    once the last preparation is REFRESH_WHEN_LEFT_ALONE_S old, so the prepared round moves on."""
+    started: list[Snapshot] = []
+    monkeypatch.setattr(live, "preparing", InBackground(lambda snapshot, progress: started.append(snapshot)))
+    monkeypatch.setattr(live, "_last_view", [])
+    monkeypatch.setattr(live, "_refresh_rounds_left", [0])
+    rounds = [load("n-plus-1.json") for _ in range(live.REFRESH_ROUNDS + 3)]
+    live.prepare_ahead(rounds[0])
+    live.preparing.job(rounds[0]).wait(10)
+    live.prepare_ahead(rounds[1])  # moments later, nobody looking: not yet
+    assert started == rounds[:1]
+    monkeypatch.setattr(live, "REFRESH_WHEN_LEFT_ALONE_S", 0.0)  # the last preparation is that old now
+    for snapshot in rounds[2:2 + live.REFRESH_ROUNDS]:
+        live.prepare_ahead(snapshot)
+        live.preparing.job(snapshot).wait(10)
+        monkeypatch.setattr(live, "REFRESH_WHEN_LEFT_ALONE_S", 3600.0)  # the refresh goes on regardless
+    live.prepare_ahead(rounds[-1])  # ... for REFRESH_ROUNDS rounds, then rests again
+    assert started == [rounds[0], *rounds[2:2 + live.REFRESH_ROUNDS]]
+    # the next visitor's round, and no job left of the rounds from before the refresh
+    assert live.preparing.finished.snapshot is rounds[1 + live.REFRESH_ROUNDS]
+    assert all(live.preparing.started_for(snapshot) is None for snapshot in rounds[:2])
+
+
 def test_the_analysis_waits_only_for_the_tables_being_prepared_when_it_reaches_a_report():
     """Tables prepared back to back (a churning fleet) must not hold the analysis back for good: each
     pause lasts until the work running at that moment is done, not until none runs."""
