@@ -20,6 +20,7 @@ event, past its heartbeat is shut down and reopened by its reader.
 from __future__ import annotations
 
 import heapq
+import os
 import socket
 import ssl
 import threading
@@ -94,10 +95,11 @@ class Budget:
             self.cut()
 
     def attach_copy(self, sock: socket.socket) -> None:
-        """Keep a duplicate of a new connection's socket: shutting it down ends the connection even
-        after a TLS wrap has taken the original socket object over (and left it closed)."""
-        try:
-            copy = sock.dup()
+        """Keep a duplicate of a connection's socket: shutting it down ends the connection even
+        after a TLS wrap has taken the original socket object over (and left it closed), or after
+        an answer saying `Connection: close` has taken it from its connection (http.client)."""
+        try:  # by descriptor: an SSLSocket refuses dup()
+            copy = socket.socket(sock.family, sock.type, sock.proto, fileno=os.dup(sock.fileno()))
         except OSError:
             return
         with self._lock:

@@ -34,6 +34,8 @@ def _request_within_budget(self: Any, *args: Any, **kwargs: Any) -> Any:
     budget = deadline.current()
     if budget is not None:
         budget.attach_connection(self)  # a kept-alive connection does not connect again
+        if self.sock is not None:  # kept alive: an answer saying `Connection: close` takes the socket
+            budget.attach_copy(self.sock)  # from the connection, so the watchdog keeps a handle of its own
     return _original_request(self, *args, **kwargs)
 
 

@@ -49,6 +49,9 @@ class Response:
     # when set, only this many bytes of the body are sent (the full length is announced), then the
     # connection closes: a truncated body
     truncate_to: int | None = None
+    # the connection closes without a byte of answer: a server (or a proxy) that closed an idle
+    # keep-alive connection just as the request came
+    hang_up: bool = False
 
     def encoded(self) -> bytes:
         if self.body is None:
@@ -119,11 +122,17 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
+        if response.hang_up:
+            self.close_connection = True
+            return
         self.send_response(response.status)
         for key, value in response.headers.items():
             self.send_header(key, value)
         if response.stream is not None:
             self.send_header("Transfer-Encoding", "chunked")
+            # said, since the connection closes after the stream: a client that took it for a
+            # keep-alive one would send its next request into a closing socket
+            self.send_header("Connection", "close")
             self.end_headers()
             try:
                 for chunk in response.stream:

@@ -4,7 +4,9 @@ A cache lists its resource once (paged), then a daemon thread watches from the l
 resourceVersion with bookmarks and applies ADDED/MODIFIED/DELETED as they arrive. When the
 watch fails (410 Expired after compaction, a dropped connection, an error event) the cache marks
 itself unsynced and stops; the collector's next round lists again, in its own thread, so that
-errors surface as the cluster's status rather than dying in a background thread.
+errors surface as the cluster's status rather than dying in a background thread. A watch that
+could not even be opened is tried once more first, from the same resourceVersion: after the server
+ends a watch the next one is sent at once, often on a kept-alive connection the server was closing.
 
 A watch is a bounded stream (collectors.deadline): opening it takes at most the round's
 timeout_s; then every complete line (an event or a BOOKMARK) renews its budget for a heartbeat
@@ -69,6 +71,7 @@ class ResourceCache(Generic[T]):
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._budget: Budget | None = None  # the open watch's: `stop` cuts it
+        self._streamed = False  # whether the last watch got as far as its stream
         self.open_timeout_s = OPEN_TIMEOUT_S
         self.generation = 0  # the number of the cache's latest change (a list or a watch event)
         self.seen = 0  # the generation of what `values` last returned
@@ -101,16 +104,25 @@ class ResourceCache(Generic[T]):
         self._thread.start()
 
     def _run(self) -> None:
+        reopened = False
         while not self._stop.is_set():
             started = time.monotonic()
             try:
                 self._watch_once()
+                reopened = False
             except Gone:
                 self._fail("watch expired (410); listing again next round")
                 return
             except SourceError as exc:
-                if not self._stop.is_set():
-                    self._fail(exc.message)
+                if self._stop.is_set():
+                    return
+                if isinstance(exc, Unreachable) and not self._streamed and not reopened:
+                    # not even opened: most often a kept-alive connection the server (or a proxy)
+                    # closed as the request came. Once more, on a fresh connection, from the same
+                    # resourceVersion: a relist of 150,000 pods is the costly way to learn that.
+                    reopened = True
+                    continue
+                self._fail(exc.message)
                 return
             except Exception as exc:  # a broken stream must never take the process down
                 if self._stop.is_set():
@@ -130,7 +142,7 @@ class ResourceCache(Generic[T]):
                   "timeoutSeconds": WATCH_TIMEOUT_S}
         heartbeat_s = WATCH_TIMEOUT_S + HEARTBEAT_MARGIN_S
         connection, what = self.connection, f"watch of {self.path} on {self.connection.server}"
-        streaming = False
+        streaming = self._streamed = False
         try:
             with connection.within(self.open_timeout_s, self.path, what) as budget:
                 self._budget = budget
@@ -138,7 +150,7 @@ class ResourceCache(Generic[T]):
                     return
                 response = connection.stream(self.path, params, connect_s=self.open_timeout_s,
                                              read_timeout_s=heartbeat_s + 1)
-                streaming = True
+                streaming = self._streamed = True
                 budget.seconds = heartbeat_s  # from now on the budget is the heartbeat
                 budget.renew()
                 try:

@@ -198,3 +198,27 @@ def test_requests_finished_long_before_their_deadline_are_not_held_until_it():
         assert WATCHDOG.entries() <= 2 * COMPACT_AFTER
         slow.join(10)
     assert isinstance(timed.error, Unreachable) and "did not finish within 1s" in str(timed.error)
+
+
+def test_a_kept_alive_connection_whose_answer_says_close_is_still_cut_at_the_deadline():
+    """http.client hands the socket of an answer saying `Connection: close` over to the answer: a
+    request sent on a kept-alive connection must stay cuttable all the same (a proxy's watch stream)."""
+    def keep_alive_then_drip(conn: socket.socket) -> None:
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}')
+        conn.recv(65536)  # the next request, on the same connection
+        conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for _ in range(100):
+            conn.sendall(b"1\r\n \r\n")
+            time.sleep(0.2)
+
+    def drip(pool: urllib3.PoolManager, url: str) -> bytes:
+        with bounded(1.0, f"GET / on {url}"):
+            return read_capped(pool.request("GET", url, preload_content=False, retries=False))
+
+    with raw_server(keep_alive_then_drip) as url:
+        pool = urllib3.PoolManager()
+        with bounded(5.0, "the first request"):
+            assert pool.request("GET", url, retries=False).data == b"{}"
+        seconds = timed(lambda: drip(pool, url))
+    assert isinstance(timed.error, Unreachable) and "did not finish within 1s" in str(timed.error)
+    assert seconds < 2.5

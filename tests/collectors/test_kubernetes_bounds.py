@@ -188,3 +188,47 @@ def test_a_watch_event_over_the_ceiling_is_refused():
         finally:
             source.close()
     assert "watch of /api/v1/nodes" in nodes.failure and "answer larger than 1 MiB refused" in nodes.failure
+
+
+def watches_of(cluster, path: str) -> int:
+    return sum(1 for m, p, q in cluster.server.requests if p == path and "watch" in q)
+
+
+def test_a_watch_hung_up_on_before_it_opens_is_opened_again_without_a_relist(monkeypatch):
+    """After the server ends a watch, the next one goes out at once, often on a kept-alive connection
+    the server (or a proxy) is closing: one such hang-up costs a second try, not a relist."""
+    monkeypatch.setattr(watch, "WATCH_TIMEOUT_S", 1)
+    hung_up: list[Request] = []
+
+    def hang_up_once(request: Request) -> Response | None:
+        if request.path == "/api/v1/nodes" and request.param("watch") == "1" and not hung_up:
+            hung_up.append(request)
+            return Response(hang_up=True)
+        return None
+
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        source.collect(5.0)
+        nodes = source._caches["nodes"]
+        lists_before = list_requests(cluster, "/api/v1/nodes")
+        cluster.server.fault = hang_up_once
+        assert wait_for(lambda: bool(hung_up), 2 + MARGIN_S)
+        watches_after = watches_of(cluster, "/api/v1/nodes")
+        assert wait_for(lambda: watches_of(cluster, "/api/v1/nodes") > watches_after, 2 + MARGIN_S)
+        assert nodes.watching() and nodes.synced and nodes.failure is None
+        source.collect(5.0)
+        assert list_requests(cluster, "/api/v1/nodes") == lists_before  # kept fresh by the watch alone
+
+
+def test_a_watch_hung_up_on_twice_in_a_row_is_listed_again_next_round(monkeypatch):
+    monkeypatch.setattr(watch, "WATCH_TIMEOUT_S", 1)
+    with running(SMALL, token=TOKEN) as cluster, collector(cluster) as source:
+        source.collect(5.0)
+        nodes = source._caches["nodes"]
+        cluster.server.fault = watch_of("/api/v1/nodes", lambda: Response(hang_up=True))
+        assert wait_for(lambda: not nodes.watching(), 2 + MARGIN_S)
+        assert not nodes.synced and "closed the connection without answering" in nodes.failure
+        cluster.server.fault = None
+        lists_before = list_requests(cluster, "/api/v1/nodes")
+        source.collect(5.0)
+        assert list_requests(cluster, "/api/v1/nodes") == lists_before + 1
+        assert nodes.watching() and nodes.synced
