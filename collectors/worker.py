@@ -61,7 +61,6 @@ class IdleTrim:
         self._changed = threading.Condition()
         self._busy = False
         self._owed = False  # a task ended since the last trim
-        self.trims = 0
         threading.Thread(target=self._run, name="idle-trim", daemon=True).start()
 
     def task_started(self) -> None:
@@ -84,7 +83,6 @@ class IdleTrim:
             from fleet.freed_memory import release_freed_memory  # here: not on the worker's start path
 
             release_freed_memory()
-            self.trims += 1
 
 
 def main() -> None:
