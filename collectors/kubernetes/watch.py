@@ -142,7 +142,7 @@ class ResourceCache(Generic[T]):
                   "timeoutSeconds": WATCH_TIMEOUT_S}
         heartbeat_s = WATCH_TIMEOUT_S + HEARTBEAT_MARGIN_S
         connection, what = self.connection, f"watch of {self.path} on {self.connection.server}"
-        streaming = self._streamed = False
+        self._streamed = False
         try:
             with connection.within(self.open_timeout_s, self.path, what) as budget:
                 self._budget = budget
@@ -150,7 +150,7 @@ class ResourceCache(Generic[T]):
                     return
                 response = connection.stream(self.path, params, connect_s=self.open_timeout_s,
                                              read_timeout_s=heartbeat_s + 1)
-                streaming = self._streamed = True
+                self._streamed = True
                 budget.seconds = heartbeat_s  # from now on the budget is the heartbeat
                 budget.renew()
                 try:
@@ -162,7 +162,7 @@ class ResourceCache(Generic[T]):
                 finally:
                     response.release_conn()
         except Unreachable:
-            if not streaming or self._stop.is_set():
+            if not self._streamed or self._stop.is_set():
                 raise
             raise Unreachable(f"{what} went silent (or trickled) past its {heartbeat_s:g}s heartbeat: "
                               "cut; listing again next round") from None
