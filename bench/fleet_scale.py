@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 from bench.fleet_pages import FirstRound, watch_first_round  # noqa: E402
 from bench.history_fill import prefill  # noqa: E402
 from bench.watching import RSS_GROWTH_ALLOWED, Sample, WatchSummary, summarize  # noqa: E402
+from fleet.cli import EXIT_NOT_ALL_OK, EXIT_OK  # noqa: E402
 from fleet.history_schema import DELTA  # noqa: E402
 from fleet.store import ChainPolicy  # noqa: E402
 
@@ -316,8 +317,13 @@ def analyze_each(snapshot_file: str) -> None:
 
 def analysis_times(fleet: Fleet, folder: Path, timeout_s: float) -> list[dict]:
     snapshot = folder / "snapshot.json"
-    subprocess.run([sys.executable, "-m", "fleet", "snapshot", "--config", str(fleet.config), "--output", str(snapshot)],
-                   cwd=ROOT, env=fleet.env, check=True, capture_output=True, timeout=1800)
+    done = subprocess.run([sys.executable, "-m", "fleet", "snapshot", "--config", str(fleet.config),
+                           "--output", str(snapshot)], cwd=ROOT, env=fleet.env, capture_output=True, text=True,
+                          timeout=1800)
+    if done.returncode not in (EXIT_OK, EXIT_NOT_ALL_OK) or not snapshot.exists():
+        raise RuntimeError(f"`fleet snapshot` failed (exit status {done.returncode}): {done.stderr.strip()}")
+    if done.returncode == EXIT_NOT_ALL_OK:  # written, but some cluster was not ok: say which, analyze it anyway
+        print("analysis: the snapshot's clusters were not all ok:\n" + done.stderr.strip(), flush=True)
     child = subprocess.Popen([sys.executable, "-m", "bench.fleet_scale", "--analyze", str(snapshot)], cwd=ROOT,
                              env=fleet.env, stdout=subprocess.PIPE, text=True)
     try:
