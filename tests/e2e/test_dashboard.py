@@ -26,8 +26,11 @@ def demo_server(tmp_path_factory):
     server.stop()
 
 
+APP = "[data-testid='stApp']"  # Streamlit's root element, there once the app has rendered
+
+
 def settle(page) -> None:
-    page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+    page.wait_for_selector(APP, timeout=60_000)
     page.wait_for_function("""() => { const a = document.querySelector("[data-testid='stApp']");
         return a && a.getAttribute('data-test-script-state') === 'notRunning'; }""", timeout=60_000)
 
@@ -42,17 +45,24 @@ def open_page(page, server, path: str) -> None:
 
     page.goto(server.url + path)
     try:
-        page.wait_for_selector("[data-testid='stApp']", timeout=60_000)
+        page.wait_for_selector(APP, timeout=60_000)
     except PlaywrightTimeout:
-        warnings.warn(f"{server.url + path} rendered no app in 60 s; reloading once.\n{browser_state(page, server)}")
+        warnings.warn(f"{server.url + path} rendered no app in 60 s; reloading once.\n"
+                      f"{browser_state(page, server)}")
         page.goto(server.url + path)
     settle(page)
 
 
 def browser_state(page, server) -> str:
+    """What a stuck page shows, read within seconds: a hung renderer must not cost the reload."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     log = server.log.read_text(errors="replace")[-3000:] if server.log.exists() else "(no server log)"
-    return (f"browser at {page.url}, body: {page.inner_text('body')[:1000]!r}\n"
-            f"server log tail:\n{log}")
+    try:
+        body = repr(page.inner_text("body", timeout=5_000)[:1000])
+    except PlaywrightTimeout:
+        body = "(unreadable within 5 s)"
+    return f"browser at {page.url}, body: {body}\nserver log tail:\n{log}"
 
 
 def test_every_page_of_the_demo_fleet_renders_without_exceptions(demo_server, browser_page):  # noqa: F811
