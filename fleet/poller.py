@@ -271,8 +271,9 @@ class Poller:
 
     def stop(self, keep: Collection[str] = ()) -> dict[str, _ClusterState]:
         """Stop polling and close the collectors, except those of the clusters named in `keep`: their
-        state (collector, last data, back-off) is handed back for the next poller (`carried`). A
-        collection still running past its deadline is never handed over."""
+        state (collector, last data, back-off) is handed back for the next poller (`carried`), with a
+        collection still running inside its deadline, which the next poller waits for as its own. A
+        collection past its deadline (a hung collector) is never handed over: that cluster gets a new one."""
         with self._lock:
             if not self._stopping.done():
                 self._stopping.set_result(None)
@@ -281,9 +282,13 @@ class Poller:
             self._thread.join(timeout=self.deadline_s + 5)
             self._thread = None
         self._executor.shutdown(wait=False, cancel_futures=True)
+        now = self._clock()
         carried = {}
         for state in self._states:
-            if state.source.name in keep and state.in_flight is None:
+            if state.in_flight is not None and state.in_flight.cancelled():
+                state.in_flight = None  # queued, never started: the next poller submits it afresh
+            hung = state.in_flight is not None and now - state.started_at >= self.deadline_s
+            if state.source.name in keep and not hung:
                 carried[state.source.name] = state
                 continue
             try:

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import pytest
-
 from fleet.config import Settings
 from fleet.poller import MAX_BACKOFF_S, Poller
 from fleet.source import Unauthorized, Unreachable, UpstreamError
@@ -239,3 +237,37 @@ def test_after_the_first_round_a_slow_cluster_holds_the_others_last_round_until_
         slow.release.set()
         round_two.join(10)
     assert by_name(second[0], "fast").summary.nodes_total == 5 and poller.snapshot() is second[0]
+
+
+def test_a_collection_running_when_the_poller_stops_is_handed_over_and_its_answer_shown_by_the_next():
+    """A config save stops the poller while a kept cluster is being collected: its collector goes on
+    (it is not rebuilt, so it keeps what it watches), and the next poller shows what it answers."""
+    gate = Gate()
+    source = ScriptedSource("a", [gate])
+    first = make_poller(source, timeout=5)
+    import threading
+    threading.Thread(target=first.poll_once, daemon=True).start()
+    try:
+        from tests.engines import wait_for
+        wait_for(lambda: source.calls == 1, timeout_s=10, what="the collection started")
+        carried = first.stop(keep=["a"])
+        assert list(carried) == ["a"] and not source.closed
+        second = Poller([source], Settings(poll_interval_s=10, timeout_s=5), carried=carried)
+        gate.release.set()
+        shown = second.poll_once()
+        assert shown.clusters[0].status == "ok" and source.calls == 1  # the same collection, not a second
+        second.stop()
+    finally:
+        gate.release.set()
+
+
+def test_a_collection_past_its_deadline_is_not_handed_over_so_the_cluster_gets_a_new_collector():
+    gate, clock = Gate(), ManualClock()
+    source = ScriptedSource("a", [gate])
+    poller = make_poller(source, timeout=0.05, clock=clock)
+    try:
+        assert poller.poll_once().clusters[0].status == "unreachable"  # waited 0.15 s of the real clock's time
+        clock.now += 1  # far past the 0.15 s deadline on the poller's clock
+        assert poller.stop(keep=["a"]) == {} and source.closed
+    finally:
+        gate.release.set()
