@@ -136,7 +136,8 @@ def _during_tls(exc: BaseException) -> bool:
     for _ in range(10):  # the chain is short; never loop on a cycle
         if seen is None:
             return False
-        if isinstance(seen, TLS_ERRORS):
+        # the handshake's own socket timeout can fire at the deadline's moment, as a plain timeout
+        if isinstance(seen, TLS_ERRORS) or "handshake operation timed out" in str(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -185,6 +185,20 @@ def test_a_tls_handshake_the_server_trickles_is_cut_at_the_deadline():
     assert seconds < 2.5
 
 
+def test_a_handshake_whose_own_socket_timeout_fires_at_the_deadline_still_points_at_tls():
+    """On a busy host the socket's timeout can end the handshake in the same moment the deadline
+    passes: a plain `TimeoutError`, not a TLS error, and still the handshake's."""
+    with pytest.raises(Unreachable, match=r"^GET /v1/nodes on https://n:4646: TLS handshake got no answer within "
+                                          r"1s: is this a TLS port\?$"):
+        with bounded(1.0, "GET /v1/nodes on https://n:4646") as budget:
+            budget.cut()
+            raise TimeoutError("_ssl.c:989: The handshake operation timed out")
+    with pytest.raises(Unreachable, match=r"did not finish within 1s"):
+        with bounded(1.0, "GET /v1/nodes on https://n:4646") as budget:
+            budget.cut()
+            raise TimeoutError("timed out")
+
+
 def test_requests_finished_long_before_their_deadline_are_not_held_until_it():
     # a round's reads are bounded by the poll timeout (minutes); thousands finish well before it
     from collectors.deadline import COMPACT_AFTER, WATCHDOG

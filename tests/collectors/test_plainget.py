@@ -168,3 +168,25 @@ def test_an_answer_declaring_more_than_the_ceiling_is_refused_before_it_is_read(
 def test_the_target_carries_the_clusters_size_ceiling():
     config = ClusterConfig(name="batch", orchestrator="nomad", url="http://127.0.0.1:4646", max_answer_mib=16)
     assert HttpJsonClient(config.url, config).plain_target().max_bytes == 16 * MIB
+
+
+def test_a_tls_port_that_never_speaks_is_named_so_even_when_a_busy_host_cuts_before_the_handshake(monkeypatch):
+    """On a loaded machine the deadline can pass before the handshake sends its first byte: the wrap
+    then fails with a broken pipe, not a TLS error, and the message must still point at TLS."""
+    behaviour, _ = FAULTS["TLS port that never speaks TLS"]
+    dial = PlainGet._dial
+
+    def slow_dial(self):
+        sock = dial(self)
+        time.sleep(1.3)  # past the 1-s deadline: the watchdog shuts the socket down first
+        return sock
+
+    monkeypatch.setattr(PlainGet, "_dial", slow_dial)
+    with raw_server(behaviour) as url:
+        plain = PlainGet(target(url, scheme="https", verify=False), 1.0)
+        try:
+            with pytest.raises(Unreachable, match=r"TLS handshake got no answer within 1s: is this a TLS port\?"):
+                plain.get("/v1/job/web", {})
+            assert plain.broken
+        finally:
+            plain.close()
