@@ -298,6 +298,8 @@ def report_watch(summary: WatchSummary) -> None:
           f"+{RSS_GROWTH_ALLOWED * 100:g}%: {verdict(not summary.grows)})", flush=True)
     medians = ", ".join(f"{part.median_rss_bytes / gib:.2f}" for part in summary.windows)
     print(f"          median RSS window by window: {medians} GiB", flush=True)
+    print(f"          RSS trend over the second half {summary.late_trend_bytes_per_hour / 2**20:+.0f} MiB per hour "
+          f"(least squares: a leak climbs to the end, a warm-up step does not)", flush=True)
 
 
 # -- analysis ---------------------------------------------------------------------------------------

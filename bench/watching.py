@@ -39,6 +39,7 @@ class WatchSummary:
     first: Window
     last: Window
     windows: list[Window]  # the whole watch, window after window (the last one may be shorter)
+    late_trend_bytes_per_hour: float  # RSS's least-squares slope over the watch's second half
 
     @property
     def rss_growth(self) -> float:
@@ -69,7 +70,22 @@ def summarize(samples: list[Sample], window_s: float) -> WatchSummary:
                         peak_rss_bytes=max(s.rss_bytes for s in samples),
                         first=window(first if len(first) >= 2 else samples),
                         last=window(last if len(last) >= 2 else samples),
-                        windows=consecutive_windows(samples, window_s))
+                        windows=consecutive_windows(samples, window_s),
+                        late_trend_bytes_per_hour=rss_trend_per_hour([s for s in samples if s.at_s >= end / 2]))
+
+
+def rss_trend_per_hour(samples: list[Sample]) -> float:
+    """RSS's least-squares slope, in bytes per hour: a leak keeps climbing through the second half
+    of a watch, where a step early on (a warm-up) has none. Reported beside the first-to-last growth,
+    which counts both."""
+    if len(samples) < 2:
+        return 0.0
+    mean_at = statistics.fmean(s.at_s for s in samples)
+    mean_rss = statistics.fmean(s.rss_bytes for s in samples)
+    spread = sum((s.at_s - mean_at) ** 2 for s in samples)
+    if spread == 0:
+        return 0.0
+    return sum((s.at_s - mean_at) * (s.rss_bytes - mean_rss) for s in samples) / spread * 3600
 
 
 def consecutive_windows(samples: list[Sample], window_s: float) -> list[Window]:

@@ -57,3 +57,13 @@ def test_every_window_is_listed_so_a_step_early_on_reads_apart_from_a_climb():
     climb = summarize(samples(lambda at: GIB + at * 100_000, lambda at: 0.05), window_s=300)
     medians = [w.median_rss_bytes for w in climb.windows]
     assert medians == sorted(medians) and len(set(medians)) == 6
+
+
+def test_the_second_halfs_trend_tells_a_warm_up_step_from_a_leak_that_climbs_to_the_end():
+    wobble = lambda at: 30 * 2**20 if at % 15 == 0 else 0  # noqa: E731  (rounds being read)
+    warm_up = summarize(samples(lambda at: (GIB if at < 400 else 1.05 * GIB) + wobble(at), lambda at: 0.05),
+                        window_s=300)
+    assert warm_up.grows  # the first-to-last rule counts the step
+    assert abs(warm_up.late_trend_bytes_per_hour) < 5 * 2**20
+    leak = summarize(samples(lambda at: GIB + at * 20_000 + wobble(at), lambda at: 0.05), window_s=300)
+    assert leak.late_trend_bytes_per_hour == pytest.approx(20_000 * 3600, rel=0.02)
