@@ -78,14 +78,11 @@ def rss_trend_per_hour(samples: list[Sample]) -> float:
     """RSS's least-squares slope, in bytes per hour: a leak keeps climbing through the second half
     of a watch, where a step early on (a warm-up) has none. Reported beside the first-to-last growth,
     which counts both."""
-    if len(samples) < 2:
+    try:
+        fit = statistics.linear_regression([s.at_s for s in samples], [s.rss_bytes for s in samples])
+    except statistics.StatisticsError:  # fewer than two samples, or all taken at one moment
         return 0.0
-    mean_at = statistics.fmean(s.at_s for s in samples)
-    mean_rss = statistics.fmean(s.rss_bytes for s in samples)
-    spread = sum((s.at_s - mean_at) ** 2 for s in samples)
-    if spread == 0:
-        return 0.0
-    return sum((s.at_s - mean_at) * (s.rss_bytes - mean_rss) for s in samples) / spread * 3600
+    return fit.slope * 3600
 
 
 def consecutive_windows(samples: list[Sample], window_s: float) -> list[Window]:
