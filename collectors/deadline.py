@@ -22,7 +22,6 @@ from __future__ import annotations
 import heapq
 import os
 import socket
-import ssl
 import threading
 import time
 from contextlib import contextmanager
@@ -40,8 +39,6 @@ READ_CHUNK = MIB
 RECHECK_S = 0.05
 # finished requests the watchdog may hold beyond twice the live ones before it drops them (see forget)
 COMPACT_AFTER = 256
-# what a failed TLS handshake raises (collectors.urllib3_deadline adds urllib3's own)
-TLS_ERRORS: tuple[type[BaseException], ...] = (ssl.SSLError,)
 
 
 class AnswerTooLarge(SourceError):
@@ -59,6 +56,10 @@ class Budget:
         self.max_bytes = max_bytes
         self.expires_at = time.monotonic() + seconds
         self.expired = False
+        # whoever runs a TLS handshake says so (`handshaking`): a cut that lands on one is named as
+        # the handshake's, whatever error the cut makes the handshake raise
+        self.cut_in_handshake = False
+        self._handshaking = False
         self._connections: list[Any] = []
         self._sockets: list[socket.socket] = []
         self._copies: list[socket.socket] = []  # ours to close: see collectors.urllib3_deadline
@@ -116,31 +117,33 @@ class Budget:
         """Shut down every socket of this request; False while one is still connecting (no socket yet)."""
         with self._lock:
             self.expired = True
+            self.cut_in_handshake = self.cut_in_handshake or self._handshaking
             sockets = list(self._sockets) + [getattr(c, "sock", None) for c in self._connections]
         for sock in sockets:
             if sock is not None:
                 _shutdown(sock)
         return all(sock is not None for sock in sockets)
 
-    def overdue(self, cause: BaseException | None = None) -> Unreachable:
-        if cause is not None and _during_tls(cause):
+    def overdue(self) -> Unreachable:
+        if self.cut_in_handshake:
             return Unreachable(f"{self.what}: TLS handshake got no answer within {self.seconds:g}s: "
                                "is this a TLS port?")
         return Unreachable(f"{self.what} did not finish within {self.seconds:g}s "
                            "(the server is too slow, or trickles its answer)")
 
-
-def _during_tls(exc: BaseException) -> bool:
-    """Whether a failure (or what it was raised from) happened inside a TLS handshake."""
-    seen: BaseException | None = exc
-    for _ in range(10):  # the chain is short; never loop on a cycle
-        if seen is None:
-            return False
-        # the handshake's own socket timeout can fire at the deadline's moment, as a plain timeout
-        if isinstance(seen, TLS_ERRORS) or "handshake operation timed out" in str(seen):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
+    @contextmanager
+    def handshaking(self) -> Iterator[None]:
+        """The request's TLS handshake runs inside this. A cut while it runs is the handshake's, and so
+        is one that came before it began: on a busy host the deadline can pass between the TCP connect
+        and the handshake's first byte, which then fails on a shut socket (a broken pipe)."""
+        with self._lock:
+            self._handshaking = True
+            self.cut_in_handshake = self.cut_in_handshake or self.expired
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._handshaking = False
 
 
 def _shutdown(sock: socket.socket) -> None:
@@ -226,7 +229,7 @@ def bounded(seconds: float, what: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
         yield budget
     except Exception as exc:
         if budget.expired and not isinstance(exc, AnswerTooLarge):
-            raise budget.overdue(exc) from None
+            raise budget.overdue() from None
         raise
     finally:
         WATCHDOG.forget(budget)
@@ -237,6 +240,17 @@ def bounded(seconds: float, what: str, *, max_bytes: int = DEFAULT_MAX_BYTES) ->
 def current() -> Budget | None:
     """The budget of the request running in this thread, if any."""
     return _active.get()
+
+
+@contextmanager
+def tls_handshake() -> Iterator[None]:
+    """Run a TLS handshake of the request running in this thread (see `Budget.handshaking`)."""
+    budget = current()
+    if budget is None:
+        yield
+        return
+    with budget.handshaking():
+        yield
 
 
 def read_capped(response: Any, budget: Budget | None = None, *, decode_content: bool = True) -> bytes:

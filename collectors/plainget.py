@@ -151,7 +151,8 @@ class PlainGet:
             sock = self._dial()
             budget.attach_copy(sock)  # kept through the TLS wrap: a silent or trickled handshake is cut too
             if self._context is not None:
-                sock = _tls_handshake(self._context, sock, self.target.host)
+                with budget.handshaking():
+                    sock = self._context.wrap_socket(sock, server_hostname=self.target.host)
             connection = self._local.connection = _Connection(sock)
             with self._lock:
                 self._open.append(connection)
@@ -178,18 +179,6 @@ class PlainGet:
             connections, self._open = self._open, []
         for connection in connections:
             connection.close()
-
-
-def _tls_handshake(context: ssl.SSLContext, sock: socket.socket, host: str) -> ssl.SSLSocket:
-    """The TLS connection, or an `ssl.SSLError` whatever ended the handshake: cut at the deadline it
-    raises an EOF error, but a broken pipe when the cut came before its first byte (a busy host) and
-    a plain timeout when the socket's own came first; each is the handshake's failure all the same."""
-    try:
-        return context.wrap_socket(sock, server_hostname=host)
-    except ssl.SSLError:
-        raise
-    except OSError as exc:
-        raise ssl.SSLError(f"the TLS handshake failed: {exc}") from exc
 
 
 def _tls_context(target: PlainTarget) -> ssl.SSLContext:

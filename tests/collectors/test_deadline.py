@@ -13,7 +13,7 @@ import requests
 import urllib3
 
 from collectors.deadline import AnswerTooLarge, bounded, read_capped
-import collectors.urllib3_deadline  # noqa: F401  (urllib3's requests inside bounded() are cuttable)
+from collectors import urllib3_deadline  # urllib3's requests inside bounded() are cuttable
 from fleet.source import Unreachable
 
 MIB = 1024 * 1024
@@ -109,6 +109,15 @@ def huge_length(conn: socket.socket) -> None:
         conn.sendall(b"0" * 65536)
 
 
+def returning_late(call: Callable[..., object], seconds: float) -> Callable[..., object]:
+    """`call`, handing back its answer only `seconds` later: a busy host's stalled thread."""
+    def late(*args: object, **kwargs: object) -> object:
+        answer = call(*args, **kwargs)
+        time.sleep(seconds)
+        return answer
+    return late
+
+
 def timed(action: Callable[[], object]) -> float:
     started = time.monotonic()
     with pytest.raises(Exception) as caught:
@@ -185,18 +194,36 @@ def test_a_tls_handshake_the_server_trickles_is_cut_at_the_deadline():
     assert seconds < 2.5
 
 
-def test_a_handshake_whose_own_socket_timeout_fires_at_the_deadline_still_points_at_tls():
-    """On a busy host the socket's timeout can end the handshake in the same moment the deadline
-    passes: a plain `TimeoutError`, not a TLS error, and still the handshake's."""
-    with pytest.raises(Unreachable, match=r"^GET /v1/nodes on https://n:4646: TLS handshake got no answer within "
-                                          r"1s: is this a TLS port\?$"):
-        with bounded(1.0, "GET /v1/nodes on https://n:4646") as budget:
-            budget.cut()
-            raise TimeoutError("_ssl.c:989: The handshake operation timed out")
+def test_a_cut_that_lands_on_a_handshake_points_at_tls_whatever_the_handshake_raises():
+    """On a busy host a handshake cut at its deadline can end in a plain timeout (its socket's own
+    fired in the same moment) or a broken pipe, not a TLS error: it is the handshake's all the same.
+    A cut outside any handshake is not."""
+    for raised in (TimeoutError("_ssl.c:989: The handshake operation timed out"), BrokenPipeError(32, "Broken pipe")):
+        with pytest.raises(Unreachable, match=r"^GET /v1/nodes on https://n:4646: TLS handshake got no answer "
+                                              r"within 1s: is this a TLS port\?$"):
+            with bounded(1.0, "GET /v1/nodes on https://n:4646") as budget:
+                with budget.handshaking():
+                    budget.cut()
+                    raise raised
     with pytest.raises(Unreachable, match=r"did not finish within 1s"):
         with bounded(1.0, "GET /v1/nodes on https://n:4646") as budget:
+            with budget.handshaking():
+                pass  # done in time: the cut comes later, while the answer is read
             budget.cut()
             raise TimeoutError("timed out")
+
+
+def test_a_tls_port_reached_only_after_the_deadline_is_named_so_through_urllib3(monkeypatch):
+    """A busy host can stall a request between its TCP connect and its handshake's first byte until the
+    deadline passes: urllib3's handshake then fails on a shut socket (a broken pipe, not a TLS error),
+    and the message must still point at TLS."""
+    # past the 1-s deadline: the watchdog shuts the socket down before the handshake begins
+    monkeypatch.setattr(urllib3_deadline, "_original_new_conn", returning_late(urllib3_deadline._original_new_conn, 1.3))
+    with raw_server(hang) as url:
+        https = url.replace("http://", "https://")
+        timed(lambda: get_with_urllib3(https, 1.0))
+    assert isinstance(timed.error, Unreachable)
+    assert str(timed.error).endswith(": TLS handshake got no answer within 1s: is this a TLS port?")
 
 
 def test_requests_finished_long_before_their_deadline_are_not_held_until_it():

@@ -14,6 +14,7 @@ from fleet.config import ClusterConfig, Secret
 from fleet.source import Unreachable
 from sim.httpserver import EmulatorServer, Request, Response, json_response
 from tests.collectors.faultservers import FAULTS, raw_server
+from tests.collectors.test_deadline import returning_late
 from tests.trust.pki import Authority
 
 TOKEN = "s3cr3t-plain-token"
@@ -174,14 +175,8 @@ def test_a_tls_port_that_never_speaks_is_named_so_even_when_a_busy_host_cuts_bef
     """On a loaded machine the deadline can pass before the handshake sends its first byte: the wrap
     then fails with a broken pipe, not a TLS error, and the message must still point at TLS."""
     behaviour, _ = FAULTS["TLS port that never speaks TLS"]
-    dial = PlainGet._dial
-
-    def slow_dial(self):
-        sock = dial(self)
-        time.sleep(1.3)  # past the 1-s deadline: the watchdog shuts the socket down first
-        return sock
-
-    monkeypatch.setattr(PlainGet, "_dial", slow_dial)
+    # past the 1-s deadline: the watchdog shuts the socket down before the handshake begins
+    monkeypatch.setattr(PlainGet, "_dial", returning_late(PlainGet._dial, 1.3))
     with raw_server(behaviour) as url:
         plain = PlainGet(target(url, scheme="https", verify=False), 1.0)
         try:
