@@ -3,6 +3,7 @@ from __future__ import annotations
 from fleet.config import Settings
 from fleet.poller import MAX_BACKOFF_S, Poller
 from fleet.source import Unauthorized, Unreachable, UpstreamError
+from tests.engines import wait_for
 from tests.fleet.fakes import Gate, ScriptedSource, small_cluster
 
 
@@ -244,11 +245,8 @@ def test_a_collection_running_when_the_poller_stops_is_handed_over_and_its_answe
     (it is not rebuilt, so it keeps what it watches), and the next poller shows what it answers."""
     gate = Gate()
     source = ScriptedSource("a", [gate])
-    first = make_poller(source, timeout=5)
-    import threading
-    threading.Thread(target=first.poll_once, daemon=True).start()
+    first = make_poller(source, timeout=5).start()  # as the dashboard runs it: stop() joins its rounds' thread
     try:
-        from tests.engines import wait_for
         wait_for(lambda: source.calls == 1, timeout_s=10, what="the collection started")
         carried = first.stop(keep=["a"])
         assert list(carried) == ["a"] and not source.closed
