@@ -58,7 +58,7 @@ class Budget:
         self.expired = False
         # whoever runs a TLS handshake says so (`handshaking`): a cut that lands on one is named as
         # the handshake's, whatever error the cut makes the handshake raise
-        self.cut_in_handshake = False
+        self._cut_in_handshake = False
         self._handshaking = False
         self._connections: list[Any] = []
         self._sockets: list[socket.socket] = []
@@ -117,7 +117,7 @@ class Budget:
         """Shut down every socket of this request; False while one is still connecting (no socket yet)."""
         with self._lock:
             self.expired = True
-            self.cut_in_handshake = self.cut_in_handshake or self._handshaking
+            self._cut_in_handshake = self._cut_in_handshake or self._handshaking
             sockets = list(self._sockets) + [getattr(c, "sock", None) for c in self._connections]
         for sock in sockets:
             if sock is not None:
@@ -125,7 +125,7 @@ class Budget:
         return all(sock is not None for sock in sockets)
 
     def overdue(self) -> Unreachable:
-        if self.cut_in_handshake:
+        if self._cut_in_handshake:
             return Unreachable(f"{self.what}: TLS handshake got no answer within {self.seconds:g}s: "
                                "is this a TLS port?")
         return Unreachable(f"{self.what} did not finish within {self.seconds:g}s "
@@ -138,7 +138,7 @@ class Budget:
         and the handshake's first byte, which then fails on a shut socket (a broken pipe)."""
         with self._lock:
             self._handshaking = True
-            self.cut_in_handshake = self.cut_in_handshake or self.expired
+            self._cut_in_handshake = self._cut_in_handshake or self.expired
         try:
             yield
         finally:
