@@ -65,14 +65,15 @@ def object_problems(cluster: Cluster) -> list[Problem]:
     workload_names = {w.id: w.name for w in cluster.workloads}
     for workload in cluster.workloads:
         if workload.status in WORKLOAD_SEVERITY:
-            wanted = "?" if workload.desired is None else workload.desired
+            wanted = "" if workload.desired is None else f" of {workload.desired}"  # a CronJob wants no count
             add(WORKLOAD_SEVERITY[workload.status], "Workload", f"{workload.kind}/{workload.name}",
-                f"{workload.status}: {workload.running} of {wanted} running"
+                f"{workload.status}: {workload.running}{wanted} running"
                 + (f", {workload.healthy} healthy" if workload.healthy is not None else ""))
     for service in cluster.services:
         if service.status == "down":
-            behind = f" of {service.backends_total}" if service.backends_total else " (no backend at all)"
-            add("error", "Service", f"{service.kind}/{service.name}", f"service has no ready backend: 0{behind} ready")
+            add("error", "Service", f"{service.kind}/{service.name}",
+                f"service has no ready backend: 0 of {service.backends_total} ready" if service.backends_total
+                else "service has no ready backend: it has no backend at all")
     for workload in cluster.workloads:
         scaler = workload.autoscaler
         # limited at its minimum (too few replicas wanted) is no trouble; at its maximum, demand may be unmet

@@ -23,4 +23,4 @@ def render(context: PageContext) -> None:
                        text_columns=("object", "summary"), text_label="Search")
     shown = capped(frame, "problems")
     table(shown[["severity", "cluster", "kind", "object", "summary", "time"]], "health-table",
-          column_config={"summary": st.column_config.TextColumn("What", width="large")})
+          column_config={"summary": st.column_config.TextColumn("what", width="large")})

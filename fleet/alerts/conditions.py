@@ -127,9 +127,9 @@ def node_description(node: Node, word: str) -> str:
 
 
 def running_words(workload: Workload) -> str:
-    wanted = "?" if workload.desired is None else workload.desired
+    wanted = "" if workload.desired is None else f" of {workload.desired}"
     healthy = f", {workload.healthy} healthy" if workload.healthy is not None else ""
-    return f"{workload.running} of {wanted} running{healthy}"
+    return f"{workload.running}{wanted} running{healthy}"
 
 
 def service_description(service: Service) -> str:

@@ -5,12 +5,13 @@ import io
 import zipfile
 from pathlib import Path
 
+import msgspec
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from fleet.export import csv_tables, to_csv_zip, to_json
 from fleet.model import decode_snapshot
-from fleet.problems import fleet_problems
+from fleet.problems import fleet_problems, object_problems
 from views.snapshots import load_upload
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "small-fleet.json"
@@ -107,6 +108,17 @@ def test_problem_ranking_is_severity_then_newest():
     assert ranks == sorted(ranks)
     ghost_events = [p for p in problems if p.kind == "Event"]
     assert ghost_events[0].time > ghost_events[1].time
+
+
+def test_a_failed_workload_that_wants_no_count_says_how_many_run_without_a_question_mark():
+    snapshot = decode_snapshot(SNAPSHOT.read_bytes())
+    cluster = snapshot.clusters[0]
+    failed = msgspec.structs.replace(cluster.workloads[0], status="failed", desired=None, running=0, healthy=0)
+    counted = msgspec.structs.replace(failed, name="counted", desired=2)
+    cluster = msgspec.structs.replace(cluster, workloads=[failed, counted])
+    messages = {p.object: p.summary for p in object_problems(cluster) if p.kind == "Workload"}
+    assert messages[f"{failed.kind}/{failed.name}"] == "failed: 0 running, 0 healthy"
+    assert messages[f"{counted.kind}/counted"] == "failed: 0 of 2 running, 0 healthy"
 
 
 def test_capacity_charts_are_aggregated():

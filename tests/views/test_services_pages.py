@@ -75,7 +75,7 @@ def test_health_and_overview_list_the_service_and_autoscaler_problems():
     problems = fleet_problems(decode_snapshot(SNAPSHOT.read_bytes()))
     found = {(p.severity, p.kind, p.object): p.summary for p in problems if p.kind in ("Service", "Autoscaler")}
     assert found == {
-        ("error", "Service", "nomad/checkout-http"): "service has no ready backend: 0 (no backend at all) ready",
+        ("error", "Service", "nomad/checkout-http"): "service has no ready backend: it has no backend at all",
         ("warning", "Autoscaler", "service/web"):
             "autoscaler limited at max: 3 of max 3 (group web at its maximum (3): the autoscaler may not add more)",
     }
