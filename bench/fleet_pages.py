@@ -7,17 +7,29 @@ from the first page). It has settled when Streamlit's script run that the load s
 the app's data-test-script-state went to "running" and back to "notRunning".
 Bytes received: the encoded body of every HTTP response (0 for one served from the cache) plus
 every websocket frame received, where the page's data travels.
+
+`answer_filters` does what a user does next on the pages with tables: types a name into the
+search box, then narrows the table to one cluster, and times each answer the same way (the
+script run the change started is over), with the row count the page then says.
 """
 from __future__ import annotations
 
+import re
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 PAGES = ["overview", "nodes", "workloads", "instances", "services", "health", "capacity", "resilience", "history",
          "snapshots", "settings"]
+TABLE_PAGES = ["nodes", "workloads", "instances", "services", "health"]  # a filter bar over one big table
+NAME_COLUMNS = ("name", "object")  # the column a user's search term is taken from
+# the caption under the filters: "1,234 nodes", or "Showing the first 5,000 of 148,000 instances — narrow …"
+ROW_COUNT = re.compile(r"(?:Showing the first [\d,]+ of )?([\d,]+) [a-z]+(?: — .*)?")
 
 # records when the script run a load started is over (a MutationObserver sees every change)
 WATCH_SCRIPT_STATE = """
@@ -97,9 +109,96 @@ def open_page(page, traffic: Traffic, url: str, name: str, timeout_s: float) -> 
                     text=page.inner_text("body"))
 
 
-def visit_pages(url: str, *, timeout_s: float = 120.0, pages: list[str] = PAGES,
-                executable: str = CHROMIUM) -> tuple[PageView, list[PageView]]:
-    """The first page with an empty cache (the static bundle included), then each page in turn."""
+@dataclass
+class FilterAnswer:
+    page: str
+    action: str  # what the user did, e.g. 'search "web-1"' or 'cluster = seed-nomad'
+    settled: bool
+    seconds: float
+    bytes: int
+    rows_before: int | None  # the row count the page said before and after (None: no count shown)
+    rows_after: int | None
+    exceptions: int
+
+
+def rows_shown(page) -> int | None:
+    """The row count under the filters ("1,234 nodes", or "Showing the first 5,000 of 148,000 …")."""
+    for text in page.locator("[data-testid='stCaptionContainer']").all_inner_texts():
+        match = ROW_COUNT.fullmatch(text.strip())
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
+
+
+def first_row_name(page) -> str | None:
+    """The name in the table's first row, read from the grid's accessible cells."""
+    grid = page.locator("[data-testid='stDataFrame']").first
+    try:
+        # the grid draws after the run is over; its cells are an accessible copy, hidden
+        grid.locator("[role='gridcell']").first.wait_for(state="attached", timeout=10_000)
+    except Exception:  # playwright's TimeoutError: an empty table
+        return None
+    headers = [text.strip() for text in grid.locator("[role='columnheader']").all_text_contents()]
+    column = next((headers.index(name) for name in NAME_COLUMNS if name in headers), None)
+    if column is None:
+        return None
+    cells = grid.locator("[role='row']").nth(1).locator("[role='gridcell']").all_text_contents()
+    return (cells[column].strip() or None) if column < len(cells) else None
+
+
+def timed_change(page, traffic: Traffic, name: str, action: str, change, timeout_s: float) -> FilterAnswer:
+    """Make one change on an open page; its answer is in once the script run it started is over."""
+    before = rows_shown(page)
+    page.evaluate("() => { window.__podium = {sawRunning: false, settled: false}; }")
+    traffic.reset()
+    started = time.perf_counter()
+    change()
+    try:
+        page.wait_for_function("() => window.__podium.settled", timeout=timeout_s * 1000, polling=50)
+        settled = True
+    except Exception:  # playwright's TimeoutError: report it as not settled
+        settled = False
+    seconds = time.perf_counter() - started
+    page.wait_for_timeout(300)  # frames still in flight belong to this answer
+    return FilterAnswer(page=name, action=action, settled=settled, seconds=seconds,
+                        bytes=traffic.http_bytes() + traffic.websocket_bytes, rows_before=before,
+                        rows_after=rows_shown(page), exceptions=page.locator("[data-testid='stException']").count())
+
+
+def search_then_one_cluster(page, traffic: Traffic, name: str, timeout_s: float) -> list[FilterAnswer]:
+    answers = []
+    term = first_row_name(page)
+    if term:
+        search = page.get_by_role("textbox", name="Search")
+
+        def type_term() -> None:
+            search.fill(term)
+            search.press("Enter")
+
+        def clear() -> None:
+            search.fill("")
+            search.press("Enter")
+
+        answers.append(timed_change(page, traffic, name, f'search "{term}"', type_term, timeout_s))
+        timed_change(page, traffic, name, "search cleared", clear, timeout_s)
+    choose = page.locator("[data-testid='stMultiSelect']").filter(has_text="Cluster")
+    choose.click()
+    try:
+        page.get_by_role("option").first.wait_for(timeout=5_000)  # the list opens after the click
+    except Exception:  # playwright's TimeoutError: no option at all, an empty table
+        pass
+    options = page.get_by_role("option").filter(has_not_text="Select all")
+    if options.count():
+        option = options.first
+        answers.append(timed_change(page, traffic, name, f"cluster = {option.inner_text().strip()}", option.click,
+                                    timeout_s))
+    page.keyboard.press("Escape")
+    return answers
+
+
+@contextmanager
+def browser_page(executable: str = CHROMIUM) -> Iterator[tuple[Any, Traffic]]:
+    """A headless Chromium page that records when each script run is over, and its traffic."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -107,11 +206,28 @@ def visit_pages(url: str, *, timeout_s: float = 120.0, pages: list[str] = PAGES,
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.add_init_script(WATCH_SCRIPT_STATE)
-            traffic = Traffic(page)
-            cold = open_page(page, traffic, url, pages[0], timeout_s)
-            return cold, [open_page(page, traffic, url, name, timeout_s) for name in pages]
+            yield page, Traffic(page)
         finally:
             browser.close()
+
+
+def answer_filters(url: str, *, timeout_s: float = 60.0, pages: list[str] = TABLE_PAGES,
+                   executable: str = CHROMIUM) -> list[FilterAnswer]:
+    """On each page with a filter bar: a search for the first row's name, then one cluster chosen."""
+    answers: list[FilterAnswer] = []
+    with browser_page(executable) as (page, traffic):
+        for name in pages:
+            if open_page(page, traffic, url, name, timeout_s).settled:
+                answers += search_then_one_cluster(page, traffic, name, timeout_s)
+    return answers
+
+
+def visit_pages(url: str, *, timeout_s: float = 120.0, pages: list[str] = PAGES,
+                executable: str = CHROMIUM) -> tuple[PageView, list[PageView]]:
+    """The first page with an empty cache (the static bundle included), then each page in turn."""
+    with browser_page(executable) as (page, traffic):
+        cold = open_page(page, traffic, url, pages[0], timeout_s)
+        return cold, [open_page(page, traffic, url, name, timeout_s) for name in pages]
 
 
 @dataclass

@@ -10,7 +10,8 @@ The seed fleet: Kubernetes 5,000 nodes / ~150,000 pods, Nomad 10,000 nodes / ~10
 Marathon on Mesos 50,000 agents / 200,000 tasks, Swarm 1,000 nodes / 30,000 running tasks (~150,000
 task objects with history), each emulator in its own process. The dashboard is
 `streamlit run app.py` in its own process with a clusters.yaml naming them; once its first round is
-in the history, every page is opened in headless Chromium (bench/fleet_pages.py). Then: the
+in the history, every page is opened in headless Chromium (bench/fleet_pages.py), and after the
+watch each table page is searched and narrowed to one cluster, each answer timed. Then: the
 analysis of each cluster (fleet.analysis on a snapshot the CLI collects), the history bytes per
 round and per day, and the dashboard's CPU and RSS (its process and its helpers) over a watch
 period (its first and last five minutes side by side, so a slow leak shows). Each figure is printed beside its target; nothing is asserted. The emulators do not churn,
@@ -45,6 +46,7 @@ from fleet.store import ChainPolicy  # noqa: E402
 TOKEN_ENV = "PODIUM_FLEET_K8S_TOKEN"
 MIB = 1024 * 1024
 PAGE_SECONDS, PAGE_BYTES = 2.0, 5 * MIB  # the targets per page view
+FILTER_SECONDS = 1.0  # the target for a filter's or a search's answer
 
 
 @dataclass(frozen=True)
@@ -354,6 +356,18 @@ def report_pages(cold, views) -> None:
               f"{verdict(view.bytes <= PAGE_BYTES)}{notes}")
 
 
+def report_filters(answers) -> None:
+    print(f"{'page':11s} {'answer s':>9s} {'MB recv':>8s} {'rows':>19s}  what the user did  target <= "
+          f"{FILTER_SECONDS:g} s")
+    for answer in answers:
+        seconds = f"{answer.seconds:8.2f}" + ("" if answer.settled else "+")
+        rows = f"{answer.rows_before if answer.rows_before is not None else '?':>8} -> " \
+               f"{answer.rows_after if answer.rows_after is not None else '?':<8}"
+        notes = f"  {answer.exceptions} exception block(s)" if answer.exceptions else ""
+        print(f"{answer.page:11s} {seconds:>9s} {answer.bytes / MIB:8.2f} {rows:>19s}  {answer.action}  "
+              f"{verdict(answer.settled and answer.seconds <= FILTER_SECONDS)}{notes}")
+
+
 def report_history(rounds: list[tuple[int, int]], poll_interval_s: float, file_bytes: int) -> None:
     keyframes = [size for kind, size in rounds if kind != DELTA]
     deltas = [size for kind, size in rounds if kind == DELTA]
@@ -394,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.analyze:
         analyze_each(args.analyze)
         return 0
-    from bench.fleet_pages import visit_pages
+    from bench.fleet_pages import answer_filters, visit_pages
 
     size = scaled(args.nodes or 300) if args.small or args.nodes else fraction_of_seed(args.share) if args.share else SEED
     with tempfile.TemporaryDirectory(prefix="podium-fleet-") as temp:
@@ -415,6 +429,8 @@ def main(argv: list[str] | None = None) -> int:
             report_watch(summarize(watch(dashboard.pid, args.watch_s), window_s=min(300.0, args.watch_s / 3)))
             print("pages again, after watching (the fleet quiet, rounds going on):")
             report_pages(*visit_pages(url, timeout_s=args.page_timeout_s))
+            print("filters and searches on the table pages (a name from the table's first row; then one cluster):")
+            report_filters(answer_filters(url, timeout_s=args.page_timeout_s))
             report_history(history_rounds(fleet.history, fleet.prefilled_to), args.poll_interval_s,
                            sum(p.stat().st_size for p in fleet.history.glob("history.sqlite3*")))
             results = analysis_times(fleet, folder, args.analysis_timeout_s)
