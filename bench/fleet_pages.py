@@ -86,6 +86,16 @@ class Traffic:
         return total
 
 
+def settled_within(page, timeout_s: float) -> bool:
+    """Whether the script run the last load or change started is over within `timeout_s`."""
+    try:
+        page.wait_for_function("() => window.__podium && window.__podium.settled", timeout=timeout_s * 1000,
+                               polling=50)
+        return True
+    except Exception:  # playwright's TimeoutError: report it as not settled
+        return False
+
+
 def open_page(page, traffic: Traffic, url: str, name: str, timeout_s: float) -> PageView:
     traffic.reset()
     started = time.perf_counter()
@@ -95,12 +105,7 @@ def open_page(page, traffic: Traffic, url: str, name: str, timeout_s: float) -> 
         return PageView(page=name, settled=False, seconds=time.perf_counter() - started,
                         http_bytes=traffic.http_bytes(), websocket_bytes=traffic.websocket_bytes, exceptions=0,
                         text="")
-    try:
-        page.wait_for_function("() => window.__podium && window.__podium.settled", timeout=timeout_s * 1000,
-                               polling=50)
-        settled = True
-    except Exception:  # playwright's TimeoutError: report it as not settled
-        settled = False
+    settled = settled_within(page, timeout_s)
     seconds = time.perf_counter() - started
     page.wait_for_timeout(300)  # frames still in flight belong to this view
     return PageView(page=name, settled=settled, seconds=seconds, http_bytes=traffic.http_bytes(),
@@ -153,11 +158,7 @@ def timed_change(page, traffic: Traffic, name: str, action: str, change, timeout
     traffic.reset()
     started = time.perf_counter()
     change()
-    try:
-        page.wait_for_function("() => window.__podium.settled", timeout=timeout_s * 1000, polling=50)
-        settled = True
-    except Exception:  # playwright's TimeoutError: report it as not settled
-        settled = False
+    settled = settled_within(page, timeout_s)
     seconds = time.perf_counter() - started
     page.wait_for_timeout(300)  # frames still in flight belong to this answer
     return FilterAnswer(page=name, action=action, settled=settled, seconds=seconds,

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from fleet.model import Cluster, Snapshot, not_collected_yet
+from fleet.model import Cluster, Snapshot, Workload, not_collected_yet
 
 # severity rank: lower is worse; thresholds and wording live here, not in the pages
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -58,6 +58,13 @@ def standing_problems(cluster: Cluster) -> list[Problem]:
     return found
 
 
+def running_words(workload: Workload) -> str:
+    """"2 of 3 running, 1 healthy"; a workload that wants no count (a CronJob) says only what runs."""
+    wanted = "" if workload.desired is None else f" of {workload.desired}"
+    healthy = f", {workload.healthy} healthy" if workload.healthy is not None else ""
+    return f"{workload.running}{wanted} running{healthy}"
+
+
 def object_problems(cluster: Cluster) -> list[Problem]:
     """What the workloads, services, instances and events show; made of those four lists alone."""
     found: list[Problem] = []
@@ -65,10 +72,8 @@ def object_problems(cluster: Cluster) -> list[Problem]:
     workload_names = {w.id: w.name for w in cluster.workloads}
     for workload in cluster.workloads:
         if workload.status in WORKLOAD_SEVERITY:
-            wanted = "" if workload.desired is None else f" of {workload.desired}"  # a CronJob wants no count
             add(WORKLOAD_SEVERITY[workload.status], "Workload", f"{workload.kind}/{workload.name}",
-                f"{workload.status}: {workload.running}{wanted} running"
-                + (f", {workload.healthy} healthy" if workload.healthy is not None else ""))
+                f"{workload.status}: {running_words(workload)}")
     for service in cluster.services:
         if service.status == "down":
             add("error", "Service", f"{service.kind}/{service.name}",

@@ -14,6 +14,7 @@ from fleet.alerts.catalog import ANALYSIS_CONDITIONS, CLUSTER_CONDITIONS
 from fleet.analysis import ClusterAnalysis, LossImpact
 from fleet.model import Cluster, Node, Service, Snapshot, Workload
 from fleet.orchestrators import facts_of, label_of
+from fleet.problems import running_words
 
 READABLE = ("ok", "degraded")
 NOT_READY = {"not_ready": "not ready", "down": "down", "unknown": "in an unknown state"}
@@ -124,12 +125,6 @@ def node_description(node: Node, word: str) -> str:
     if node.zone:
         parts.append(f"zone {node.zone}")
     return "; ".join(parts)
-
-
-def running_words(workload: Workload) -> str:
-    wanted = "" if workload.desired is None else f" of {workload.desired}"
-    healthy = f", {workload.healthy} healthy" if workload.healthy is not None else ""
-    return f"{workload.running}{wanted} running{healthy}"
 
 
 def service_description(service: Service) -> str:
