@@ -41,14 +41,22 @@ def nodes_frame(points: list[TrendPoint]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "nodes", "count"])
 
 
-# the same meaning as everywhere else: running is good, failed is bad
+# the same meaning as everywhere else: running is good, failed is bad (every InstanceState)
 STATE_COLOURS = {"running": "#54a24b", "pending": "#4c78a8", "succeeded": "#bab0ac", "stopped": "#9d9d9d",
                  "unknown": "#d3d3d3", "failed": "#e45756"}
 
 
 def instances_frame(points: list[TrendPoint]) -> pd.DataFrame:
-    rows = [(p.taken_at, state, count) for p in points for state, count in sorted(p.instances_by_state.items())]
+    """Every state at every point, 0 where a round had none of it: a state left out of some rounds
+    would be drawn as a slope between the rounds that had it, and a cluster without instances as
+    an empty chart."""
+    rows = [(p.taken_at, state, p.instances_by_state.get(state, 0)) for p in points for state in STATE_COLOURS]
     return pd.DataFrame(rows, columns=["time", "state", "instances"])
+
+
+def count_axis(frame: pd.DataFrame, value: str) -> alt.Scale:
+    """Counts from 0; all zero, the axis still reads 0 to 1 (Vega would label a zero domain 0.000000)."""
+    return alt.Scale(domain=[0, 1]) if frame.empty or not frame[value].any() else alt.Scale(zero=True)
 
 
 def allocation_frame(points: list[TrendPoint]) -> pd.DataFrame:
@@ -61,9 +69,12 @@ def allocation_frame(points: list[TrendPoint]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "resource", "measure", "amount"])
 
 
-# 24-hour UTC, as every other time in the app; the browser's locale and time zone never apply
-HOURS_AXIS = alt.Axis(labelExpr="utcFormat(datum.value, '%H:%M') == '00:00' ? "
-                                "utcFormat(datum.value, '%b %d') : utcFormat(datum.value, '%H:%M')")
+# 24-hour UTC, as every other time in the app; the browser's locale and time zone never apply.
+# Ticks between whole minutes (a dashboard started a minute ago has rounds 15 s apart) show their
+# seconds, else they would all read the same minute ("04:18 04:18 04:18"); midnight shows its date.
+HOURS_AXIS = alt.Axis(labelExpr="utcFormat(datum.value, '%S') != '00' ? utcFormat(datum.value, '%H:%M:%S') : "
+                                "utcFormat(datum.value, '%H:%M') == '00:00' ? utcFormat(datum.value, '%b %d') : "
+                                "utcFormat(datum.value, '%H:%M')")
 # over days a half-width chart has room for few labels and drops overlapping ones, midnight's
 # dates among them ("12:00 12:00 12:00" for a week): one tick a day, labelled with its date
 DAYS_AXIS = alt.Axis(tickCount="day", labelExpr="utcFormat(datum.value, '%b %d')")
@@ -77,9 +88,14 @@ def time_axis(points: list[TrendPoint]) -> alt.X:
     return alt.X("time:T", title=None, scale=alt.Scale(type="utc"), axis=DAYS_AXIS if days else HOURS_AXIS)
 
 
-def line_chart(frame: pd.DataFrame, value: str, series: str, title: str, x: alt.X) -> alt.Chart:
+# nodes and instances are counted: no "0.2 nodes" ticks on a small cluster's chart
+WHOLE_NUMBERS = alt.Axis(format="d", tickMinStep=1)
+
+
+def line_chart(frame: pd.DataFrame, value: str, series: str, title: str, x: alt.X,
+               axis: alt.Axis | None = None) -> alt.Chart:
     return alt.Chart(frame, title=title).mark_line(point=len(frame) < 60).encode(
-        x=x, y=alt.Y(f"{value}:Q"), color=alt.Color(f"{series}:N"),
+        x=x, y=alt.Y(f"{value}:Q", axis=axis if axis is not None else alt.Axis()), color=alt.Color(f"{series}:N"),
         tooltip=[TIME_TOOLTIP, f"{series}:N", f"{value}:Q"])
 
 
@@ -91,9 +107,10 @@ def render_trends(store: SnapshotStore) -> None:
     points = thinned(store.trends(cluster, most=MAX_POINTS))
     x = time_axis(points)
     left, right = st.columns(2)
-    left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes", x), key="history-nodes")
-    right.altair_chart(alt.Chart(instances_frame(points), title="Instances by state").mark_area().encode(
-        x=x, y=alt.Y("instances:Q", stack=True),
+    left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes", x, WHOLE_NUMBERS), key="history-nodes")
+    instances = instances_frame(points)
+    right.altair_chart(alt.Chart(instances, title="Instances by state").mark_area().encode(
+        x=x, y=alt.Y("instances:Q", stack=True, scale=count_axis(instances, "instances"), axis=WHOLE_NUMBERS),
         color=alt.Color("state:N", scale=alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))),
         tooltip=[TIME_TOOLTIP, "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)

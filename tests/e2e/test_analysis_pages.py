@@ -1,12 +1,16 @@
 """The Resilience and History pages in headless Chromium; screenshots go to tests/artifacts/."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from fleet.store import open_sqlite
 from tests.e2e.test_browser import ARTIFACTS, ROOT, browser_page  # noqa: F401 (fixture)
 from tests.engines import StreamlitServer
+from tests.fleet.snapshot_builder import T0, ClusterBuilder, snapshot
 from tests.views.test_resilience_history_pages import kept_history
 
 pytestmark = pytest.mark.e2e
@@ -16,13 +20,25 @@ SNAPSHOTS = ROOT / "tests" / "fleet" / "snapshots"
 
 
 @pytest.fixture
-def pages_server(tmp_path):
-    kept_history(tmp_path / "history.sqlite3")
-    server = StreamlitServer(APP, {"PYTHONPATH": str(ROOT),
-                                   "PODIUM_TEST_SNAPSHOT": str(SNAPSHOTS / "not-n-plus-1.json"),
-                                   "PODIUM_TEST_HISTORY": str(tmp_path / "history.sqlite3")}).start()
-    yield server
-    server.stop()
+def pages_server_with(tmp_path):
+    """Starts the two pages' app over a history that `write_history(path)` writes; stopped after the test."""
+    started: list[StreamlitServer] = []
+
+    def start(write_history: Callable[[Path], None]) -> StreamlitServer:
+        write_history(tmp_path / "history.sqlite3")
+        started.append(StreamlitServer(APP, {"PYTHONPATH": str(ROOT),
+                                             "PODIUM_TEST_SNAPSHOT": str(SNAPSHOTS / "not-n-plus-1.json"),
+                                             "PODIUM_TEST_HISTORY": str(tmp_path / "history.sqlite3")}).start())
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def pages_server(pages_server_with):
+    return pages_server_with(kept_history)
 
 
 def visit(page, url: str, text: str, shot: str) -> str:
@@ -44,3 +60,30 @@ def test_resilience_page_in_a_browser_shows_verdicts_and_the_worst_node(pages_se
 def test_history_page_in_a_browser_shows_trends_and_a_diff(pages_server, browser_page):
     body = visit(browser_page, pages_server.url + "history", "What changed", "history.png")
     assert "2 snapshots kept" in body and "+ node n2" in body
+
+
+def history_of_the_last_two_minutes(path: Path) -> None:
+    """A dashboard started two minutes ago: rounds 15 s apart."""
+    store = open_sqlite(path, clock=lambda: T0 + timedelta(minutes=2))
+    for round_number in range(9):
+        store.save(snapshot(ClusterBuilder(name="prod").nodes_named("n0", "n1").build(),
+                            taken_at=T0 + timedelta(seconds=15 * round_number)))
+
+
+def test_history_charts_of_the_first_minutes_label_each_tick_differently(pages_server_with, browser_page):
+    """Rounds 15 s apart read "12:00 12:00:30 12:01 ...", not "12:00 12:00 12:01"; the cluster has no
+    instances, and its Instances chart still has a time axis and counts from 0, whole numbers
+    as on the Nodes chart ("0.2 nodes" is no count)."""
+    server = pages_server_with(history_of_the_last_two_minutes)
+    visit(browser_page, server.url + "history", "What changed", "history-first-minutes.png")
+    axes = browser_page.locator("[aria-roledescription='axis']")
+    labels = {axes.nth(i).get_attribute("aria-label").split(" for ")[0] + f" #{i}":
+              axes.nth(i).locator(".role-axis-label text").all_text_contents()  # as Vega drew them (SVG)
+              for i in range(axes.count())}
+    time_axes = [texts for name, texts in labels.items() if name.startswith("X-axis")]
+    assert len(time_axes) == 4, labels
+    for texts in time_axes:
+        assert len(texts) >= 3 and len(set(texts)) == len(texts), f"time axis labels repeat: {texts}"
+    for title in ("count", "instances"):  # nodes and instances are counted in whole numbers, from 0
+        counts = next(texts for name, texts in labels.items() if name.startswith(f"Y-axis titled '{title}'"))
+        assert counts[0] == "0" and len(counts) >= 2 and all(text.isdigit() for text in counts), counts

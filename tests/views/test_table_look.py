@@ -11,9 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from fleet.model import encode_snapshot
 from fleet.problems import Problem
-from fleet.store import open_sqlite
+from fleet.store import TrendPoint, open_sqlite
 from tests.fleet.snapshot_builder import T0, ClusterBuilder, snapshot
 from views.format import INSTANCE_STATE_COLOURS, NODE_STATUS_COLOURS, SEVERITY_COLOURS, WORKLOAD_STATUS_COLOURS
+from views.history import STATE_COLOURS, instances_frame
 from views.overview import WORST_SHOWN, worst_per_cluster
 
 SMALL_FLEET = Path(__file__).parent / "snapshots" / "small-fleet.json"
@@ -116,6 +117,20 @@ def test_history_charts_over_a_week_label_one_tick_a_day_with_its_date(tmp_path)
         axis = chart["encoding"]["x"]["axis"]
         assert axis["tickCount"] == "day" and axis["labelExpr"] == "utcFormat(datum.value, '%b %d')"
 
+
+
+def test_a_state_missing_from_some_rounds_is_charted_as_none_then_not_as_a_slope():
+    """A round's counts leave out the states it had none of; the stacked chart must drop to 0 there,
+    not draw a line from the round before to the round after."""
+    def point(minutes: int, by_state: dict[str, int]) -> TrendPoint:
+        return TrendPoint(taken_at=T0 + timedelta(minutes=minutes), cluster="prod", status="ok", nodes_total=1,
+                          nodes_ready=1, instances_by_state=by_state, cpu_allocated_cores=0.0,
+                          cpu_allocatable_cores=1.0, mem_allocated_bytes=0, mem_allocatable_bytes=1)
+    frame = instances_frame([point(0, {"running": 5, "failed": 3}), point(1, {"running": 8}),
+                             point(2, {"running": 6, "failed": 2})])
+    failed = frame[frame["state"] == "failed"]["instances"].tolist()
+    assert failed == [3, 0, 2]
+    assert set(frame["state"]) == set(STATE_COLOURS) and len(frame) == 3 * len(STATE_COLOURS)
 
 def problem(cluster: str, severity: str, index: int = 0) -> Problem:
     return Problem(severity, cluster, "kubernetes", "Instance", f"{cluster}-{index}", "failed")
