@@ -16,8 +16,9 @@ from views.context import PageContext
 from views.tables import fleet_tables
 
 MAX_NODES_CHARTED = 60
-HEATMAP_BINS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001]
-HEATMAP_LABELS = ["0–10%", "10–20%", "20–30%", "30–40%", "40–50%", "50–60%", "60–70%", "70–80%", "80–90%", "90–100%"]
+HEATMAP_BINS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0001, float("inf")]
+HEATMAP_LABELS = ["0–10%", "10–20%", "20–30%", "30–40%", "40–50%", "50–60%", "60–70%", "70–80%", "80–90%", "90–100%",
+                  "over 100%"]
 
 
 def cluster_totals(nodes: pd.DataFrame) -> pd.DataFrame:

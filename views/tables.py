@@ -37,7 +37,9 @@ class FleetTables:
 
 
 def _ratio(part: pd.Series, whole: pd.Series) -> pd.Series:
-    return (part / whole.where(whole > 0)).fillna(0.0).clip(0, 1)
+    """part / whole, 0 where there is no whole. Over 1 stays over 1: a node can hold more than it
+    offers (static pods, a node that shrank after its work was placed), and that is worth seeing."""
+    return (part / whole.where(whole > 0)).fillna(0.0).clip(lower=0)
 
 
 def _nodes(snapshot: Snapshot) -> pd.DataFrame:

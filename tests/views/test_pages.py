@@ -140,6 +140,20 @@ def test_heat_map_cells_are_bands_not_nodes():
     assert (swarm["80–90%"], swarm["20–30%"], swarm["10–20%"], swarm["0–10%"]) == (1, 1, 1, 1)
 
 
+
+def test_a_node_holding_more_than_it_offers_is_shown_over_100_percent_not_hidden_at_100():
+    """Static pods, or a node that shrank after its work was placed: requests over allocatable."""
+    from tests.fleet.snapshot_builder import ClusterBuilder, snapshot
+    from views.capacity import heatmap_counts
+    from views.tables import fleet_tables
+
+    cluster = (ClusterBuilder(name="prod").node("small", cpu=4, mem_gib=8).node("idle", cpu=4, mem_gib=8)
+               .workload("web", on=["small"] * 4, cpu=2, mem_gib=1).build())
+    nodes = fleet_tables(snapshot(cluster)).nodes.set_index("name")
+    assert nodes.loc["small", "cpu_alloc_ratio"] == 2.0 and nodes.loc["small", "mem_alloc_ratio"] == 0.5
+    bands = heatmap_counts(fleet_tables(snapshot(cluster)).nodes).set_index("band")["nodes"]
+    assert bands["over 100%"] == 1 and bands["0–10%"] == 1 and bands.sum() == 2
+
 def test_snapshot_json_export_round_trips():
     snapshot = decode_snapshot(SNAPSHOT.read_bytes())
     loaded, problem = load_upload("fleet.json", to_json(snapshot))
