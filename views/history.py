@@ -54,7 +54,7 @@ def instances_frame(points: list[TrendPoint]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["time", "state", "instances"])
 
 
-def count_axis(frame: pd.DataFrame, value: str) -> alt.Scale:
+def count_scale(frame: pd.DataFrame, value: str) -> alt.Scale:
     """Counts from 0; all zero, the axis still reads 0 to 1 (Vega would label a zero domain 0.000000)."""
     return alt.Scale(domain=[0, 1]) if frame.empty or not frame[value].any() else alt.Scale(zero=True)
 
@@ -110,7 +110,7 @@ def render_trends(store: SnapshotStore) -> None:
     left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes", x, WHOLE_NUMBERS), key="history-nodes")
     instances = instances_frame(points)
     right.altair_chart(alt.Chart(instances, title="Instances by state").mark_area().encode(
-        x=x, y=alt.Y("instances:Q", stack=True, scale=count_axis(instances, "instances"), axis=WHOLE_NUMBERS),
+        x=x, y=alt.Y("instances:Q", stack=True, scale=count_scale(instances, "instances"), axis=WHOLE_NUMBERS),
         color=alt.Color("state:N", scale=alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))),
         tooltip=[TIME_TOOLTIP, "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)

@@ -140,7 +140,6 @@ def test_heat_map_cells_are_bands_not_nodes():
     assert (swarm["80–90%"], swarm["20–30%"], swarm["10–20%"], swarm["0–10%"]) == (1, 1, 1, 1)
 
 
-
 def test_a_node_holding_more_than_it_offers_is_shown_over_100_percent_not_hidden_at_100():
     """Static pods, or a node that shrank after its work was placed: requests over allocatable."""
     from tests.fleet.snapshot_builder import ClusterBuilder, snapshot
@@ -153,6 +152,7 @@ def test_a_node_holding_more_than_it_offers_is_shown_over_100_percent_not_hidden
     assert nodes.loc["small", "cpu_alloc_ratio"] == 2.0 and nodes.loc["small", "mem_alloc_ratio"] == 0.5
     bands = heatmap_counts(fleet_tables(snapshot(cluster)).nodes).set_index("band")["nodes"]
     assert bands["over 100%"] == 1 and bands["0–10%"] == 1 and bands.sum() == 2
+
 
 def test_snapshot_json_export_round_trips():
     snapshot = decode_snapshot(SNAPSHOT.read_bytes())

@@ -118,7 +118,6 @@ def test_history_charts_over_a_week_label_one_tick_a_day_with_its_date(tmp_path)
         assert axis["tickCount"] == "day" and axis["labelExpr"] == "utcFormat(datum.value, '%b %d')"
 
 
-
 def test_a_state_missing_from_some_rounds_is_charted_as_none_then_not_as_a_slope():
     """A round's counts leave out the states it had none of; the stacked chart must drop to 0 there,
     not draw a line from the round before to the round after."""
@@ -131,6 +130,7 @@ def test_a_state_missing_from_some_rounds_is_charted_as_none_then_not_as_a_slope
     failed = frame[frame["state"] == "failed"]["instances"].tolist()
     assert failed == [3, 0, 2]
     assert set(frame["state"]) == set(STATE_COLOURS) and len(frame) == 3 * len(STATE_COLOURS)
+
 
 def problem(cluster: str, severity: str, index: int = 0) -> Problem:
     return Problem(severity, cluster, "kubernetes", "Instance", f"{cluster}-{index}", "failed")
