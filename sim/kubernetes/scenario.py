@@ -115,6 +115,7 @@ class _Builder(WorkloadMixin, ServiceMixin):
         self.expected = Expected(metrics=knobs.metrics)
         self.workers: list[str] = []
         self.placeable: list[str] = []
+        self.requested: dict[str, tuple[int, int]] = {}  # node -> CPU (m) and memory (Mi) of the pods placed on it
         self.slot = 0
         self.event_index = 0
         self.app_namespaces: list[str] = []
@@ -169,16 +170,29 @@ class _Builder(WorkloadMixin, ServiceMixin):
         cpu, mem = effective_request(requests, init_requests, extra)
         return Spec(template, cpu, mem, [ctr["image"] for ctr in containers])
 
-    def next_node(self) -> str:
-        node = self.placeable[self.slot % len(self.placeable)]
+    def next_node(self, cpu_m: int, mem_mi: int) -> str:
+        """The next ready, schedulable worker in turn that has room for the request: a scheduler never
+        binds a pod beyond a node's allocatable. When none has room, the next in turn."""
+        count = len(self.placeable)
+        start = self.slot % count
         self.slot += 1
-        return node
+        for step in range(count):
+            node = self.placeable[(start + step) % count]
+            requested_cpu, requested_mem = self.requested.get(node, (0, 0))
+            allocatable = self.expected.nodes[node]
+            if requested_cpu + cpu_m <= allocatable.cpu_allocatable_m and \
+                    requested_mem + mem_mi <= allocatable.mem_allocatable_mi:
+                return node
+        return self.placeable[start]
 
     def pod(self, workload: WorkloadTruth, name: str, spec: Spec, owner: Obj | None, variant: str,
             node: str | None = None) -> Obj:
         truth = VARIANTS[variant]
         if node is None and variant != "unschedulable":
-            node = self.next_node()
+            node = self.next_node(spec.cpu_m, spec.mem_mi)
+        if node is not None:  # what the node has handed out, DaemonSets' and static pods' included
+            requested_cpu, requested_mem = self.requested.get(node, (0, 0))
+            self.requested[node] = (requested_cpu + spec.cpu_m, requested_mem + spec.mem_mi)
         low, high = truth.restarts
         restarts = self.trouble.randint(low, high) if high else 0
         ip = f"10.244.{self.slot // 250 % 250}.{self.slot % 250 + 2}"

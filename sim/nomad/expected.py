@@ -118,7 +118,8 @@ def _services(regions: dict[str, Region], current: list[Alloc]) -> dict[str, tup
             if job.stop or job.status == "dead":
                 continue
             for group in job.groups:
-                running = [a for a in current if a.group is group and a.client_status == "running"]
+                running = [a for a in current
+                           if a.job is job and a.group.name == group.name and a.client_status == "running"]
                 for service in group.services:
                     key = f"{name}/{job.namespace}/{service.name}"
                     if service.provider != "nomad":
@@ -139,7 +140,8 @@ def _autoscalers(regions: dict[str, Region], current: list[Alloc]) -> dict[str, 
             for group in job.groups:
                 if group.scaling is None:
                     continue
-                running = sum(a.group is group and a.client_status == "running" for a in current)
+                running = sum(a.job is job and a.group.name == group.name and a.client_status == "running"
+                              for a in current)
                 found[f"{name}/{job.namespace}/{job.id}"] = (group.scaling.min, group.scaling.max, running,
                                                              group.count >= group.scaling.max)
     return found

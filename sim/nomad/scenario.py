@@ -13,7 +13,7 @@ import random
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from sim.nomad.expected import Expected, expected_for
@@ -343,9 +343,12 @@ class _Builder:
     def blocked(self, region: Region) -> None:
         job = self.job(region, "ml-trainer", "service", [4], namespace="default")
         nodes = self.placeable(region, job)
+        placed_as = replace(job.groups[0], tasks=[replace(task) for task in job.groups[0].tasks])
         for i in range(2):
-            self.alloc(region, job, job.groups[0], i, nodes[i % len(nodes)])
+            self.alloc(region, job, placed_as, i, nodes[i % len(nodes)])
         self.deployment(region, job, "running", "Deployment is running", placed=2, healthy=2)
+        # then the job asked for 96 GiB a task: what runs keeps what it was placed with (a node never
+        # holds more than it has), and the two more it wants fit nowhere
         job.groups[0].tasks[0].memory_mb = 98304
         available = Counter(n.datacenter for n in nodes)
         failure = PlacementFailure(job.groups[0].name, len(nodes), len(nodes), "memory", dict(available),

@@ -31,6 +31,17 @@ def test_size_knobs_set_nodes_and_roughly_the_pod_count(nodes, per_node):
     assert abs(len(expected.pods) - nodes * per_node) <= max(10, nodes * per_node // 20)
 
 
+
+@pytest.mark.parametrize("knobs", [knobs_at(0, 0.0), knobs_at(0, 45.0), Knobs(seed=5, nodes=200, pods_per_node=30)],
+                         ids=["demo", "demo-next-phase", "200-nodes"])
+def test_pods_are_bound_within_their_node_s_allocatable(knobs):
+    """As a scheduler binds them: no worker holds requests over what it offers (a demo node once held
+    194% of its CPU)."""
+    expected = generate(knobs).expected
+    for name, (cores, mem_bytes) in expected.allocated_by_node().items():
+        node = expected.nodes[name]
+        assert cores * 1000 <= node.cpu_allocatable_m and mem_bytes <= node.mem_allocatable_mi * 2 ** 20, name
+
 def test_no_problems_means_nothing_broken():
     expected = generate(Knobs(seed=3, problem_share=0.0)).expected
     assert expected.reasons() == {}
