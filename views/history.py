@@ -92,10 +92,14 @@ def time_axis(points: list[TrendPoint]) -> alt.X:
 WHOLE_NUMBERS = alt.Axis(format="d", tickMinStep=1)
 
 
-def line_chart(frame: pd.DataFrame, value: str, series: str, title: str, x: alt.X,
-               axis: alt.Axis | None = None) -> alt.Chart:
+def count_y(frame: pd.DataFrame, value: str, **encoding) -> alt.Y:
+    """The y of a chart of counts: whole numbers from 0 (0 to 1 when every count is 0)."""
+    return alt.Y(f"{value}:Q", scale=count_scale(frame, value), axis=WHOLE_NUMBERS, **encoding)
+
+
+def line_chart(frame: pd.DataFrame, value: str, series: str, title: str, x: alt.X, counted: bool = False) -> alt.Chart:
     return alt.Chart(frame, title=title).mark_line(point=len(frame) < 60).encode(
-        x=x, y=alt.Y(f"{value}:Q", axis=axis if axis is not None else alt.Axis()), color=alt.Color(f"{series}:N"),
+        x=x, y=count_y(frame, value) if counted else alt.Y(f"{value}:Q"), color=alt.Color(f"{series}:N"),
         tooltip=[TIME_TOOLTIP, f"{series}:N", f"{value}:Q"])
 
 
@@ -107,10 +111,10 @@ def render_trends(store: SnapshotStore) -> None:
     points = thinned(store.trends(cluster, most=MAX_POINTS))
     x = time_axis(points)
     left, right = st.columns(2)
-    left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes", x, WHOLE_NUMBERS), key="history-nodes")
+    left.altair_chart(line_chart(nodes_frame(points), "count", "nodes", "Nodes", x, counted=True), key="history-nodes")
     instances = instances_frame(points)
     right.altair_chart(alt.Chart(instances, title="Instances by state").mark_area().encode(
-        x=x, y=alt.Y("instances:Q", stack=True, scale=count_scale(instances, "instances"), axis=WHOLE_NUMBERS),
+        x=x, y=count_y(instances, "instances", stack=True),
         color=alt.Color("state:N", scale=alt.Scale(domain=list(STATE_COLOURS), range=list(STATE_COLOURS.values()))),
         tooltip=[TIME_TOOLTIP, "state:N", "instances:Q"]), key="history-instances")
     allocation = allocation_frame(points)
