@@ -5,6 +5,7 @@ MAX_POINTS rows per cluster (evenly thinned), never a week of raw rounds.
 """
 from __future__ import annotations
 
+import statistics
 import threading
 from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -23,6 +24,10 @@ MAX_POINTS = 400
 MAX_CHANGE_LINES = 1_000
 MAX_MOMENTS = 500  # moments offered to compare: a week of 15 s rounds is 40,000, too many for a list
 GIB = 2**30
+# a pause between kept rounds this many times longer than their usual spacing (the dashboard was
+# stopped, or nothing could be written) is drawn as a break in the charts, not as a straight line
+# across time no round was kept
+GAP_FACTOR = 5
 Kept = TypeVar("Kept")
 
 
@@ -35,10 +40,26 @@ def thinned(points: list[Kept], most: int = MAX_POINTS) -> list[Kept]:
     return picked + [points[-1]]
 
 
+def gap_times(points: list[TrendPoint]) -> list[datetime]:
+    """The middle of each pause between points far longer than their usual spacing (the median)."""
+    steps = [b.taken_at - a.taken_at for a, b in zip(points, points[1:])]
+    if len(steps) < 2:
+        return []
+    usual = max(statistics.median(steps), timedelta(seconds=1))
+    return [a.taken_at + step / 2 for a, step in zip(points, steps) if step > GAP_FACTOR * usual]
+
+
+def with_gaps(rows: list[tuple], points: list[TrendPoint], series: list[tuple]) -> list[tuple]:
+    """`rows` (time first, value last) with a row of no value for each series in each gap, where
+    Vega breaks the series' line or area."""
+    gaps = [(when, *names, None) for when in gap_times(points) for names in series]
+    return sorted(rows + gaps, key=lambda row: row[0]) if gaps else rows
+
+
 def nodes_frame(points: list[TrendPoint]) -> pd.DataFrame:
     rows = [(p.taken_at, "ready", p.nodes_ready) for p in points]
     rows += [(p.taken_at, "total", p.nodes_total) for p in points]
-    return pd.DataFrame(rows, columns=["time", "nodes", "count"])
+    return pd.DataFrame(with_gaps(rows, points, [("ready",), ("total",)]), columns=["time", "nodes", "count"])
 
 
 # the same meaning as everywhere else: running is good, failed is bad (every InstanceState)
@@ -51,7 +72,8 @@ def instances_frame(points: list[TrendPoint]) -> pd.DataFrame:
     would be drawn as a slope between the rounds that had it, and a cluster without instances as
     an empty chart."""
     rows = [(p.taken_at, state, p.instances_by_state.get(state, 0)) for p in points for state in STATE_COLOURS]
-    return pd.DataFrame(rows, columns=["time", "state", "instances"])
+    return pd.DataFrame(with_gaps(rows, points, [(state,) for state in STATE_COLOURS]),
+                        columns=["time", "state", "instances"])
 
 
 def count_scale(frame: pd.DataFrame, value: str) -> alt.Scale:
@@ -66,7 +88,8 @@ def allocation_frame(points: list[TrendPoint]) -> pd.DataFrame:
         rows.append((p.taken_at, "CPU (cores)", "allocatable", p.cpu_allocatable_cores))
         rows.append((p.taken_at, "memory (GiB)", "allocated", p.mem_allocated_bytes / GIB))
         rows.append((p.taken_at, "memory (GiB)", "allocatable", p.mem_allocatable_bytes / GIB))
-    return pd.DataFrame(rows, columns=["time", "resource", "measure", "amount"])
+    series = [(resource, measure) for resource in ("CPU (cores)", "memory (GiB)") for measure in ("allocated", "allocatable")]
+    return pd.DataFrame(with_gaps(rows, points, series), columns=["time", "resource", "measure", "amount"])
 
 
 # 24-hour UTC, as every other time in the app; the browser's locale and time zone never apply.

@@ -87,3 +87,25 @@ def test_history_charts_of_the_first_minutes_label_each_tick_differently(pages_s
     for title in ("count", "instances"):  # nodes and instances are counted in whole numbers, from 0
         counts = next(texts for name, texts in labels.items() if name.startswith(f"Y-axis titled '{title}'"))
         assert counts[0] == "0" and len(counts) >= 2 and all(text.isdigit() for text in counts), counts
+
+
+def history_with_an_hour_stopped(path: Path) -> None:
+    """Six rounds 15 s apart, the dashboard stopped for an hour, six rounds more."""
+    store = open_sqlite(path, clock=lambda: T0 + timedelta(hours=2))
+    starts = [T0 + timedelta(seconds=15 * n) for n in range(6)]
+    for taken_at in starts + [start + timedelta(hours=1) for start in starts]:
+        cluster = ClusterBuilder(name="prod").nodes_named("n0", "n1", cpu=4).workload("web", ["n0", "n1"], cpu=1).build()
+        store.save(snapshot(cluster, taken_at=taken_at))
+
+
+def test_history_charts_break_where_no_round_was_kept(pages_server_with, browser_page):
+    """An hour with the dashboard stopped is a gap in every chart, not a straight line across it
+    (what a line across it would claim was seen)."""
+    server = pages_server_with(history_with_an_hour_stopped)
+    visit(browser_page, server.url + "history", "What changed", "history-gap.png")
+    for mark in ("line", "area"):
+        paths = browser_page.locator(f"[data-testid='stVegaLiteChart'] .mark-{mark} path").evaluate_all(
+            "paths => paths.map(p => p.getAttribute('d'))")
+        assert paths, f"no {mark} drawn"
+        for d in paths:
+            assert d.count("M") == 2, f"a {mark} drawn as {d.count('M')} piece(s), not two: {d[:200]}"

@@ -14,7 +14,7 @@ from fleet.problems import Problem
 from fleet.store import TrendPoint, open_sqlite
 from tests.fleet.snapshot_builder import T0, ClusterBuilder, snapshot
 from views.format import INSTANCE_STATE_COLOURS, NODE_STATUS_COLOURS, SEVERITY_COLOURS, WORKLOAD_STATUS_COLOURS
-from views.history import STATE_COLOURS, instances_frame
+from views.history import STATE_COLOURS, allocation_frame, gap_times, instances_frame, nodes_frame, thinned
 from views.overview import WORST_SHOWN, worst_per_cluster
 
 SMALL_FLEET = Path(__file__).parent / "snapshots" / "small-fleet.json"
@@ -118,18 +118,36 @@ def test_history_charts_over_a_week_label_one_tick_a_day_with_its_date(tmp_path)
         assert axis["tickCount"] == "day" and axis["labelExpr"] == "utcFormat(datum.value, '%b %d')"
 
 
+def point(minutes: float, by_state: dict[str, int] | None = None) -> TrendPoint:
+    return TrendPoint(taken_at=T0 + timedelta(minutes=minutes), cluster="prod", status="ok", nodes_total=1,
+                      nodes_ready=1, instances_by_state=by_state or {"running": 1}, cpu_allocated_cores=0.0,
+                      cpu_allocatable_cores=1.0, mem_allocated_bytes=0, mem_allocatable_bytes=1)
+
+
 def test_a_state_missing_from_some_rounds_is_charted_as_none_then_not_as_a_slope():
     """A round's counts leave out the states it had none of; the stacked chart must drop to 0 there,
     not draw a line from the round before to the round after."""
-    def point(minutes: int, by_state: dict[str, int]) -> TrendPoint:
-        return TrendPoint(taken_at=T0 + timedelta(minutes=minutes), cluster="prod", status="ok", nodes_total=1,
-                          nodes_ready=1, instances_by_state=by_state, cpu_allocated_cores=0.0,
-                          cpu_allocatable_cores=1.0, mem_allocated_bytes=0, mem_allocatable_bytes=1)
     frame = instances_frame([point(0, {"running": 5, "failed": 3}), point(1, {"running": 8}),
                              point(2, {"running": 6, "failed": 2})])
     failed = frame[frame["state"] == "failed"]["instances"].tolist()
     assert failed == [3, 0, 2]
     assert set(frame["state"]) == set(STATE_COLOURS) and len(frame) == 3 * len(STATE_COLOURS)
+
+
+def test_an_hour_without_rounds_is_a_gap_in_every_series_and_steady_rounds_have_none():
+    rounds = [point(n / 4) for n in range(8)] + [point(60 + n / 4) for n in range(8)]  # 15 s apart, then an hour off
+    middle = T0 + timedelta(minutes=1.75 + (60 - 1.75) / 2)
+    assert gap_times(rounds) == [middle]
+    for frame, series in ((nodes_frame(rounds), "nodes"), (instances_frame(rounds), "state"),
+                          (allocation_frame(rounds), "measure")):
+        empty = frame[frame.iloc[:, -1].isna()]
+        assert set(empty["time"]) == {middle} and set(empty[series]) == set(frame[series])
+        assert list(frame["time"]) == sorted(frame["time"])  # drawn in time order
+    # steady rounds, a late round or two, and a week thinned evenly: no gap
+    assert gap_times([point(n / 4) for n in range(20)]) == []
+    assert gap_times([point(0), point(0.25), point(0.75), point(1), point(1.25)]) == []
+    assert gap_times([point(0), point(60)]) == []  # two points: no usual spacing to tell a pause by
+    assert gap_times(thinned([point(n / 4) for n in range(7 * 24 * 60 * 4)])) == []
 
 
 def problem(cluster: str, severity: str, index: int = 0) -> Problem:
