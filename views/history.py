@@ -40,13 +40,19 @@ def thinned(points: list[Kept], most: int = MAX_POINTS) -> list[Kept]:
     return picked + [points[-1]]
 
 
-def gap_times(points: list[TrendPoint]) -> list[datetime]:
-    """The middle of each pause between points far longer than their usual spacing (the median)."""
+def pauses(points: list[TrendPoint]) -> list[tuple[datetime, datetime]]:
+    """(last point before, first point after) each pause far longer than the points' usual spacing
+    (the median)."""
     steps = [b.taken_at - a.taken_at for a, b in zip(points, points[1:])]
     if len(steps) < 2:
         return []
     usual = max(statistics.median(steps), timedelta(seconds=1))
-    return [a.taken_at + step / 2 for a, step in zip(points, steps) if step > GAP_FACTOR * usual]
+    return [(a.taken_at, b.taken_at) for a, b, step in zip(points, points[1:], steps) if step > GAP_FACTOR * usual]
+
+
+def gap_times(points: list[TrendPoint]) -> list[datetime]:
+    """The middle of each pause, where the charts break."""
+    return [before + (after - before) / 2 for before, after in pauses(points)]
 
 
 def with_gaps(rows: list[tuple], points: list[TrendPoint], series: list[tuple]) -> list[tuple]:
@@ -145,6 +151,9 @@ def render_trends(store: SnapshotStore) -> None:
                                                          ("memory (GiB)", "Memory allocated (GiB)"))):
         column.altair_chart(line_chart(allocation[allocation["resource"] == resource], "amount", "measure", title, x),
                             key=f"history-{resource.split()[0]}")
+    if gaps := pauses(points):
+        st.caption("No round kept " + ", ".join(f"from {stamp(before)} to {stamp(after)}" for before, after in gaps[:3])
+                   + (f" and {len(gaps) - 3} more times" if len(gaps) > 3 else "") + ": the charts break there.")
 
 
 def moment_label(stored: StoredSnapshot) -> str:

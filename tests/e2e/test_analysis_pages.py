@@ -102,7 +102,8 @@ def test_history_charts_break_where_no_round_was_kept(pages_server_with, browser
     """An hour with the dashboard stopped is a gap in every chart, not a straight line across it
     (what a line across it would claim was seen)."""
     server = pages_server_with(history_with_an_hour_stopped)
-    visit(browser_page, server.url + "history", "What changed", "history-gap.png")
+    body = visit(browser_page, server.url + "history", "What changed", "history-gap.png")
+    assert "No round kept from 2026-01-01 12:01 UTC to 2026-01-01 13:00 UTC: the charts break there." in body
     for mark in ("line", "area"):
         paths = browser_page.locator(f"[data-testid='stVegaLiteChart'] .mark-{mark} path").evaluate_all(
             "paths => paths.map(p => p.getAttribute('d'))")
