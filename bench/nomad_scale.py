@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -45,16 +46,19 @@ def podium_child(url: str) -> dict[str, Any]:
     from fleet.config import ClusterConfig
 
     collector = NomadCollector(ClusterConfig(name="bench", orchestrator="nomad", url=url))
+    cpu_before = own_cpu_s()
     started = time.perf_counter()
     data = collector.collect(120.0)
     seconds = time.perf_counter() - started
+    cpu_s, helpers_cpu_s = own_cpu_s() - cpu_before, sum(cpu_s_of(pid) for pid in children())
     started = time.perf_counter()
     collector.collect(120.0)  # nothing changed: blocking-query probes only
     steady = time.perf_counter() - started
     specs_from_worker = collector.specs_from_worker
     collector.close()  # ends the helper process (if the job specs started one), so its peak is counted
     worker_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"seconds": seconds, "steady_seconds": steady, "nodes": len(data.nodes),
+    return {"seconds": seconds, "steady_seconds": steady, "nodes": len(data.nodes), "cpu_s": cpu_s,
+            "helpers_cpu_s": helpers_cpu_s,
             "allocations": len(data.instances), "workloads": len(data.workloads),
             "rss_mb": peak_rss_mb() + worker_mb, "worker_rss_mb": worker_mb, "specs_from_worker": specs_from_worker}
 
@@ -75,6 +79,31 @@ def naive_child(url: str) -> dict[str, Any]:
 CHILDREN = {"podium": podium_child, "naive": naive_child}
 
 
+# -- CPU: where a first collection's work is done (two cores, three processes) -------------------------
+def own_cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_s_of(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def children() -> list[int]:
+    """This process's child processes (the collector's helper), whichever thread started them."""
+    found = []
+    for task in Path("/proc/self/task").iterdir():
+        try:
+            found += [int(pid) for pid in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
 # -- parent -----------------------------------------------------------------------------------------
 def run_child(kind: str, url: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "bench.nomad_scale", "--child", kind, "--url", url],
@@ -92,6 +121,14 @@ def serve(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
         emulator.kill()
         raise SystemExit(f"the emulator did not start: {line!r}")
     return emulator, line.split()[1]
+
+
+def with_server_cpu(pid: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """The run, with the CPU the emulator spent meanwhile (nearly all of it on the first collection:
+    the child's imports and its quiet second round ask little of it)."""
+    before = cpu_s_of(pid)
+    result = run()
+    return {**result, "server_cpu_s": cpu_s_of(pid) - before}
 
 
 def warm(url: str) -> None:
@@ -122,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator, url = serve(args)
     try:
         warm(url)
-        runs, naive_runs = interleaved(lambda: run_child("podium", url),
+        runs, naive_runs = interleaved(lambda: with_server_cpu(emulator.pid, lambda: run_child("podium", url)),
                                        None if args.skip_naive else lambda: run_child("naive", url), args.pairs)
     finally:
         emulator.kill()
@@ -141,6 +178,11 @@ def report(podium: dict[str, Any], naive: dict[str, Any] | None, ratios: list[fl
           f"next round, nothing changed: {podium['steady_seconds'] * 1000:.0f} ms)")
     print(f"        {podium['specs_from_worker']:,} job specs read by the helper process "
           f"(its peak RSS {podium['worker_rss_mb']:.0f} MiB, counted above)")
+    spent = podium["cpu_s"] + podium["helpers_cpu_s"] + podium["server_cpu_s"]
+    cores = os.cpu_count() or 1
+    print(f"        CPU of that collection: the collector {podium['cpu_s']:.2f} s, its helper "
+          f"{podium['helpers_cpu_s']:.2f} s, the emulator {podium['server_cpu_s']:.2f} s: {spent:.2f} s on "
+          f"{cores} cores, so at least {spent / cores:.2f} s of wall time however well they overlap")
     if naive is None:
         return
     each = ", ".join(f"{s:.2f}" for s in naive["all_seconds"])
