@@ -19,6 +19,7 @@ from fleet.alerts.settings import AlertsConfig
 from fleet.config import (DEFAULT_CONFIG_PATH, ClusterConfig, ConfigError, FleetConfig, Secret, Settings,
                           load_config, parse_cluster_entries)
 from fleet.freed_memory import release_freed_memory
+from fleet.gcpause import report_slow_passes
 from fleet.ha.coordinator import Coordinator, Status, replica_id
 from fleet.history_schema import POSTGRES
 from fleet.model import Cluster, Snapshot
@@ -120,6 +121,7 @@ class FleetRuntime:
 
     def start(self) -> "FleetRuntime":
         """Load the config and start polling in the background; a broken config is reported, not raised."""
+        report_slow_passes()
         with self._lock:
             self.config, self.config_error = None, None
             if self.config_path.exists():
