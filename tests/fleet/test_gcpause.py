@@ -1,4 +1,4 @@
-"""The cyclic GC's pause shared across threads, and the log line for a pass that stalls the process."""
+"""The log line for a pass of the cyclic GC that stalls the process (its shared pause: tests/collectors/test_toolkit.py)."""
 from __future__ import annotations
 
 import gc
@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from fleet import gcpause
-from fleet.gcpause import paused_gc, report_slow_passes
+from fleet.gcpause import report_slow_passes
 
 
 @pytest.fixture
@@ -36,13 +36,3 @@ def test_quick_passes_are_not_logged_and_the_reporter_is_installed_once(no_repor
         gc.collect(0)  # a young generation of a test process: far under half a second
     assert not [r for r in caplog.records if r.name == "fleet.gcpause"]
 
-
-def test_the_gc_comes_back_when_the_last_of_overlapping_pauses_ends():
-    assert gc.isenabled()
-    first, second = paused_gc(), paused_gc()
-    first.__enter__()
-    second.__enter__()
-    first.__exit__(None, None, None)
-    assert not gc.isenabled()
-    second.__exit__(None, None, None)
-    assert gc.isenabled()
