@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 from bench.fleet_pages import FirstRound, watch_first_round  # noqa: E402
 from bench.history_fill import prefill  # noqa: E402
+from bench.processes import cpu_seconds, rss_bytes, tree  # noqa: E402
 from bench.watching import RSS_GROWTH_ALLOWED, Sample, WatchSummary, summarize  # noqa: E402
 from fleet.cli import EXIT_NOT_ALL_OK, EXIT_OK  # noqa: E402
 from fleet.history_schema import DELTA  # noqa: E402
@@ -240,40 +241,6 @@ def report_first_round(seen: FirstRound, stored_s: float) -> None:
     print(f"dashboard: the Overview, opened as it starts, showed a first cluster after {seconds(seen.first_cluster_s)} "
           f"and the whole first round after {seconds(seen.every_cluster_s)}; the round was in the history after "
           f"{stored_s:.1f} s", flush=True)
-
-
-# -- the process tree's CPU and memory --------------------------------------------------------------
-def tree(pid: int) -> list[int]:
-    pids, index = [pid], 0
-    while index < len(pids):
-        for task in Path(f"/proc/{pids[index]}/task").glob("*"):
-            try:
-                pids += [int(p) for p in (task / "children").read_text().split()]
-            except OSError:
-                pass
-        index += 1
-    return pids
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            ticks += int(fields[11]) + int(fields[12])  # utime, stime
-        except (OSError, IndexError):
-            pass
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def rss_bytes(pids: list[int]) -> int:
-    total = 0
-    for pid in pids:
-        try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        except (OSError, IndexError):
-            pass
-    return total
 
 
 def watch(pid: int, seconds: float) -> list[Sample]:

@@ -38,6 +38,7 @@ if str(ROOT) not in sys.path:
 
 from bench.memory import peak_rss_mb  # noqa: E402
 from bench.pairs import interleaved, median_run, pair_ratios, ratio_text  # noqa: E402
+from bench.processes import cpu_seconds, tree  # noqa: E402
 
 
 # -- children ---------------------------------------------------------------------------------------
@@ -46,11 +47,11 @@ def podium_child(url: str) -> dict[str, Any]:
     from fleet.config import ClusterConfig
 
     collector = NomadCollector(ClusterConfig(name="bench", orchestrator="nomad", url=url))
-    cpu_before = own_cpu_s()
+    cpu_before = time.process_time()
     started = time.perf_counter()
     data = collector.collect(120.0)
     seconds = time.perf_counter() - started
-    cpu_s, helpers_cpu_s = own_cpu_s() - cpu_before, sum(cpu_s_of(pid) for pid in children())
+    cpu_s, helpers_cpu_s = time.process_time() - cpu_before, cpu_seconds(tree(os.getpid())[1:])
     started = time.perf_counter()
     collector.collect(120.0)  # nothing changed: blocking-query probes only
     steady = time.perf_counter() - started
@@ -79,31 +80,6 @@ def naive_child(url: str) -> dict[str, Any]:
 CHILDREN = {"podium": podium_child, "naive": naive_child}
 
 
-# -- CPU: where a first collection's work is done (two cores, three processes) -------------------------
-def own_cpu_s() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def cpu_s_of(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
-def children() -> list[int]:
-    """This process's child processes (the collector's helper), whichever thread started them."""
-    found = []
-    for task in Path("/proc/self/task").iterdir():
-        try:
-            found += [int(pid) for pid in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
 # -- parent -----------------------------------------------------------------------------------------
 def run_child(kind: str, url: str) -> dict[str, Any]:
     done = subprocess.run([sys.executable, "-m", "bench.nomad_scale", "--child", kind, "--url", url],
@@ -126,9 +102,9 @@ def serve(args: argparse.Namespace) -> tuple[subprocess.Popen, str]:
 def with_server_cpu(pid: int, run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The run, with the CPU the emulator spent meanwhile (nearly all of it on the first collection:
     the child's imports and its quiet second round ask little of it)."""
-    before = cpu_s_of(pid)
+    before = cpu_seconds([pid])
     result = run()
-    return {**result, "server_cpu_s": cpu_s_of(pid) - before}
+    return {**result, "server_cpu_s": cpu_seconds([pid]) - before}
 
 
 def warm(url: str) -> None:
