@@ -37,5 +37,5 @@ def pair_ratios(podium_runs: list[Run], baseline_runs: list[Run]) -> list[float]
 
 
 def ratio_text(ratios: list[float]) -> str:
-    each = ", ".join(f"{r:.1f}" for r in ratios)
-    return f"{statistics.median(ratios):.1f}x faster (median of {len(ratios)} interleaved pairs: {each})"
+    each = ", ".join(f"{r:.2f}" for r in ratios)  # two decimals: a verdict near the target needs them
+    return f"{statistics.median(ratios):.2f}x faster (median of {len(ratios)} interleaved pairs: {each})"

@@ -20,7 +20,7 @@ def test_runs_alternate_podium_first_and_each_ratio_comes_from_one_pair():
     podium_runs, baseline_runs = interleaved(podium, baseline, 3)
     assert order == ["podium", "baseline"] * 3
     assert pair_ratios(podium_runs, baseline_runs) == [9.0, 10.0, 10.0]
-    assert ratio_text(pair_ratios(podium_runs, baseline_runs)).startswith("10.0x faster (median of 3 interleaved pairs")
+    assert ratio_text(pair_ratios(podium_runs, baseline_runs)).startswith("10.00x faster (median of 3 interleaved pairs")
     assert median_run(podium_runs) == {"seconds": 1.5, "all_seconds": [1.0, 2.0, 1.5]}
 
 
